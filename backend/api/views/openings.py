@@ -1,0 +1,46 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from backend.customers.selectors import opening_get_visible
+from backend.customers.services import account_opening_submit
+
+
+class OpeningOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField(source="customer.status")
+    customer_id = serializers.IntegerField()
+    process_instance_id = serializers.IntegerField(allow_null=True)
+    info_level = serializers.CharField()
+    flags = serializers.ListField(child=serializers.CharField())
+
+
+class AccountOpeningCreateApi(APIView):
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    class InputSerializer(serializers.Serializer):
+        # Every rule (and its Chinese message) lives in the service; this only shapes input.
+        info_level = serializers.CharField(required=False, allow_blank=True, default="")
+        name = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+        id_type = serializers.CharField(required=False, allow_blank=True, default="")
+        id_number = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+        phone = serializers.CharField(required=False, allow_blank=True, default="")
+        address = serializers.CharField(required=False, allow_blank=True, default="")
+        email = serializers.CharField(required=False, allow_blank=True, default="")
+        scan = serializers.FileField(required=False, allow_empty_file=True)
+
+    @extend_schema(request={"multipart/form-data": InputSerializer}, responses={201: OpeningOutputSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        opening = account_opening_submit(actor=request.user, **data.validated_data)
+        return Response(OpeningOutputSerializer(opening).data, status=status.HTTP_201_CREATED)
+
+
+class AccountOpeningDetailApi(APIView):
+    @extend_schema(responses={200: OpeningOutputSerializer})
+    def get(self, request, opening_id: int):
+        opening = opening_get_visible(user=request.user, opening_id=opening_id)
+        return Response(OpeningOutputSerializer(opening).data)

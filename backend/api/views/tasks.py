@@ -1,0 +1,104 @@
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from backend.common.exceptions import NotFound
+from backend.customers.selectors import opening_case_view
+from forms.registry import form_get
+from tasks.models import HumanTask
+from tasks.selectors import sla_state, task_get_visible, task_inbox, task_inbox_counts
+from tasks.services import task_claim, task_complete, task_unclaim
+
+
+class TaskOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    step = serializers.CharField()
+    process = serializers.CharField(source="process_key")
+    process_name = serializers.CharField()
+    case_type = serializers.CharField()
+    case_id = serializers.IntegerField(allow_null=True)
+    customer_id = serializers.IntegerField(allow_null=True)
+    org_unit = serializers.CharField(source="org_unit.code")
+    org_unit_name = serializers.CharField(source="org_unit.name")
+    role = serializers.CharField()
+    assignee = serializers.SerializerMethodField()
+    status = serializers.CharField()
+    due_at = serializers.DateTimeField(allow_null=True)
+    sla = serializers.SerializerMethodField()
+    flags = serializers.ListField(child=serializers.CharField())
+    form = serializers.CharField(source="form_key")
+    created_at = serializers.DateTimeField()
+
+    def get_assignee(self, task: HumanTask) -> str | None:
+        return task.assignee.username if task.assignee_id else None
+
+    def get_sla(self, task: HumanTask) -> str:
+        return sla_state(task)
+
+
+class InboxPagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+def case_view(user, task: HumanTask) -> dict[str, Any] | None:
+    if task.case_type == "customers.accountopening" and task.case_id:
+        try:
+            return opening_case_view(user=user, opening_id=task.case_id)
+        except NotFound:
+            return None
+    return None
+
+
+class TaskListApi(APIView):
+    @extend_schema(responses={200: TaskOutputSerializer(many=True)})
+    def get(self, request):
+        paginator = InboxPagination()
+        page = paginator.paginate_queryset(task_inbox(user=request.user), request, view=self)
+        response = paginator.get_paginated_response(TaskOutputSerializer(page, many=True).data)
+        response.data["counts"] = task_inbox_counts(user=request.user)
+        return response
+
+
+class TaskDetailApi(APIView):
+    @extend_schema(responses={200: TaskOutputSerializer})
+    def get(self, request, task_id: int):
+        task = task_get_visible(user=request.user, task_id=task_id)
+        data = TaskOutputSerializer(task).data
+        form = form_get(task.form_key)
+        data["form_schema"] = {"title": form.title, "schema": form.schema, "ui": form.ui}
+        data["case"] = case_view(request.user, task)
+        return Response(data)
+
+
+class TaskClaimApi(APIView):
+    @extend_schema(request=None, responses={200: TaskOutputSerializer})
+    def post(self, request, task_id: int):
+        task = task_claim(actor=request.user, task_id=task_id)
+        return Response(TaskOutputSerializer(task).data)
+
+
+class TaskUnclaimApi(APIView):
+    @extend_schema(request=None, responses={200: TaskOutputSerializer})
+    def post(self, request, task_id: int):
+        task = task_unclaim(actor=request.user, task_id=task_id)
+        return Response(TaskOutputSerializer(task).data)
+
+
+class TaskCompleteApi(APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        request=inline_serializer("TaskCompleteInput", {"decision": serializers.CharField(required=False), "comment": serializers.CharField(required=False)}),
+        responses={200: TaskOutputSerializer, 400: OpenApiResponse(description="表单数据无效"), 409: OpenApiResponse(description="任务已处理")},
+    )
+    def post(self, request, task_id: int):
+        task = task_complete(actor=request.user, task_id=task_id, data=request.data)
+        return Response(TaskOutputSerializer(task).data)

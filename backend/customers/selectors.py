@@ -1,0 +1,160 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from backend.common.audit import audit_event_record
+from backend.common.exceptions import NotFound
+from backend.common.masking import mask_field
+from backend.common.models import AuditEvent
+from backend.customers.models import AccountOpening, Customer
+from backend.organisation.selectors import scope_filter, user_role_assignments
+
+PERSONAL_FIELDS = ("id_number", "phone", "address", "email")
+
+
+def customer_list(*, user, query: str = "", status: str = "") -> QuerySet[Customer]:
+    qs = scope_filter(Customer.objects.select_related("org_unit"), user).order_by("-id")
+    if status:
+        qs = qs.filter(status=status)
+    query = (query or "").strip()
+    if query:
+        q = Q(name__icontains=query)
+        if query.isdigit():
+            q |= Q(pk=int(query))
+        # Exact id number match (never a partial match on a personal field).
+        q |= Q(id_number=query.upper())
+        qs = qs.filter(q)
+    return qs
+
+
+def customer_get_visible(*, user, customer_id: Any) -> Customer:
+    try:
+        pk = int(customer_id)
+    except (TypeError, ValueError):
+        raise NotFound("客户不存在", code="customer_not_found")
+    customer = scope_filter(Customer.objects.select_related("org_unit", "collected_by"), user).filter(pk=pk).first()
+    if customer is None:
+        raise NotFound("客户不存在", code="customer_not_found")
+    return customer
+
+
+def opening_get_visible(*, user, opening_id: Any) -> AccountOpening:
+    try:
+        pk = int(opening_id)
+    except (TypeError, ValueError):
+        raise NotFound("开户申请不存在", code="opening_not_found")
+    opening = scope_filter(AccountOpening.objects.select_related("customer", "org_unit"), user).filter(pk=pk).first()
+    if opening is None:
+        raise NotFound("开户申请不存在", code="opening_not_found")
+    return opening
+
+
+def user_sees_full(user, customer: Customer) -> bool:
+    roles = set(settings.CUSTFLOW["FULL_VIEW_ROLES"])
+    return any(ra.role in roles and customer.org_unit.path.startswith(ra.org_unit.path) for ra in user_role_assignments(user))
+
+
+def customer_view(*, user, customer: Customer, purpose: str = "view") -> dict[str, Any]:
+    """The customer as this user may see it: personal fields masked unless their role allows
+    the full value, in which case the full view is audited."""
+    full = user_sees_full(user, customer)
+    data = {
+        "id": customer.pk,
+        "status": customer.status,
+        "status_label": customer.get_status_display(),
+        "customer_type": customer.customer_type,
+        "name": customer.name,
+        "id_type": customer.id_type,
+        "id_type_label": customer.get_id_type_display(),
+        "info_level": customer.info_level,
+        "info_level_label": customer.get_info_level_display(),
+        "birth_date": customer.birth_date.isoformat() if customer.birth_date else None,
+        "org_unit": customer.org_unit.code,
+        "org_unit_name": customer.org_unit.name,
+        "collected_by": customer.collected_by.username if customer.collected_by_id else None,
+        "created_at": customer.created_at.isoformat(),
+        "activated_at": customer.activated_at.isoformat() if customer.activated_at else None,
+        "masked": not full,
+    }
+    for name in PERSONAL_FIELDS:
+        value = getattr(customer, name) or ""
+        data[name] = value if full else mask_field(name, value)
+    if full:
+        audit_event_record(actor=user, action="customer.viewed_full", obj=customer, org_unit=customer.org_unit, data={"purpose": purpose})
+    return data
+
+
+def customers_sharing_phone(*, user, customer_ids: list[int]) -> dict[str, Any]:
+    """Check D's other customers as the reviewer may see them: in-scope ones listed masked,
+    the rest only counted."""
+    visible = scope_filter(Customer.objects.filter(pk__in=customer_ids).select_related("org_unit"), user)
+    rows = [
+        {"id": c.pk, "name": c.name, "id_number": mask_field("id_number", c.id_number), "status": c.get_status_display(), "org_unit": c.org_unit.name}
+        for c in visible
+    ]
+    return {"visible": rows, "hidden_count": len(customer_ids) - len(rows)}
+
+
+TRAIL_ACTIONS = {
+    "account_opening.submitted": "提交开户申请",
+    "task.completed": "完成任务",
+    "task.escalated": "超时上报",
+    "task.reminded": "催办提醒",
+    "customer.activated": "开户生效",
+    "customer.rejected": "拒绝开户",
+    "customer.returned": "退回修改",
+    "customer.resubmitted": "修改后重新提交",
+}
+OUTCOME_LABELS = {"approve": "通过", "reject": "拒绝", "return": "退回修改", "completed": "已完成"}
+
+
+def customer_trail(*, customer: Customer) -> list[dict[str, Any]]:
+    instance_ids = [i for i in customer.openings.values_list("process_instance_id", flat=True) if i]
+    events = (
+        AuditEvent.objects.filter(
+            Q(object_type="customers.customer", object_id=str(customer.pk)) | Q(process_instance_id__in=instance_ids, action__in=["task.completed", "task.escalated"])
+        )
+        .filter(action__in=list(TRAIL_ACTIONS))
+        .select_related("actor")
+        .order_by("created_at", "id")
+    )
+    trail = []
+    for e in events:
+        label = TRAIL_ACTIONS[e.action]
+        if e.action == "task.completed":
+            label = f"{label}: {e.data.get('step', '')} {OUTCOME_LABELS.get(e.data.get('outcome', ''), e.data.get('outcome', ''))}".strip()
+        trail.append(
+            {
+                "at": timezone.localtime(e.created_at).strftime("%Y-%m-%d %H:%M"),
+                "actor": (e.actor.get_full_name() or e.actor.username) if e.actor_id else "系统",
+                "action": label,
+                "comment": str(e.data.get("comment") or e.data.get("reason") or ""),
+            }
+        )
+    return trail
+
+
+def opening_case_view(*, user, opening_id: Any) -> dict[str, Any]:
+    """What a reviewer sees of an opening case: the customer (masked), the checks, check D's flag
+    with the other customers, and the trail."""
+    opening = opening_get_visible(user=user, opening_id=opening_id)
+    customer = opening.customer
+    shared = ((opening.checks or {}).get("D") or {}).get("shared_with") or {"customer_ids": [], "agent_codes": []}
+    return {
+        "opening_id": opening.pk,
+        "info_level": opening.info_level,
+        "submitted_by": opening.submitted_by.username,
+        "customer": customer_view(user=user, customer=customer, purpose="review"),
+        "checks": opening.checks,
+        "flags": opening.flags,
+        "shared_phone": {
+            "customers": customers_sharing_phone(user=user, customer_ids=shared.get("customer_ids", [])),
+            "agent_codes": shared.get("agent_codes", []),
+        },
+        "decision_comment": opening.decision_comment,
+        "trail": customer_trail(customer=customer),
+    }

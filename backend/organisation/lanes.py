@@ -1,0 +1,57 @@
+"""Lane name → role at an org unit relative to the case's org unit (DESIGN.md §4).
+
+A BPMN lane names who does the work: `city_reviewer` is "a reviewer at the city branch that
+owns the case", `province_reviewer` "a reviewer at its parent province", `collector` the
+person who submitted the case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from backend.organisation.models import OrgLevel, OrgUnit, Role
+
+
+@dataclass(frozen=True)
+class LaneRule:
+    role: str
+    level: str | None  # org level to walk up to; None = the case's own org unit
+    submitter: bool = False  # the task goes to the case's submitter personally
+    approval: bool = False  # an approval step: four eyes applies
+
+
+LANES: dict[str, LaneRule] = {
+    "collector": LaneRule(role=Role.COLLECTOR, level=None, submitter=True),
+    "officer": LaneRule(role=Role.OFFICER, level=None),
+    "city_officer": LaneRule(role=Role.OFFICER, level=OrgLevel.CITY),
+    "city_reviewer": LaneRule(role=Role.REVIEWER, level=OrgLevel.CITY, approval=True),
+    "province_reviewer": LaneRule(role=Role.REVIEWER, level=OrgLevel.PROVINCE, approval=True),
+    "head_office_reviewer": LaneRule(role=Role.REVIEWER, level=OrgLevel.HEAD_OFFICE, approval=True),
+    "city_complaint_handler": LaneRule(role=Role.COMPLAINT_HANDLER, level=OrgLevel.CITY),
+    "province_complaint_handler": LaneRule(role=Role.COMPLAINT_HANDLER, level=OrgLevel.PROVINCE),
+    "head_office_cs": LaneRule(role=Role.CUSTOMER_SERVICE, level=OrgLevel.HEAD_OFFICE),
+    "process_owner": LaneRule(role=Role.PROCESS_OWNER, level=OrgLevel.HEAD_OFFICE),
+}
+
+
+class UnknownLane(LookupError):
+    pass
+
+
+def lane_rule(lane: str) -> LaneRule:
+    try:
+        return LANES[lane]
+    except KeyError:
+        raise UnknownLane(lane) from None
+
+
+def lane_org_unit(lane: str, case_org_unit: OrgUnit) -> OrgUnit:
+    """The org unit whose role holders are candidates for a task in this lane.
+
+    Walks up from the case's org unit to the lane's level; a case owned above that level
+    (a province case in a city lane) stays at its own unit.
+    """
+    rule = lane_rule(lane)
+    if rule.level is None:
+        return case_org_unit
+    return case_org_unit.ancestor_at(rule.level) or case_org_unit

@@ -1,0 +1,85 @@
+"""Form definitions: JSON Schema + UI hints per user task, one JSON file per form.
+
+A user task names its form by key (`account_opening/review` → definitions/account_opening/review.json).
+The web page, the API and the PDF take labels from the same schema.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+DEFINITIONS_DIR = Path(__file__).resolve().parent / "definitions"
+_KEY = re.compile(r"^[a-z0-9_]+(/[a-z0-9_]+)*$")
+
+
+@dataclass(frozen=True)
+class FormDefinition:
+    key: str
+    title: str
+    schema: dict
+    ui: dict = field(default_factory=dict)
+    validator: str | None = None  # name of a registered domain validator
+
+    def fields(self) -> list[dict[str, Any]]:
+        """Ordered fields with labels and widgets for rendering."""
+        props = self.schema.get("properties", {})
+        order = self.ui.get("order") or list(props)
+        required = set(self.schema.get("required", []))
+        out = []
+        for name in order:
+            prop = props.get(name)
+            if prop is None:
+                continue
+            hints = self.ui.get("fields", {}).get(name, {})
+            out.append(
+                {
+                    "name": name,
+                    "label": prop.get("title", name),
+                    "type": prop.get("type", "string"),
+                    "enum": prop.get("enum"),
+                    "enum_labels": prop.get("x-enum-labels") or prop.get("enum"),
+                    "required": name in required,
+                    "widget": hints.get("widget", "textarea" if prop.get("maxLength", 0) > 200 else "input"),
+                    "help": hints.get("help", prop.get("description", "")),
+                    "max_length": prop.get("maxLength"),
+                }
+            )
+        return out
+
+
+def form_exists(key: str) -> bool:
+    return bool(_KEY.match(key or "")) and (DEFINITIONS_DIR / f"{key}.json").is_file()
+
+
+@lru_cache(maxsize=128)
+def form_get(key: str) -> FormDefinition:
+    if not form_exists(key):
+        raise KeyError(key)
+    raw = json.loads((DEFINITIONS_DIR / f"{key}.json").read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(raw["schema"])
+    return FormDefinition(key=key, title=raw.get("title", key), schema=raw["schema"], ui=raw.get("ui", {}), validator=raw.get("validator"))
+
+
+def form_keys() -> list[str]:
+    return sorted(str(p.relative_to(DEFINITIONS_DIR).with_suffix("")) for p in DEFINITIONS_DIR.glob("**/*.json"))
+
+
+# Domain validators: forms name them, domain apps register them at startup.
+DomainValidator = Callable[[dict, Any], dict]
+_VALIDATORS: dict[str, DomainValidator] = {}
+
+
+def form_validator_register(name: str, fn: DomainValidator) -> None:
+    _VALIDATORS[name] = fn
+
+
+def form_validator_get(name: str) -> DomainValidator:
+    return _VALIDATORS[name]

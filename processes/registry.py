@@ -1,0 +1,45 @@
+"""Service-task operations: BPMN names an operation, domain apps register its handler.
+
+Handlers are registered at startup from each app's AppConfig.ready(); a diagram naming an
+unknown operation fails validation (processes/checks.py) instead of failing at run time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class OperationContext:
+    instance: Any  # processes.models.ProcessInstance (locked for this step)
+    actor: Any  # the user whose action runs this step, or None for a timer
+
+
+Handler = Callable[[OperationContext, dict, dict], dict | None]
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    handler: Handler
+    description: str
+
+
+_OPERATIONS: dict[str, Operation] = {}
+
+
+def operation_register(name: str, handler: Handler, description: str = "") -> None:
+    existing = _OPERATIONS.get(name)
+    if existing is not None and existing.handler is not handler:
+        raise ValueError(f"operation {name!r} is already registered")
+    _OPERATIONS[name] = Operation(name, handler, description)
+
+
+def operation_get(name: str) -> Operation | None:
+    return _OPERATIONS.get(name)
+
+
+def operation_names() -> list[str]:
+    return sorted(_OPERATIONS)

@@ -1,0 +1,232 @@
+"""One engine step in one transaction: lock → load → act → run → save → task rows, timers.
+
+Every write to an instance goes through `instance_step`. The caller already holds the
+transaction; this module locks the instance row, restores the workflow, performs the action,
+saves the state over the row version it loaded, and rewrites the instance's timer rows and
+(through the injected task store) its human-task rows.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from backend.common.exceptions import ApplicationError, Conflict
+from processes.engine import STATE_FORMAT, Engine, EngineError, ReadyTask, WaitingTimer, Workflow
+from processes.models import InstanceStatus, ProcessInstance, ProcessVersion, Timer, TimerStatus
+from processes.registry import OperationContext, operation_get
+
+logger = logging.getLogger(__name__)
+
+
+class ProcessRunError(ApplicationError):
+    """The diagram failed at run time (a script, a condition, an operation)."""
+
+    status_code = 422
+    default_code = "process_run_error"
+
+
+class TaskStore(Protocol):
+    def sync(self, instance: ProcessInstance, ready: list[ReadyTask], timers: list[WaitingTimer], actor: Any) -> None: ...
+
+
+_task_store: TaskStore | None = None
+
+
+def task_store_set(store: TaskStore) -> None:
+    """The tasks app installs its human-task store at startup (tasks/apps.py)."""
+    global _task_store
+    _task_store = store
+
+
+# ---- engine construction --------------------------------------------------------------------
+
+_ISO_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
+
+
+def parse_duration(value: str) -> timedelta:
+    match = _ISO_DURATION.match(value or "")
+    if not match or value in {"P", "PT"}:
+        raise ValueError(f"not an ISO 8601 duration: {value!r}")
+    d, h, m, s = (int(x) if x else 0 for x in match.groups())
+    return timedelta(days=d, hours=h, minutes=m, seconds=s)
+
+
+def format_duration(delta: timedelta) -> str:
+    seconds = max(int(delta.total_seconds()), 1)
+    return f"PT{seconds}S"
+
+
+def _deadline(name: str, default: str) -> str:
+    value = settings.CUSTFLOW["DEADLINES"].get(name, default)
+    parse_duration(value)
+    return value
+
+
+def _reminder_after(name: str, default: str) -> str:
+    total = parse_duration(_deadline(name, default))
+    return format_duration(total * settings.CUSTFLOW["REMINDER_FRACTION"])
+
+
+ENGINE_HELPERS: dict[str, Callable[..., Any]] = {"deadline": _deadline, "reminder_after": _reminder_after}
+
+_current: contextvars.ContextVar[OperationContext | None] = contextvars.ContextVar("custflow_step", default=None)
+
+
+def _call_operation(operation: str, params: dict, data: dict) -> dict | None:
+    ctx = _current.get()
+    op = operation_get(operation)
+    if op is None or ctx is None:
+        raise EngineError(_("未注册的服务操作: %(op)s") % {"op": operation})
+    return op.handler(ctx, params, data)
+
+
+def engine() -> Engine:
+    return Engine(
+        service_caller=_call_operation,
+        helpers=ENGINE_HELPERS,
+        max_steps=settings.CUSTFLOW["SCRIPT_MAX_STEPS"],
+        max_seconds=settings.CUSTFLOW["SCRIPT_MAX_SECONDS"],
+    )
+
+
+@lru_cache(maxsize=64)
+def _version_spec(version_id: int) -> dict:
+    # Versions are immutable: their spec can be cached for the life of the process.
+    return ProcessVersion.objects.values_list("spec", flat=True).get(pk=version_id)
+
+
+# ---- the step ------------------------------------------------------------------------------
+
+
+@dataclass
+class StepResult:
+    instance: ProcessInstance
+    ready: list[ReadyTask]
+    timers: list[WaitingTimer]
+    fired: list[str]
+
+
+def instance_lock(instance_id: int, *, skip_locked: bool = False) -> ProcessInstance | None:
+    qs = ProcessInstance.objects.select_for_update(skip_locked=skip_locked).select_related("version", "org_unit")
+    return qs.filter(pk=instance_id).first()
+
+
+def _run(instance: ProcessInstance, actor: Any, action: Callable[[], Workflow]) -> Workflow:
+    token = _current.set(OperationContext(instance=instance, actor=actor))
+    try:
+        return action()
+    except (ApplicationError, DatabaseError):
+        raise
+    except EngineError as exc:
+        raise ProcessRunError(
+            _("流程运行出错(%(element)s): %(message)s")
+            % {"element": getattr(exc, "element", None) or "-", "message": getattr(exc, "message", str(exc))},
+            extra={"element": getattr(exc, "element", None)},
+        )
+    except Exception as exc:  # a handler failed on data the diagram gave it
+        logger.exception("step of instance %s failed", instance.pk)
+        raise ProcessRunError(_("流程运行出错: %(message)s") % {"message": f"{type(exc).__name__}: {exc}"})
+    finally:
+        _current.reset(token)
+
+
+def instance_start(*, instance: ProcessInstance, data: dict, actor: Any) -> StepResult:
+    """Start the engine for a freshly created instance row (inside the caller's transaction)."""
+    assert transaction.get_connection().in_atomic_block
+    spec = _version_spec(instance.version_id)
+    wf = _run(instance, actor, lambda: engine().start(spec, data))
+    return _save(instance, wf, actor, fired=[])
+
+
+def instance_step(*, instance: ProcessInstance, actor: Any, act: Callable[[Workflow], Any]) -> StepResult:
+    """Restore a LOCKED instance, apply `act` to its workflow, run, save, sync rows."""
+    assert transaction.get_connection().in_atomic_block
+    spec = _version_spec(instance.version_id)
+
+    def action() -> Workflow:
+        wf = engine().restore(spec, bytes(instance.state))
+        act(wf)
+        return wf
+
+    wf = _run(instance, actor, action)
+    return _save(instance, wf, actor, fired=[])
+
+
+def instance_fire_timers(*, instance: ProcessInstance, at: datetime) -> StepResult:
+    spec = _version_spec(instance.version_id)
+    fired: list[str] = []
+
+    def action() -> Workflow:
+        wf = engine().restore(spec, bytes(instance.state))
+        fired.extend(wf.fire_due_timers(at))
+        return wf
+
+    wf = _run(instance, None, action)
+    return _save(instance, wf, None, fired=fired, now=at)
+
+
+def _save(instance: ProcessInstance, wf: Workflow, actor: Any, *, fired: list[str], now: datetime | None = None) -> StepResult:
+    now = now or timezone.now()
+    loaded_version = instance.row_version
+    instance.state = wf.dump()
+    instance.state_format = STATE_FORMAT
+    instance.row_version = loaded_version + 1
+    if wf.is_completed():
+        instance.status = InstanceStatus.COMPLETED
+        instance.end_event = wf.end_event() or ""
+        instance.completed_at = now
+    updated = ProcessInstance.objects.filter(pk=instance.pk, row_version=loaded_version).update(
+        state=instance.state,
+        state_format=instance.state_format,
+        row_version=instance.row_version,
+        status=instance.status,
+        end_event=instance.end_event,
+        completed_at=instance.completed_at,
+        updated_at=now,
+    )
+    if not updated:
+        raise Conflict(_("流程实例已被其他操作更新,请刷新后重试"), code="stale_instance")
+    ready = wf.ready_user_tasks()
+    timers = wf.waiting_timers()
+    _sync_timers(instance, timers, set(fired), now)
+    if _task_store is not None:
+        _task_store.sync(instance, ready, timers, actor)
+    return StepResult(instance=instance, ready=ready, timers=timers, fired=fired)
+
+
+def _sync_timers(instance: ProcessInstance, waiting: list[WaitingTimer], fired: set[str], now: datetime) -> None:
+    waiting_by_id = {t.id: t for t in waiting}
+    rows = {t.engine_task_id: t for t in Timer.objects.filter(instance=instance, status=TimerStatus.PENDING)}
+    for task_id, row in rows.items():
+        if task_id in waiting_by_id:
+            continue
+        row.status = TimerStatus.FIRED if task_id in fired else TimerStatus.CANCELLED
+        row.fired_at = now if task_id in fired else None
+        row.save(update_fields=["status", "fired_at"])
+    new_rows = [
+        Timer(
+            instance=instance,
+            engine_task_id=t.id,
+            spec=t.spec,
+            name=t.name or "",
+            attached_to=t.attached_to or "",
+            interrupting=t.interrupting,
+            due_at=t.due_at,
+        )
+        for task_id, t in waiting_by_id.items()
+        if task_id not in rows
+    ]
+    if new_rows:
+        Timer.objects.bulk_create(new_rows)

@@ -1,0 +1,235 @@
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from backend.common.audit import audit_event_record
+from backend.common.exceptions import NotFound, ValidationFailed
+from processes import runtime
+from processes.engine import DiagramError, Problem, parse_diagram
+from processes.lint import diagram_lint
+from processes.models import (
+    InstanceStatus,
+    ProcessDefinition,
+    ProcessInstance,
+    ProcessVersion,
+    Timer,
+    TimerStatus,
+    VersionSource,
+)
+
+logger = logging.getLogger(__name__)
+
+BPMN_DIR = Path(settings.BASE_DIR) / "bpmn"
+MAX_DIAGRAM_BYTES = 2 * 1024 * 1024
+
+
+class DiagramInvalid(ValidationFailed):
+    default_code = "invalid_diagram"
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(
+            _("流程图校验未通过,共 %(n)d 个问题") % {"n": len(problems)},
+            field_errors={"file": [p.message if not p.element else f"[{p.element}] {p.message}" for p in problems]},
+            extra={"problems": [asdict(p) for p in problems]},
+        )
+
+
+def diagram_validate(data: bytes, filename: str):
+    """Parse + sandbox compile + domain lint. Returns the Diagram or raises DiagramInvalid."""
+    if not data:
+        raise DiagramInvalid([Problem(_("文件为空"))])
+    if len(data) > MAX_DIAGRAM_BYTES:
+        raise DiagramInvalid([Problem(_("文件过大(上限 2 MB)"))])
+    try:
+        diagram = parse_diagram(data, filename)
+    except DiagramError as exc:
+        raise DiagramInvalid(list(exc.problems))
+    problems = diagram_lint(diagram)
+    if problems:
+        raise DiagramInvalid(problems)
+    return diagram
+
+
+@transaction.atomic
+def process_version_deploy(*, data: bytes, filename: str, actor: Any = None, source: str = VersionSource.UPLOAD) -> tuple[ProcessVersion, bool]:
+    """Deploy a diagram as an immutable version keyed by its content hash.
+
+    Returns (version, created). The same bytes deploy once: a second upload returns the
+    existing version.
+    """
+    diagram = diagram_validate(data, filename)
+    content_hash = hashlib.sha256(data).hexdigest()
+    definition, _created = ProcessDefinition.objects.get_or_create(key=diagram.process_key, defaults={"name": diagram.name or diagram.process_key})
+    definition = ProcessDefinition.objects.select_for_update().get(pk=definition.pk)
+    existing = ProcessVersion.objects.filter(definition=definition, content_hash=content_hash).first()
+    if existing is not None:
+        return existing, False
+    if diagram.name and definition.name != diagram.name:
+        definition.name = diagram.name
+        definition.save(update_fields=["name"])
+    number = (definition.versions.aggregate(m=Max("version"))["m"] or 0) + 1
+    try:
+        with transaction.atomic():
+            version = ProcessVersion.objects.create(
+                definition=definition,
+                version=number,
+                content_hash=content_hash,
+                filename=filename[:255],
+                bpmn_xml=data.decode("utf-8"),
+                spec=diagram.spec,
+                metadata={
+                    "user_tasks": diagram.user_tasks,
+                    "service_tasks": diagram.service_tasks,
+                    "timers": diagram.timers,
+                    "lanes": diagram.lanes,
+                },
+                source=source,
+                created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            )
+    except IntegrityError:
+        return ProcessVersion.objects.get(definition=definition, content_hash=content_hash), False
+    audit_event_record(actor=actor, action="process.deployed", obj=version, data={"key": definition.key, "version": number, "hash": content_hash})
+    return version, True
+
+
+def shipped_diagrams() -> list[Path]:
+    return sorted(BPMN_DIR.glob("**/*.bpmn"))
+
+
+def shipped_processes_deploy() -> list[ProcessVersion]:
+    return [process_version_deploy(data=p.read_bytes(), filename=p.name, source=VersionSource.SHIPPED)[0] for p in shipped_diagrams()]
+
+
+def process_version_latest(key: str) -> ProcessVersion:
+    version = ProcessVersion.objects.filter(definition__key=key).order_by("-version").first()
+    if version is None:
+        # First use on a fresh database: deploy what ships in bpmn/.
+        shipped_processes_deploy()
+        version = ProcessVersion.objects.filter(definition__key=key).order_by("-version").first()
+    if version is None:
+        raise NotFound(_("流程“%(key)s”未部署") % {"key": key}, code="unknown_process")
+    return version
+
+
+@transaction.atomic
+def process_instance_start(
+    *, actor: Any, key: str, org_unit: Any, data: dict, subject_type: str = "", subject_id: int | None = None
+) -> ProcessInstance:
+    version = process_version_latest(key)
+    instance = ProcessInstance.objects.create(
+        version=version,
+        org_unit=org_unit,
+        started_by=actor if getattr(actor, "is_authenticated", False) else None,
+        subject_type=subject_type,
+        subject_id=subject_id,
+    )
+    audit_event_record(actor=actor, action="process.started", obj=instance, org_unit=org_unit, process_instance_id=instance.pk, data={"key": key, "version": version.version})
+    runtime.instance_start(instance=instance, data=data, actor=actor)
+    return instance
+
+
+# ---- timers ----------------------------------------------------------------------------------
+
+
+def timers_due(*, now: datetime, limit: int) -> list[int]:
+    return list(
+        Timer.objects.filter(status=TimerStatus.PENDING, due_at__lte=now).order_by("due_at", "id").values_list("id", flat=True)[:limit]
+    )
+
+
+def timer_fire(*, timer_id: int, now: datetime) -> int:
+    """Fire one due timer exactly once. Lock order: instance, then timer and task rows.
+
+    A busy instance (another step holds its lock) is skipped with SKIP LOCKED and retried by
+    the next sweep; a timer already fired or cancelled is skipped. Returns how many engine
+    timers fired in this step (other timers of the instance due by then fire with it).
+    """
+    with transaction.atomic():
+        instance_id = Timer.objects.filter(pk=timer_id, status=TimerStatus.PENDING).values_list("instance_id", flat=True).first()
+        if instance_id is None:
+            return 0
+        instance = runtime.instance_lock(instance_id, skip_locked=True)
+        if instance is None or instance.status != InstanceStatus.RUNNING:
+            return 0
+        timer = Timer.objects.select_for_update().filter(pk=timer_id, status=TimerStatus.PENDING).first()
+        if timer is None:
+            return 0
+        at = max(now, timer.due_at)
+        result = runtime.instance_fire_timers(instance=instance, at=at)
+        timer.refresh_from_db(fields=["status"])
+        if timer.status == TimerStatus.PENDING:
+            # The engine no longer waits on it (its task moved on): it will never fire.
+            timer.status = TimerStatus.CANCELLED
+            timer.save(update_fields=["status"])
+        audit_event_record(
+            actor=None,
+            action="timer.fired",
+            obj=instance,
+            org_unit=instance.org_unit,
+            process_instance_id=instance.pk,
+            data={"timer": timer.spec, "due_at": timer.due_at.isoformat(), "at": at.isoformat(), "fired": result.fired},
+        )
+        return len(result.fired)
+
+
+def timers_sweep(*, now: datetime | None = None, limit: int | None = None) -> int:
+    """One sweep: fire every timer due at `now` (default: the database clock's now)."""
+    now = now or timezone.now()
+    limit = limit or settings.CUSTFLOW["TIMER_SWEEP_BATCH"]
+    fired = 0
+    for timer_id in timers_due(now=now, limit=limit):
+        try:
+            fired += timer_fire(timer_id=timer_id, now=now)
+        except Exception:  # one broken instance must not stop the sweep
+            logger.exception("timer %s failed to fire", timer_id)
+    return fired
+
+
+# ---- process owners -------------------------------------------------------------------------
+
+
+def _require_process_owner(actor):
+    from backend.organisation.models import Role
+    from backend.organisation.selectors import user_org_unit_for_role
+
+    unit = user_org_unit_for_role(actor, Role.PROCESS_OWNER)
+    if unit is None and not getattr(actor, "is_superuser", False):
+        from backend.common.exceptions import Forbidden
+
+        raise Forbidden(_("只有流程管理员可以执行此操作"), code="not_process_owner")
+    return unit
+
+
+def process_definition_upload(*, actor, data: bytes, filename: str) -> tuple[ProcessVersion, bool]:
+    _require_process_owner(actor)
+    if not filename.lower().endswith((".bpmn", ".xml")):
+        raise ValidationFailed.field("file", _("请上传 .bpmn 文件"), code="invalid_diagram")
+    return process_version_deploy(data=data, filename=filename, actor=actor, source=VersionSource.UPLOAD)
+
+
+def process_test_instance_start(*, actor, key: str, data: Any) -> ProcessInstance:
+    unit = _require_process_owner(actor)
+    if not isinstance(key, str) or not key.strip():
+        raise ValidationFailed.field("process", _("请指定流程标识"))
+    if not isinstance(data, dict):
+        raise ValidationFailed.field("data", _("启动数据必须是 JSON 对象"))
+    if not ProcessDefinition.objects.filter(key=key).exists() and key not in {p.stem for p in shipped_diagrams()}:
+        raise ValidationFailed.field("process", _("流程“%(key)s”未部署") % {"key": key}, code="unknown_process")
+    if unit is None:
+        from backend.organisation.models import OrgUnit
+
+        unit = OrgUnit.objects.filter(parent__isnull=True).first()
+        if unit is None:
+            raise ValidationFailed.field("process", _("尚未建立机构树"))
+    return process_instance_start(actor=actor, key=key, org_unit=unit, data=data, subject_type="test", subject_id=None)

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs everything custflow needs on a fresh Debian machine with Python 3.11:
+# system packages, a virtualenv with the Python dependencies, and the npm front-end bundles.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk chromium poppler-utils gettext)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "installing system packages: ${missing[*]}"
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" \
+    || { $SUDO apt-get update -q && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"; }
+fi
+
+PYTHON=${PYTHON:-python3.11}
+command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q ".[test]"
+
+if [ -x scripts/build_static.sh ]; then scripts/build_static.sh; fi
+if command -v msgfmt >/dev/null 2>&1 && [ -d locale ]; then
+  .venv/bin/python manage.py compilemessages -v 0 >/dev/null
+fi
+mkdir -p var/broker/out var/broker/processed

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class TaskStatus(models.TextChoices):
+    READY = "ready", _("待办")
+    COMPLETED = "completed", _("已办")
+    CANCELLED = "cancelled", _("已取消")
+
+
+class HumanTask(models.Model):
+    """One row per ready user task of an instance; the inbox is a query on these rows."""
+
+    instance = models.ForeignKey("processes.ProcessInstance", on_delete=models.CASCADE, related_name="human_tasks")
+    engine_task_id = models.CharField(max_length=36)
+    step = models.CharField(_("步骤"), max_length=100)
+    name = models.CharField(_("任务名称"), max_length=200)
+    process_key = models.CharField(max_length=100)
+    process_name = models.CharField(max_length=200)
+    lane = models.CharField(max_length=64)
+    role = models.CharField(max_length=32)
+    org_unit = models.ForeignKey("organisation.OrgUnit", on_delete=models.PROTECT, related_name="+")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="assigned_tasks"
+    )
+    # Four eyes: on approval steps the case's initiator may not act.
+    four_eyes = models.BooleanField(default=False)
+    initiator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    form_key = models.CharField(max_length=100)
+    status = models.CharField(max_length=16, choices=TaskStatus.choices, default=TaskStatus.READY)
+    due_at = models.DateTimeField(null=True, blank=True)
+    flags = models.JSONField(default=list, blank=True)
+    case_type = models.CharField(max_length=64, blank=True)
+    case_id = models.BigIntegerField(null=True, blank=True)
+    customer_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    outcome = models.CharField(max_length=32, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["instance", "engine_task_id"], name="uniq_human_task")]
+        indexes = [
+            models.Index(fields=["status", "org_unit", "role"]),
+            models.Index(fields=["assignee", "status"]),
+            models.Index(fields=["status", "due_at"]),
+        ]
+        ordering = ["due_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} #{self.pk}"
+
+
+class NotificationKind(models.TextChoices):
+    NEW_TASK = "new_task", _("新任务")
+    REMINDER = "reminder", _("催办提醒")
+    ESCALATION = "escalation", _("超时上报")
+
+
+class Notification(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=16, choices=NotificationKind.choices)
+    task = models.ForeignKey(HumanTask, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    message = models.CharField(max_length=300)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.message

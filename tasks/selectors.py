@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import reduce
+from operator import or_
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from backend.common.exceptions import NotFound
+from backend.organisation.selectors import scope_q, user_role_assignments
+from tasks.models import HumanTask, TaskStatus
+
+DUE_SOON = timedelta(hours=8)
+
+
+def _candidate_q(user) -> Q:
+    groups = [Q(role=ra.role, org_unit_id=ra.org_unit_id) for ra in user_role_assignments(user)]
+    return Q(assignee__isnull=True) & reduce(or_, groups) if groups else Q(pk__in=[])
+
+
+def inbox_q(user) -> Q:
+    """My ready tasks: assigned to me, or unassigned in a group I belong to; never my own case
+    on an approval step (four eyes)."""
+    return (Q(assignee=user) | _candidate_q(user)) & ~Q(four_eyes=True, initiator=user)
+
+
+def task_inbox(*, user) -> QuerySet[HumanTask]:
+    return (
+        HumanTask.objects.filter(status=TaskStatus.READY)
+        .filter(inbox_q(user))
+        .select_related("org_unit", "assignee")
+        .order_by("due_at", "id")
+    )
+
+
+def task_inbox_counts(*, user) -> dict[str, int]:
+    now = timezone.now()
+    return task_inbox(user=user).aggregate(
+        total=Count("id"),
+        mine=Count("id", filter=Q(assignee=user)),
+        group=Count("id", filter=Q(assignee__isnull=True)),
+        overdue=Count("id", filter=Q(due_at__lt=now)),
+        due_soon=Count("id", filter=Q(due_at__gte=now, due_at__lt=now + DUE_SOON)),
+    )
+
+
+def task_visible_q(user) -> Q:
+    return scope_q(user, "org_unit") | Q(assignee=user)
+
+
+def task_get_visible(*, user, task_id) -> HumanTask:
+    """A task the user may see; anything outside their scope is simply not found (404)."""
+    try:
+        task_id = int(task_id)
+    except (TypeError, ValueError):
+        raise NotFound("任务不存在", code="task_not_found")
+    task = HumanTask.objects.filter(task_visible_q(user)).select_related("org_unit", "assignee", "instance").filter(pk=task_id).first()
+    if task is None:
+        raise NotFound("任务不存在", code="task_not_found")
+    return task
+
+
+def user_is_candidate(user, task: HumanTask) -> bool:
+    if task.assignee_id is not None:
+        return task.assignee_id == user.pk
+    return any(ra.role == task.role and ra.org_unit_id == task.org_unit_id for ra in user_role_assignments(user))
+
+
+def task_history(*, user, case_type: str, case_id: int) -> QuerySet[HumanTask]:
+    return HumanTask.objects.filter(case_type=case_type, case_id=case_id).filter(task_visible_q(user)).order_by("created_at", "id")
+
+
+def sla_state(task: HumanTask) -> str:
+    if task.due_at is None:
+        return "none"
+    now = timezone.now()
+    if task.status != TaskStatus.READY:
+        return "breached_done" if task.completed_at and task.completed_at > task.due_at else "on_time"
+    if task.due_at < now:
+        return "overdue"
+    if task.due_at < now + DUE_SOON:
+        return "due_soon"
+    return "on_time"

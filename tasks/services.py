@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from backend.common.audit import audit_event_record
+from backend.common.exceptions import Conflict, Forbidden
+from forms.validation import form_data_validate
+from processes import runtime
+from tasks.models import HumanTask, TaskStatus
+from tasks.selectors import task_get_visible, user_is_candidate
+
+
+@dataclass(frozen=True)
+class FormContext:
+    """What a domain form validator may look at."""
+
+    task: HumanTask
+    actor: Any
+
+
+def _check_may_act(actor, task: HumanTask) -> None:
+    if task.status != TaskStatus.READY:
+        raise Conflict(_("任务已处理,不能重复操作"), code="task_not_ready")
+    if task.four_eyes and task.initiator_id == actor.pk:
+        raise Forbidden(_("四眼原则:不能审核自己提交的业务"), code="four_eyes")
+    if task.assignee_id is not None and task.assignee_id != actor.pk:
+        raise Conflict(_("任务已被 %(user)s 认领") % {"user": task.assignee.get_full_name() or task.assignee.username}, code="task_claimed")
+    if not user_is_candidate(actor, task):
+        raise Forbidden(_("您不是该任务的处理人"), code="not_candidate")
+
+
+@transaction.atomic
+def task_claim(*, actor, task_id) -> HumanTask:
+    task = task_get_visible(user=actor, task_id=task_id)
+    if task.assignee_id == actor.pk and task.status == TaskStatus.READY:
+        return task
+    _check_may_act(actor, task)
+    now = timezone.now()
+    updated = HumanTask.objects.filter(pk=task.pk, status=TaskStatus.READY, assignee__isnull=True).update(assignee=actor, claimed_at=now)
+    if not updated:
+        raise Conflict(_("任务已被他人认领或已处理"), code="task_claimed")
+    task.refresh_from_db()
+    audit_event_record(actor=actor, action="task.claimed", obj=task, org_unit=task.org_unit, process_instance_id=task.instance_id, task_id=task.pk)
+    return task
+
+
+@transaction.atomic
+def task_unclaim(*, actor, task_id) -> HumanTask:
+    task = task_get_visible(user=actor, task_id=task_id)
+    if task.status != TaskStatus.READY:
+        raise Conflict(_("任务已处理,不能重复操作"), code="task_not_ready")
+    if task.assignee_id != actor.pk or task.lane == "collector":
+        raise Forbidden(_("只能释放自己认领的任务"), code="not_assignee")
+    HumanTask.objects.filter(pk=task.pk, assignee=actor, status=TaskStatus.READY).update(assignee=None, claimed_at=None)
+    task.refresh_from_db()
+    audit_event_record(actor=actor, action="task.unclaimed", obj=task, org_unit=task.org_unit, process_instance_id=task.instance_id, task_id=task.pk)
+    return task
+
+
+def task_complete(*, actor, task_id, data: Any) -> HumanTask:
+    """Validate the form, then in ONE transaction: lock the instance, re-check the task, mark
+    it done, complete it in the engine, run, save state, task rows, timers and audit."""
+    task = task_get_visible(user=actor, task_id=task_id)
+    _check_may_act(actor, task)
+    cleaned = form_data_validate(task.form_key, data, FormContext(task=task, actor=actor))
+    with transaction.atomic():
+        instance = runtime.instance_lock(task.instance_id)
+        locked = HumanTask.objects.select_for_update().select_related("org_unit", "assignee").get(pk=task.pk)
+        _check_may_act(actor, locked)
+        now = timezone.now()
+        locked.status = TaskStatus.COMPLETED
+        locked.assignee = actor
+        locked.claimed_at = locked.claimed_at or now
+        locked.completed_at = now
+        locked.completed_by = actor
+        locked.outcome = str(cleaned.get("decision", "completed"))[:32]
+        locked.result = cleaned
+        locked.save(update_fields=["status", "assignee", "claimed_at", "completed_at", "completed_by", "outcome", "result"])
+        audit_event_record(
+            actor=actor,
+            action="task.completed",
+            obj=locked,
+            org_unit=locked.org_unit,
+            process_instance_id=instance.pk,
+            task_id=locked.pk,
+            data={"step": locked.step, "outcome": locked.outcome, "comment": cleaned.get("comment", "")},
+        )
+        runtime.instance_step(instance=instance, actor=actor, act=lambda wf: wf.complete_user_task(locked.engine_task_id, cleaned))
+    return locked

@@ -1,0 +1,59 @@
+"""Keeps human-task rows in step with the engine: called by processes.runtime after every save."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from backend.common.audit import audit_event_record
+from backend.organisation.lanes import lane_org_unit, lane_rule
+from processes.engine import ReadyTask, WaitingTimer
+from processes.models import ProcessInstance
+from tasks.models import HumanTask, TaskStatus
+
+
+class HumanTaskStore:
+    def sync(self, instance: ProcessInstance, ready: list[ReadyTask], timers: list[WaitingTimer], actor: Any) -> None:
+        now = timezone.now()
+        ready_by_id = {t.id: t for t in ready}
+        open_rows = {r.engine_task_id: r for r in HumanTask.objects.filter(instance=instance, status=TaskStatus.READY)}
+        for engine_id, row in open_rows.items():
+            if engine_id in ready_by_id:
+                continue
+            # The engine moved past this task without our complete(): a boundary event took it.
+            row.status = TaskStatus.CANCELLED
+            row.completed_at = now
+            row.outcome = row.outcome or "cancelled"
+            row.save(update_fields=["status", "completed_at", "outcome"])
+            audit_event_record(actor=actor, action="task.cancelled", obj=row, org_unit=row.org_unit, process_instance_id=instance.pk, task_id=row.pk, data={"step": row.step})
+        deadlines = {t.attached_to: t.due_at for t in timers if t.interrupting and t.attached_to}
+        version = instance.version
+        definition = version.definition
+        for engine_id, task in ready_by_id.items():
+            if engine_id in open_rows:
+                continue
+            rule = lane_rule(task.lane or "")
+            data = task.data
+            row = HumanTask.objects.create(
+                instance=instance,
+                engine_task_id=engine_id,
+                step=task.spec,
+                name=task.name or task.spec,
+                process_key=definition.key,
+                process_name=definition.name,
+                lane=task.lane or "",
+                role=rule.role,
+                org_unit=lane_org_unit(task.lane or "", instance.org_unit),
+                assignee=instance.started_by if rule.submitter else None,
+                four_eyes=rule.approval,
+                initiator=instance.started_by,
+                form_key=(task.properties or {}).get("form", ""),
+                due_at=deadlines.get(task.spec),
+                flags=list(data.get("flags") or []),
+                case_type=instance.subject_type,
+                case_id=data.get("case_id") if isinstance(data.get("case_id"), int) else instance.subject_id,
+                customer_id=data.get("customer_id") if isinstance(data.get("customer_id"), int) else None,
+                created_at=now,
+            )
+            audit_event_record(actor=actor, action="task.created", obj=row, org_unit=row.org_unit, process_instance_id=instance.pk, task_id=row.pk, data={"step": row.step, "lane": row.lane})

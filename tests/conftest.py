@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from tests.factories import opening_payload
+
+
+@pytest.fixture
+def demo(db):
+    """The demo org tree, users, sales agents and deployed diagrams."""
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+
+
+@pytest.fixture
+def users(demo, django_user_model):
+    return {u.username: u for u in django_user_model.objects.all()}
+
+
+@pytest.fixture
+def api(users):
+    """api("reviewer.sz") → an APIClient authenticated with that user's token."""
+    clients: dict[str, APIClient] = {}
+
+    def client_for(username: str) -> APIClient:
+        if username not in clients:
+            c = APIClient()
+            resp = c.post("/api/auth/token/", {"username": username, "password": "demo-pass-2026"}, format="json")
+            assert resp.status_code == 200, resp.content
+            c.credentials(HTTP_AUTHORIZATION=f"Token {resp.json()['token']}")
+            clients[username] = c
+        return clients[username]
+
+    return client_for
+
+
+@pytest.fixture
+def submit(api):
+    """submit(level, as_user="collector.sz", **overrides) → the API response."""
+
+    def _submit(level: str = "advanced", as_user: str = "collector.sz", **overrides):
+        return api(as_user).post("/api/account-openings/", opening_payload(level, **overrides), format="multipart")
+
+    return _submit
+
+
+def inbox(client) -> list[dict]:
+    resp = client.get("/api/tasks/")
+    assert resp.status_code == 200, resp.content
+    return resp.json()["results"]
