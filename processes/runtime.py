@@ -102,9 +102,15 @@ def engine() -> Engine:
 
 
 @lru_cache(maxsize=64)
-def _version_spec(version_id: int) -> dict:
-    # Versions are immutable: their spec can be cached for the life of the process.
-    return ProcessVersion.objects.values_list("spec", flat=True).get(pk=version_id)
+def _spec_by_hash(version_id: int, content_hash: str) -> dict:
+    # Versions are immutable: a spec is cached for the life of the process, keyed by its
+    # content hash so that a reused primary key (restored database, tests) can never serve
+    # another diagram's spec.
+    return ProcessVersion.objects.values_list("spec", flat=True).get(pk=version_id, content_hash=content_hash)
+
+
+def _version_spec(instance: ProcessInstance) -> dict:
+    return _spec_by_hash(instance.version_id, instance.version.content_hash)
 
 
 # ---- the step ------------------------------------------------------------------------------
@@ -119,7 +125,11 @@ class StepResult:
 
 
 def instance_lock(instance_id: int, *, skip_locked: bool = False) -> ProcessInstance | None:
-    qs = ProcessInstance.objects.select_for_update(skip_locked=skip_locked).select_related("version", "org_unit")
+    qs = (
+        ProcessInstance.objects.select_for_update(skip_locked=skip_locked, of=("self",))
+        .select_related("version__definition", "org_unit")
+        .defer("version__spec", "version__bpmn_xml", "version__metadata")
+    )
     return qs.filter(pk=instance_id).first()
 
 
@@ -145,7 +155,7 @@ def _run(instance: ProcessInstance, actor: Any, action: Callable[[], Workflow]) 
 def instance_start(*, instance: ProcessInstance, data: dict, actor: Any) -> StepResult:
     """Start the engine for a freshly created instance row (inside the caller's transaction)."""
     assert transaction.get_connection().in_atomic_block
-    spec = _version_spec(instance.version_id)
+    spec = _version_spec(instance)
     wf = _run(instance, actor, lambda: engine().start(spec, data))
     return _save(instance, wf, actor, fired=[])
 
@@ -153,7 +163,7 @@ def instance_start(*, instance: ProcessInstance, data: dict, actor: Any) -> Step
 def instance_step(*, instance: ProcessInstance, actor: Any, act: Callable[[Workflow], Any]) -> StepResult:
     """Restore a LOCKED instance, apply `act` to its workflow, run, save, sync rows."""
     assert transaction.get_connection().in_atomic_block
-    spec = _version_spec(instance.version_id)
+    spec = _version_spec(instance)
 
     def action() -> Workflow:
         wf = engine().restore(spec, bytes(instance.state))
@@ -165,7 +175,7 @@ def instance_step(*, instance: ProcessInstance, actor: Any, act: Callable[[Workf
 
 
 def instance_fire_timers(*, instance: ProcessInstance, at: datetime) -> StepResult:
-    spec = _version_spec(instance.version_id)
+    spec = _version_spec(instance)
     fired: list[str] = []
 
     def action() -> Workflow:

@@ -70,7 +70,7 @@ def task_complete(*, actor, task_id, data: Any) -> HumanTask:
     cleaned = form_data_validate(task.form_key, data, FormContext(task=task, actor=actor))
     with transaction.atomic():
         instance = runtime.instance_lock(task.instance_id)
-        locked = HumanTask.objects.select_for_update().select_related("org_unit", "assignee").get(pk=task.pk)
+        locked = HumanTask.objects.select_for_update(of=("self",)).select_related("org_unit", "assignee").get(pk=task.pk)
         _check_may_act(actor, locked)
         now = timezone.now()
         locked.status = TaskStatus.COMPLETED

@@ -116,9 +116,8 @@ def account_opening_submit(
     except Exception:
         _discard_files(saved_files)
         raise
-    opening.refresh_from_db()
-    opening.customer.refresh_from_db()
-    return opening
+    # Re-read: the process moved the customer's (protected) FSM state during the step.
+    return AccountOpening.objects.select_related("customer").get(pk=opening.pk)
 
 
 def _discard_files(documents: list[ScanDocument]) -> None:
@@ -156,7 +155,7 @@ def opening_run_checks(*, actor, case_id: Any) -> dict:
         customer.submit_for_review()
         customer.save(update_fields=["status", "updated_at"])
     audit_event_record(actor=actor, action="account_opening.checked", obj=customer, org_unit=opening.org_unit, data={"checks": opening.checks, "flags": flags})
-    return {"flags": flags, "info_level": opening.info_level}
+    return {"flags": flags, "info_level": str(opening.info_level)}
 
 
 def opening_activate(*, actor, case_id: Any) -> dict:
@@ -168,7 +167,7 @@ def opening_activate(*, actor, case_id: Any) -> dict:
     opening.closed_at = customer.activated_at
     opening.save(update_fields=["closed_at"])
     audit_event_record(actor=actor, action="customer.activated", obj=customer, org_unit=opening.org_unit, data={"opening": opening.pk})
-    return {"customer_status": customer.status}
+    return {"customer_status": str(customer.status)}
 
 
 def opening_reject(*, actor, case_id: Any, reason: str) -> dict:
@@ -180,7 +179,7 @@ def opening_reject(*, actor, case_id: Any, reason: str) -> dict:
     opening.closed_at = timezone.now()
     opening.save(update_fields=["decision_comment", "closed_at"])
     audit_event_record(actor=actor, action="customer.rejected", obj=customer, org_unit=opening.org_unit, data={"opening": opening.pk, "reason": reason})
-    return {"customer_status": customer.status}
+    return {"customer_status": str(customer.status)}
 
 
 def opening_return(*, actor, case_id: Any, reason: str) -> dict:
@@ -191,7 +190,7 @@ def opening_return(*, actor, case_id: Any, reason: str) -> dict:
     opening.decision_comment = reason
     opening.save(update_fields=["decision_comment"])
     audit_event_record(actor=actor, action="customer.returned", obj=customer, org_unit=opening.org_unit, data={"opening": opening.pk, "reason": reason})
-    return {"customer_status": customer.status}
+    return {"customer_status": str(customer.status)}
 
 
 CORRECTABLE_FIELDS = ("name", "id_type", "id_number", "birth_date", "gender", "phone", "address", "email")
@@ -218,7 +217,7 @@ def opening_resubmit(*, actor, case_id: Any, corrections: dict) -> dict:
         org_unit=opening.org_unit,
         data={"opening": opening.pk, "changes": changes, "comment": corrections.get("comment", "")},
     )
-    return {"customer_status": customer.status}
+    return {"customer_status": str(customer.status)}
 
 
 def opening_fix_clean(data: dict, context: Any) -> dict:

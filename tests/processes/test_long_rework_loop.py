@@ -34,7 +34,7 @@ def test_thousand_return_resubmit_rounds(submit, users):
     review = HumanTask.objects.get(status="ready", step="review")
     task_complete(actor=reviewer, task_id=review.pk, data={"decision": "approve"})
     instance.refresh_from_db()
-    customer.refresh_from_db()
+    customer = Customer.objects.get(pk=customer.pk)
     assert instance.status == "completed" and instance.end_event == "end_active"
     assert customer.status == "active" and customer.address == f"地址 {ROUNDS - 1}"
     assert HumanTask.objects.filter(step="review").count() == ROUNDS + 1

@@ -85,14 +85,14 @@ def test_return_goes_to_collector_and_loops_back_to_review(opened, api):
         comment="已补充地址",
     )
     assert resp.status_code == 200, resp.content
-    customer.refresh_from_db()
+    customer = Customer.objects.get(pk=customer.pk)
     assert customer.status == "pending_review"
     assert customer.address == "深圳市福田区 2 号"
     assert customer.phone == "+8613812345679"
     again = inbox(api("reviewer.sz"))
     assert len(again) == 1 and again[0]["step"] == "review" and again[0]["id"] != task["id"]
     assert complete(api("reviewer.sz"), again[0]["id"], decision="approve").status_code == 200
-    customer.refresh_from_db()
+    customer = Customer.objects.get(pk=customer.pk)
     assert customer.status == "active"
     changes = AuditEvent.objects.get(action="customer.resubmitted").data["changes"]
     assert changes["address"] == {"old": "深圳市南山区科技园 1 号", "new": "深圳市福田区 2 号"}

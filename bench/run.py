@@ -1,0 +1,26 @@
+"""Runs every benchmark with one command: `python bench/run.py [--small|--full]`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+
+
+def main() -> int:
+    full = "--full" in sys.argv
+    runs = [
+        [sys.executable, str(BENCH / "engine_bench.py"), *(["--full"] if full else [])],
+        [sys.executable, str(BENCH / "persisted_step.py"), "--rounds", "1000" if full else "200", "--samples", "30" if full else "15"],
+    ]
+    status = 0
+    for cmd in runs:
+        print(f"== {Path(cmd[1]).name} ==", flush=True)
+        status |= subprocess.call(cmd, cwd=BENCH.parent)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""Printable documents. Each takes plain, already-masked, JSON-able data from its caller.
+
+Only the keys listed here reach a template: anything else in the input (an unmasked value
+the caller forgot to drop, say) is never printed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from pdfs.qr import qr_data_uri
+from pdfs.rendering import render_pdf
+
+__all__ = ["CARD_FIELDS", "card_context", "render_collection_card"]
+
+EMPTY = "—"
+
+# (key in card["customer"], label, spans the full row)
+CARD_FIELDS: tuple[tuple[str, Any, bool], ...] = (
+    ("name", _("客户名称"), False),
+    ("id", _("客户编号"), False),
+    ("customer_type_label", _("客户类型"), False),
+    ("info_level_label", _("信息程度"), False),
+    ("id_type_label", _("证件类型"), False),
+    ("id_number", _("证件号码"), False),
+    ("birth_date", _("出生日期"), False),
+    ("phone", _("联系电话"), False),
+    ("email", _("电子邮箱"), False),
+    ("status_label", _("客户状态"), False),
+    ("address", _("联系地址"), True),
+    ("collected_by", _("采集人"), False),
+    ("created_at", _("采集时间"), False),
+)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return EMPTY
+    text = str(value).strip()
+    return text or EMPTY
+
+
+def _field_rows(customer: dict[str, Any]) -> list[list[dict[str, Any]]]:
+    """Group the fields into table rows: two label/value pairs per row, or one full-width."""
+    rows: list[list[dict[str, Any]]] = []
+    pending: list[dict[str, Any]] = []
+    for key, label, wide in CARD_FIELDS:
+        cell = {"label": label, "value": _text(customer.get(key)), "wide": wide}
+        if wide:
+            if pending:
+                rows.append(pending)
+                pending = []
+            rows.append([cell])
+            continue
+        pending.append(cell)
+        if len(pending) == 2:
+            rows.append(pending)
+            pending = []
+    if pending:
+        rows.append(pending)
+    return rows
+
+
+def card_context(card: dict[str, Any]) -> dict[str, Any]:
+    """The template context of the collection card, built from the whitelisted keys only."""
+    customer = card.get("customer") or {}
+    sha256 = str(card.get("sha256") or "")
+    verify_url = str(card.get("verify_url") or "")
+    return {
+        "document_id": _text(card.get("document_id")),
+        "sha256": sha256,
+        "sha256_short": sha256[:16],
+        "qr_src": qr_data_uri(f"{verify_url}?sha256={sha256}"),
+        "printed_at": _text(card.get("printed_at")),
+        "printed_by": _text(card.get("printed_by")),
+        "org_unit": _text(card.get("org_unit")),
+        "customer_name": _text(customer.get("name")),
+        "rows": _field_rows(customer),
+        "flags": [_text(flag) for flag in card.get("flags") or []],
+        "trail": [
+            {key: _text(step.get(key)) for key in ("at", "actor", "action", "comment")}
+            for step in card.get("trail") or []
+        ],
+    }
+
+
+def render_collection_card(card: dict[str, Any]) -> bytes:
+    """客户信息资料采集卡 (customer information collection card) as PDF bytes."""
+    return render_pdf("pdfs/collection_card.html", card_context(card))
