@@ -52,6 +52,10 @@ def diagram_validate(data: bytes, filename: str):
     if len(data) > MAX_DIAGRAM_BYTES:
         raise DiagramInvalid([Problem(_("文件过大(上限 2 MB)"))])
     try:
+        data.decode("utf-8")  # versions store the XML as text
+    except UnicodeDecodeError:
+        raise DiagramInvalid([Problem(_("流程图文件须为 UTF-8 编码"))])
+    try:
         diagram = parse_diagram(data, filename)
     except DiagramError as exc:
         raise DiagramInvalid(list(exc.problems))

@@ -22,6 +22,6 @@ command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 
 if [ -x scripts/build_static.sh ]; then scripts/build_static.sh; fi
 if command -v msgfmt >/dev/null 2>&1 && [ -d locale ]; then
-  .venv/bin/python manage.py compilemessages -v 0 >/dev/null
+  .venv/bin/python manage.py compilemessages -i .venv -i node_modules -v 0 >/dev/null
 fi
 mkdir -p var/broker/out var/broker/processed

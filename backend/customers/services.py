@@ -223,7 +223,12 @@ def opening_resubmit(*, actor, case_id: Any, corrections: dict) -> dict:
 def opening_fix_clean(data: dict, context: Any) -> dict:
     """Domain validation of the collector's correction form (form `account_opening/fix_submission`)."""
     opening = AccountOpening.objects.select_related("customer").get(pk=context.task.case_id)
-    cleaned = identity_clean(data, info_level=opening.info_level)
+    customer = opening.customer
+    # A field left empty keeps its current value: the collector sees personal fields masked
+    # and re-types only what the reviewer asked to change.
+    current = {name: getattr(customer, name) or "" for name in ("name", "id_type", "id_number", "phone", "address", "email")}
+    merged = {**current, **{k: v for k, v in data.items() if k in current and str(v or "").strip()}}
+    cleaned = identity_clean(merged, info_level=opening.info_level)
     if cleaned.errors:
         raise ValidationFailed("", field_errors=cleaned.errors)
     values = cleaned.values

@@ -181,3 +181,16 @@ def test_province_reviewer_sees_but_cannot_claim_city_task(opened, api):
     body, task = opened
     assert api("reviewer.gd").get(f"/api/tasks/{task['id']}/").status_code == 200
     assert api("reviewer.gd").post(f"/api/tasks/{task['id']}/claim/").status_code == 403
+
+
+def test_fix_form_fields_left_empty_keep_their_values(opened, api):
+    body, task = opened
+    before = Customer.objects.get(pk=body["customer_id"])
+    complete(api("reviewer.sz"), task["id"], decision="return", comment="请更正地址")
+    fix = inbox(api("collector.sz"))[0]
+    resp = complete(api("collector.sz"), fix["id"], address="深圳市罗湖区 3 号", phone="", email="")
+    assert resp.status_code == 200, resp.content
+    after = Customer.objects.get(pk=body["customer_id"])
+    assert after.address == "深圳市罗湖区 3 号"
+    assert (after.phone, after.email, after.id_number, after.name) == (before.phone, before.email, before.id_number, before.name)
+    assert after.status == "pending_review"

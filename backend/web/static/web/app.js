@@ -1,0 +1,39 @@
+/* custflow web UI: small progressive enhancements. Every page works without this file. */
+(function () {
+  "use strict";
+
+  // New opening: phone/address/email are for the advanced level; show them (phone required)
+  // only when it is chosen. The service validates either way.
+  function setupOpeningForm(form) {
+    var advanced = form.getAttribute("data-advanced-value");
+    var box = form.querySelector("[data-advanced-fields]");
+    var phone = form.querySelector("input[name=phone]");
+    if (!box) return;
+    function sync() {
+      var checked = form.querySelector("input[name=info_level]:checked");
+      var isAdvanced = checked && checked.value === advanced;
+      var hasValues = Array.prototype.some.call(box.querySelectorAll("input"), function (i) { return i.value; });
+      box.hidden = !isAdvanced && !hasValues;
+      if (phone) phone.required = !!isAdvanced;
+      Array.prototype.forEach.call(form.querySelectorAll("[data-advanced-only]"), function (el) { el.hidden = !isAdvanced; });
+    }
+    Array.prototype.forEach.call(form.querySelectorAll("input[name=info_level]"), function (r) { r.addEventListener("change", sync); });
+    sync();
+  }
+
+  // Rejecting is final: ask first.
+  function setupRejectConfirm(form) {
+    var question = form.getAttribute("data-confirm-reject");
+    form.addEventListener("submit", function (event) {
+      var decision = form.querySelector("input[name=decision]:checked");
+      if (decision && decision.value === "reject" && !window.confirm(question)) {
+        event.preventDefault();
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-opening-form]"), setupOpeningForm);
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-confirm-reject]"), setupRejectConfirm);
+  });
+})();

@@ -1,0 +1,99 @@
+"""Presentation helpers for the web templates: labels, SLA colours, local times, query strings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import template
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
+
+from backend.organisation.models import Role
+from backend.organisation.selectors import user_home_org_unit, user_role_assignments
+from tasks.selectors import sla_state as task_sla_state
+
+register = template.Library()
+
+FLAG_LABELS = {
+    "shared_phone": _("电话号码重复"),
+    "agent_phone": _("业务员电话"),
+    "duplicate_id": _("证件号码重复"),
+}
+SLA_LABELS = {
+    "on_time": _("正常"),
+    "due_soon": _("即将到期"),
+    "overdue": _("已超时"),
+    "breached_done": _("超时完成"),
+    "none": _("无时限"),
+}
+OPENING_ROLES = {Role.COLLECTOR, Role.OFFICER}
+
+
+@register.simple_tag
+def user_info(user) -> dict:
+    """Name, roles and org unit for the top bar, and which nav entries apply to the user."""
+    if not getattr(user, "is_authenticated", False):
+        return {}
+    assignments = user_role_assignments(user)
+    roles = {ra.role for ra in assignments}
+    unit = user_home_org_unit(user)
+    return {
+        "name": user.get_full_name() or user.username,
+        "roles": sorted({str(Role(r).label) if r in Role.values else r for r in roles}),
+        "org_unit": unit.name if unit else "",
+        "can_open": bool(roles & OPENING_ROLES),
+        "is_process_owner": Role.PROCESS_OWNER in roles or user.is_superuser,
+    }
+
+
+@register.filter
+def sla_state(task) -> str:
+    return task_sla_state(task)
+
+
+@register.filter
+def sla_label(state: str) -> str:
+    return SLA_LABELS.get(state, state)
+
+
+@register.filter
+def flag_label(flag: str) -> str:
+    return FLAG_LABELS.get(flag, flag)
+
+
+@register.filter
+def local_dt(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A datetime (or ISO string from a selector) in the site time zone (Asia/Shanghai)."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        parsed = parse_datetime(value)
+        if parsed is None:
+            return value
+        value = parsed
+    if isinstance(value, datetime):
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value, timezone.get_default_timezone())
+        return timezone.localtime(value).strftime(fmt)
+    return str(value)
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context, **kwargs) -> str:
+    """The current query string with some parameters replaced (for pagination links)."""
+    params = context["request"].GET.copy()
+    for key, value in kwargs.items():
+        if value in (None, ""):
+            params.pop(key, None)
+        else:
+            params[key] = value
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+@register.filter
+def get_item(mapping, key):
+    if not mapping:
+        return None
+    return mapping.get(key)

@@ -1,0 +1,74 @@
+"""Shared plumbing for the web views: error pages, form error context, pagination, redirects.
+
+Views stay thin: they shape request input, call ONE service or selector for the action and
+render. Every ApplicationError becomes a page with its message and status code; anything a
+user types or uploads must never produce a 500.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Page, Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+
+from backend.common.exceptions import ApplicationError
+
+PAGE_SIZE = 20
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def error_page(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
+    titles = {403: _("无权操作"), 404: _("未找到"), 409: _("操作冲突")}
+    return render(
+        request,
+        "web/error.html",
+        {"error_title": titles.get(exc.status_code, _("操作失败")), "error_message": exc.message or _("请求无效"), "error": exc},
+        status=exc.status_code,
+    )
+
+
+def page_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """login_required + any ApplicationError not handled by the view → an error page with its
+    status (a selector's NotFound → 404)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except ApplicationError as exc:
+            return error_page(request, exc)
+
+    return login_required(wrapper)
+
+
+def form_errors(exc: ApplicationError | None, field_names: Iterable[str]) -> dict[str, Any]:
+    """Template context for a form re-rendered after a service error: messages per field,
+    the top message, and field messages that belong to no visible field."""
+    if exc is None:
+        return {"errors": {}, "error_message": "", "other_errors": []}
+    names = set(field_names)
+    errors = {k: v for k, v in exc.field_errors.items() if k in names}
+    other = [m for k, v in exc.field_errors.items() if k not in names for m in v]
+    message = exc.message or (_("提交的内容有误,请按提示修改后重新提交") if exc.field_errors else _("操作失败"))
+    return {"errors": errors, "error_message": message, "other_errors": other, "error_status": exc.status_code}
+
+
+def paginate(request: HttpRequest, items, per_page: int = PAGE_SIZE) -> Page:
+    return Paginator(items, per_page).get_page(request.GET.get("page"))
+
+
+def safe_next(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return default

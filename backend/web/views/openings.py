@@ -1,0 +1,51 @@
+"""新开户: the account-opening form (multipart, with the identity scan)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from backend.common.exceptions import ApplicationError, NotFound
+from backend.customers.models import CustomerStatus, IdType, InfoLevel
+from backend.customers.selectors import customer_get_visible
+from backend.customers.services import account_opening_submit
+from backend.web.views.base import form_errors, page_view
+
+FIELDS = ("info_level", "name", "id_type", "id_number", "phone", "address", "email")
+FORM_FIELDS = (*FIELDS, "scan")
+
+
+def _render(request: HttpRequest, values: dict, exc: ApplicationError | None = None) -> HttpResponse:
+    context = {
+        "values": values,
+        "info_levels": InfoLevel.choices,
+        "id_types": IdType.choices,
+        "advanced": InfoLevel.ADVANCED.value,
+        "duplicate_id": None,
+        **form_errors(exc, FORM_FIELDS),
+    }
+    if exc is not None and exc.extra.get("customer_id"):
+        # A duplicate: link the existing customer only if this user may see it.
+        try:
+            context["duplicate_id"] = customer_get_visible(user=request.user, customer_id=exc.extra["customer_id"]).pk
+        except NotFound:
+            pass
+    return render(request, "web/opening_new.html", context, status=exc.status_code if exc else 200)
+
+
+@page_view
+def opening_new(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return _render(request, {"info_level": InfoLevel.PRIMARY.value, "id_type": IdType.RESIDENT_ID.value})
+    values = {name: request.POST.get(name, "") for name in FIELDS}
+    try:
+        opening = account_opening_submit(actor=request.user, **values, scan=request.FILES.get("scan"))
+    except ApplicationError as exc:
+        return _render(request, values, exc)
+    if opening.customer.status == CustomerStatus.ACTIVE:
+        messages.success(request, _("开户成功,客户号 %(id)s") % {"id": opening.customer_id})
+    else:
+        messages.success(request, _("已提交审核,客户号 %(id)s") % {"id": opening.customer_id})
+    return redirect("customer-detail", customer_id=opening.customer_id)

@@ -1,0 +1,191 @@
+"""待办: the inbox, the task page (case + form), claim and release."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from backend.common.exceptions import ApplicationError, NotFound
+from backend.customers.selectors import PERSONAL_FIELDS, opening_case_view
+from backend.web.views.base import error_page, form_errors, is_htmx, page_view, paginate, safe_next
+from forms.registry import form_exists, form_get
+from tasks.models import HumanTask, TaskStatus
+from tasks.selectors import task_get_visible, task_inbox, task_inbox_counts, user_is_candidate
+from tasks.services import task_claim, task_complete, task_unclaim
+
+OPENING_CASE = "customers.accountopening"
+CHECK_LABELS = {
+    "A": gettext_lazy("A 证件是否已在客户信息库中存在"),
+    "B": gettext_lazy("B 证件号码符合长度及编码规则"),
+    "C": gettext_lazy("C 已取得身份证明扫描件"),
+    "D": gettext_lazy("D 电话号码与其他客户或业务员是否相同"),
+}
+
+
+# ---- inbox -----------------------------------------------------------------------------------
+
+
+@page_view
+def inbox(request: HttpRequest) -> HttpResponse:
+    tasks = task_inbox(user=request.user)
+    processes = sorted(set(tasks.order_by().values_list("process_key", "process_name")))
+    process = request.GET.get("process", "").strip()
+    query = request.GET.get("q", "").strip()
+    if process:
+        tasks = tasks.filter(process_key=process)
+    if query:
+        tasks = tasks.filter(name__icontains=query)
+    context = {
+        "page": paginate(request, tasks),
+        "counts": task_inbox_counts(user=request.user),
+        "processes": processes,
+        "process": process,
+        "q": query,
+    }
+    return render(request, "web/inbox.html", context)
+
+
+def _claim_action(request: HttpRequest, task_id: int, action, done_message: str) -> HttpResponse:
+    try:
+        task = action(actor=request.user, task_id=task_id)
+    except ApplicationError as exc:
+        if is_htmx(request):
+            response = render(request, "web/_flash.html", {"flash_error": exc.message}, status=exc.status_code)
+            response["HX-Retarget"] = "#flash"
+            response["HX-Reswap"] = "innerHTML"
+            return response
+        if isinstance(exc, NotFound):
+            return error_page(request, exc)
+        return _task_page(request, task_id, error=exc)
+    if is_htmx(request):
+        return render(request, "web/_task_row.html", {"task": task, "just_changed": done_message})
+    messages.success(request, done_message)
+    return redirect(safe_next(request, reverse("task-detail", args=[task.pk])))
+
+
+@require_POST
+@page_view
+def claim(request: HttpRequest, task_id: int) -> HttpResponse:
+    return _claim_action(request, task_id, task_claim, _("已认领任务"))
+
+
+@require_POST
+@page_view
+def unclaim(request: HttpRequest, task_id: int) -> HttpResponse:
+    return _claim_action(request, task_id, task_unclaim, _("已释放任务"))
+
+
+# ---- task page -------------------------------------------------------------------------------
+
+
+def _submitted_data(fields: list[dict[str, Any]], post) -> dict[str, Any]:
+    """The form's fields from the POST body, shaped to the schema's JSON types (the form's
+    schema and the domain validator decide what is valid)."""
+    data: dict[str, Any] = {}
+    for field in fields:
+        name, kind = field["name"], field["type"]
+        if kind == "boolean":
+            data[name] = post.get(name) in {"on", "true", "1"}
+            continue
+        if name not in post:
+            continue
+        value = post.get(name)
+        if kind in {"integer", "number"} and value.strip():
+            try:
+                value = int(value) if kind == "integer" else float(value)
+            except ValueError:
+                pass  # left as text: the schema reports the type error on the field
+        data[name] = value
+    return data
+
+
+def _case_context(request: HttpRequest, task: HumanTask) -> dict[str, Any] | None:
+    if task.case_type != OPENING_CASE or not task.case_id:
+        return None
+    try:
+        case = opening_case_view(user=request.user, opening_id=task.case_id)
+    except NotFound:
+        return None
+    checks = case.get("checks") or {}
+    case["check_rows"] = [
+        {"key": key, "label": label, "result": None if checks.get(key) is None else bool(checks[key].get("passed"))}
+        for key, label in CHECK_LABELS.items()
+    ]
+    return case
+
+
+def _prefill(fields: list[dict[str, Any]], case: dict[str, Any] | None) -> dict[str, Any]:
+    """Start values of the form: the customer's current values (for the fix form), except
+    personal fields this user sees only masked: a masked value must never be sent back."""
+    if not case:
+        return {}
+    customer = case["customer"]
+    values = {}
+    for field in fields:
+        name = field["name"]
+        if name not in customer or (customer.get("masked") and name in PERSONAL_FIELDS):
+            continue
+        values[name] = "" if customer[name] is None else str(customer[name])
+    return values
+
+
+def _form_rows(fields: list[dict[str, Any]], values: dict[str, Any], errors: dict[str, list[str]]) -> list[dict[str, Any]]:
+    rows = []
+    for field in fields:
+        value = values.get(field["name"], "")
+        options = []
+        if field["enum"]:
+            labels = field["enum_labels"] or field["enum"]
+            options = [{"value": v, "label": label, "checked": str(v) == str(value)} for v, label in zip(field["enum"], labels, strict=False)]
+        rows.append({**field, "value": value, "options": options, "errors": errors.get(field["name"], [])})
+    return rows
+
+
+def _task_page(request: HttpRequest, task_id: int, *, error: ApplicationError | None = None, posted=None) -> HttpResponse:
+    task = task_get_visible(user=request.user, task_id=task_id)
+    case = _case_context(request, task)
+    form = form_get(task.form_key) if form_exists(task.form_key) else None
+    fields = form.fields() if form else []
+    values = {k: posted.get(k, "") for k in posted} if posted is not None else _prefill(fields, case)
+    errs = form_errors(error, [f["name"] for f in fields])
+    masked_fields = [
+        f["label"] for f in fields if case and case["customer"].get("masked") and f["name"] in PERSONAL_FIELDS and posted is None
+    ]
+    mine = task.assignee_id == request.user.pk
+    context = {
+        "task": task,
+        "case": case,
+        "form": form,
+        "form_rows": _form_rows(fields, values, errs["errors"]),
+        "masked_fields": masked_fields if form and form.key.endswith("fix_submission") else [],
+        "is_ready": task.status == TaskStatus.READY,
+        "can_claim": task.status == TaskStatus.READY and task.assignee_id is None and user_is_candidate(request.user, task),
+        # Presentation only (task_unclaim enforces it): a submitter's own fix task is not released.
+        "can_unclaim": task.status == TaskStatus.READY and mine and task.lane != "collector",
+        "is_review": bool(form) and any(f["name"] == "decision" for f in fields),
+        **errs,
+    }
+    return render(request, "web/task_detail.html", context, status=error.status_code if error else 200)
+
+
+@page_view
+def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
+    if request.method != "POST":
+        return _task_page(request, task_id)
+    task = task_get_visible(user=request.user, task_id=task_id)
+    if not form_exists(task.form_key):
+        return error_page(request, NotFound(_("该任务没有可提交的表单")))
+    data = _submitted_data(form_get(task.form_key).fields(), request.POST)
+    try:
+        task_complete(actor=request.user, task_id=task.pk, data=data)
+    except ApplicationError as exc:
+        return _task_page(request, task.pk, error=exc, posted=request.POST)
+    messages.success(request, _("任务“%(name)s”已提交") % {"name": task.name})
+    return redirect("inbox")

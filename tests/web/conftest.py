@@ -1,0 +1,40 @@
+"""Fixtures of the web page tests: the seeded demo data, logged-in clients, a pending opening."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from tasks.models import HumanTask
+from tests.web.helpers import DEMO_PASSWORD, submit_opening
+
+OPENING_CASE = "customers.accountopening"
+
+
+@pytest.fixture
+def seeded(db):
+    call_command("seed_demo", stdout=io.StringIO())
+
+
+@pytest.fixture
+def login(seeded):
+    def _login(username: str) -> Client:
+        client = Client()
+        assert client.login(username=username, password=DEMO_PASSWORD)
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def opening(seeded):
+    """An advanced-level opening submitted by collector.sz: it waits for review in 深圳."""
+    return submit_opening()
+
+
+@pytest.fixture
+def review_task(opening) -> HumanTask:
+    return HumanTask.objects.get(case_type=OPENING_CASE, case_id=opening.pk, step="review", status="ready")
