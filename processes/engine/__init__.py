@@ -1,0 +1,24 @@
+"""The workflow engine adapter: the only code that imports SpiffWorkflow.
+
+Pure Python (no Django): the rest of the system passes configuration in and gets plain values
+back. See ``parse_diagram``, ``Engine`` and ``Workflow``.
+"""
+
+from .errors import DiagramError, EngineError, Problem, ScriptError
+from .parser import Diagram, parse_diagram
+from .runtime import Engine, ReadyTask, WaitingTimer, Workflow
+from .serializer import STATE_FORMAT
+
+__all__ = [
+    "STATE_FORMAT",
+    "Diagram",
+    "DiagramError",
+    "Engine",
+    "EngineError",
+    "Problem",
+    "ReadyTask",
+    "ScriptError",
+    "WaitingTimer",
+    "Workflow",
+    "parse_diagram",
+]

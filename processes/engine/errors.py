@@ -1,0 +1,43 @@
+"""Errors raised by the engine adapter. Plain exceptions: callers never see SpiffWorkflow types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class Problem:
+    """One problem found in a diagram. JSON-able through ``dataclasses.asdict``."""
+
+    message: str
+    element: str | None = None
+    line: int | None = None
+
+
+class EngineError(Exception):
+    """A run-time failure of a workflow step.
+
+    ``element`` is the BPMN id of the element that failed (None when unknown) and
+    ``message`` a clear, human-readable text.
+    """
+
+    def __init__(self, message: str, element: str | None = None):
+        self.message = message
+        self.element = element
+        super().__init__(f"{element}: {message}" if element else message)
+
+
+class ScriptError(EngineError):
+    """A sandboxed script, condition or expression failed or was refused."""
+
+
+class DiagramError(Exception):
+    """A diagram failed validation; ``problems`` lists every problem found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        lines = [
+            (f"[{p.element}] " if p.element else "") + (f"line {p.line}: " if p.line else "") + p.message
+            for p in self.problems
+        ]
+        super().__init__("; ".join(lines) or "invalid diagram")
