@@ -33,7 +33,7 @@ def test_non_owner_cannot_upload(api):
 
 @pytest.mark.parametrize(
     "content",
-    [b"", b"not xml at all", b"<definitions/>", "<?xml version='1.0'?><bpmn:definitions xmlns:bpmn='http://www.omg.org/spec/BPMN/20100524/MODEL'><bpmn:process id='p' isExecutable='true'><bpmn:startEvent id='s'/><bpmn:bogus/></bpmn:process></bpmn:definitions>".encode()],
+    [b"", b"not xml at all", b"<definitions/>", b"<?xml version='1.0'?><bpmn:definitions xmlns:bpmn='http://www.omg.org/spec/BPMN/20100524/MODEL'><bpmn:process id='p' isExecutable='true'><bpmn:startEvent id='s'/><bpmn:bogus/></bpmn:process></bpmn:definitions>"],
 )
 def test_broken_files_get_400_with_messages(api, content):
     before = ProcessVersion.objects.count()
