@@ -25,3 +25,4 @@ if command -v msgfmt >/dev/null 2>&1 && [ -d locale ]; then
   .venv/bin/python manage.py compilemessages -i .venv -i node_modules -v 0 >/dev/null
 fi
 mkdir -p var/broker/out var/broker/processed
+.venv/bin/python manage.py collectstatic --noinput -v 0

@@ -12,4 +12,6 @@ CUSTFLOW["SCRIPT_MAX_SECONDS"] = 2.0
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not :memory:, so a real worker process can share the test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-custflow.sqlite3")}  # noqa: F405
+    # One file per test run, so two runs in one checkout never share it.
+    _RUN = os.environ.setdefault("CUSTFLOW_TEST_RUN", str(os.getpid()))
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-custflow-{_RUN}.sqlite3")}  # noqa: F405
