@@ -13,7 +13,14 @@ def main() -> int:
     full = "--full" in sys.argv
     runs = [
         [sys.executable, str(BENCH / "engine_bench.py"), *(["--full"] if full else [])],
-        [sys.executable, str(BENCH / "persisted_step.py"), "--rounds", "1000" if full else "200", "--samples", "30" if full else "15"],
+        [
+            sys.executable,
+            str(BENCH / "persisted_step.py"),
+            "--rounds",
+            "1000" if full else "200",
+            "--samples",
+            "30" if full else "15",
+        ],
     ]
     status = 0
     for cmd in runs:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -33,12 +34,17 @@ def _field_of(error) -> str:
     return ".".join(map(str, error.absolute_path)) or "non_field_errors"
 
 
+@lru_cache(maxsize=128)
+def _schema_validator(key: str) -> Draft202012Validator:
+    return Draft202012Validator(form_get(key).schema)
+
+
 def form_data_validate(key: str, data: Any, context: Any = None) -> dict:
     form = form_get(key)
     if not isinstance(data, dict):
         raise ValidationFailed(_("表单数据必须是 JSON 对象"), code="invalid_form")
     errors: dict[str, list[str]] = {}
-    for error in Draft202012Validator(form.schema).iter_errors(data):
+    for error in _schema_validator(key).iter_errors(data):
         message = _MESSAGES.get(error.validator, lambda e: _("取值无效"))(error)
         errors.setdefault(_field_of(error), []).append(str(message))
     if errors:

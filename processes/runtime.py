@@ -219,12 +219,13 @@ def _save(instance: ProcessInstance, wf: Workflow, actor: Any, *, fired: list[st
 def _sync_timers(instance: ProcessInstance, waiting: list[WaitingTimer], fired: set[str], now: datetime) -> None:
     waiting_by_id = {t.id: t for t in waiting}
     rows = {t.engine_task_id: t for t in Timer.objects.filter(instance=instance, status=TimerStatus.PENDING)}
-    for task_id, row in rows.items():
-        if task_id in waiting_by_id:
-            continue
-        row.status = TimerStatus.FIRED if task_id in fired else TimerStatus.CANCELLED
-        row.fired_at = now if task_id in fired else None
-        row.save(update_fields=["status", "fired_at"])
+    gone = [row for task_id, row in rows.items() if task_id not in waiting_by_id]
+    fired_ids = [row.pk for row in gone if row.engine_task_id in fired]
+    cancelled_ids = [row.pk for row in gone if row.engine_task_id not in fired]
+    if fired_ids:
+        Timer.objects.filter(pk__in=fired_ids).update(status=TimerStatus.FIRED, fired_at=now)
+    if cancelled_ids:
+        Timer.objects.filter(pk__in=cancelled_ids).update(status=TimerStatus.CANCELLED)
     new_rows = [
         Timer(
             instance=instance,

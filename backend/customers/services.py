@@ -132,7 +132,7 @@ def _discard_files(documents: list[ScanDocument]) -> None:
 
 
 def _opening_locked(case_id: Any) -> AccountOpening:
-    return AccountOpening.objects.select_for_update().select_related("customer").get(pk=int(case_id))
+    return AccountOpening.objects.select_for_update(of=("self",)).select_related("customer", "org_unit").get(pk=int(case_id))
 
 
 def opening_run_checks(*, actor, case_id: Any) -> dict:

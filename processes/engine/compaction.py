@@ -52,8 +52,10 @@ def compact(top) -> bool:
     """Compact ``top`` (a BpmnWorkflow) and its subprocesses in place. False if left uncompacted."""
     try:
         plans = [_plan(wf) for wf in (top, *top.subprocesses.values())]
-    except CompactionError as exc:
-        log.warning("task tree left uncompacted (%s): workflow %s", exc, top.spec.name)
+    except Exception as exc:  # never corrupt state: keep the whole tree and say so
+        log.warning(
+            "task tree left uncompacted (%s: %s): workflow %s", type(exc).__name__, exc, top.spec.name
+        )
         return False
     for plan in plans:
         _apply(plan, top)
@@ -113,15 +115,17 @@ def _plan(wf) -> _Plan:
 def _walk(plan: _Plan, tasks: dict, root, keep: set) -> None:
     """Iterative pre-order walk hanging each kept task under its nearest kept ancestor."""
     plan.children = {tid: [] for tid in keep}
+    seen = set()
     stack = [(root.id, None)]
     while stack:
         tid, ancestor = stack.pop()
         task = tasks.get(tid)
         if task is None:
             raise CompactionError(f"child {tid} missing from the task table")
+        if tid in seen:
+            raise CompactionError(f"task {tid} reached twice")
+        seen.add(tid)
         if tid in keep:
-            if tid in plan.parent or (plan.order and tid == root.id):
-                raise CompactionError(f"task {tid} reached twice")
             plan.order.append(tid)
             if ancestor is not None:
                 plan.parent[tid] = ancestor

@@ -11,7 +11,6 @@ Violations raise ``SandboxViolation``, a ``BaseException``: a script cannot swal
 
 from __future__ import annotations
 
-import math
 import operator
 import re
 import sys
@@ -27,7 +26,6 @@ MAX_SEQUENCE = 1_000_000  # items / characters one operation may produce
 MAX_ALLOCATION = 10_000_000  # items / characters all guarded operations of one run may produce
 MAX_INT_BITS = 64_000  # size of an integer result of *, ** or <<
 MAX_FORMAT_WIDTH = 10_000  # width / precision in a %-format or f-string format spec
-MAX_JSON_DEPTH = 64
 _CLOCK_EVERY = 256  # check the wall clock every N steps
 
 
@@ -114,6 +112,7 @@ ALLOWED_ATTRIBUTES: dict[type, frozenset[str]] = {
     timedelta: _TIMEDELTA_ATTRS,
 }
 _SIZED = (str, list, tuple, bytes, set, frozenset, dict)
+_CONTAINERS = frozenset({str, list, tuple, set, frozenset, dict})
 _FORMAT_SPEC = re.compile(r"%[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
 
 
@@ -157,6 +156,14 @@ class Run:
             self.allocate(len(value))
         return value
 
+    def _textual(self, value) -> None:
+        """Refuse to turn a value into text when its text would be huge (shared references count
+        each time, as they do in ``repr``)."""
+        if not isinstance(value, (str, int, float)) and deep_size(value, MAX_SEQUENCE) > MAX_SEQUENCE:
+            raise SandboxViolation(
+                f"value too large to turn into text (limit {MAX_SEQUENCE} items or characters)"
+            )
+
     # -- guarded operators -----------------------------------------------------------------------
     def mul(self, a, b):
         if isinstance(a, int) and isinstance(b, int):
@@ -191,6 +198,7 @@ class Run:
                 for part in (width, precision):
                     if part == "*" or (part and int(part) > MAX_FORMAT_WIDTH):
                         raise SandboxViolation("%-format width or precision too large")
+            self._textual(b)
             return self._account(a % b)
         return a % b
 
@@ -202,8 +210,8 @@ class Run:
 
     def fvalue(self, value):
         """Guard of one ``{value}`` in an f-string: the joined string is at most a few of these."""
-        text = value if isinstance(value, str) else str(value)
-        self.allocate(len(text))
+        self._textual(value)
+        self.allocate(len(value if isinstance(value, str) else str(value)))
         return value
 
     # -- guarded access --------------------------------------------------------------------------
@@ -222,7 +230,10 @@ class Run:
         wrapper = _WRAPPED.get((kind, name))
         if wrapper is not None:
             return partial(wrapper, self, obj)
-        return getattr(obj, name)
+        attribute = getattr(obj, name)
+        if kind in _CONTAINERS and callable(attribute):
+            return partial(_accounted, self, attribute)  # split(), copy(), union() ... count too
+        return attribute
 
     def getitem(self, obj, key):
         value = obj[key]
@@ -255,6 +266,8 @@ class Run:
         return self._account(sorted(iterable, key=key, reverse=reverse))
 
     def str(self, *args):
+        if args:
+            self._textual(args[0])
         return self._account(str(*args))
 
     def isinstance(self, obj, types):
@@ -282,6 +295,7 @@ class Run:
             "_add_": self.add,
             "_mod_": self.mod,
             "_fvalue_": self.fvalue,
+            "_account_": self._account,
         }
 
 
@@ -297,6 +311,30 @@ def _resolve_types(run: Run, types):
     if resolved is None:
         raise SandboxViolation("isinstance() accepts only the basic types (str, int, float, list, dict, ...)")
     return resolved
+
+
+def deep_size(value, limit: int) -> int:
+    """Items and characters in ``value``, shared references counted each time (as ``repr`` and
+    JSON would expand them); stops as soon as the count passes ``limit``."""
+    total, stack = 0, [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str:
+            total += len(item)
+        elif kind in (list, tuple, set, frozenset, dict):
+            total += len(item) + 1
+            if total <= limit:
+                stack.extend(item.values() if kind is dict else item)
+        else:
+            total += 1
+        if total > limit:
+            break
+    return total
+
+
+def _accounted(run: Run, method, *args, **kwargs):
+    return run._account(method(*args, **kwargs))
 
 
 def _apply(func, *args, **kwargs):
@@ -378,29 +416,3 @@ SAFE_BUILTINS: dict[str, object] = {
 
 
 GUARD_NAMES = frozenset(Run(1, 1).globals_for())
-
-
-def check_json(value, where: str) -> None:
-    """Refuse anything that is not plain JSON data (str, int, finite float, bool, None, list, dict)."""
-    stack = [(value, 0, where)]
-    while stack:
-        item, depth, path = stack.pop()
-        kind = type(item)
-        if kind in (str, int, bool) or item is None:
-            continue
-        if kind is float:
-            if not math.isfinite(item):
-                raise SandboxViolation(f"{path} is {item!r}, which is not JSON data")
-            continue
-        if depth >= MAX_JSON_DEPTH:
-            raise SandboxViolation(f"{path} is nested more than {MAX_JSON_DEPTH} levels deep")
-        if kind is list:
-            stack.extend((v, depth + 1, f"{path}[{i}]") for i, v in enumerate(item))
-        elif kind is dict:
-            for key, val in item.items():
-                if type(key) is not str:
-                    raise SandboxViolation(f"{path} has a non-string key {key!r}; JSON keys are strings")
-                stack.append((val, depth + 1, f"{path}[{key!r}]"))
-        else:
-            hint = " (use .isoformat())" if kind in (datetime, date) else ""
-            raise SandboxViolation(f"{path} is a {kind.__name__}, which is not JSON data{hint}")

@@ -165,7 +165,17 @@ def _schema_problems(root) -> list[Problem]:
 
 
 def _code_problems(root) -> list[Problem]:
-    problems = []
+    problems = [
+        Problem(
+            f"{etree.QName(node).localname} on a script task is ignored by the engine; put the code in the script",
+            _owner_id(node),
+            node.sourceline,
+        )
+        for node in root.xpath(
+            "//bpmn:scriptTask/bpmn:extensionElements/*[self::spiffworkflow:preScript or self::spiffworkflow:postScript]",
+            namespaces=NS,
+        )
+    ]
     for path, mode, attribute in _CODE_LOCATIONS:
         for node in root.xpath(path, namespaces=NS):
             source = node.get(attribute) if attribute else node.text

@@ -27,7 +27,8 @@ from SpiffWorkflow.util.task import TaskState
 from . import clock
 from .compaction import compact
 from .errors import EngineError
-from .guards import SandboxViolation, check_json
+from .guards import SandboxViolation
+from .jsondata import check_json
 from .parser import attached_to
 from .sandbox import SandboxEnvironment, SandboxScriptEngine
 from .serializer import SPECS, dump_state, load_state
@@ -44,6 +45,10 @@ class _ClockDatetime(datetime):
 
 
 _spiff_timer.datetime = _ClockDatetime
+
+# Tasks one step may run. SpiffWorkflow stops seeing tasks deeper than 1,000 in a single chain,
+# so an endless engine-only loop must be stopped well before it gets there.
+MAX_TASKS_PER_STEP = 500
 
 _service_failure: ContextVar[BaseException | None] = ContextVar("custflow_service_failure", default=None)
 
@@ -139,9 +144,21 @@ class Workflow:
 
     def _step(self, action) -> None:
         token = _service_failure.set(None)
+        ran = 0
+
+        def count(task) -> None:
+            nonlocal ran
+            ran += 1
+            if ran > MAX_TASKS_PER_STEP:
+                raise EngineError(
+                    f"the process ran more than {MAX_TASKS_PER_STEP} tasks in one step without waiting for a "
+                    "person or a timer (an endless loop?)",
+                    element=_bpmn_id(task),
+                )
+
         try:
             action()
-            self._bpmn.do_engine_steps()
+            self._bpmn.do_engine_steps(will_complete_task=count)
         except BaseException as exc:
             self._failed = str(exc) or type(exc).__name__
             if exc is _service_failure.get() or isinstance(exc, (EngineError, KeyboardInterrupt, SystemExit)):

@@ -21,14 +21,15 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
 from .errors import EngineError, ScriptError
-from .guards import GUARD_NAMES, MAX_FORMAT_WIDTH, Run, SandboxViolation, check_json
+from .guards import GUARD_NAMES, MAX_FORMAT_WIDTH, Run, SandboxViolation
+from .jsondata import check_json
 
 SCRIPT_FILENAME = "<script>"
 _CACHE_LIMIT = 4096
 _CACHE: dict[tuple[str, str], CodeType | tuple[str, ...]] = {}
 
 FORBIDDEN_NAMES = frozenset(
-    "exec eval compile open input print breakpoint help exit quit getattr setattr delattr hasattr "
+    "exec eval compile open input print printed breakpoint help exit quit getattr setattr delattr hasattr "
     "globals locals vars dir type object super id memoryview classmethod staticmethod property "
     "format iter next callable issubclass".split()
 )
@@ -116,6 +117,20 @@ class _Policy(RestrictingNodeTransformer):
             elif any(int(n) > MAX_FORMAT_WIDTH for v in spec.values for n in _NUMBER.findall(str(v.value))):
                 self.error(node, "f-string format width or precision too large")
         node.value = _call("_fvalue_", [node.value], node.value)
+        return node
+
+    def visit_Starred(self, node):
+        node = super().visit_Starred(node)
+        if isinstance(node.ctx, ast.Load):  # [*a] / f(*a) copy a: count it
+            node.value = _call("_account_", [node.value], node.value)
+        return node
+
+    def visit_Dict(self, node):
+        node = super().visit_Dict(node)
+        node.values = [
+            _call("_account_", [v], v) if k is None else v
+            for k, v in zip(node.keys, node.values, strict=True)
+        ]
         return node
 
     def visit_While(self, node):
@@ -223,7 +238,9 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
             check_json(result, "the expression result")
             _check_containers(context)
         except (Exception, SandboxViolation) as exc:
-            raise ScriptError(f"expression {expression.strip()!r} failed: {_describe(exc)}") from None
+            shown = " ".join(expression.split())
+            shown = shown if len(shown) <= 80 else shown[:77] + "..."
+            raise ScriptError(f"expression {shown!r} failed: {_describe(exc)}") from None
         return result
 
     def execute(self, script, context, external_context=None):

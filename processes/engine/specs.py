@@ -10,7 +10,8 @@ from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask as SpiffServiceTask
 
 from .errors import EngineError
-from .guards import SandboxViolation, check_json
+from .guards import SandboxViolation
+from .jsondata import check_json
 
 
 class ServiceTask(SpiffServiceTask):

@@ -189,3 +189,20 @@ def test_diagram_error_message_names_elements():
     data = SHIPPED.read_bytes().replace(b'decision == "reject"', b"import os")
     with pytest.raises(DiagramError, match=r"\[flow_decision_reject\] line \d+: expression refused"):
         parse_diagram(data)
+
+
+def test_pre_and_post_scripts_on_a_script_task_are_reported_as_ignored():
+    data = (
+        (MODELS / "exclusive_loop.bpmn")
+        .read_bytes()
+        .replace(
+            b'<bpmn:scriptTask id="count">',
+            b'<bpmn:scriptTask id="count"><bpmn:extensionElements><spiffworkflow:preScript>x = 1</spiffworkflow:preScript>'
+            b"</bpmn:extensionElements>",
+        )
+    )
+    [problem] = problems_of(data)
+    assert (problem.element, problem.message) == (
+        "count",
+        "preScript on a script task is ignored by the engine; put the code in the script",
+    )

@@ -55,6 +55,17 @@ def test_service_caller_gets_a_copy_of_the_data():
     assert workflow.ready_user_tasks()[0].data == {"n": 1}
 
 
+def test_service_exceptions_reach_the_caller_of_start_unchanged():
+    error = DomainError("duplicate id number")
+
+    def refuse(operation, params, data):
+        raise error
+
+    with pytest.raises(DomainError) as caught:
+        make(refuse).start(SERVICE_SPEC, {"n": 1})
+    assert caught.value is error
+
+
 def test_service_exceptions_reach_the_caller_unchanged():
     error = DomainError("customer is blacklisted")
 

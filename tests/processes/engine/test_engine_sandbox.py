@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from processes.engine import DiagramError, Engine, ScriptError, clock, parse_diagram
+from processes.engine import DiagramError, Engine, EngineError, ScriptError, clock, parse_diagram
 from processes.engine.sandbox import SandboxEnvironment, compile_script
 from tests.processes.engine.engine_support import HOSTILE, MODELS, T0, FakeServices, OursDriver
 
@@ -225,3 +225,30 @@ def test_the_clock_is_frozen_per_thread():
 
     assert seen["here"] == T0
     assert seen["other"] != T0 and seen["other"].tzinfo is not None
+
+
+def test_an_engine_loop_that_never_waits_is_stopped(normal_diagram_still_runs):
+    diagram = parse_diagram(hostile("endless_engine_loop"))
+
+    with pytest.raises(EngineError, match="more than 500 tasks in one step") as caught:
+        engine().start(diagram.spec, {"n": 0})
+    assert caught.value.element in {"spin", "gw"}
+
+
+@pytest.mark.parametrize(
+    "script, message",
+    [
+        (
+            "parts = 'a,' * 400000\nkept = []\nfor i in range(50):\n    kept.append(parts.split(','))",
+            "built more than",
+        ),
+        ("x = [0] * 999999\ny = [x] * 999999\ntext = str(y)", "too large to turn into text"),
+        ("x = [0] * 999999\ny = [x] * 999999\ntext = f'{y}'", "too large to turn into text"),
+        ("x = [0] * 999999\ny = [x] * 999999\ntext = '%s' % [y]", "too large to turn into text"),
+        ("x = [0] * 150000\ny = [x] * 150000", "variable .y. is too large"),
+        ("x = [0] * 999999\ncopies = []\nfor i in range(50):\n    copies.append([*x])", "built more than"),
+    ],
+)
+def test_amplification_through_shared_references_and_copies_is_refused(script, message):
+    with pytest.raises(ScriptError, match=message):
+        run(script)
