@@ -13,7 +13,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from backend.common.audit import audit_event_record
+from backend.common.audit import audit_batch, audit_event_record
 from backend.common.exceptions import NotFound, ValidationFailed
 from processes import runtime
 from processes.engine import DiagramError, Problem, parse_diagram
@@ -159,7 +159,7 @@ def timer_fire(*, timer_id: int, now: datetime) -> int:
     the next sweep; a timer already fired or cancelled is skipped. Returns how many engine
     timers fired in this step (other timers of the instance due by then fire with it).
     """
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         instance_id = Timer.objects.filter(pk=timer_id, status=TimerStatus.PENDING).values_list("instance_id", flat=True).first()
         if instance_id is None:
             return 0

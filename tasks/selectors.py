@@ -55,7 +55,7 @@ def task_get_visible(*, user, task_id) -> HumanTask:
         task_id = int(task_id)
     except (TypeError, ValueError):
         raise NotFound("任务不存在", code="task_not_found")
-    task = HumanTask.objects.filter(task_visible_q(user)).select_related("org_unit", "assignee", "instance").filter(pk=task_id).first()
+    task = HumanTask.objects.filter(task_visible_q(user)).select_related("org_unit", "assignee").filter(pk=task_id).first()
     if task is None:
         raise NotFound("任务不存在", code="task_not_found")
     return task

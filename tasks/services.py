@@ -4,10 +4,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import DateTimeField, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from backend.common.audit import audit_event_record
+from backend.common.audit import audit_batch, audit_event_record
 from backend.common.exceptions import Conflict, Forbidden
 from forms.validation import form_data_validate
 from processes import runtime
@@ -68,27 +70,38 @@ def task_complete(*, actor, task_id, data: Any) -> HumanTask:
     task = task_get_visible(user=actor, task_id=task_id)
     _check_may_act(actor, task)
     cleaned = form_data_validate(task.form_key, data, FormContext(task=task, actor=actor))
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         instance = runtime.instance_lock(task.instance_id)
-        locked = HumanTask.objects.select_for_update(of=("self",)).select_related("org_unit", "assignee").get(pk=task.pk)
-        _check_may_act(actor, locked)
         now = timezone.now()
-        locked.status = TaskStatus.COMPLETED
-        locked.assignee = actor
-        locked.claimed_at = locked.claimed_at or now
-        locked.completed_at = now
-        locked.completed_by = actor
-        locked.outcome = str(cleaned.get("decision", "completed"))[:32]
-        locked.result = cleaned
-        locked.save(update_fields=["status", "assignee", "claimed_at", "completed_at", "completed_by", "outcome", "result"])
+        outcome = str(cleaned.get("decision", "completed"))[:32]
+        # Under the instance lock one conditional UPDATE decides: a concurrent completion,
+        # claim or escalation that got here first leaves nothing to update (→ 409).
+        updated = (
+            HumanTask.objects.filter(pk=task.pk, status=TaskStatus.READY)
+            .filter(Q(assignee__isnull=True) | Q(assignee=actor))
+            .update(
+                status=TaskStatus.COMPLETED,
+                assignee=actor,
+                claimed_at=Coalesce("claimed_at", Value(now, output_field=DateTimeField())),
+                completed_at=now,
+                completed_by=actor,
+                outcome=outcome,
+                result=cleaned,
+            )
+        )
+        if not updated:
+            _check_may_act(actor, HumanTask.objects.select_related("assignee").get(pk=task.pk))
+            raise Conflict(_("任务已处理,不能重复操作"), code="task_not_ready")
+        task.status, task.assignee, task.completed_at, task.completed_by = TaskStatus.COMPLETED, actor, now, actor
+        task.claimed_at, task.outcome, task.result = task.claimed_at or now, outcome, cleaned
         audit_event_record(
             actor=actor,
             action="task.completed",
-            obj=locked,
-            org_unit=locked.org_unit,
+            obj=task,
+            org_unit=task.org_unit,
             process_instance_id=instance.pk,
-            task_id=locked.pk,
-            data={"step": locked.step, "outcome": locked.outcome, "comment": cleaned.get("comment", "")},
+            task_id=task.pk,
+            data={"step": task.step, "outcome": outcome, "comment": cleaned.get("comment", "")},
         )
-        runtime.instance_step(instance=instance, actor=actor, act=lambda wf: wf.complete_user_task(locked.engine_task_id, cleaned))
-    return locked
+        runtime.instance_step(instance=instance, actor=actor, act=lambda wf: wf.complete_user_task(task.engine_task_id, cleaned))
+    return task

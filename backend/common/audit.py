@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import hmac
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import reduce
+from operator import or_
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Model
+from django.db.models import Max, Model, Q
 from django.utils import timezone
 
 from backend.common.models import AuditEvent
@@ -33,6 +38,41 @@ def _payload(event: AuditEvent) -> dict[str, Any]:
     }
 
 
+_batch: contextvars.ContextVar[list[AuditEvent] | None] = contextvars.ContextVar("audit_batch", default=None)
+
+
+@contextmanager
+def audit_batch() -> Iterator[None]:
+    """Collect the events of one step and append them with one INSERT when the block ends,
+    inside the caller's transaction. Nested batches join the outer one; on an exception
+    nothing is written (the transaction rolls back anyway)."""
+    if _batch.get() is not None:
+        yield
+        return
+    token = _batch.set([])
+    try:
+        yield
+        events = _batch.get() or []
+    finally:
+        _batch.reset(token)
+    _append(events)
+
+
+def _append(events: list[AuditEvent]) -> None:
+    if not events:
+        return
+    streams = {(e.object_type, e.object_id) for e in events}
+    in_streams = reduce(or_, (Q(object_type=t, object_id=i) for t, i in streams))
+    last_ids = AuditEvent.objects.filter(in_streams).values("object_type", "object_id").annotate(last=Max("id")).values("last")
+    heads = {(t, i): h for t, i, h in AuditEvent.objects.filter(id__in=last_ids).values_list("object_type", "object_id", "hash")}
+    for event in events:
+        stream = (event.object_type, event.object_id)
+        event.prev_hash = heads.get(stream, "")
+        event.hash = _digest(event.prev_hash, _payload(event))
+        heads[stream] = event.hash
+    AuditEvent.objects.bulk_create(events)
+
+
 def audit_event_record(
     *,
     actor: Any,
@@ -45,17 +85,12 @@ def audit_event_record(
     task_id: int | None = None,
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event. Call inside the transaction of the change, after locking the object."""
+    """Append one event. Call inside the transaction of the change, after locking the object;
+    inside `audit_batch()` the write is deferred to the end of the batch."""
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
     actor_obj = actor if getattr(actor, "is_authenticated", False) else None
-    prev = (
-        AuditEvent.objects.filter(object_type=object_type, object_id=str(object_id))
-        .order_by("-id")
-        .values_list("hash", flat=True)
-        .first()
-    ) or ""
     event = AuditEvent(
         created_at=timezone.now(),
         actor=actor_obj,
@@ -66,10 +101,12 @@ def audit_event_record(
         process_instance_id=process_instance_id,
         task_id=task_id,
         data=json.loads(json.dumps(data or {}, default=str)),
-        prev_hash=prev,
     )
-    event.hash = _digest(prev, _payload(event))
-    event.save()
+    batch = _batch.get()
+    if batch is not None:
+        batch.append(event)
+    else:
+        _append([event])
     return event
 
 

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from backend.common.audit import audit_event_record
+from backend.common.audit import audit_batch, audit_event_record
 from backend.common.exceptions import Conflict, Forbidden, InvalidValue, ValidationFailed
 from backend.customers.checks import duplicate_customer, flags_for, identity_clean, shared_phone
 from backend.customers.models import AccountOpening, Customer, CustomerStatus, InfoLevel, ScanDocument
@@ -76,7 +76,7 @@ def account_opening_submit(
 
     saved_files: list[ScanDocument] = []
     try:
-        with transaction.atomic():
+        with transaction.atomic(), audit_batch():
             customer = Customer.objects.create(info_level=info_level, org_unit=org_unit, collected_by=actor, **values)
             opening = AccountOpening.objects.create(customer=customer, info_level=info_level, org_unit=org_unit, submitted_by=actor)
             document = ScanDocument(
