@@ -101,7 +101,7 @@ def task_complete(*, actor, task_id, data: Any) -> HumanTask:
             org_unit=task.org_unit,
             process_instance_id=instance.pk,
             task_id=task.pk,
-            data={"step": task.step, "outcome": outcome, "comment": cleaned.get("comment", "")},
+            data={"step": task.step, "name": task.name, "outcome": outcome, "comment": cleaned.get("comment", "")},
         )
         runtime.instance_step(instance=instance, actor=actor, act=lambda wf: wf.complete_user_task(task.engine_task_id, cleaned))
     return task

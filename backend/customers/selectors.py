@@ -126,7 +126,8 @@ def customer_trail(*, customer: Customer) -> list[dict[str, Any]]:
     for e in events:
         label = TRAIL_ACTIONS[e.action]
         if e.action == "task.completed":
-            label = f"{label}: {e.data.get('step', '')} {OUTCOME_LABELS.get(e.data.get('outcome', ''), e.data.get('outcome', ''))}".strip()
+            step = e.data.get("name") or e.data.get("step", "")
+            label = f"{label}: {step} {OUTCOME_LABELS.get(e.data.get('outcome', ''), e.data.get('outcome', ''))}".strip()
         trail.append(
             {
                 "at": timezone.localtime(e.created_at).strftime("%Y-%m-%d %H:%M"),
