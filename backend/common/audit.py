@@ -13,6 +13,7 @@ from operator import or_
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Max, Model, Q
 from django.utils import timezone
 
@@ -62,6 +63,12 @@ def _append(events: list[AuditEvent]) -> None:
     if not events:
         return
     streams = {(e.object_type, e.object_id) for e in events}
+    if connection.vendor == "postgresql":
+        # Writers of one stream take turns until commit, so two of them never chain onto the
+        # same head (SQLite already serialises writers). Sorted keys: no lock-order deadlocks.
+        keys = sorted(f"{t}:{i}" for t, i in streams)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(k)) FROM unnest(%s::text[]) AS k", [keys])
     in_streams = reduce(or_, (Q(object_type=t, object_id=i) for t, i in streams))
     last_ids = AuditEvent.objects.filter(in_streams).values("object_type", "object_id").annotate(last=Max("id")).values("last")
     heads = {(t, i): h for t, i, h in AuditEvent.objects.filter(id__in=last_ids).values_list("object_type", "object_id", "hash")}

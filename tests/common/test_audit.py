@@ -38,3 +38,29 @@ def test_streams_are_independent():
     AuditEvent.objects.filter(object_id="8").update(action="demo.forged")
     assert audit_stream_verify(object_type="demo.thing", object_id=7)
     assert not audit_stream_verify(object_type="demo.thing", object_id=8)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_of_one_stream_keep_one_chain():
+    import threading
+
+    from django.db import connection, transaction
+
+    barrier = threading.Barrier(4)
+
+    def writer(n: int):
+        try:
+            barrier.wait()
+            for i in range(5):
+                with transaction.atomic():
+                    audit_event_record(actor=None, action=f"demo.w{n}.{i}", object_type="demo.race", object_id=1)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert AuditEvent.objects.filter(object_type="demo.race").count() == 20
+    assert audit_stream_verify(object_type="demo.race", object_id=1)
