@@ -17,7 +17,7 @@ PERSONAL_FIELDS = ("id_number", "phone", "address", "email")
 
 
 def customer_list(*, user, query: str = "", status: str = "") -> QuerySet[Customer]:
-    qs = scope_filter(Customer.objects.select_related("org_unit"), user).order_by("-id")
+    qs = scope_filter(Customer.objects.select_related("org_unit", "collected_by"), user).order_by("-id")
     if status:
         qs = qs.filter(status=status)
     query = (query or "").strip()
@@ -60,8 +60,8 @@ def user_sees_full(user, customer: Customer) -> bool:
 
 def customer_view(*, user, customer: Customer, purpose: str = "view") -> dict[str, Any]:
     """The customer as this user may see it: personal fields masked unless their role allows
-    the full value, in which case the full view is audited."""
-    full = user_sees_full(user, customer)
+    the full value, in which case the full view is audited. Lists are always masked."""
+    full = purpose != "list" and user_sees_full(user, customer)
     data = {
         "id": customer.pk,
         "status": customer.status,

@@ -194,3 +194,14 @@ def test_fix_form_fields_left_empty_keep_their_values(opened, api):
     assert after.address == "深圳市罗湖区 3 号"
     assert (after.phone, after.email, after.id_number, after.name) == (before.phone, before.email, before.id_number, before.name)
     assert after.status == "pending_review"
+
+
+def test_officer_sees_full_values_and_each_full_view_is_audited(opened, api):
+    body, _ = opened
+    customer = Customer.objects.get(pk=body["customer_id"])
+    data = api("officer.sz").get(f"/api/customers/{body['customer_id']}/").json()
+    assert data["masked"] is False and data["id_number"] == customer.id_number
+    assert AuditEvent.objects.filter(action="customer.viewed_full", object_id=str(customer.pk)).count() == 1
+    listed = api("officer.sz").get("/api/customers/").json()["results"]
+    assert listed[0]["masked"] is True and listed[0]["id_number"] != customer.id_number
+    assert AuditEvent.objects.filter(action="customer.viewed_full").count() == 1
