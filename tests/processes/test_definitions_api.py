@@ -21,7 +21,7 @@ def test_owner_uploads_valid_diagram_as_immutable_version(api):
     assert resp.status_code == 201, resp.content
     assert resp.json()["key"] == "script_test" and resp.json()["version"] == 1
     again = upload(api("owner.ho"), script_diagram("y = 2"))
-    assert again.status_code == 200 and again.json()["version"] == 1
+    assert again.status_code == 201 and again.json()["version"] == 1 and again.json()["created"] is False
     changed = upload(api("owner.ho"), script_diagram("y = 3"))
     assert changed.status_code == 201 and changed.json()["version"] == 2
     assert ProcessVersion.objects.count() == before + 2
@@ -107,3 +107,12 @@ def test_bad_instance_requests(api, payload, field):
     resp = api("owner.ho").post("/api/process-instances/", payload, format="json")
     assert resp.status_code == 400, resp.content
     assert field in resp.json()
+
+
+def test_uploading_the_shipped_diagram_answers_its_version(api):
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "bpmn" / "account_opening" / "individual_account_opening.bpmn"
+    resp = upload(api("owner.ho"), path.read_bytes(), path.name)
+    assert resp.status_code == 201, resp.content
+    assert resp.json()["key"] == "individual_account_opening" and resp.json()["version"] == 1

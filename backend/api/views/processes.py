@@ -29,16 +29,18 @@ class ProcessDefinitionListCreateApi(APIView):
 
     @extend_schema(
         request={"multipart/form-data": inline_serializer("DiagramUpload", {"file": serializers.FileField()})},
-        responses={201: VersionOutputSerializer, 200: VersionOutputSerializer},
+        responses={201: VersionOutputSerializer},
     )
     def post(self, request):
         upload = request.FILES.get("file")
         if upload is None:
             raise ValidationFailed.field("file", "请上传 BPMN 文件")
         version, created = process_definition_upload(actor=request.user, data=upload.read(), filename=upload.name or "diagram.bpmn")
+        # Versions are keyed by content hash: the same bytes again answer with the existing
+        # version ("created": false) — still 201, the contract upstream tools rely on.
         body = VersionOutputSerializer(version).data
         body["created"] = created
-        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class ProcessInstanceCreateApi(APIView):
