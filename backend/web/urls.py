@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
-from backend.web.views import customers, openings, processes, tasks
+from backend.web.views import customers, openings, processes, tasks, verify
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True), name="login"),
@@ -19,4 +19,5 @@ urlpatterns = [
     path("processes/", processes.process_list, name="processes"),
     path("processes/upload/", processes.process_upload, name="process-upload"),
     path("processes/test-instance/", processes.process_test_start, name="process-test-start"),
+    path("verify/<str:document_id>", verify.verify_document, name="verify"),
 ]
