@@ -1,4 +1,3 @@
-from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -8,6 +7,7 @@ from rest_framework.views import APIView
 
 from backend.customers.printing import collection_card_print
 from backend.customers.selectors import customer_get_visible, customer_list, customer_view
+from pdfs.responses import pdf_response
 
 
 class CustomerOutputSerializer(serializers.Serializer):
@@ -48,7 +48,4 @@ class CustomerCollectionCardApi(APIView):
     def get(self, request, customer_id: int):
         customer = customer_get_visible(user=request.user, customer_id=customer_id)
         pdf, document = collection_card_print(actor=request.user, customer=customer)
-        response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="collection-card-{customer.pk}.pdf"'
-        response["X-Document-Id"] = str(document.id)
-        return response
+        return pdf_response(pdf, filename=f"collection-card-{customer.pk}.pdf", document_id=document.id)

@@ -9,6 +9,7 @@ from backend.customers.models import CustomerStatus
 from backend.customers.printing import collection_card_print
 from backend.customers.selectors import customer_get_visible, customer_list, customer_trail, customer_view
 from backend.web.views.base import page_view, paginate
+from pdfs.responses import pdf_response
 
 
 @page_view
@@ -37,7 +38,4 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
 def customer_card(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = customer_get_visible(user=request.user, customer_id=customer_id)
     pdf, document = collection_card_print(actor=request.user, customer=customer)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="collection-card-{customer.pk}.pdf"'
-    response["X-Document-Id"] = str(document.id)
-    return response
+    return pdf_response(pdf, filename=f"collection-card-{customer.pk}.pdf", document_id=document.id)
