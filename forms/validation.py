@@ -34,6 +34,20 @@ def _field_of(error) -> str:
     return ".".join(map(str, error.absolute_path)) or "non_field_errors"
 
 
+_CONTROL = {chr(c) for c in range(32)} - {"\t", "\n", "\r"} | {"\x7f"}
+
+
+def control_character_fields(value: Any, path: str = "") -> list[str]:
+    """Fields holding control characters (NUL breaks PostgreSQL's jsonb; none belong in a form)."""
+    if isinstance(value, str):
+        return [path or "non_field_errors"] if any(ch in _CONTROL for ch in value) else []
+    if isinstance(value, dict):
+        return [f for k, v in value.items() for f in control_character_fields(v, f"{path}.{k}" if path else str(k))]
+    if isinstance(value, list):
+        return [f for i, v in enumerate(value) for f in control_character_fields(v, f"{path}.{i}" if path else str(i))]
+    return []
+
+
 @lru_cache(maxsize=128)
 def _schema_validator(key: str) -> Draft202012Validator:
     return Draft202012Validator(form_get(key).schema)
@@ -43,7 +57,9 @@ def form_data_validate(key: str, data: Any, context: Any = None) -> dict:
     form = form_get(key)
     if not isinstance(data, dict):
         raise ValidationFailed(_("表单数据必须是 JSON 对象"), code="invalid_form")
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[str]] = {name: [_("不能包含控制字符")] for name in control_character_fields(data)}
+    if errors:
+        raise ValidationFailed("", field_errors=errors, code="invalid_form")
     for error in _schema_validator(key).iter_errors(data):
         message = _MESSAGES.get(error.validator, lambda e: _("取值无效"))(error)
         errors.setdefault(_field_of(error), []).append(str(message))

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from backend.common.audit import audit_batch, audit_event_record
 from backend.common.exceptions import NotFound, ValidationFailed
+from forms.validation import control_character_fields
 from processes import runtime
 from processes.engine import DiagramError, Problem, parse_diagram
 from processes.lint import diagram_lint
@@ -228,6 +229,8 @@ def process_test_instance_start(*, actor, key: str, data: Any) -> ProcessInstanc
         raise ValidationFailed.field("process", _("请指定流程标识"))
     if not isinstance(data, dict):
         raise ValidationFailed.field("data", _("启动数据必须是 JSON 对象"))
+    if control_character_fields(data):
+        raise ValidationFailed.field("data", _("启动数据不能包含控制字符"))
     if not ProcessDefinition.objects.filter(key=key).exists() and key not in {p.stem for p in shipped_diagrams()}:
         raise ValidationFailed.field("process", _("流程“%(key)s”未部署") % {"key": key}, code="unknown_process")
     if unit is None:
