@@ -93,3 +93,14 @@ def test_control_characters_in_web_forms_are_refused(client, users, open_task):
     assert resp.status_code == 400
     open_task.refresh_from_db()
     assert open_task.status == "ready"
+
+
+def test_control_characters_in_the_web_opening_form_are_refused(client, users):
+    from backend.customers.models import Customer
+    from tests.factories import opening_payload
+
+    client.force_login(users["collector.sz"])
+    resp = client.post("/openings/new/", opening_payload("advanced", name="王\x00明", address="深圳\x01南山"))
+    assert resp.status_code == 400
+    assert "不能包含控制字符" in resp.content.decode()
+    assert Customer.objects.count() == 0

@@ -11,6 +11,7 @@ from backend.common.exceptions import InvalidValue
 from backend.customers.models import HOLDING_STATUSES, Customer, IdType, InfoLevel
 from backend.customers.validators import normalize_phone, validate_email_address, validate_id_number
 from backend.organisation.models import SalesAgent
+from forms.validation import control_character_fields
 
 
 @dataclass
@@ -25,6 +26,11 @@ class CleanedIdentity:
 def identity_clean(data: dict, *, info_level: str) -> CleanedIdentity:
     """Check B plus field rules: every field is checked and every problem is reported."""
     out = CleanedIdentity()
+    for name in ("name", "id_type", "id_number", "phone", "address", "email"):
+        if control_character_fields(data.get(name)):
+            out.add_error(name, _("不能包含控制字符"))
+    if out.errors:
+        return out
     name = str(data.get("name") or "").strip()
     if not name:
         out.add_error("name", _("请填写姓名"))
