@@ -19,6 +19,7 @@ PYTEST=(.venv/bin/python -m pytest -p no:cacheprovider -n "${PYTEST_WORKERS:-2}"
 export DJANGO_SETTINGS_MODULE=backend.config.settings.test
 
 .venv/bin/ruff check .
+.venv/bin/lint-imports
 .venv/bin/python manage.py makemigrations --check --dry-run -v 0
 .venv/bin/python manage.py check
 
