@@ -23,7 +23,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backend.common.exceptions import ApplicationError, Conflict
+from backend.common.workdays import add_working_days
 from processes.engine import STATE_FORMAT, Engine, EngineError, ReadyTask, WaitingTimer, Workflow
+from processes.engine import clock as engine_clock
 from processes.models import InstanceStatus, ProcessInstance, ProcessVersion, Timer, TimerStatus
 from processes.registry import OperationContext, operation_get
 
@@ -68,14 +70,29 @@ def format_duration(delta: timedelta) -> str:
     return f"PT{seconds}S"
 
 
+_WORKING_DAYS = re.compile(r"^P(\d+)WD$")
+
+
+def deadline_delta(value: str) -> timedelta:
+    """An ISO 8601 duration, or `P<n>WD`: n working days (Chinese holidays and 调休 included)
+    from the engine clock's now, at the same time of day."""
+    match = _WORKING_DAYS.match(value or "")
+    if match:
+        now = engine_clock.now()
+        return add_working_days(now, int(match.group(1))) - now
+    return parse_duration(value)
+
+
 def _deadline(name: str, default: str) -> str:
     value = settings.CUSTFLOW["DEADLINES"].get(name, default)
-    parse_duration(value)
+    if _WORKING_DAYS.match(value):
+        return format_duration(deadline_delta(value))
+    parse_duration(value)  # refuse a malformed setting here, not deep inside the engine
     return value
 
 
 def _reminder_after(name: str, default: str) -> str:
-    total = parse_duration(_deadline(name, default))
+    total = deadline_delta(settings.CUSTFLOW["DEADLINES"].get(name, default))
     return format_duration(total * settings.CUSTFLOW["REMINDER_FRACTION"])
 
 

@@ -30,3 +30,20 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_type}:{self.object_id}"
+
+
+class WorkdayOverride(models.Model):
+    """An administrator's correction of the working-day calendar (a holiday or 调休 workday the
+    chinese-calendar package does not know yet, e.g. a year it has no data for)."""
+
+    date = models.DateField(unique=True)
+    is_workday = models.BooleanField()
+    note = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = "工作日调整"
+        verbose_name_plural = "工作日调整"
+
+    def __str__(self) -> str:
+        return f"{self.date} {'工作日' if self.is_workday else '休息日'}"

@@ -1,0 +1,40 @@
+"""Working-day calendar: Chinese public holidays and adjusted working days (调休) from the
+chinese-calendar package, corrected by administrators (WorkdayOverride). Years the package
+has no data for fall back to Monday–Friday plus the overrides."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import chinese_calendar
+from django.utils import timezone
+
+from backend.common.models import WorkdayOverride
+
+MAX_WORKING_DAYS = 366
+
+
+def is_workday(day: date, overrides: dict[date, bool] | None = None) -> bool:
+    if overrides is None:
+        overrides = dict(WorkdayOverride.objects.filter(date=day).values_list("date", "is_workday"))
+    if day in overrides:
+        return overrides[day]
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:  # outside the package's data
+        return day.weekday() < 5
+
+
+def add_working_days(start: datetime, days: int) -> datetime:
+    """The same local time-of-day `days` working days after `start` (Asia/Shanghai)."""
+    if not 0 <= days <= MAX_WORKING_DAYS:
+        raise ValueError(f"working days must be between 0 and {MAX_WORKING_DAYS}")
+    local = timezone.localtime(start)
+    horizon = local.date() + timedelta(days=days * 3 + 30)
+    overrides = dict(WorkdayOverride.objects.filter(date__gt=local.date(), date__lte=horizon).values_list("date", "is_workday"))
+    day, left = local.date(), days
+    while left:
+        day += timedelta(days=1)
+        if is_workday(day, overrides):
+            left -= 1
+    return local.replace(year=day.year, month=day.month, day=day.day)
