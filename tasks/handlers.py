@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backend.common.audit import audit_event_record
 from processes.registry import OperationContext, operation_register
 from tasks.models import HumanTask, Notification, NotificationKind, TaskStatus
+from tasks.selectors import task_candidates
 
 
 def _open_task(ctx: OperationContext, step: str) -> HumanTask | None:
     return HumanTask.objects.filter(instance=ctx.instance, step=step, status=TaskStatus.READY).order_by("-id").first()
-
-
-def _candidates(task: HumanTask) -> list:
-    if task.assignee_id:
-        return [task.assignee]
-    User = get_user_model()
-    users = User.objects.filter(role_assignments__role=task.role, role_assignments__org_unit=task.org_unit, is_active=True).distinct()
-    return [u for u in users if not (task.four_eyes and u.pk == task.initiator_id)]
 
 
 def send_reminder(ctx: OperationContext, params: dict, data: dict) -> dict:
@@ -29,7 +21,7 @@ def send_reminder(ctx: OperationContext, params: dict, data: dict) -> dict:
         return {}
     now = timezone.now()
     message = _("催办:任务“%(name)s”将于 %(due)s 到期") % {"name": task.name, "due": timezone.localtime(task.due_at).strftime("%Y-%m-%d %H:%M") if task.due_at else "-"}
-    recipients = _candidates(task)
+    recipients = task_candidates(task)
     Notification.objects.bulk_create([Notification(user=u, kind=NotificationKind.REMINDER, task=task, message=message, created_at=now) for u in recipients])
     audit_event_record(actor=None, action="task.reminded", obj=task, org_unit=task.org_unit, process_instance_id=ctx.instance.pk, task_id=task.pk, data={"to": [u.username for u in recipients]})
     return {}

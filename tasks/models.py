@@ -64,6 +64,7 @@ class NotificationKind(models.TextChoices):
     NEW_TASK = "new_task", _("新任务")
     REMINDER = "reminder", _("催办提醒")
     ESCALATION = "escalation", _("超时上报")
+    TRANSFER = "transfer", _("转办")
 
 
 class Notification(models.Model):

@@ -67,6 +67,17 @@ def user_is_candidate(user, task: HumanTask) -> bool:
     return any(ra.role == task.role and ra.org_unit_id == task.org_unit_id for ra in user_role_assignments(user))
 
 
+def task_candidates(task: HumanTask) -> list:
+    """Who may work the task now: its assignee, or the holders of its role at its org unit
+    (minus the initiator on approval steps)."""
+    from django.contrib.auth import get_user_model
+
+    if task.assignee_id:
+        return [task.assignee]
+    users = get_user_model().objects.filter(role_assignments__role=task.role, role_assignments__org_unit=task.org_unit, is_active=True).distinct()
+    return [u for u in users if not (task.four_eyes and u.pk == task.initiator_id)]
+
+
 def task_history(*, user, case_type: str, case_id: int) -> QuerySet[HumanTask]:
     return HumanTask.objects.filter(case_type=case_type, case_id=case_id).filter(task_visible_q(user)).order_by("created_at", "id")
 

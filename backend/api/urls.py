@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from backend.api.views import auth, customers, openings, processes, tasks
+from backend.api.views import auth, customers, inbox_actions, openings, processes, tasks
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -14,6 +14,11 @@ urlpatterns = [
     path("tasks/<int:task_id>/claim/", tasks.TaskClaimApi.as_view(), name="api-task-claim"),
     path("tasks/<int:task_id>/unclaim/", tasks.TaskUnclaimApi.as_view(), name="api-task-unclaim"),
     path("tasks/<int:task_id>/complete/", tasks.TaskCompleteApi.as_view(), name="api-task-complete"),
+    path("tasks/<int:task_id>/transfer/", inbox_actions.TaskTransferApi.as_view(), name="api-task-transfer"),
+    path("tasks/<int:task_id>/remind/", inbox_actions.TaskRemindApi.as_view(), name="api-task-remind"),
+    path("notifications/", inbox_actions.NotificationListApi.as_view(), name="api-notifications"),
+    path("notifications/read/", inbox_actions.NotificationReadApi.as_view(), name="api-notifications-read-all"),
+    path("notifications/<int:notification_id>/read/", inbox_actions.NotificationReadApi.as_view(), name="api-notification-read"),
     path("customers/", customers.CustomerListApi.as_view(), name="api-customers"),
     path("customers/<int:customer_id>/", customers.CustomerDetailApi.as_view(), name="api-customer"),
     path("customers/<int:customer_id>/collection-card.pdf", customers.CustomerCollectionCardApi.as_view(), name="api-customer-card"),

@@ -61,6 +61,11 @@ class Forbidden(ApplicationError):
     default_code = "forbidden"
 
 
+class TooManyRequests(ApplicationError):
+    status_code = 429
+    default_code = "too_many_requests"
+
+
 class InvalidValue(ValueError):
     """A single value failed a domain rule; services attach it to the right field."""
 

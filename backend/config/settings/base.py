@@ -177,6 +177,8 @@ CUSTFLOW = {
     "FULL_VIEW_ROLES": ["officer"],
     "SCAN_MAX_BYTES": 10 * 1024 * 1024,
     "TIMER_SWEEP_BATCH": 200,
+    # 催办: at most one reminder per task in this many minutes.
+    "REMIND_MIN_INTERVAL_MINUTES": int(os.environ.get("CUSTFLOW_REMIND_MIN_INTERVAL_MINUTES", "30")),
     "SCRIPT_MAX_STEPS": 100_000,
     "SCRIPT_MAX_SECONDS": 2.0,
     "SITE_URL": os.environ.get("CUSTFLOW_SITE_URL", "http://127.0.0.1:8000"),

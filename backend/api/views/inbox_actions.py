@@ -1,0 +1,64 @@
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from backend.api.views.tasks import TaskOutputSerializer
+from tasks.actions import task_remind, task_transfer
+from tasks.notifications import notification_list, notification_unread_count, notifications_mark_read
+
+
+class TaskTransferApi(APIView):
+    parser_classes = [JSONParser]
+
+    class InputSerializer(serializers.Serializer):
+        to = serializers.CharField(required=False, allow_blank=True, default="", help_text="接收人的用户名")
+        reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+    @extend_schema(request=InputSerializer, responses={200: TaskOutputSerializer})
+    def post(self, request, task_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        task = task_transfer(actor=request.user, task_id=task_id, to_username=data.validated_data["to"], reason=data.validated_data["reason"])
+        return Response(TaskOutputSerializer(task).data)
+
+
+class TaskRemindApi(APIView):
+    parser_classes = [JSONParser]
+
+    class InputSerializer(serializers.Serializer):
+        message = serializers.CharField(required=False, allow_blank=True, default="")
+
+    @extend_schema(request=InputSerializer, responses={200: inline_serializer("RemindOut", {"reminded": serializers.ListField(child=serializers.CharField())})})
+    def post(self, request, task_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response({"reminded": task_remind(actor=request.user, task_id=task_id, message=data.validated_data["message"])})
+
+
+class NotificationOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    message = serializers.CharField()
+    task_id = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    read_at = serializers.DateTimeField(allow_null=True)
+
+
+class NotificationListApi(APIView):
+    @extend_schema(responses={200: NotificationOutputSerializer(many=True)})
+    def get(self, request):
+        unread_only = request.query_params.get("unread") in {"1", "true", "yes"}
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(notification_list(user=request.user, unread_only=unread_only), request, view=self)
+        response = paginator.get_paginated_response(NotificationOutputSerializer(page, many=True).data)
+        response.data["unread"] = notification_unread_count(user=request.user)
+        return response
+
+
+class NotificationReadApi(APIView):
+    @extend_schema(request=None, responses={200: inline_serializer("ReadOut", {"marked": serializers.IntegerField()})})
+    def post(self, request, notification_id: int | None = None):
+        return Response({"marked": notifications_mark_read(user=request.user, notification_id=notification_id)})
