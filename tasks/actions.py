@@ -98,3 +98,43 @@ def task_remind(*, actor, task_id, message: object = "") -> list[str]:
         data={"to": [u.username for u in recipients], "message": text},
     )
     return [u.username for u in recipients]
+
+
+MAX_COPY_RECIPIENTS = 20
+
+
+@transaction.atomic
+def task_copy(*, actor, task_id, to_usernames: object, note: object = "") -> list[str]:
+    """抄送: copy the case of a task to users for reading. Each recipient must be able to see
+    the case (its org unit is in their scope); copying twice to one user is a no-op."""
+    from backend.organisation.selectors import user_can_see_org_unit
+    from tasks.models import CaseCopy
+
+    task = task_get_visible(user=actor, task_id=task_id)
+    if not isinstance(to_usernames, list) or not to_usernames or not all(isinstance(u, str) for u in to_usernames):
+        raise ValidationFailed.field("to", _("请选择抄送对象"))
+    if len(to_usernames) > MAX_COPY_RECIPIENTS:
+        raise ValidationFailed.field("to", _("一次最多抄送 %(n)d 人") % {"n": MAX_COPY_RECIPIENTS})
+    text = _reason(note, field="note", required=False)
+    names = list(dict.fromkeys(u.strip() for u in to_usernames))
+    users = {u.username: u for u in get_user_model().objects.filter(username__in=names, is_active=True)}
+    problems = [n for n in names if n not in users]
+    if problems:
+        raise ValidationFailed.field("to", _("用户不存在或已停用: %(names)s") % {"names": ", ".join(problems)})
+    if actor.username in users:
+        raise ValidationFailed.field("to", _("不能抄送给自己"))
+    blind = [n for n, u in users.items() if not user_can_see_org_unit(u, task.org_unit)]
+    if blind:
+        raise ValidationFailed.field("to", _("这些用户无权查看%(unit)s的业务: %(names)s") % {"unit": task.org_unit.name, "names": ", ".join(blind)})
+    now = timezone.now()
+    already = set(CaseCopy.objects.filter(task=task, to_user__in=users.values()).values_list("to_user__username", flat=True))
+    fresh = [u for n, u in users.items() if n not in already]
+    CaseCopy.objects.bulk_create([CaseCopy(task=task, instance_id=task.instance_id, from_user=actor, to_user=u, note=text, created_at=now) for u in fresh])
+    body = (_("%(user)s 抄送给您:%(name)s") % {"user": _display(actor), "name": task.name} + (f"({text})" if text else ""))[:300]
+    Notification.objects.bulk_create([Notification(user=u, kind=NotificationKind.COPY, task=task, message=body, created_at=now) for u in fresh])
+    if fresh:
+        audit_event_record(
+            actor=actor, action="task.copied", obj=task, org_unit=task.org_unit, process_instance_id=task.instance_id, task_id=task.pk,
+            data={"to": [u.username for u in fresh], "note": text},
+        )
+    return [u.username for u in fresh]

@@ -65,6 +65,7 @@ class NotificationKind(models.TextChoices):
     REMINDER = "reminder", _("催办提醒")
     ESCALATION = "escalation", _("超时上报")
     TRANSFER = "transfer", _("转办")
+    COPY = "copy", _("抄送")
 
 
 class Notification(models.Model):
@@ -81,3 +82,22 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+
+class CaseCopy(models.Model):
+    """抄送: a case copied to a user for reading, from one of its tasks."""
+
+    task = models.ForeignKey(HumanTask, on_delete=models.CASCADE, related_name="copies")
+    instance = models.ForeignKey("processes.ProcessInstance", on_delete=models.CASCADE, related_name="+")
+    from_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    to_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="case_copies")
+    note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["task", "to_user"], name="uniq_case_copy")]
+        indexes = [models.Index(fields=["to_user", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"copy of task {self.task_id} to {self.to_user_id}"

@@ -6,8 +6,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.api.views.tasks import TaskOutputSerializer
-from tasks.actions import task_remind, task_transfer
+from tasks.actions import task_copy, task_remind, task_transfer
 from tasks.notifications import notification_list, notification_unread_count, notifications_mark_read
+from tasks.tabs import cases_started
 
 
 class TaskTransferApi(APIView):
@@ -62,3 +63,45 @@ class NotificationReadApi(APIView):
     @extend_schema(request=None, responses={200: inline_serializer("ReadOut", {"marked": serializers.IntegerField()})})
     def post(self, request, notification_id: int | None = None):
         return Response({"marked": notifications_mark_read(user=request.user, notification_id=notification_id)})
+
+
+class TaskCopyApi(APIView):
+    parser_classes = [JSONParser]
+
+    class InputSerializer(serializers.Serializer):
+        to = serializers.JSONField(required=False, default=list, help_text="用户名列表")
+        note = serializers.CharField(required=False, allow_blank=True, default="")
+
+    @extend_schema(request=InputSerializer, responses={200: inline_serializer("CopyOut", {"copied_to": serializers.ListField(child=serializers.CharField())})})
+    def post(self, request, task_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response({"copied_to": task_copy(actor=request.user, task_id=task_id, to_usernames=data.validated_data["to"], note=data.validated_data["note"])})
+
+
+class MyCaseOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    process = serializers.CharField(source="version.definition.key")
+    process_name = serializers.CharField(source="version.definition.name")
+    status = serializers.CharField()
+    org_unit = serializers.CharField(source="org_unit.code")
+    case_type = serializers.CharField(source="subject_type")
+    case_id = serializers.IntegerField(source="subject_id", allow_null=True)
+    created_at = serializers.DateTimeField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+    end_event = serializers.CharField()
+    current = serializers.SerializerMethodField()
+
+    def get_current(self, instance) -> list[dict]:
+        return [
+            {"task_id": t.pk, "step": t.step, "name": t.name, "org_unit": t.org_unit.code, "assignee": t.assignee.username if t.assignee_id else None, "due_at": t.due_at}
+            for t in instance.open_tasks
+        ]
+
+
+class MyCasesApi(APIView):
+    @extend_schema(responses={200: MyCaseOutputSerializer(many=True)})
+    def get(self, request):
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(cases_started(user=request.user), request, view=self)
+        return paginator.get_paginated_response(MyCaseOutputSerializer(page, many=True).data)

@@ -1,6 +1,6 @@
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
@@ -11,8 +11,9 @@ from backend.common.exceptions import NotFound
 from backend.customers.selectors import opening_case_view
 from forms.registry import form_get
 from tasks.models import HumanTask
-from tasks.selectors import sla_state, task_get_visible, task_inbox, task_inbox_counts
+from tasks.selectors import sla_state, task_get_visible, task_inbox_counts
 from tasks.services import task_claim, task_complete, task_unclaim
+from tasks.tabs import task_filter, task_tab
 
 
 class TaskOutputSerializer(serializers.Serializer):
@@ -58,10 +59,19 @@ def case_view(user, task: HumanTask) -> dict[str, Any] | None:
 
 
 class TaskListApi(APIView):
-    @extend_schema(responses={200: TaskOutputSerializer(many=True)})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("tab", str, enum=["todo", "done", "cc"], description="待办(默认)/已办/抄送我的"),
+            OpenApiParameter("process", str), OpenApiParameter("step", str), OpenApiParameter("org_unit", str),
+            OpenApiParameter("flag", str), OpenApiParameter("due_before", str), OpenApiParameter("due_after", str),
+            OpenApiParameter("q", str, description="任务名称"),
+        ],
+        responses={200: TaskOutputSerializer(many=True)},
+    )
     def get(self, request):
         paginator = InboxPagination()
-        page = paginator.paginate_queryset(task_inbox(user=request.user), request, view=self)
+        tasks = task_filter(task_tab(user=request.user, tab=request.query_params.get("tab", "todo")), request.query_params)
+        page = paginator.paginate_queryset(tasks, request, view=self)
         response = paginator.get_paginated_response(TaskOutputSerializer(page, many=True).data)
         response.data["counts"] = task_inbox_counts(user=request.user)
         return response
