@@ -101,3 +101,16 @@ class CaseCopy(models.Model):
 
     def __str__(self) -> str:
         return f"copy of task {self.task_id} to {self.to_user_id}"
+
+
+class TaskComment(models.Model):
+    task = models.ForeignKey(HumanTask, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(max_length=2000)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"comment on task {self.task_id}"

@@ -7,6 +7,8 @@ from rest_framework.views import APIView
 
 from backend.api.views.tasks import TaskOutputSerializer
 from tasks.actions import task_copy, task_remind, task_transfer
+from tasks.bulk import tasks_bulk
+from tasks.comments import case_timeline, task_comment_add, task_comments
 from tasks.notifications import notification_list, notification_unread_count, notifications_mark_read
 from tasks.tabs import cases_started
 
@@ -105,3 +107,53 @@ class MyCasesApi(APIView):
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(cases_started(user=request.user), request, view=self)
         return paginator.get_paginated_response(MyCaseOutputSerializer(page, many=True).data)
+
+
+class TaskBulkApi(APIView):
+    parser_classes = [JSONParser]
+
+    class InputSerializer(serializers.Serializer):
+        action = serializers.CharField(required=False, allow_blank=True, default="")
+        task_ids = serializers.JSONField(required=False, default=list)
+        data = serializers.JSONField(required=False, default=dict)
+
+    @extend_schema(request=InputSerializer, responses={200: inline_serializer("BulkOut", {"succeeded": serializers.IntegerField(), "failed": serializers.IntegerField(), "results": serializers.ListField(child=serializers.DictField())})})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        results = tasks_bulk(actor=request.user, **data.validated_data)
+        ok = sum(1 for r in results if r["ok"])
+        return Response({"succeeded": ok, "failed": len(results) - ok, "results": results})
+
+
+class CommentOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    task_id = serializers.IntegerField()
+    step = serializers.CharField(source="task.step")
+    author = serializers.CharField(source="author.username")
+    body = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class TaskCommentsApi(APIView):
+    parser_classes = [JSONParser]
+
+    class InputSerializer(serializers.Serializer):
+        body = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+
+    @extend_schema(responses={200: CommentOutputSerializer(many=True)})
+    def get(self, request, task_id: int):
+        return Response(CommentOutputSerializer(task_comments(user=request.user, task_id=task_id), many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: CommentOutputSerializer})
+    def post(self, request, task_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        comment = task_comment_add(actor=request.user, task_id=task_id, body=data.validated_data["body"])
+        return Response(CommentOutputSerializer(comment).data, status=201)
+
+
+class TaskTimelineApi(APIView):
+    @extend_schema(responses={200: inline_serializer("TimelineOut", {"events": serializers.ListField(child=serializers.DictField())})})
+    def get(self, request, task_id: int):
+        return Response({"events": case_timeline(user=request.user, task_id=task_id)})
