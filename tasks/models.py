@@ -114,3 +114,22 @@ class TaskComment(models.Model):
 
     def __str__(self) -> str:
         return f"comment on task {self.task_id}"
+
+
+class Substitution(models.Model):
+    """代理: while `user` is away, `substitute` receives their new tasks and works their groups."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="substitutions")
+    substitute = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="substituting_for")
+    start_at = models.DateTimeField()
+    end_at = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["substitute", "start_at", "end_at"]), models.Index(fields=["user", "start_at", "end_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.substitute_id} for {self.user_id}"

@@ -14,8 +14,22 @@ from tasks.models import HumanTask, TaskStatus
 DUE_SOON = timedelta(hours=8)
 
 
+def effective_assignments(user) -> list:
+    """The user's own role assignments plus, while they substitute for someone (代理), that
+    person's — cached on the user object for the request."""
+    cached = getattr(user, "_custflow_effective_roles", None)
+    if cached is None:
+        from tasks.substitution import absent_users_substituted_by
+
+        cached = list(user_role_assignments(user))
+        for absent in absent_users_substituted_by(user):
+            cached.extend(user_role_assignments(absent))
+        user._custflow_effective_roles = cached
+    return cached
+
+
 def _candidate_q(user) -> Q:
-    groups = [Q(role=ra.role, org_unit_id=ra.org_unit_id) for ra in user_role_assignments(user)]
+    groups = [Q(role=ra.role, org_unit_id=ra.org_unit_id) for ra in effective_assignments(user)]
     return Q(assignee__isnull=True) & reduce(or_, groups) if groups else Q(pk__in=[])
 
 
@@ -64,7 +78,7 @@ def task_get_visible(*, user, task_id) -> HumanTask:
 def user_is_candidate(user, task: HumanTask) -> bool:
     if task.assignee_id is not None:
         return task.assignee_id == user.pk
-    return any(ra.role == task.role and ra.org_unit_id == task.org_unit_id for ra in user_role_assignments(user))
+    return any(ra.role == task.role and ra.org_unit_id == task.org_unit_id for ra in effective_assignments(user))
 
 
 def task_candidates(task: HumanTask) -> list:
@@ -93,3 +107,14 @@ def sla_state(task: HumanTask) -> str:
     if task.due_at < now + DUE_SOON:
         return "due_soon"
     return "on_time"
+
+
+def task_transfer_targets(*, task: HumanTask, actor) -> QuerySet:
+    """Who a task may be transferred (转办) to, for the picker: the active holders of its role at
+    its org unit, other than the actor and (on approval steps) the case's initiator."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.filter(role_assignments__role=task.role, role_assignments__org_unit=task.org_unit, is_active=True).exclude(pk=actor.pk)
+    if task.four_eyes and task.initiator_id:
+        users = users.exclude(pk=task.initiator_id)
+    return users.distinct().order_by("username")

@@ -11,6 +11,7 @@ from backend.organisation.lanes import lane_org_unit, lane_rule
 from processes.engine import ReadyTask, WaitingTimer
 from processes.models import ProcessInstance
 from tasks.models import HumanTask, TaskStatus
+from tasks.substitution import substitute_for
 
 
 class HumanTaskStore:
@@ -45,7 +46,8 @@ class HumanTaskStore:
                 lane=task.lane or "",
                 role=rule.role,
                 org_unit=lane_org_unit(task.lane or "", instance.org_unit),
-                assignee_id=instance.started_by_id if rule.submitter else None,
+                # 代理: a task for an absent submitter goes to their substitute.
+                assignee_id=(substitute_for(instance.started_by_id) or instance.started_by_id) if rule.submitter else None,
                 four_eyes=rule.approval,
                 initiator_id=instance.started_by_id,
                 form_key=(task.properties or {}).get("form", ""),

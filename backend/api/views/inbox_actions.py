@@ -10,6 +10,7 @@ from tasks.actions import task_copy, task_remind, task_transfer
 from tasks.bulk import tasks_bulk
 from tasks.comments import case_timeline, task_comment_add, task_comments
 from tasks.notifications import notification_list, notification_unread_count, notifications_mark_read
+from tasks.substitution import substitution_cancel, substitution_create, substitutions_of
 from tasks.tabs import cases_started
 
 
@@ -157,3 +158,42 @@ class TaskTimelineApi(APIView):
     @extend_schema(responses={200: inline_serializer("TimelineOut", {"events": serializers.ListField(child=serializers.DictField())})})
     def get(self, request, task_id: int):
         return Response({"events": case_timeline(user=request.user, task_id=task_id)})
+
+
+class SubstitutionOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    user = serializers.CharField(source="user.username")
+    substitute = serializers.CharField(source="substitute.username")
+    start_at = serializers.DateTimeField()
+    end_at = serializers.DateTimeField()
+    reason = serializers.CharField()
+    cancelled_at = serializers.DateTimeField(allow_null=True)
+
+
+class SubstitutionListCreateApi(APIView):
+    parser_classes = [JSONParser]
+
+    class InputSerializer(serializers.Serializer):
+        substitute = serializers.CharField(required=False, allow_blank=True, default="")
+        start_at = serializers.CharField(required=False, allow_blank=True, default="")
+        end_at = serializers.CharField(required=False, allow_blank=True, default="")
+        reason = serializers.CharField(required=False, allow_blank=True, default="")
+        move_open = serializers.BooleanField(required=False, default=False)
+
+    @extend_schema(responses={200: SubstitutionOutputSerializer(many=True)})
+    def get(self, request):
+        return Response(SubstitutionOutputSerializer(substitutions_of(user=request.user), many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: SubstitutionOutputSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        record = substitution_create(actor=request.user, substitute_username=v["substitute"], start_at=v["start_at"], end_at=v["end_at"], reason=v["reason"], move_open=v["move_open"])
+        return Response(SubstitutionOutputSerializer(record).data, status=201)
+
+
+class SubstitutionCancelApi(APIView):
+    @extend_schema(request=None, responses={200: SubstitutionOutputSerializer})
+    def post(self, request, substitution_id: int):
+        return Response(SubstitutionOutputSerializer(substitution_cancel(actor=request.user, substitution_id=substitution_id)).data)
