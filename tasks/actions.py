@@ -45,6 +45,8 @@ def task_transfer(*, actor, task_id, to_username: object, reason: object) -> Hum
         raise Conflict(_("任务已处理,不能转办"), code="task_not_ready")
     if task.assignee_id not in (None, actor.pk):
         raise Conflict(_("任务已被 %(user)s 认领,只有认领人可以转办") % {"user": _display(task.assignee)}, code="task_claimed")
+    if task.four_eyes and task.initiator_id == actor.pk:
+        raise Forbidden(_("四眼原则:不能处理自己提交的业务"), code="four_eyes")
     if not user_is_candidate(actor, task):
         raise Forbidden(_("您不是该任务的处理人,不能转办"), code="not_candidate")
     text = _reason(reason)
@@ -89,6 +91,8 @@ def task_remind(*, actor, task_id, message: object = "") -> list[str]:
     if Notification.objects.filter(task=task, kind=NotificationKind.REMINDER, created_at__gt=now - interval).exists():
         raise TooManyRequests(_("催办过于频繁:同一任务 %(n)d 分钟内只能催办一次") % {"n": int(interval.total_seconds() // 60)}, code="remind_rate_limited")
     recipients = [u for u in task_candidates(task) if u.pk != actor.pk]
+    if not recipients:
+        raise ValidationFailed.field("task", _("没有其他可以通知的处理人,催办未发出"), code="nobody_to_remind")
     body = _("%(user)s 催办任务“%(name)s”") % {"user": _display(actor), "name": task.name}
     if text:
         body = f"{body}:{text}"

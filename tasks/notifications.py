@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from backend.common.exceptions import NotFound
 from tasks.models import Notification
@@ -27,8 +28,8 @@ def notifications_mark_read(*, user, notification_id=None) -> int:
         try:
             pk = int(notification_id)
         except (TypeError, ValueError):
-            raise NotFound("通知不存在", code="notification_not_found")
+            raise NotFound(_("通知不存在"), code="notification_not_found")
         if not Notification.objects.filter(user=user, pk=pk).exists():
-            raise NotFound("通知不存在", code="notification_not_found")
+            raise NotFound(_("通知不存在"), code="notification_not_found")
         qs = qs.filter(pk=pk)
     return qs.update(read_at=timezone.now())

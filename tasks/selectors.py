@@ -6,6 +6,7 @@ from operator import or_
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from backend.common.exceptions import NotFound
 from backend.organisation.selectors import scope_q, user_role_assignments
@@ -68,10 +69,10 @@ def task_get_visible(*, user, task_id) -> HumanTask:
     try:
         task_id = int(task_id)
     except (TypeError, ValueError):
-        raise NotFound("任务不存在", code="task_not_found")
+        raise NotFound(_("任务不存在"), code="task_not_found")
     task = HumanTask.objects.filter(task_visible_q(user)).select_related("org_unit", "assignee").filter(pk=task_id).first()
     if task is None:
-        raise NotFound("任务不存在", code="task_not_found")
+        raise NotFound(_("任务不存在"), code="task_not_found")
     return task
 
 

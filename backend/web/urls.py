@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
-from backend.web.views import customers, openings, processes, tasks, verify
+from backend.web.views import customers, notifications, openings, processes, tasks, verify
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True), name="login"),
@@ -12,6 +12,11 @@ urlpatterns = [
     path("tasks/<int:task_id>/", tasks.task_detail, name="task-detail"),
     path("tasks/<int:task_id>/claim/", tasks.claim, name="task-claim"),
     path("tasks/<int:task_id>/unclaim/", tasks.unclaim, name="task-unclaim"),
+    path("tasks/<int:task_id>/transfer/", tasks.transfer, name="task-transfer"),
+    path("tasks/<int:task_id>/remind/", tasks.remind, name="task-remind"),
+    path("notifications/", notifications.notification_list_page, name="notifications"),
+    path("notifications/read/", notifications.notifications_read_all, name="notifications-read"),
+    path("notifications/<int:notification_id>/read/", notifications.notification_read, name="notification-read"),
     path("customers/", customers.customer_list_page, name="customer-list"),
     path("customers/<int:customer_id>/", customers.customer_detail, name="customer-detail"),
     path("customers/<int:customer_id>/collection-card.pdf", customers.customer_card, name="customer-card"),

@@ -1,4 +1,5 @@
-"""A reviewer approves an opening in real Chromium: login page → inbox → task → approve."""
+"""In real Chromium: a reviewer approves an opening (login page → inbox → task → approve); a
+reviewer transfers (转办) a review to a colleague, who sees the notification badge and approves."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from django.core.management import call_command
 from django.db import connections
 
 from backend.customers.models import Customer
-from tasks.models import HumanTask
-from tests.web.helpers import DEMO_PASSWORD, submit_opening
+from tasks.models import HumanTask, Notification
+from tests.web.helpers import DEMO_PASSWORD, second_reviewer, submit_opening
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls below are still sync.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -97,3 +98,66 @@ def test_reviewer_approves_opening_in_browser(live_server, transactional_db, chr
 
     assert Customer.objects.get(pk=opening.customer_id).status == "active"
     assert HumanTask.objects.get(pk=task.pk).completed_by.username == "reviewer.sz"
+
+
+def test_reviewer_transfers_to_colleague_who_approves_in_browser(live_server, transactional_db, chromium):
+    from playwright.sync_api import expect
+
+    call_command("seed_demo", stdout=io.StringIO())
+    second_reviewer()  # reviewer2.sz, 深圳复核岗
+    opening = submit_opening()
+    task = HumanTask.objects.get(case_type="customers.accountopening", case_id=opening.pk, step="review", status="ready")
+
+    def log_in(username: str):
+        context = chromium.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(f"{live_server.url}/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", DEMO_PASSWORD)
+        page.click("[data-testid=login-submit]")
+        page.wait_for_url(re.compile(r"/inbox/$"))
+        return context, page
+
+    context, page = log_in("reviewer.sz")
+    try:
+        expect(page.locator("[data-testid=nav-notifications]")).to_have_text("通知")
+        page.locator(f"[data-testid=task-link-{task.pk}]").click()
+        page.wait_for_url(re.compile(rf"/tasks/{task.pk}/$"))
+        page.select_option("[data-testid=transfer-to]", "reviewer2.sz")
+        page.fill("[data-testid=transfer-reason]", "本人休假,请代为审核")
+        shot(page, "transfer")
+        page.click("[data-testid=transfer-submit]")
+        page.wait_for_url(re.compile(r"/inbox/$"))
+        expect(page.locator("[data-testid=flash-success]")).to_have_text("已转办给 深圳复核岗")
+        expect(page.locator(f"[data-testid=task-link-{task.pk}]")).to_have_count(0)
+    finally:
+        context.close()
+
+    assert HumanTask.objects.get(pk=task.pk).assignee.username == "reviewer2.sz"
+    note = Notification.objects.get(kind="transfer")
+
+    context, page = log_in("reviewer2.sz")
+    try:
+        expect(page.locator("[data-testid=unread-count]")).to_have_text("1")
+        expect(page.locator(f"[data-testid=task-link-{task.pk}]")).to_have_text("客户信息审核")
+        expect(page.locator("[data-testid=count-mine]")).to_have_text("1")
+        page.click("[data-testid=nav-notifications]")
+        page.wait_for_url(re.compile(r"/notifications/$"))
+        expect(page.locator(f"[data-testid=notification-{note.pk}]")).to_contain_text("深圳审核岗 将任务“客户信息审核”转办给您:本人休假,请代为审核")
+        shot(page, "notifications")
+        page.click(f"[data-testid=notification-read-{note.pk}]")
+        page.wait_for_url(re.compile(r"/notifications/$"))
+        expect(page.locator("[data-testid=unread-count]")).to_have_count(0)
+        page.click(f"[data-testid=notification-task-{note.pk}]")
+        page.wait_for_url(re.compile(rf"/tasks/{task.pk}/$"))
+        page.get_by_label("通过").check()
+        page.click("[data-testid=task-submit]")
+        page.wait_for_url(re.compile(r"/inbox/$"))
+        expect(page.locator("[data-testid=flash-success]")).to_have_text("任务“客户信息审核”已提交")
+        expect(page.locator(f"[data-testid=task-link-{task.pk}]")).to_have_count(0)
+    finally:
+        context.close()
+
+    assert Customer.objects.get(pk=opening.customer_id).status == "active"
+    assert HumanTask.objects.get(pk=task.pk).completed_by.username == "reviewer2.sz"

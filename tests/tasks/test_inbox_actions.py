@@ -104,3 +104,20 @@ def test_notification_centre(api, review, colleague):
     assert client.post(f"/api/notifications/{note_id}/read/").json() == {"marked": 1}
     assert client.get("/api/notifications/?unread=1").json()["count"] == 0
     assert client.post("/api/notifications/read/").json() == {"marked": 0}
+
+
+def test_submitter_who_is_also_reviewer_cannot_transfer_their_own_review(api, users, colleague, submit):
+    RoleAssignment.objects.create(user=users["collector.sz"], role=Role.REVIEWER, org_unit=OrgUnit.objects.get(code="GD-SZ"))
+    submit("advanced", as_user="collector.sz")
+    task = HumanTask.objects.get(step="review")
+    resp = transfer(api("collector.sz"), task, to="reviewer2.sz", reason="请处理")
+    assert resp.status_code == 403 and resp.json()["code"] == "four_eyes"
+    task.refresh_from_db()
+    assert task.assignee_id is None
+
+
+def test_remind_with_nobody_to_notify_is_refused_and_not_audited(api, review, users):
+    RoleAssignment.objects.filter(role=Role.REVIEWER, org_unit__code="GD-SZ").delete()
+    resp = api("collector.sz").post(f"/api/tasks/{review.pk}/remind/", {}, format="json")
+    assert resp.status_code == 400 and resp.json()["code"] == "nobody_to_remind"
+    assert not AuditEvent.objects.filter(action="task.reminded").exists()

@@ -1,4 +1,5 @@
-"""Builders for the web tests: a valid resident id, a small PNG scan, an opening via the service."""
+"""Builders for the web tests: a valid resident id, a small PNG scan, an opening via the service,
+a second 深圳 reviewer."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from backend.customers.services import account_opening_submit
+from backend.organisation.models import OrgUnit, RoleAssignment
+from backend.organisation.services import user_ensure
 
 DEMO_PASSWORD = "demo-pass-2026"
 # GB 11643: weights of the first 17 digits, and the check character for (sum mod 11).
@@ -50,6 +53,13 @@ def submit_opening(*, username: str = "collector.sz", level: str = "advanced", s
         scan=png_scan(),
         **extra,
     )
+
+
+def second_reviewer(username: str = "reviewer2.sz", full_name: str = "深圳复核岗"):
+    """Another reviewer at 深圳 (the demo has one): someone to transfer a 深圳 review to."""
+    reviewer = user_ensure(username=username, password=DEMO_PASSWORD, full_name=full_name)
+    RoleAssignment.objects.create(user=reviewer, role="reviewer", org_unit=OrgUnit.objects.get(code="GD-SZ"))
+    return reviewer
 
 
 def html(response) -> str:

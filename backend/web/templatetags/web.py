@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backend.organisation.models import Role
 from backend.organisation.selectors import user_home_org_unit, user_role_assignments
+from tasks.notifications import notification_unread_count
 from tasks.selectors import sla_state as task_sla_state
 
 register = template.Library()
@@ -32,7 +33,8 @@ OPENING_ROLES = {Role.COLLECTOR, Role.OFFICER}
 
 @register.simple_tag
 def user_info(user) -> dict:
-    """Name, roles and org unit for the top bar, and which nav entries apply to the user."""
+    """Name, roles and org unit for the top bar, which nav entries apply to the user, and the
+    number of unread notifications."""
     if not getattr(user, "is_authenticated", False):
         return {}
     assignments = user_role_assignments(user)
@@ -44,6 +46,7 @@ def user_info(user) -> dict:
         "org_unit": unit.name if unit else "",
         "can_open": bool(roles & OPENING_ROLES),
         "is_process_owner": Role.PROCESS_OWNER in roles or user.is_superuser,
+        "unread": notification_unread_count(user=user),  # the 通知 badge: one COUNT per page
     }
 
 

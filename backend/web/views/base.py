@@ -68,7 +68,9 @@ def paginate(request: HttpRequest, items, per_page: int = PAGE_SIZE) -> Page:
 
 
 def safe_next(request: HttpRequest, default: str) -> str:
+    """The posted `next` page if it is a path on this site, else `default`. Only paths: redirect()
+    would take a bare word such as "null" for a URL name and fail with a 500."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
     return default

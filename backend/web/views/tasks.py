@@ -1,4 +1,4 @@
-"""待办: the inbox, the task page (case + form), claim and release."""
+"""待办: the inbox, the task page (case + form), claim and release, 转办 transfer and 催办 remind."""
 
 from __future__ import annotations
 
@@ -16,8 +16,15 @@ from backend.common.exceptions import ApplicationError, NotFound
 from backend.customers.selectors import PERSONAL_FIELDS, opening_case_view
 from backend.web.views.base import error_page, form_errors, is_htmx, page_view, paginate, safe_next
 from forms.registry import form_exists, form_get
+from tasks.actions import task_remind, task_transfer
 from tasks.models import HumanTask, TaskStatus
-from tasks.selectors import task_get_visible, task_inbox, task_inbox_counts, user_is_candidate
+from tasks.selectors import (
+    task_get_visible,
+    task_inbox,
+    task_inbox_counts,
+    task_transfer_targets,
+    user_is_candidate,
+)
 from tasks.services import task_claim, task_complete, task_unclaim
 
 OPENING_CASE = "customers.accountopening"
@@ -27,6 +34,8 @@ CHECK_LABELS = {
     "C": gettext_lazy("C 已取得身份证明扫描件"),
     "D": gettext_lazy("D 电话号码与其他客户或业务员是否相同"),
 }
+# The task page's small forms besides the task's own form, and the fields each posts.
+ACTION_FIELDS = {"transfer": ("to", "reason"), "remind": ("message",)}
 
 
 # ---- inbox -----------------------------------------------------------------------------------
@@ -148,28 +157,50 @@ def _form_rows(fields: list[dict[str, Any]], values: dict[str, Any], errors: dic
     return rows
 
 
-def _task_page(request: HttpRequest, task_id: int, *, error: ApplicationError | None = None, posted=None) -> HttpResponse:
+def _task_page(
+    request: HttpRequest, task_id: int, *, error: ApplicationError | None = None, posted=None, action: str = "complete"
+) -> HttpResponse:
+    """The task page; after a refused submit, re-rendered with the error and what was posted.
+    `action` says which of its forms was posted: the task's form ("complete"), or one of
+    ACTION_FIELDS (转办, 催办)."""
     task = task_get_visible(user=request.user, task_id=task_id)
     case = _case_context(request, task)
     form = form_get(task.form_key) if form_exists(task.form_key) else None
     fields = form.fields() if form else []
-    values = {k: posted.get(k, "") for k in posted} if posted is not None else _prefill(fields, case)
-    errs = form_errors(error, [f["name"] for f in fields])
+    completing = action == "complete"
+    posted_form = posted if completing else None
+    values = {k: posted_form.get(k, "") for k in posted_form} if posted_form is not None else _prefill(fields, case)
+    errs = form_errors(error, [f["name"] for f in fields] if completing else ACTION_FIELDS[action])
     masked_fields = [
-        f["label"] for f in fields if case and case["customer"].get("masked") and f["name"] in PERSONAL_FIELDS and posted is None
+        f["label"] for f in fields if case and case["customer"].get("masked") and f["name"] in PERSONAL_FIELDS and posted_form is None
     ]
+    is_ready = task.status == TaskStatus.READY
     mine = task.assignee_id == request.user.pk
+    can_claim = is_ready and task.assignee_id is None and user_is_candidate(request.user, task)
+    # Presentation only (task_transfer / task_remind enforce the rules): 转办 for whoever may
+    # act on the task now, 催办 for anyone else who sees it.
+    can_transfer = is_ready and (mine or can_claim)
+
+    def action_context(name: str) -> dict[str, Any]:
+        sent = posted if action == name and posted is not None else {}
+        return {"errors": errs["errors"] if action == name else {}, "values": {f: sent.get(f, "") for f in ACTION_FIELDS[name]}}
+
     context = {
         "task": task,
         "case": case,
         "form": form,
-        "form_rows": _form_rows(fields, values, errs["errors"]),
+        "form_rows": _form_rows(fields, values, errs["errors"] if completing else {}),
         "masked_fields": masked_fields if form and form.key.endswith("fix_submission") else [],
-        "is_ready": task.status == TaskStatus.READY,
-        "can_claim": task.status == TaskStatus.READY and task.assignee_id is None and user_is_candidate(request.user, task),
+        "is_ready": is_ready,
+        "can_claim": can_claim,
         # Presentation only (task_unclaim enforces it): a submitter's own fix task is not released.
-        "can_unclaim": task.status == TaskStatus.READY and mine and task.lane != "collector",
+        "can_unclaim": is_ready and mine and task.lane != "collector",
         "is_review": bool(form) and any(f["name"] == "decision" for f in fields),
+        "can_transfer": can_transfer,
+        "transfer_targets": task_transfer_targets(task=task, actor=request.user) if can_transfer else [],
+        "can_remind": is_ready and not mine,
+        "transfer": action_context("transfer"),
+        "remind": action_context("remind"),
         **errs,
     }
     return render(request, "web/task_detail.html", context, status=error.status_code if error else 200)
@@ -189,3 +220,31 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
         return _task_page(request, task.pk, error=exc, posted=request.POST)
     messages.success(request, _("任务“%(name)s”已提交") % {"name": task.name})
     return redirect("inbox")
+
+
+def _action_refused(request: HttpRequest, task_id: int, exc: ApplicationError, action: str) -> HttpResponse:
+    if isinstance(exc, NotFound):
+        return error_page(request, exc)
+    return _task_page(request, task_id, error=exc, posted=request.POST, action=action)
+
+
+@require_POST
+@page_view
+def transfer(request: HttpRequest, task_id: int) -> HttpResponse:
+    try:
+        task = task_transfer(actor=request.user, task_id=task_id, to_username=request.POST.get("to", ""), reason=request.POST.get("reason", ""))
+    except ApplicationError as exc:
+        return _action_refused(request, task_id, exc, "transfer")
+    messages.success(request, _("已转办给 %(user)s") % {"user": task.assignee.get_full_name() or task.assignee.username})
+    return redirect("inbox")
+
+
+@require_POST
+@page_view
+def remind(request: HttpRequest, task_id: int) -> HttpResponse:
+    try:
+        task_remind(actor=request.user, task_id=task_id, message=request.POST.get("message", ""))
+    except ApplicationError as exc:
+        return _action_refused(request, task_id, exc, "remind")
+    messages.success(request, _("已催办"))
+    return redirect("task-detail", task_id=task_id)

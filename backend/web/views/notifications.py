@@ -1,0 +1,35 @@
+"""通知: the notification centre (newest first) and marking notifications read."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from backend.web.views.base import page_view, paginate, safe_next
+from tasks.notifications import notification_list, notifications_mark_read
+
+
+@page_view
+def notification_list_page(request: HttpRequest) -> HttpResponse:
+    unread_only = request.GET.get("unread") == "1"
+    context = {"page": paginate(request, notification_list(user=request.user, unread_only=unread_only)), "unread_only": unread_only}
+    return render(request, "web/notifications.html", context)
+
+
+@require_POST
+@page_view
+def notifications_read_all(request: HttpRequest) -> HttpResponse:
+    marked = notifications_mark_read(user=request.user)
+    messages.success(request, _("已全部标为已读") if marked else _("没有未读通知"))
+    return redirect(safe_next(request, reverse("notifications")))
+
+
+@require_POST
+@page_view
+def notification_read(request: HttpRequest, notification_id: int) -> HttpResponse:
+    notifications_mark_read(user=request.user, notification_id=notification_id)
+    return redirect(safe_next(request, reverse("notifications")))
