@@ -20,6 +20,15 @@ if [ ${#missing[@]} -gt 0 ]; then
     || { $SUDO apt-get update -q && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"; }
 fi
 
+# The virtualenv lives outside the checkout (.venv links to it), so tools that scan the
+# source tree never read third-party code as ours. A checkout that already has a real .venv
+# directory keeps it.
+if [ ! -e .venv ]; then
+  VENV_DIR=${CUSTFLOW_VENV_DIR:-$HOME/.cache/custflow/venv-$(pwd | sha1sum | cut -c1-12)}
+  if mkdir -p "$(dirname "$VENV_DIR")" 2>/dev/null && { [ -x "$VENV_DIR/bin/python" ] || "$PYTHON" -m venv "$VENV_DIR"; }; then
+    ln -s "$VENV_DIR" .venv
+  fi
+fi
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q ".[test]"
