@@ -5,10 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from backend.common.exceptions import InvalidValue
-from backend.customers.models import HOLDING_STATUSES, Customer, IdType, InfoLevel
+from backend.customers.models import (
+    CORPORATE_ID_TYPES,
+    HOLDING_STATUSES,
+    INDIVIDUAL_ID_TYPES,
+    BlacklistEntry,
+    BlacklistStatus,
+    Customer,
+    InfoLevel,
+)
 from backend.customers.validators import normalize_phone, validate_email_address, validate_id_number
 from backend.organisation.models import SalesAgent
 from forms.validation import control_character_fields
@@ -23,41 +32,22 @@ class CleanedIdentity:
         self.errors.setdefault(name, []).append(str(message))
 
 
-def identity_clean(data: dict, *, info_level: str) -> CleanedIdentity:
-    """Check B plus field rules: every field is checked and every problem is reported."""
+def _refuse_control_characters(data: dict, names: tuple[str, ...]) -> CleanedIdentity:
     out = CleanedIdentity()
-    for name in ("name", "id_type", "id_number", "phone", "address", "email"):
+    for name in names:
         if control_character_fields(data.get(name)):
             out.add_error(name, _("不能包含控制字符"))
-    if out.errors:
-        return out
-    name = str(data.get("name") or "").strip()
-    if not name:
-        out.add_error("name", _("请填写姓名"))
-    elif len(name) > 100:
-        out.add_error("name", _("姓名不能超过 100 个字符"))
-    out.values["name"] = name
+    return out
 
-    id_type = str(data.get("id_type") or "").strip()
-    raw_number = str(data.get("id_number") or "")
-    if id_type not in IdType.values:
-        out.add_error("id_type", _("证件类型无效,可选: %(choices)s") % {"choices": ", ".join(IdType.values)})
-    elif not raw_number.strip():
-        out.add_error("id_number", _("请填写证件号码"))
-    else:
-        try:
-            info = validate_id_number(id_type, raw_number)
-            out.values.update(id_type=id_type, id_number=info.normalized, birth_date=info.birth_date, gender=info.gender or "")
-        except InvalidValue as exc:
-            out.add_error("id_number", exc.message)
 
+def _clean_contact(data: dict, out: CleanedIdentity, *, phone_required: bool) -> None:
     phone = str(data.get("phone") or "").strip()
     if phone:
         try:
             out.values["phone"] = normalize_phone(phone)
         except InvalidValue as exc:
             out.add_error("phone", exc.message)
-    elif info_level == InfoLevel.ADVANCED:
+    elif phone_required:
         out.add_error("phone", _("高级程度开户必须填写联系电话"))
     else:
         out.values["phone"] = ""
@@ -75,6 +65,131 @@ def identity_clean(data: dict, *, info_level: str) -> CleanedIdentity:
             out.add_error("email", exc.message)
     else:
         out.values["email"] = ""
+
+
+INDIVIDUAL_FIELDS = ("name", "id_type", "id_number", "phone", "address", "email")
+CORPORATE_FIELDS = (
+    "name",
+    "id_type",
+    "id_number",
+    "legal_rep_name",
+    "legal_rep_id_type",
+    "legal_rep_id_number",
+    "address",
+    "contact_person",
+    "phone",
+    "email",
+)
+
+
+def corporate_clean(data: dict, *, info_level: str) -> CleanedIdentity:
+    """Field rules of a corporate customer (法人客户): the USCC or organisation code with its
+    check character, the legal representative's id by its type's rules, contact data.
+    Advanced level needs the representative, registered address, contact person and phone."""
+    out = _refuse_control_characters(data, CORPORATE_FIELDS)
+    if out.errors:
+        return out
+    advanced = info_level == InfoLevel.ADVANCED
+    name = str(data.get("name") or "").strip()
+    if not name:
+        out.add_error("name", _("请填写单位名称"))
+    elif len(name) > 100:
+        out.add_error("name", _("单位名称不能超过 100 个字符"))
+    out.values["name"] = name
+
+    id_type = str(data.get("id_type") or "").strip()
+    raw_number = str(data.get("id_number") or "")
+    if id_type not in CORPORATE_ID_TYPES:
+        out.add_error("id_type", _("法人客户的证件类型应为统一社会信用代码(uscc)或组织机构代码(org_code)"))
+    elif not raw_number.strip():
+        out.add_error("id_number", _("请填写统一社会信用代码或组织机构代码"))
+    else:
+        try:
+            out.values.update(
+                id_type=id_type,
+                id_number=validate_id_number(id_type, raw_number).normalized,
+                birth_date=None,
+                gender="",
+            )
+        except InvalidValue as exc:
+            out.add_error("id_number", exc.message)
+
+    rep_name = str(data.get("legal_rep_name") or "").strip()
+    rep_type = str(data.get("legal_rep_id_type") or "").strip()
+    rep_number = str(data.get("legal_rep_id_number") or "")
+    if len(rep_name) > 100:
+        out.add_error("legal_rep_name", _("法定代表人姓名不能超过 100 个字符"))
+    elif not rep_name and (advanced or rep_number.strip()):
+        out.add_error("legal_rep_name", _("请填写法定代表人姓名"))
+    out.values["legal_rep_name"] = rep_name
+    if rep_number.strip() or advanced:
+        if rep_type not in INDIVIDUAL_ID_TYPES:
+            out.add_error(
+                "legal_rep_id_type",
+                _("法定代表人证件类型无效,可选: %(choices)s") % {"choices": ", ".join(INDIVIDUAL_ID_TYPES)},
+            )
+        elif not rep_number.strip():
+            out.add_error("legal_rep_id_number", _("请填写法定代表人证件号码"))
+        else:
+            try:
+                out.values["legal_rep_id_number"] = validate_id_number(rep_type, rep_number).normalized
+                out.values["legal_rep_id_type"] = rep_type
+            except InvalidValue as exc:
+                out.add_error("legal_rep_id_number", exc.message)
+    else:
+        out.values.update(legal_rep_id_type="", legal_rep_id_number="")
+
+    contact = str(data.get("contact_person") or "").strip()
+    if len(contact) > 100:
+        out.add_error("contact_person", _("联系人姓名不能超过 100 个字符"))
+    elif advanced and not contact:
+        out.add_error("contact_person", _("高级程度开户必须填写联系人"))
+    out.values["contact_person"] = contact
+    if advanced and not str(data.get("address") or "").strip():
+        out.add_error("address", _("高级程度开户必须填写注册地址"))
+    _clean_contact(data, out, phone_required=advanced)
+    return out
+
+
+def customer_clean(data: dict, *, customer_type: str, info_level: str) -> CleanedIdentity:
+    if customer_type == "corporate":
+        return corporate_clean(data, info_level=info_level)
+    return identity_clean(data, info_level=info_level)
+
+
+def identity_clean(data: dict, *, info_level: str) -> CleanedIdentity:
+    """Check B plus field rules: every field is checked and every problem is reported."""
+    out = _refuse_control_characters(data, INDIVIDUAL_FIELDS)
+    if out.errors:
+        return out
+    name = str(data.get("name") or "").strip()
+    if not name:
+        out.add_error("name", _("请填写姓名"))
+    elif len(name) > 100:
+        out.add_error("name", _("姓名不能超过 100 个字符"))
+    out.values["name"] = name
+
+    id_type = str(data.get("id_type") or "").strip()
+    raw_number = str(data.get("id_number") or "")
+    if id_type not in INDIVIDUAL_ID_TYPES:
+        out.add_error(
+            "id_type", _("证件类型无效,可选: %(choices)s") % {"choices": ", ".join(INDIVIDUAL_ID_TYPES)}
+        )
+    elif not raw_number.strip():
+        out.add_error("id_number", _("请填写证件号码"))
+    else:
+        try:
+            info = validate_id_number(id_type, raw_number)
+            out.values.update(
+                id_type=id_type,
+                id_number=info.normalized,
+                birth_date=info.birth_date,
+                gender=info.gender or "",
+            )
+        except InvalidValue as exc:
+            out.add_error("id_number", exc.message)
+
+    _clean_contact(data, out, phone_required=info_level == InfoLevel.ADVANCED)
     return out
 
 
@@ -95,7 +210,11 @@ def shared_phone(phone: str, *, exclude_id: int | None = None) -> dict[str, list
         customers = customers.exclude(pk=exclude_id)
     return {
         "customer_ids": list(customers.order_by("id").values_list("id", flat=True)[:50]),
-        "agent_codes": list(SalesAgent.objects.filter(phone=phone, active=True).order_by("agent_code").values_list("agent_code", flat=True)),
+        "agent_codes": list(
+            SalesAgent.objects.filter(phone=phone, active=True)
+            .order_by("agent_code")
+            .values_list("agent_code", flat=True)
+        ),
     }
 
 
@@ -106,3 +225,22 @@ def flags_for(shared: dict[str, list]) -> list[str]:
     if shared["agent_codes"]:
         flags.append("agent_phone")
     return flags
+
+
+def blacklist_hits(documents: list[tuple[str, str]]) -> list[BlacklistEntry]:
+    """Active blacklist entries matching any of the (id type, id number) pairs given."""
+    pairs = [(t, n) for t, n in documents if t and n]
+    if not pairs:
+        return []
+    q = Q()
+    for id_type, id_number in pairs:
+        q |= Q(id_type=id_type, id_number=id_number)
+    return list(BlacklistEntry.objects.filter(q, status=BlacklistStatus.ACTIVE).order_by("id"))
+
+
+def customer_documents(values: dict) -> list[tuple[str, str]]:
+    """The id documents a customer record names: its own and its legal representative's."""
+    docs = [(str(values.get("id_type") or ""), str(values.get("id_number") or ""))]
+    if values.get("legal_rep_id_number"):
+        docs.append((str(values.get("legal_rep_id_type") or ""), str(values["legal_rep_id_number"])))
+    return docs

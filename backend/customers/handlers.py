@@ -16,11 +16,15 @@ def activate_customer(ctx: OperationContext, params: dict, data: dict) -> dict:
 
 
 def reject_opening(ctx: OperationContext, params: dict, data: dict) -> dict:
-    return services.opening_reject(actor=ctx.actor, case_id=params["case_id"], reason=str(data.get("comment") or ""))
+    return services.opening_reject(
+        actor=ctx.actor, case_id=params["case_id"], reason=str(data.get("comment") or "")
+    )
 
 
 def return_opening(ctx: OperationContext, params: dict, data: dict) -> dict:
-    return services.opening_return(actor=ctx.actor, case_id=params["case_id"], reason=str(data.get("comment") or ""))
+    return services.opening_return(
+        actor=ctx.actor, case_id=params["case_id"], reason=str(data.get("comment") or "")
+    )
 
 
 def resubmit_opening(ctx: OperationContext, params: dict, data: dict) -> dict:

@@ -25,6 +25,19 @@ class IdType(models.TextChoices):
     HK_MACAU_PERMIT = "hk_macau_permit", _("港澳居民来往内地通行证")
     TAIWAN_PERMIT = "taiwan_permit", _("台湾居民来往大陆通行证")
     FOREIGN_PERMANENT_RESIDENT = "foreign_permanent_resident", _("外国人永久居留身份证")
+    USCC = "uscc", _("统一社会信用代码")
+    ORG_CODE = "org_code", _("组织机构代码")
+
+
+# Which id document types each customer type may hold.
+INDIVIDUAL_ID_TYPES = [
+    IdType.RESIDENT_ID,
+    IdType.PASSPORT,
+    IdType.HK_MACAU_PERMIT,
+    IdType.TAIWAN_PERMIT,
+    IdType.FOREIGN_PERMANENT_RESIDENT,
+]
+CORPORATE_ID_TYPES = [IdType.USCC, IdType.ORG_CODE]
 
 
 class CustomerStatus(models.TextChoices):
@@ -33,14 +46,23 @@ class CustomerStatus(models.TextChoices):
     ACTIVE = "active", _("已开户")
     REJECTED = "rejected", _("已拒绝")
     RETURNED = "returned", _("退回修改")
+    FROZEN = "frozen", _("已冻结")
 
 
 # A customer in any of these states holds its id: a second opening is a duplicate (check A).
-HOLDING_STATUSES = [CustomerStatus.DRAFT, CustomerStatus.PENDING_REVIEW, CustomerStatus.ACTIVE, CustomerStatus.RETURNED]
+HOLDING_STATUSES = [
+    CustomerStatus.DRAFT,
+    CustomerStatus.PENDING_REVIEW,
+    CustomerStatus.ACTIVE,
+    CustomerStatus.RETURNED,
+    CustomerStatus.FROZEN,
+]
 
 
 class Customer(models.Model):
-    customer_type = models.CharField(_("客户类型"), max_length=16, choices=CustomerType.choices, default=CustomerType.INDIVIDUAL)
+    customer_type = models.CharField(
+        _("客户类型"), max_length=16, choices=CustomerType.choices, default=CustomerType.INDIVIDUAL
+    )
     name = models.CharField(_("姓名"), max_length=100)
     id_type = models.CharField(_("证件类型"), max_length=32, choices=IdType.choices)
     id_number = models.CharField(_("证件号码"), max_length=32)
@@ -49,21 +71,42 @@ class Customer(models.Model):
     phone = models.CharField(_("联系电话"), max_length=32, blank=True, db_index=True)
     address = models.CharField(_("通讯地址"), max_length=300, blank=True)
     email = models.CharField(_("电子邮箱"), max_length=254, blank=True)
+    # Corporate customers (法人客户): id_type is uscc or org_code and id_number holds the code.
+    legal_rep_name = models.CharField(_("法定代表人"), max_length=100, blank=True)
+    legal_rep_id_type = models.CharField(
+        _("法定代表人证件类型"), max_length=32, choices=IdType.choices, blank=True
+    )
+    legal_rep_id_number = models.CharField(_("法定代表人证件号码"), max_length=32, blank=True)
+    contact_person = models.CharField(_("联系人"), max_length=100, blank=True)
     info_level = models.CharField(_("信息程度"), max_length=16, choices=InfoLevel.choices)
-    status = FSMField(_("状态"), max_length=16, choices=CustomerStatus.choices, default=CustomerStatus.DRAFT, protected=True)
+    status = FSMField(
+        _("状态"), max_length=16, choices=CustomerStatus.choices, default=CustomerStatus.DRAFT, protected=True
+    )
     org_unit = models.ForeignKey("organisation.OrgUnit", on_delete=models.PROTECT, related_name="customers")
-    collected_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    collected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     activated_at = models.DateTimeField(null=True, blank=True)
+    # Freshness: when the data was last confirmed (opening, approved amendment).
+    last_verified_at = models.DateTimeField(_("最近核实时间"), null=True, blank=True)
+    # Bumped by every applied change: a change request made against an older version is stale.
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["id_type", "id_number"], condition=Q(status__in=HOLDING_STATUSES), name="uniq_customer_id_document"
+                fields=["id_type", "id_number"],
+                condition=Q(status__in=HOLDING_STATUSES),
+                name="uniq_customer_id_document",
             )
         ]
-        indexes = [models.Index(fields=["id_type", "id_number"])]
+        indexes = [
+            models.Index(fields=["id_type", "id_number"]),
+            models.Index(fields=["id_number"], name="customer_id_number_idx"),
+            models.Index(fields=["name"], name="customer_name_idx"),
+        ]
         verbose_name = _("客户")
         verbose_name_plural = _("客户")
 
@@ -75,7 +118,11 @@ class Customer(models.Model):
     def submit_for_review(self) -> None:
         pass
 
-    @transition(field=status, source=[CustomerStatus.DRAFT, CustomerStatus.PENDING_REVIEW], target=CustomerStatus.ACTIVE)
+    @transition(
+        field=status,
+        source=[CustomerStatus.DRAFT, CustomerStatus.PENDING_REVIEW],
+        target=CustomerStatus.ACTIVE,
+    )
     def activate(self) -> None:
         pass
 
@@ -91,6 +138,18 @@ class Customer(models.Model):
     def resubmit(self) -> None:
         pass
 
+    @transition(field=status, source=CustomerStatus.ACTIVE, target=CustomerStatus.FROZEN)
+    def freeze(self) -> None:
+        pass
+
+    @transition(field=status, source=CustomerStatus.FROZEN, target=CustomerStatus.ACTIVE)
+    def unfreeze(self) -> None:
+        pass
+
+    @property
+    def is_corporate(self) -> bool:
+        return self.customer_type == CustomerType.CORPORATE
+
 
 class AccountOpening(models.Model):
     """An account-opening case (开户申请): one per submission, carries the checks' results."""
@@ -102,7 +161,9 @@ class AccountOpening(models.Model):
     checks = models.JSONField(default=dict, blank=True)
     flags = models.JSONField(default=list, blank=True)
     decision_comment = models.TextField(blank=True)
-    process_instance = models.OneToOneField("processes.ProcessInstance", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    process_instance = models.OneToOneField(
+        "processes.ProcessInstance", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
@@ -116,7 +177,9 @@ class AccountOpening(models.Model):
 
 class ScanDocument(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="scans")
-    opening = models.ForeignKey(AccountOpening, null=True, blank=True, on_delete=models.PROTECT, related_name="scans")
+    opening = models.ForeignKey(
+        AccountOpening, null=True, blank=True, on_delete=models.PROTECT, related_name="scans"
+    )
     file = models.FileField(upload_to="scans/%Y/%m/")
     content_type = models.CharField(max_length=64)
     size = models.PositiveIntegerField()
@@ -142,3 +205,161 @@ class PrintedDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.id}"
+
+
+class CustomerFieldChange(models.Model):
+    """One field's history entry: who changed it, when, old → new, why, through which case."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="field_changes")
+    field = models.CharField(max_length=32)
+    old_value = models.TextField(blank=True)
+    new_value = models.TextField(blank=True)
+    reason = models.TextField(blank=True)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField()
+    case_type = models.CharField(max_length=64, blank=True)
+    case_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["customer", "changed_at"])]
+        verbose_name = _("客户信息变更记录")
+        verbose_name_plural = _("客户信息变更记录")
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}.{self.field}"
+
+
+class ChangeScope(models.TextChoices):
+    CONTACT = "contact", _("联系信息变更")
+    IDENTITY = "identity", _("身份信息变更")
+
+
+class AmendmentStatus(models.TextChoices):
+    PENDING = "pending", _("审核中")
+    APPLIED = "applied", _("已生效")
+    REJECTED = "rejected", _("已拒绝")
+    CANCELLED = "cancelled", _("已撤销")
+
+
+class CustomerAmendment(models.Model):
+    """A change request (客户信息修改申请): a field-level diff against the customer's version."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="amendments")
+    org_unit = models.ForeignKey("organisation.OrgUnit", on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changes = models.JSONField(default=dict)  # {field: {"old": ..., "new": ...}}
+    scope = models.CharField(max_length=16, choices=ChangeScope.choices)
+    reason = models.TextField()
+    base_version = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=AmendmentStatus.choices, default=AmendmentStatus.PENDING)
+    flags = models.JSONField(default=list, blank=True)
+    checks = models.JSONField(default=dict, blank=True)
+    decision_comment = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    process_instance = models.OneToOneField(
+        "processes.ProcessInstance", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("客户信息修改申请")
+        verbose_name_plural = _("客户信息修改申请")
+
+    def __str__(self) -> str:
+        return f"amendment #{self.pk}"
+
+
+class BlacklistStatus(models.TextChoices):
+    PENDING = "pending", _("待审核")
+    ACTIVE = "active", _("生效")
+    REMOVED = "removed", _("已移除")
+    REJECTED = "rejected", _("未通过")
+
+
+class BlacklistEntry(models.Model):
+    """黑名单: an id document (individual id or corporate code) that openings, amendments and
+    endorsements must not silently pass."""
+
+    id_type = models.CharField(_("证件类型"), max_length=32, choices=IdType.choices)
+    id_number = models.CharField(_("证件号码"), max_length=32)
+    name = models.CharField(_("名称"), max_length=100, blank=True)
+    reason = models.TextField(_("原因"))
+    source = models.CharField(_("来源"), max_length=100)
+    status = models.CharField(max_length=16, choices=BlacklistStatus.choices, default=BlacklistStatus.PENDING)
+    org_unit = models.ForeignKey("organisation.OrgUnit", on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["id_type", "id_number"],
+                condition=Q(status__in=["pending", "active"]),
+                name="uniq_blacklist_live_entry",
+            )
+        ]
+        indexes = [models.Index(fields=["id_number", "status"])]
+        verbose_name = _("黑名单")
+        verbose_name_plural = _("黑名单")
+
+    def __str__(self) -> str:
+        return f"blacklist {self.id_type}:{self.pk}"
+
+
+class BlacklistAction(models.TextChoices):
+    ADD = "add", _("加入黑名单")
+    REMOVE = "remove", _("移出黑名单")
+
+
+class BlacklistChange(models.Model):
+    """A reviewed change to the blacklist (four eyes): adding or removing one entry."""
+
+    entry = models.ForeignKey(BlacklistEntry, on_delete=models.PROTECT, related_name="changes")
+    action = models.CharField(max_length=8, choices=BlacklistAction.choices)
+    reason = models.TextField()
+    org_unit = models.ForeignKey("organisation.OrgUnit", on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=16, choices=AmendmentStatus.choices, default=AmendmentStatus.PENDING)
+    decision_comment = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    process_instance = models.OneToOneField(
+        "processes.ProcessInstance", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("黑名单变更申请")
+        verbose_name_plural = _("黑名单变更申请")
+
+    def __str__(self) -> str:
+        return f"blacklist change #{self.pk}"
+
+
+class RevealEvent(models.Model):
+    """An access event: a user revealed one personal field of a customer, with a reason."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="reveal_events")
+    field = models.CharField(max_length=32)
+    reason = models.TextField()
+    org_unit = models.ForeignKey("organisation.OrgUnit", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "created_at"])]
+        verbose_name = _("敏感信息查看记录")
+        verbose_name_plural = _("敏感信息查看记录")
+
+    def __str__(self) -> str:
+        return f"reveal {self.field} of {self.customer_id}"

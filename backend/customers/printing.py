@@ -14,14 +14,24 @@ from backend.customers.models import Customer, PrintedDocument
 from backend.customers.selectors import customer_trail, customer_view
 from pdfs.documents import render_collection_card
 
-FLAG_LABELS = {"shared_phone": "电话号码与其他客户或业务员相同", "agent_phone": "电话号码属于登记的业务员", "duplicate_id": "证件号码重复"}
+FLAG_LABELS = {
+    "shared_phone": "电话号码与其他客户或业务员相同",
+    "agent_phone": "电话号码属于登记的业务员",
+    "duplicate_id": "证件号码重复",
+}
 
 
 @transaction.atomic
 def collection_card_print(*, actor, customer: Customer) -> tuple[bytes, PrintedDocument]:
     view = customer_view(user=actor, customer=customer, purpose="collection_card")
     latest = customer.openings.order_by("-id").first()
-    document = PrintedDocument(kind="collection_card", customer=customer, org_unit=customer.org_unit, printed_by=actor, printed_at=timezone.now())
+    document = PrintedDocument(
+        kind="collection_card",
+        customer=customer,
+        org_unit=customer.org_unit,
+        printed_by=actor,
+        printed_at=timezone.now(),
+    )
     content = {
         "document_id": str(document.id),
         "printed_at": timezone.localtime(document.printed_at).strftime("%Y-%m-%d %H:%M:%S"),
@@ -37,10 +47,22 @@ def collection_card_print(*, actor, customer: Customer) -> tuple[bytes, PrintedD
         "trail": customer_trail(customer=customer),
     }
     # The hash covers everything printed; /verify/<id> can recompute it from the stored data.
-    document.data_sha256 = hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-    card = {**content, "sha256": document.data_sha256, "verify_url": f"{settings.CUSTFLOW['SITE_URL']}/verify/{document.id}"}
+    document.data_sha256 = hashlib.sha256(
+        json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
+    ).hexdigest()
+    card = {
+        **content,
+        "sha256": document.data_sha256,
+        "verify_url": f"{settings.CUSTFLOW['SITE_URL']}/verify/{document.id}",
+    }
     pdf = render_collection_card(card)
     document.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
     document.save()
-    audit_event_record(actor=actor, action="document.printed", obj=customer, org_unit=customer.org_unit, data={"kind": document.kind, "document": str(document.id), "sha256": document.data_sha256})
+    audit_event_record(
+        actor=actor,
+        action="document.printed",
+        obj=customer,
+        org_unit=customer.org_unit,
+        data={"kind": document.kind, "document": str(document.id), "sha256": document.data_sha256},
+    )
     return pdf, document

@@ -36,7 +36,9 @@ def customer_get_visible(*, user, customer_id: Any) -> Customer:
         pk = int(customer_id)
     except (TypeError, ValueError):
         raise NotFound("客户不存在", code="customer_not_found")
-    customer = scope_filter(Customer.objects.select_related("org_unit", "collected_by"), user).filter(pk=pk).first()
+    customer = (
+        scope_filter(Customer.objects.select_related("org_unit", "collected_by"), user).filter(pk=pk).first()
+    )
     if customer is None:
         raise NotFound("客户不存在", code="customer_not_found")
     return customer
@@ -47,7 +49,11 @@ def opening_get_visible(*, user, opening_id: Any) -> AccountOpening:
         pk = int(opening_id)
     except (TypeError, ValueError):
         raise NotFound("开户申请不存在", code="opening_not_found")
-    opening = scope_filter(AccountOpening.objects.select_related("customer", "org_unit"), user).filter(pk=pk).first()
+    opening = (
+        scope_filter(AccountOpening.objects.select_related("customer", "org_unit"), user)
+        .filter(pk=pk)
+        .first()
+    )
     if opening is None:
         raise NotFound("开户申请不存在", code="opening_not_found")
     return opening
@@ -55,7 +61,10 @@ def opening_get_visible(*, user, opening_id: Any) -> AccountOpening:
 
 def user_sees_full(user, customer: Customer) -> bool:
     roles = set(settings.CUSTFLOW["FULL_VIEW_ROLES"])
-    return any(ra.role in roles and customer.org_unit.path.startswith(ra.org_unit.path) for ra in user_role_assignments(user))
+    return any(
+        ra.role in roles and customer.org_unit.path.startswith(ra.org_unit.path)
+        for ra in user_role_assignments(user)
+    )
 
 
 def customer_view(*, user, customer: Customer, purpose: str = "view") -> dict[str, Any]:
@@ -84,7 +93,13 @@ def customer_view(*, user, customer: Customer, purpose: str = "view") -> dict[st
         value = getattr(customer, name) or ""
         data[name] = value if full else mask_field(name, value)
     if full:
-        audit_event_record(actor=user, action="customer.viewed_full", obj=customer, org_unit=customer.org_unit, data={"purpose": purpose})
+        audit_event_record(
+            actor=user,
+            action="customer.viewed_full",
+            obj=customer,
+            org_unit=customer.org_unit,
+            data={"purpose": purpose},
+        )
     return data
 
 
@@ -93,7 +108,13 @@ def customers_sharing_phone(*, user, customer_ids: list[int]) -> dict[str, Any]:
     the rest only counted."""
     visible = scope_filter(Customer.objects.filter(pk__in=customer_ids).select_related("org_unit"), user)
     rows = [
-        {"id": c.pk, "name": c.name, "id_number": mask_field("id_number", c.id_number), "status": c.get_status_display(), "org_unit": c.org_unit.name}
+        {
+            "id": c.pk,
+            "name": c.name,
+            "id_number": mask_field("id_number", c.id_number),
+            "status": c.get_status_display(),
+            "org_unit": c.org_unit.name,
+        }
         for c in visible
     ]
     return {"visible": rows, "hidden_count": len(customer_ids) - len(rows)}
@@ -116,7 +137,8 @@ def customer_trail(*, customer: Customer) -> list[dict[str, Any]]:
     instance_ids = [i for i in customer.openings.values_list("process_instance_id", flat=True) if i]
     events = (
         AuditEvent.objects.filter(
-            Q(object_type="customers.customer", object_id=str(customer.pk)) | Q(process_instance_id__in=instance_ids, action__in=["task.completed", "task.escalated"])
+            Q(object_type="customers.customer", object_id=str(customer.pk))
+            | Q(process_instance_id__in=instance_ids, action__in=["task.completed", "task.escalated"])
         )
         .filter(action__in=list(TRAIL_ACTIONS))
         .select_related("actor")
@@ -144,7 +166,10 @@ def opening_case_view(*, user, opening_id: Any) -> dict[str, Any]:
     with the other customers, and the trail."""
     opening = opening_get_visible(user=user, opening_id=opening_id)
     customer = opening.customer
-    shared = ((opening.checks or {}).get("D") or {}).get("shared_with") or {"customer_ids": [], "agent_codes": []}
+    shared = ((opening.checks or {}).get("D") or {}).get("shared_with") or {
+        "customer_ids": [],
+        "agent_codes": [],
+    }
     return {
         "opening_id": opening.pk,
         "info_level": opening.info_level,

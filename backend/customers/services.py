@@ -55,7 +55,14 @@ def account_opening_submit(
     if info_level not in InfoLevel.values:
         errors["info_level"] = [_("信息程度无效,可选: primary, advanced")]
     cleaned = identity_clean(
-        {"name": name, "id_type": id_type, "id_number": id_number, "phone": phone, "address": address, "email": email},
+        {
+            "name": name,
+            "id_type": id_type,
+            "id_number": id_number,
+            "phone": phone,
+            "address": address,
+            "email": email,
+        },
         info_level=info_level if info_level in InfoLevel.values else InfoLevel.PRIMARY,
     )
     errors.update(cleaned.errors)
@@ -77,8 +84,12 @@ def account_opening_submit(
     saved_files: list[ScanDocument] = []
     try:
         with transaction.atomic(), audit_batch():
-            customer = Customer.objects.create(info_level=info_level, org_unit=org_unit, collected_by=actor, **values)
-            opening = AccountOpening.objects.create(customer=customer, info_level=info_level, org_unit=org_unit, submitted_by=actor)
+            customer = Customer.objects.create(
+                info_level=info_level, org_unit=org_unit, collected_by=actor, **values
+            )
+            opening = AccountOpening.objects.create(
+                customer=customer, info_level=info_level, org_unit=org_unit, submitted_by=actor
+            )
             document = ScanDocument(
                 customer=customer,
                 opening=opening,
@@ -132,14 +143,22 @@ def _discard_files(documents: list[ScanDocument]) -> None:
 
 
 def _opening_locked(case_id: Any) -> AccountOpening:
-    return AccountOpening.objects.select_for_update(of=("self",)).select_related("customer", "org_unit").get(pk=int(case_id))
+    return (
+        AccountOpening.objects.select_for_update(of=("self",))
+        .select_related("customer", "org_unit")
+        .get(pk=int(case_id))
+    )
 
 
 def opening_run_checks(*, actor, case_id: Any) -> dict:
     opening = _opening_locked(case_id)
     customer = opening.customer
     duplicate = duplicate_customer(customer.id_type, customer.id_number, exclude_id=customer.pk)
-    shared = shared_phone(customer.phone, exclude_id=customer.pk) if opening.info_level == InfoLevel.ADVANCED else {"customer_ids": [], "agent_codes": []}
+    shared = (
+        shared_phone(customer.phone, exclude_id=customer.pk)
+        if opening.info_level == InfoLevel.ADVANCED
+        else {"customer_ids": [], "agent_codes": []}
+    )
     flags = flags_for(shared)
     if duplicate is not None:
         flags.append("duplicate_id")
@@ -147,14 +166,22 @@ def opening_run_checks(*, actor, case_id: Any) -> dict:
         "A": {"passed": duplicate is None, "duplicate_customer_id": duplicate.pk if duplicate else None},
         "B": {"passed": True},
         "C": {"passed": opening.scans.exists()},
-        "D": {"passed": not flags_for(shared), "shared_with": shared} if opening.info_level == InfoLevel.ADVANCED else None,
+        "D": {"passed": not flags_for(shared), "shared_with": shared}
+        if opening.info_level == InfoLevel.ADVANCED
+        else None,
     }
     opening.flags = flags
     opening.save(update_fields=["checks", "flags"])
     if opening.info_level == InfoLevel.ADVANCED and customer.status == CustomerStatus.DRAFT:
         customer.submit_for_review()
         customer.save(update_fields=["status", "updated_at"])
-    audit_event_record(actor=actor, action="account_opening.checked", obj=customer, org_unit=opening.org_unit, data={"checks": opening.checks, "flags": flags})
+    audit_event_record(
+        actor=actor,
+        action="account_opening.checked",
+        obj=customer,
+        org_unit=opening.org_unit,
+        data={"checks": opening.checks, "flags": flags},
+    )
     return {"flags": flags, "info_level": str(opening.info_level)}
 
 
@@ -166,7 +193,13 @@ def opening_activate(*, actor, case_id: Any) -> dict:
     customer.save(update_fields=["status", "activated_at", "updated_at"])
     opening.closed_at = customer.activated_at
     opening.save(update_fields=["closed_at"])
-    audit_event_record(actor=actor, action="customer.activated", obj=customer, org_unit=opening.org_unit, data={"opening": opening.pk})
+    audit_event_record(
+        actor=actor,
+        action="customer.activated",
+        obj=customer,
+        org_unit=opening.org_unit,
+        data={"opening": opening.pk},
+    )
     return {"customer_status": str(customer.status)}
 
 
@@ -178,7 +211,13 @@ def opening_reject(*, actor, case_id: Any, reason: str) -> dict:
     opening.decision_comment = reason
     opening.closed_at = timezone.now()
     opening.save(update_fields=["decision_comment", "closed_at"])
-    audit_event_record(actor=actor, action="customer.rejected", obj=customer, org_unit=opening.org_unit, data={"opening": opening.pk, "reason": reason})
+    audit_event_record(
+        actor=actor,
+        action="customer.rejected",
+        obj=customer,
+        org_unit=opening.org_unit,
+        data={"opening": opening.pk, "reason": reason},
+    )
     return {"customer_status": str(customer.status)}
 
 
@@ -189,7 +228,13 @@ def opening_return(*, actor, case_id: Any, reason: str) -> dict:
     customer.save(update_fields=["status", "updated_at"])
     opening.decision_comment = reason
     opening.save(update_fields=["decision_comment"])
-    audit_event_record(actor=actor, action="customer.returned", obj=customer, org_unit=opening.org_unit, data={"opening": opening.pk, "reason": reason})
+    audit_event_record(
+        actor=actor,
+        action="customer.returned",
+        obj=customer,
+        org_unit=opening.org_unit,
+        data={"opening": opening.pk, "reason": reason},
+    )
     return {"customer_status": str(customer.status)}
 
 
@@ -209,7 +254,9 @@ def opening_resubmit(*, actor, case_id: Any, corrections: dict) -> dict:
         with transaction.atomic():
             customer.save(update_fields=[*CORRECTABLE_FIELDS, "status", "updated_at"])
     except IntegrityError:
-        raise _duplicate_error(duplicate_customer(customer.id_type, customer.id_number, exclude_id=customer.pk) or customer)
+        raise _duplicate_error(
+            duplicate_customer(customer.id_type, customer.id_number, exclude_id=customer.pk) or customer
+        )
     audit_event_record(
         actor=actor,
         action="customer.resubmitted",
@@ -226,7 +273,10 @@ def opening_fix_clean(data: dict, context: Any) -> dict:
     customer = opening.customer
     # A field left empty keeps its current value: the collector sees personal fields masked
     # and re-types only what the reviewer asked to change.
-    current = {name: getattr(customer, name) or "" for name in ("name", "id_type", "id_number", "phone", "address", "email")}
+    current = {
+        name: getattr(customer, name) or ""
+        for name in ("name", "id_type", "id_number", "phone", "address", "email")
+    }
     merged = {**current, **{k: v for k, v in data.items() if k in current and str(v or "").strip()}}
     cleaned = identity_clean(merged, info_level=opening.info_level)
     if cleaned.errors:
@@ -234,6 +284,14 @@ def opening_fix_clean(data: dict, context: Any) -> dict:
     values = cleaned.values
     duplicate = duplicate_customer(values["id_type"], values["id_number"], exclude_id=opening.customer_id)
     if duplicate is not None:
-        raise ValidationFailed.field("id_number", _("该证件已开户或正在办理(客户号 %(id)s)") % {"id": duplicate.pk}, code="duplicate_customer")
+        raise ValidationFailed.field(
+            "id_number",
+            _("该证件已开户或正在办理(客户号 %(id)s)") % {"id": duplicate.pk},
+            code="duplicate_customer",
+        )
     birth = values.get("birth_date")
-    return {**values, "birth_date": birth.isoformat() if birth else "", "comment": str(data.get("comment") or "")}
+    return {
+        **values,
+        "birth_date": birth.isoformat() if birth else "",
+        "comment": str(data.get("comment") or ""),
+    }

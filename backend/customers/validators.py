@@ -25,7 +25,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError
 from stdnum import numdb
-from stdnum.cn import ric
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import InvalidChecksum
+from stdnum.exceptions import ValidationError as StdnumValidationError
 
 from backend.common.exceptions import InvalidValue
 
@@ -40,6 +42,8 @@ __all__ = [
     "normalize_phone",
     "validate_email_address",
     "validate_id_number",
+    "validate_org_code",
+    "validate_uscc",
 ]
 
 RESIDENT_ID = "resident_id"
@@ -47,7 +51,11 @@ PASSPORT = "passport"
 HK_MACAU_PERMIT = "hk_macau_permit"
 TAIWAN_PERMIT = "taiwan_permit"
 FOREIGN_PERMANENT_RESIDENT = "foreign_permanent_resident"
-ID_TYPES = (RESIDENT_ID, PASSPORT, HK_MACAU_PERMIT, TAIWAN_PERMIT, FOREIGN_PERMANENT_RESIDENT)
+USCC = "uscc"
+ORG_CODE = "org_code"
+INDIVIDUAL_ID_TYPES = (RESIDENT_ID, PASSPORT, HK_MACAU_PERMIT, TAIWAN_PERMIT, FOREIGN_PERMANENT_RESIDENT)
+CORPORATE_ID_TYPES = (USCC, ORG_CODE)
+ID_TYPES = INDIVIDUAL_ID_TYPES + CORPORATE_ID_TYPES
 
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
 
@@ -153,6 +161,50 @@ def _validate_foreign_permanent(value: str) -> IdInfo:
     )
 
 
+# --- corporate codes ----------------------------------------------------------------------
+
+_ORG_CODE_RE = re.compile(r"[0-9A-Z]{8}[0-9X]")
+_ORG_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+_ORG_CODE_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def org_code_check_character(body: str) -> str:
+    """GB 11714 check character of the 8-character body of an organisation code."""
+    total = sum(_ORG_CODE_ALPHABET.index(c) * w for c, w in zip(body, _ORG_CODE_WEIGHTS, strict=True))
+    check = 11 - total % 11
+    return "X" if check == 10 else "0" if check == 11 else str(check)
+
+
+def validate_org_code(raw: str) -> IdInfo:
+    """组织机构代码 (GB 11714): 8 digits or capital letters and a check character.
+    A hyphen before the check character (XXXXXXXX-X, as printed on certificates) is accepted."""
+    value = _squash(raw).replace("-", "")
+    if not _ORG_CODE_RE.fullmatch(value):
+        raise InvalidValue(_("组织机构代码应为9位:8位数字或大写字母加1位校验码"), "invalid_format")
+    if value[-1] != org_code_check_character(value[:8]):
+        raise InvalidValue(_("组织机构代码校验码不正确,请核对代码"), "bad_check_digit")
+    return IdInfo(normalized=value)
+
+
+def validate_uscc(raw: str) -> IdInfo:
+    """统一社会信用代码 (GB 32100): 18 characters, the last a check character (python-stdnum
+    `cn.uscc`). Characters 9–17 carry the organisation code, but codes issued under the
+    2015 scheme do not all keep its GB 11714 check, so it is not enforced here."""
+    value = _squash(raw)
+    if len(value) != 18:
+        raise InvalidValue(_("统一社会信用代码应为18位"), "invalid_length")
+    try:
+        uscc.validate(value)
+    except InvalidChecksum:
+        raise InvalidValue(_("统一社会信用代码校验码不正确,请核对代码"), "bad_check_digit") from None
+    except StdnumValidationError:
+        raise InvalidValue(
+            _("统一社会信用代码格式不正确:前8位须为数字,其余只能是数字或除 I、O、Z、S、V 以外的大写字母"),
+            "invalid_format",
+        ) from None
+    return IdInfo(normalized=value)
+
+
 def validate_id_number(id_type: str, raw: str, *, today: date | None = None) -> IdInfo:
     """Check ``raw`` against the rules of ``id_type`` and return the normalized number.
 
@@ -172,6 +224,10 @@ def validate_id_number(id_type: str, raw: str, *, today: date | None = None) -> 
         return _validate_hk_macau(value)
     if id_type == TAIWAN_PERMIT:
         return _validate_taiwan(value)
+    if id_type == USCC:
+        return validate_uscc(value)
+    if id_type == ORG_CODE:
+        return validate_org_code(value)
     return _validate_foreign_permanent(value)
 
 

@@ -173,7 +173,7 @@ def test_unknown_id_type_and_empty_value():
         validate_id_number("driving_licence", "123456")
     assert exc.value.code == "unknown_id_type"
     assert ID_TYPES == tuple(
-        "resident_id passport hk_macau_permit taiwan_permit foreign_permanent_resident".split()
+        "resident_id passport hk_macau_permit taiwan_permit foreign_permanent_resident uscc org_code".split()
     )
     for id_type in ID_TYPES:
         assert code_of(id_type, " \u3000 ") == "required"
