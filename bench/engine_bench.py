@@ -38,7 +38,7 @@ from SpiffWorkflow.util.task import TaskState  # noqa: E402
 from processes.engine import Engine, parse_diagram  # noqa: E402
 
 DIAGRAM = ROOT / "bpmn" / "account_opening" / "individual_account_opening.bpmn"
-START = {"case_id": 1, "info_level": "advanced", "applicant": "张三"}
+START = {"case_id": 1, "info_level": "advanced", "applicant": "张三", "blacklist_hit": False}
 HELPERS = {"deadline": lambda name, default: default, "reminder_after": lambda name, default: "PT36H"}
 SAMPLE_STEPS = 60  # samples per measurement, each from the same stored state
 

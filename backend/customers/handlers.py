@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backend.customers import services
+from backend.customers import amendments, blacklist, services
 from forms.registry import form_validator_register
 from processes.registry import OperationContext, operation_register
 
@@ -31,10 +31,44 @@ def resubmit_opening(ctx: OperationContext, params: dict, data: dict) -> dict:
     return services.opening_resubmit(actor=ctx.actor, case_id=params["case_id"], corrections=data)
 
 
+def amendment_checks(ctx: OperationContext, params: dict, data: dict) -> dict:
+    return amendments.amendment_run_checks(actor=ctx.actor, case_id=params["case_id"])
+
+
+def amendment_apply(ctx: OperationContext, params: dict, data: dict) -> dict:
+    return amendments.amendment_apply(
+        actor=ctx.actor, case_id=params["case_id"], comment=str(data.get("comment") or "")
+    )
+
+
+def amendment_reject(ctx: OperationContext, params: dict, data: dict) -> dict:
+    return amendments.amendment_reject(
+        actor=ctx.actor, case_id=params["case_id"], comment=str(data.get("comment") or "")
+    )
+
+
+def blacklist_apply(ctx: OperationContext, params: dict, data: dict) -> dict:
+    return blacklist.blacklist_change_apply(
+        actor=ctx.actor, case_id=params["case_id"], comment=str(data.get("comment") or "")
+    )
+
+
+def blacklist_reject(ctx: OperationContext, params: dict, data: dict) -> dict:
+    return blacklist.blacklist_change_reject(
+        actor=ctx.actor, case_id=params["case_id"], comment=str(data.get("comment") or "")
+    )
+
+
 def register() -> None:
     operation_register("customers.run_opening_checks", run_opening_checks, "开户校验 A–D")
     operation_register("customers.activate_customer", activate_customer, "客户开户生效")
     operation_register("customers.reject_opening", reject_opening, "拒绝开户")
     operation_register("customers.return_opening", return_opening, "退回采集人修改")
     operation_register("customers.resubmit_opening", resubmit_opening, "应用修改并重新提交")
+    operation_register("customers.amendment_checks", amendment_checks, "修改校验:审核层级与黑名单")
+    operation_register("customers.amendment_apply", amendment_apply, "客户信息修改生效")
+    operation_register("customers.amendment_reject", amendment_reject, "拒绝客户信息修改")
+    operation_register("customers.blacklist_apply", blacklist_apply, "黑名单变更生效")
+    operation_register("customers.blacklist_reject", blacklist_reject, "拒绝黑名单变更")
     form_validator_register("customers.opening_fix", services.opening_fix_clean)
+    form_validator_register("customers.amendment_review", amendments.amendment_review_clean)

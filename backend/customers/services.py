@@ -10,8 +10,22 @@ from django.utils.translation import gettext as _
 
 from backend.common.audit import audit_batch, audit_event_record
 from backend.common.exceptions import Conflict, Forbidden, InvalidValue, ValidationFailed
-from backend.customers.checks import duplicate_customer, flags_for, identity_clean, shared_phone
-from backend.customers.models import AccountOpening, Customer, CustomerStatus, InfoLevel, ScanDocument
+from backend.customers.checks import (
+    blacklist_hits,
+    customer_clean,
+    customer_documents,
+    duplicate_customer,
+    flags_for,
+    shared_phone,
+)
+from backend.customers.models import (
+    AccountOpening,
+    Customer,
+    CustomerStatus,
+    CustomerType,
+    InfoLevel,
+    ScanDocument,
+)
 from backend.customers.validators import inspect_scan
 from backend.organisation.models import Role
 from backend.organisation.selectors import user_org_unit_for_role
@@ -20,6 +34,11 @@ from processes.services import process_instance_start
 logger = logging.getLogger(__name__)
 
 OPENING_PROCESS = "individual_account_opening"
+CORPORATE_OPENING_PROCESS = "corporate_account_opening"
+OPENING_PROCESSES = {
+    CustomerType.INDIVIDUAL: OPENING_PROCESS,
+    CustomerType.CORPORATE: CORPORATE_OPENING_PROCESS,
+}
 SUBMITTER_ROLES = (Role.COLLECTOR, Role.OFFICER)
 
 
@@ -42,8 +61,15 @@ def account_opening_submit(
     address: str = "",
     email: str = "",
     scan: Any = None,
+    customer_type: str = CustomerType.INDIVIDUAL,
+    legal_rep_name: str = "",
+    legal_rep_id_type: str = "",
+    legal_rep_id_number: str = "",
+    contact_person: str = "",
 ) -> AccountOpening:
-    """Submit an individual account opening: checks A–D, then the process decides the path.
+    """Submit an individual or corporate account opening: checks A–D, then the process
+    decides the path (primary level opens directly, advanced level and blacklist hits go to
+    review).
 
     Bad input raises ValidationFailed (400) and a duplicate id raises Conflict (409);
     either way nothing is created.
@@ -52,23 +78,27 @@ def account_opening_submit(
     if org_unit is None:
         raise Forbidden(_("只有采集人或客户信息管理岗可以提交开户"), code="not_collector")
     errors: dict[str, list[str]] = {}
+    customer_type = str(customer_type or CustomerType.INDIVIDUAL).strip()
+    if customer_type not in CustomerType.values:
+        errors["customer_type"] = [_("客户类型无效,可选: individual, corporate")]
+        customer_type = CustomerType.INDIVIDUAL
     if info_level not in InfoLevel.values:
         errors["info_level"] = [_("信息程度无效,可选: primary, advanced")]
-    cleaned = identity_clean(
-        {
-            "name": name,
-            "id_type": id_type,
-            "id_number": id_number,
-            "phone": phone,
-            "address": address,
-            "email": email,
-        },
-        info_level=info_level if info_level in InfoLevel.values else InfoLevel.PRIMARY,
-    )
+    fields = {"name": name, "id_type": id_type, "id_number": id_number, "phone": phone, "address": address, "email": email}
+    if customer_type == CustomerType.CORPORATE:
+        fields.update(
+            legal_rep_name=legal_rep_name,
+            legal_rep_id_type=legal_rep_id_type,
+            legal_rep_id_number=legal_rep_id_number,
+            contact_person=contact_person,
+        )
+    level = info_level if info_level in InfoLevel.values else InfoLevel.PRIMARY
+    cleaned = customer_clean(fields, customer_type=customer_type, info_level=level)
     errors.update(cleaned.errors)
     scan_info = None
-    if scan is None:
-        errors["scan"] = [_("请上传证件扫描件")]  # check C
+    if scan is None:  # check C
+        corporate = customer_type == CustomerType.CORPORATE
+        errors["scan"] = [_("请上传营业执照扫描件") if corporate else _("请上传证件扫描件")]
     else:
         try:
             scan_info = inspect_scan(scan, max_bytes=settings.CUSTFLOW["SCAN_MAX_BYTES"])
@@ -106,11 +136,11 @@ def account_opening_submit(
                 action="account_opening.submitted",
                 obj=customer,
                 org_unit=org_unit,
-                data={"opening": opening.pk, "info_level": info_level},
+                data={"opening": opening.pk, "info_level": info_level, "customer_type": customer_type},
             )
             instance = process_instance_start(
                 actor=actor,
-                key=OPENING_PROCESS,
+                key=OPENING_PROCESSES[customer_type],
                 org_unit=org_unit,
                 data={"case_id": opening.pk, "customer_id": customer.pk, "info_level": info_level},
                 subject_type="customers.accountopening",
@@ -162,6 +192,12 @@ def opening_run_checks(*, actor, case_id: Any) -> dict:
     flags = flags_for(shared)
     if duplicate is not None:
         flags.append("duplicate_id")
+    documents = customer_documents(
+        {f: getattr(customer, f) for f in ("id_type", "id_number", "legal_rep_id_type", "legal_rep_id_number")}
+    )
+    hits = blacklist_hits(documents)
+    if hits:
+        flags.append("blacklist_hit")
     opening.checks = {
         "A": {"passed": duplicate is None, "duplicate_customer_id": duplicate.pk if duplicate else None},
         "B": {"passed": True},
@@ -169,10 +205,12 @@ def opening_run_checks(*, actor, case_id: Any) -> dict:
         "D": {"passed": not flags_for(shared), "shared_with": shared}
         if opening.info_level == InfoLevel.ADVANCED
         else None,
+        "blacklist": [{"entry_id": e.pk, "id_type": e.id_type, "source": e.source, "reason": e.reason} for e in hits],
     }
     opening.flags = flags
     opening.save(update_fields=["checks", "flags"])
-    if opening.info_level == InfoLevel.ADVANCED and customer.status == CustomerStatus.DRAFT:
+    needs_review = opening.info_level == InfoLevel.ADVANCED or bool(hits)
+    if needs_review and customer.status == CustomerStatus.DRAFT:
         customer.submit_for_review()
         customer.save(update_fields=["status", "updated_at"])
     audit_event_record(
@@ -182,7 +220,7 @@ def opening_run_checks(*, actor, case_id: Any) -> dict:
         org_unit=opening.org_unit,
         data={"checks": opening.checks, "flags": flags},
     )
-    return {"flags": flags, "info_level": str(opening.info_level)}
+    return {"flags": flags, "info_level": str(opening.info_level), "blacklist_hit": bool(hits)}
 
 
 def opening_activate(*, actor, case_id: Any) -> dict:
@@ -238,7 +276,20 @@ def opening_return(*, actor, case_id: Any, reason: str) -> dict:
     return {"customer_status": str(customer.status)}
 
 
-CORRECTABLE_FIELDS = ("name", "id_type", "id_number", "birth_date", "gender", "phone", "address", "email")
+CORRECTABLE_FIELDS = (
+    "name",
+    "id_type",
+    "id_number",
+    "birth_date",
+    "gender",
+    "phone",
+    "address",
+    "email",
+    "legal_rep_name",
+    "legal_rep_id_type",
+    "legal_rep_id_number",
+    "contact_person",
+)
 
 
 def opening_resubmit(*, actor, case_id: Any, corrections: dict) -> dict:
@@ -273,12 +324,12 @@ def opening_fix_clean(data: dict, context: Any) -> dict:
     customer = opening.customer
     # A field left empty keeps its current value: the collector sees personal fields masked
     # and re-types only what the reviewer asked to change.
-    current = {
-        name: getattr(customer, name) or ""
-        for name in ("name", "id_type", "id_number", "phone", "address", "email")
-    }
+    names = ["name", "id_type", "id_number", "phone", "address", "email"]
+    if customer.is_corporate:
+        names += ["legal_rep_name", "legal_rep_id_type", "legal_rep_id_number", "contact_person"]
+    current = {name: getattr(customer, name) or "" for name in names}
     merged = {**current, **{k: v for k, v in data.items() if k in current and str(v or "").strip()}}
-    cleaned = identity_clean(merged, info_level=opening.info_level)
+    cleaned = customer_clean(merged, customer_type=customer.customer_type, info_level=opening.info_level)
     if cleaned.errors:
         raise ValidationFailed("", field_errors=cleaned.errors)
     values = cleaned.values

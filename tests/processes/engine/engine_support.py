@@ -22,7 +22,10 @@ ROOT = Path(__file__).resolve().parents[3]
 FIXTURES = ROOT / "tests" / "fixtures" / "bpmn"
 MODELS = FIXTURES / "models"
 HOSTILE = FIXTURES / "hostile"
-SHIPPED = ROOT / "bpmn" / "account_opening" / "individual_account_opening.bpmn"
+# The engine's tests run a frozen copy of the first shipped opening diagram: the engine's
+# behaviour is pinned to a known model while the shipped diagram evolves (its own tests run
+# through the whole stack in tests/customers and tests/tasks).
+SHIPPED = MODELS / "account_opening_v1.bpmn"
 T0 = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
 
 
