@@ -43,3 +43,39 @@ def opening_payload(level: str = "advanced", **overrides) -> dict:
         data.update(phone="13812345678", address="深圳市南山区科技园 1 号", email="wang@example.com")
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
+
+
+def uscc(body: str = "91440300MA5DC0QX0") -> str:
+    """A unified social credit code with its GB 32100 check character (17-character body)."""
+    from stdnum.cn import uscc as stdnum_uscc
+
+    return body + stdnum_uscc.calc_check_digit(body)
+
+
+def org_code(body: str = "MA5DC0QX") -> str:
+    from backend.customers.validators import org_code_check_character
+
+    return body + org_code_check_character(body)
+
+
+def corporate_payload(level: str = "advanced", **overrides) -> dict:
+    data = {
+        "customer_type": "corporate",
+        "info_level": level,
+        "name": "深圳市示例科技有限公司",
+        "id_type": "uscc",
+        "id_number": uscc(),
+        "scan": scan_upload("licence.png"),
+    }
+    if level == "advanced":
+        data.update(
+            legal_rep_name="李法人",
+            legal_rep_id_type="resident_id",
+            legal_rep_id_number=resident_id(birth=date(1975, 2, 3)),
+            address="深圳市南山区科技园 2 号",
+            contact_person="赵联系",
+            phone="075512345678",
+            email="contact@example.com",
+        )
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}

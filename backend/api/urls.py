@@ -1,7 +1,16 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from backend.api.views import auth, customers, inbox_actions, openings, processes, tasks
+from backend.api.views import (
+    amendments,
+    auth,
+    blacklist,
+    customers,
+    inbox_actions,
+    openings,
+    processes,
+    tasks,
+)
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -29,6 +38,14 @@ urlpatterns = [
     path("customers/", customers.CustomerListApi.as_view(), name="api-customers"),
     path("customers/<int:customer_id>/", customers.CustomerDetailApi.as_view(), name="api-customer"),
     path("customers/<int:customer_id>/collection-card.pdf", customers.CustomerCollectionCardApi.as_view(), name="api-customer-card"),
+    path("customers/<int:customer_id>/amendments/", amendments.CustomerAmendmentListCreateApi.as_view(), name="api-customer-amendments"),
+    path("customers/<int:customer_id>/freeze/", amendments.CustomerFreezeApi.as_view(), name="api-customer-freeze"),
+    path("customers/<int:customer_id>/unfreeze/", amendments.CustomerUnfreezeApi.as_view(), name="api-customer-unfreeze"),
+    path("amendments/<int:amendment_id>/", amendments.AmendmentDetailApi.as_view(), name="api-amendment"),
+    path("blacklist/", blacklist.BlacklistListCreateApi.as_view(), name="api-blacklist"),
+    path("blacklist/<int:entry_id>/", blacklist.BlacklistEntryApi.as_view(), name="api-blacklist-entry"),
+    path("blacklist/<int:entry_id>/remove/", blacklist.BlacklistRemoveApi.as_view(), name="api-blacklist-remove"),
+    path("blacklist-changes/<int:change_id>/", blacklist.BlacklistChangeApi.as_view(), name="api-blacklist-change"),
     path("process-definitions/", processes.ProcessDefinitionListCreateApi.as_view(), name="api-process-definitions"),
     path("process-instances/", processes.ProcessInstanceCreateApi.as_view(), name="api-process-instances"),
 ]

@@ -277,9 +277,9 @@ def customer_amendment_request(
             _("只有该客户所属机构(或上级机构)的采集人或客户信息管理岗可以发起修改"), code="not_entitled"
         )
     if customer.status != CustomerStatus.ACTIVE:
-        raise Conflict(
-            _("客户当前状态为「%(status)s」,只有已开户的客户可以修改")
-            % {"status": customer.get_status_display()},
+        raise ValidationFailed.field(
+            "customer",
+            _("客户当前状态为「%(status)s」,只有已开户的客户可以修改") % {"status": customer.get_status_display()},
             code="customer_not_active",
         )
     reason = (reason or "").strip()

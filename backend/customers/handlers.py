@@ -5,6 +5,7 @@ from __future__ import annotations
 from backend.customers import amendments, blacklist, services
 from forms.registry import form_validator_register
 from processes.registry import OperationContext, operation_register
+from tasks.cases import case_view_register
 
 
 def run_opening_checks(ctx: OperationContext, params: dict, data: dict) -> dict:
@@ -59,6 +60,24 @@ def blacklist_reject(ctx: OperationContext, params: dict, data: dict) -> dict:
     )
 
 
+def _opening_case(*, user, case_id):
+    from backend.customers.selectors import opening_case_view
+
+    return opening_case_view(user=user, opening_id=case_id)
+
+
+def _amendment_case(*, user, case_id):
+    from backend.customers.case_views import amendment_case_view
+
+    return amendment_case_view(user=user, amendment_id=case_id)
+
+
+def _blacklist_case(*, user, case_id):
+    from backend.customers.case_views import blacklist_case_view
+
+    return blacklist_case_view(user=user, change_id=case_id)
+
+
 def register() -> None:
     operation_register("customers.run_opening_checks", run_opening_checks, "开户校验 A–D")
     operation_register("customers.activate_customer", activate_customer, "客户开户生效")
@@ -71,4 +90,7 @@ def register() -> None:
     operation_register("customers.blacklist_apply", blacklist_apply, "黑名单变更生效")
     operation_register("customers.blacklist_reject", blacklist_reject, "拒绝黑名单变更")
     form_validator_register("customers.opening_fix", services.opening_fix_clean)
+    case_view_register("customers.accountopening", _opening_case)
+    case_view_register("customers.customeramendment", _amendment_case)
+    case_view_register("customers.blacklistchange", _blacklist_case)
     form_validator_register("customers.amendment_review", amendments.amendment_review_clean)

@@ -87,8 +87,17 @@ def customer_view(*, user, customer: Customer, purpose: str = "view") -> dict[st
         "collected_by": customer.collected_by.username if customer.collected_by_id else None,
         "created_at": customer.created_at.isoformat(),
         "activated_at": customer.activated_at.isoformat() if customer.activated_at else None,
+        "last_verified_at": customer.last_verified_at.isoformat() if customer.last_verified_at else None,
+        "version": customer.version,
         "masked": not full,
     }
+    if customer.is_corporate:
+        data.update(
+            legal_rep_name=customer.legal_rep_name,
+            legal_rep_id_type=customer.legal_rep_id_type,
+            contact_person=customer.contact_person,
+            legal_rep_id_number=customer.legal_rep_id_number if full else mask_field("id_number", customer.legal_rep_id_number),
+        )
     for name in PERSONAL_FIELDS:
         value = getattr(customer, name) or ""
         data[name] = value if full else mask_field(name, value)

@@ -28,7 +28,7 @@ from backend.customers.models import (
 )
 from backend.customers.validators import inspect_scan
 from backend.organisation.models import Role
-from backend.organisation.selectors import user_org_unit_for_role
+from backend.organisation.selectors import user_org_unit_for_role, user_role_assignments
 from processes.services import process_instance_start
 
 logger = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ def account_opening_submit(
     try:
         with transaction.atomic(), audit_batch():
             customer = Customer.objects.create(
-                info_level=info_level, org_unit=org_unit, collected_by=actor, **values
+                customer_type=customer_type, info_level=info_level, org_unit=org_unit, collected_by=actor, **values
             )
             opening = AccountOpening.objects.create(
                 customer=customer, info_level=info_level, org_unit=org_unit, submitted_by=actor
@@ -227,8 +227,8 @@ def opening_activate(*, actor, case_id: Any) -> dict:
     opening = _opening_locked(case_id)
     customer = opening.customer
     customer.activate()
-    customer.activated_at = timezone.now()
-    customer.save(update_fields=["status", "activated_at", "updated_at"])
+    customer.activated_at = customer.last_verified_at = timezone.now()
+    customer.save(update_fields=["status", "activated_at", "last_verified_at", "updated_at"])
     opening.closed_at = customer.activated_at
     opening.save(update_fields=["closed_at"])
     audit_event_record(
@@ -346,3 +346,39 @@ def opening_fix_clean(data: dict, context: Any) -> dict:
         "birth_date": birth.isoformat() if birth else "",
         "comment": str(data.get("comment") or ""),
     }
+
+
+# ---- freezing (冻结): an active customer may be frozen by an officer; no business runs on it ----
+
+
+def _officer_in_scope(actor, customer: Customer) -> bool:
+    return any(
+        ra.role == Role.OFFICER and customer.org_unit.path.startswith(ra.org_unit.path) for ra in user_role_assignments(actor)
+    )
+
+
+def customer_freeze(*, actor, customer: Customer, reason: str, unfreeze: bool = False) -> Customer:
+    """Freeze (or unfreeze) a customer the actor may see: officers only, with a reason."""
+    if not _officer_in_scope(actor, customer):
+        raise Forbidden(_("只有客户所属机构(或上级机构)的客户信息管理岗可以冻结或解冻客户"), code="not_entitled")
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 500:
+        raise ValidationFailed.field("reason", _("请填写原因(不超过 500 个字符)"))
+    with transaction.atomic(), audit_batch():
+        locked = Customer.objects.select_for_update(of=("self",)).select_related("org_unit").get(pk=customer.pk)
+        expected = CustomerStatus.FROZEN if unfreeze else CustomerStatus.ACTIVE
+        if locked.status != expected:
+            raise Conflict(
+                _("客户当前状态为「%(status)s」,不能执行该操作") % {"status": locked.get_status_display()},
+                code="invalid_status",
+            )
+        locked.unfreeze() if unfreeze else locked.freeze()
+        locked.save(update_fields=["status", "updated_at"])
+        audit_event_record(
+            actor=actor,
+            action="customer.unfrozen" if unfreeze else "customer.frozen",
+            obj=locked,
+            org_unit=locked.org_unit,
+            data={"reason": reason},
+        )
+    return Customer.objects.select_related("org_unit", "collected_by").get(pk=customer.pk)

@@ -14,6 +14,7 @@ class OpeningOutputSerializer(serializers.Serializer):
     customer_id = serializers.IntegerField()
     process_instance_id = serializers.IntegerField(allow_null=True)
     info_level = serializers.CharField()
+    customer_type = serializers.CharField(source="customer.customer_type")
     flags = serializers.ListField(child=serializers.CharField())
 
 
@@ -30,6 +31,11 @@ class AccountOpeningCreateApi(APIView):
         address = serializers.CharField(required=False, allow_blank=True, default="")
         email = serializers.CharField(required=False, allow_blank=True, default="")
         scan = serializers.FileField(required=False, allow_empty_file=True)
+        customer_type = serializers.CharField(required=False, allow_blank=True, default="individual")
+        legal_rep_name = serializers.CharField(required=False, allow_blank=True, default="")
+        legal_rep_id_type = serializers.CharField(required=False, allow_blank=True, default="")
+        legal_rep_id_number = serializers.CharField(required=False, allow_blank=True, default="")
+        contact_person = serializers.CharField(required=False, allow_blank=True, default="")
 
     @extend_schema(request={"multipart/form-data": InputSerializer}, responses={201: OpeningOutputSerializer})
     def post(self, request):

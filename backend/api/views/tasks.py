@@ -7,9 +7,8 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.common.exceptions import NotFound
-from backend.customers.selectors import opening_case_view
 from forms.registry import form_get
+from tasks.cases import case_view_for
 from tasks.models import HumanTask
 from tasks.selectors import sla_state, task_get_visible, task_inbox_counts
 from tasks.services import task_claim, task_complete, task_unclaim
@@ -50,12 +49,7 @@ class InboxPagination(PageNumberPagination):
 
 
 def case_view(user, task: HumanTask) -> dict[str, Any] | None:
-    if task.case_type == "customers.accountopening" and task.case_id:
-        try:
-            return opening_case_view(user=user, opening_id=task.case_id)
-        except NotFound:
-            return None
-    return None
+    return case_view_for(user=user, case_type=task.case_type, case_id=task.case_id)
 
 
 class TaskListApi(APIView):

@@ -13,10 +13,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from backend.common.exceptions import ApplicationError, NotFound
-from backend.customers.selectors import PERSONAL_FIELDS, opening_case_view
+from backend.customers.selectors import PERSONAL_FIELDS
 from backend.web.views.base import error_page, form_errors, is_htmx, page_view, paginate, safe_next
 from forms.registry import form_exists, form_get
 from tasks.actions import task_remind, task_transfer
+from tasks.cases import case_view_for
 from tasks.models import HumanTask, TaskStatus
 from tasks.selectors import (
     task_get_visible,
@@ -28,6 +29,11 @@ from tasks.selectors import (
 from tasks.services import task_claim, task_complete, task_unclaim
 
 OPENING_CASE = "customers.accountopening"
+CASE_TEMPLATES = {
+    OPENING_CASE: "web/_opening_case.html",
+    "customers.customeramendment": "web/_amendment_case.html",
+    "customers.blacklistchange": "web/_blacklist_case.html",
+}
 CHECK_LABELS = {
     "A": gettext_lazy("A 证件是否已在客户信息库中存在"),
     "B": gettext_lazy("B 证件号码符合长度及编码规则"),
@@ -116,17 +122,17 @@ def _submitted_data(fields: list[dict[str, Any]], post) -> dict[str, Any]:
 
 
 def _case_context(request: HttpRequest, task: HumanTask) -> dict[str, Any] | None:
-    if task.case_type != OPENING_CASE or not task.case_id:
+    case = case_view_for(user=request.user, case_type=task.case_type, case_id=task.case_id)
+    if case is None:
         return None
-    try:
-        case = opening_case_view(user=request.user, opening_id=task.case_id)
-    except NotFound:
-        return None
-    checks = case.get("checks") or {}
-    case["check_rows"] = [
-        {"key": key, "label": label, "result": None if checks.get(key) is None else bool(checks[key].get("passed"))}
-        for key, label in CHECK_LABELS.items()
-    ]
+    case["template"] = CASE_TEMPLATES.get(task.case_type, "web/_case_generic.html")
+    if task.case_type == OPENING_CASE:
+        checks = case.get("checks") or {}
+        case["check_rows"] = [
+            {"key": key, "label": label, "result": None if checks.get(key) is None else bool(checks[key].get("passed"))}
+            for key, label in CHECK_LABELS.items()
+        ]
+        case["check_rows"].append({"key": "blacklist", "label": _("黑名单"), "result": not checks.get("blacklist")})
     return case
 
 

@@ -27,6 +27,10 @@ USERS = [
     ("reviewer.hz", "杭州审核岗", [(Role.REVIEWER, "ZJ-HZ")]),
     ("owner.ho", "总公司流程管理员", [(Role.PROCESS_OWNER, "HO")]),
     ("compliance.ho", "总公司合规", [(Role.COMPLIANCE, "HO")]),
+    ("collector.gz", "广州采集人", [(Role.COLLECTOR, "GD-GZ")]),
+    ("officer.gz", "广州客户信息管理岗", [(Role.OFFICER, "GD-GZ")]),
+    ("officer.gd", "广东省客户信息管理岗", [(Role.OFFICER, "GD")]),
+    ("compliance.gd", "广东省合规", [(Role.COMPLIANCE, "GD")]),
 ]
 
 AGENTS = [("AG-SZ-0001", "张业务", "+8613900000001", "GD-SZ"), ("AG-GZ-0001", "李业务", "+8613900000002", "GD-GZ")]

@@ -1,0 +1,123 @@
+"""What reviewers and requesters see of a change request or a blacklist change (reads only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from backend.common.exceptions import NotFound
+from backend.common.masking import mask_field
+from backend.customers.amendments import FIELD_LABELS, amendment_is_stale
+from backend.customers.blacklist import blacklist_change_get
+from backend.customers.models import CustomerAmendment, IdType
+from backend.customers.selectors import customer_view, user_sees_full
+from backend.organisation.selectors import scope_filter
+
+MASKED_FIELDS = {"id_number", "phone", "address", "email", "legal_rep_id_number"}
+ID_TYPE_FIELDS = {"id_type", "legal_rep_id_type"}
+
+
+def _shown(name: str, value: str, full: bool) -> str:
+    if name in ID_TYPE_FIELDS and value in IdType.values:
+        return str(IdType(value).label)
+    if name in MASKED_FIELDS and not full:
+        return mask_field("id_number" if "id_number" in name else name, value)
+    return value
+
+
+def changes_view(changes: dict[str, dict[str, str]], *, full: bool) -> list[dict[str, str]]:
+    return [
+        {
+            "field": name,
+            "label": str(FIELD_LABELS.get(name, name)),
+            "old": _shown(name, change.get("old", ""), full),
+            "new": _shown(name, change.get("new", ""), full),
+        }
+        for name, change in changes.items()
+    ]
+
+
+def amendment_get_visible(*, user, amendment_id: Any) -> CustomerAmendment:
+    try:
+        pk = int(amendment_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("修改申请不存在"), code="amendment_not_found") from None
+    qs = scope_filter(CustomerAmendment.objects.select_related("customer", "customer__org_unit", "org_unit", "requested_by", "decided_by"), user)
+    amendment = qs.filter(pk=pk).first()
+    if amendment is None:
+        raise NotFound(_("修改申请不存在"), code="amendment_not_found")
+    return amendment
+
+
+def amendment_view(*, user, amendment: CustomerAmendment, with_customer: bool = True) -> dict[str, Any]:
+    full = user_sees_full(user, amendment.customer)
+    data = {
+        "id": amendment.pk,
+        "customer_id": amendment.customer_id,
+        "status": amendment.status,
+        "status_label": amendment.get_status_display(),
+        "scope": amendment.scope,
+        "scope_label": amendment.get_scope_display(),
+        "review_level": "province" if amendment.scope == "identity" or "blacklist_hit" in (amendment.flags or []) else "city",
+        "reason": amendment.reason,
+        "changes": changes_view(amendment.changes, full=full),
+        "flags": amendment.flags,
+        "blacklist_hits": (amendment.checks or {}).get("blacklist", []),
+        "base_version": amendment.base_version,
+        "stale": amendment.status == "pending" and amendment_is_stale(amendment),
+        "requested_by": amendment.requested_by.username,
+        "decided_by": amendment.decided_by.username if amendment.decided_by_id else None,
+        "decision_comment": amendment.decision_comment,
+        "process_instance_id": amendment.process_instance_id,
+        "created_at": amendment.created_at.isoformat(),
+        "closed_at": amendment.closed_at.isoformat() if amendment.closed_at else None,
+    }
+    if with_customer:
+        data["customer"] = customer_view(user=user, customer=amendment.customer, purpose="review")
+    return data
+
+
+def amendment_case_view(*, user, amendment_id: Any) -> dict[str, Any]:
+    return amendment_view(user=user, amendment=amendment_get_visible(user=user, amendment_id=amendment_id))
+
+
+def customer_amendments(*, user, customer) -> list[CustomerAmendment]:
+    return list(scope_filter(CustomerAmendment.objects.filter(customer=customer).select_related("requested_by", "decided_by", "customer", "org_unit"), user).order_by("-id"))
+
+
+def blacklist_change_view(*, user, change) -> dict[str, Any]:
+    entry = change.entry
+    return {
+        "id": change.pk,
+        "action": change.action,
+        "action_label": change.get_action_display(),
+        "status": change.status,
+        "status_label": change.get_status_display(),
+        "reason": change.reason,
+        "requested_by": change.requested_by.username,
+        "decided_by": change.decided_by.username if change.decided_by_id else None,
+        "decision_comment": change.decision_comment,
+        "process_instance_id": change.process_instance_id,
+        "entry": blacklist_entry_view(entry),
+    }
+
+
+def blacklist_entry_view(entry) -> dict[str, Any]:
+    return {
+        "id": entry.pk,
+        "id_type": entry.id_type,
+        "id_type_label": entry.get_id_type_display(),
+        "id_number": mask_field("id_number", entry.id_number),
+        "name": entry.name,
+        "reason": entry.reason,
+        "source": entry.source,
+        "status": entry.status,
+        "status_label": entry.get_status_display(),
+        "org_unit": entry.org_unit.code,
+        "created_at": entry.created_at.isoformat(),
+    }
+
+
+def blacklist_case_view(*, user, change_id: Any) -> dict[str, Any]:
+    return blacklist_change_view(user=user, change=blacklist_change_get(user=user, change_id=change_id))

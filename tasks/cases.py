@@ -1,0 +1,30 @@
+"""What a task page shows of its case: domain apps register one view per case type.
+
+A case view is `fn(*, user, case_id) -> dict`, raising NotFound when the user may not see the
+case; the web page picks a template by case type (`web/cases/<app>_<model>.html`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from backend.common.exceptions import NotFound
+
+CaseView = Callable[..., dict[str, Any]]
+_VIEWS: dict[str, CaseView] = {}
+
+
+def case_view_register(case_type: str, fn: CaseView) -> None:
+    _VIEWS[case_type] = fn
+
+
+def case_view_for(*, user, case_type: str, case_id: int | None) -> dict[str, Any] | None:
+    """The case as this user may see it, or None (no view registered, or not visible)."""
+    fn = _VIEWS.get(case_type)
+    if fn is None or not case_id:
+        return None
+    try:
+        return fn(user=user, case_id=case_id)
+    except NotFound:
+        return None
