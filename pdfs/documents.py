@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from pdfs.qr import qr_data_uri
 from pdfs.rendering import render_pdf
 
-__all__ = ["CARD_FIELDS", "card_context", "render_collection_card"]
+__all__ = ["CARD_FIELDS", "card_context", "change_request_context", "render_change_request", "render_collection_card"]
 
 EMPTY = "—"
 
@@ -29,6 +29,9 @@ CARD_FIELDS: tuple[tuple[str, Any, bool], ...] = (
     ("phone", _("联系电话"), False),
     ("email", _("电子邮箱"), False),
     ("status_label", _("客户状态"), False),
+    ("legal_rep_name", _("法定代表人"), False),
+    ("legal_rep_id_number", _("法定代表人证件号码"), False),
+    ("contact_person", _("联系人"), False),
     ("address", _("联系地址"), True),
     ("collected_by", _("采集人"), False),
     ("created_at", _("采集时间"), False),
@@ -47,6 +50,8 @@ def _field_rows(customer: dict[str, Any]) -> list[list[dict[str, Any]]]:
     rows: list[list[dict[str, Any]]] = []
     pending: list[dict[str, Any]] = []
     for key, label, wide in CARD_FIELDS:
+        if key.startswith(("legal_rep_", "contact_person")) and key not in customer:
+            continue  # corporate-only fields
         cell = {"label": label, "value": _text(customer.get(key)), "wide": wide}
         if wide:
             if pending:
@@ -89,3 +94,34 @@ def card_context(card: dict[str, Any]) -> dict[str, Any]:
 def render_collection_card(card: dict[str, Any]) -> bytes:
     """客户信息资料采集卡 (customer information collection card) as PDF bytes."""
     return render_pdf("pdfs/collection_card.html", card_context(card))
+
+
+
+def change_request_context(doc: dict[str, Any]) -> dict[str, Any]:
+    sha256 = str(doc.get("sha256") or "")
+    verify_url = str(doc.get("verify_url") or "")
+    return {
+        "document_id": _text(doc.get("document_id")),
+        "sha256": sha256,
+        "sha256_short": sha256[:16],
+        "qr_src": qr_data_uri(f"{verify_url}?sha256={sha256}"),
+        "printed_at": _text(doc.get("printed_at")),
+        "printed_by": _text(doc.get("printed_by")),
+        "org_unit": _text(doc.get("org_unit")),
+        "case_id": _text(doc.get("case_id")),
+        "customer_id": _text(doc.get("customer_id")),
+        "customer_name": _text(doc.get("customer_name")),
+        "scope_label": _text(doc.get("scope_label")),
+        "status_label": _text(doc.get("status_label")),
+        "reason": _text(doc.get("reason")),
+        "requested_by": _text(doc.get("requested_by")),
+        "requested_at": _text(doc.get("requested_at")),
+        "decided_by": _text(doc.get("decided_by")),
+        "changes": [{key: _text(c.get(key)) for key in ("label", "old", "new")} for c in doc.get("changes") or []],
+        "trail": [{key: _text(step.get(key)) for key in ("at", "actor", "action", "comment")} for step in doc.get("trail") or []],
+    }
+
+
+def render_change_request(doc: dict[str, Any]) -> bytes:
+    """客户信息变更申请表 (customer information change request) as PDF bytes."""
+    return render_pdf("pdfs/change_request.html", change_request_context(doc))

@@ -66,3 +66,40 @@ def collection_card_print(*, actor, customer: Customer) -> tuple[bytes, PrintedD
         data={"kind": document.kind, "document": str(document.id), "sha256": document.data_sha256},
     )
     return pdf, document
+
+
+@transaction.atomic
+def change_request_print(*, actor, amendment) -> tuple[bytes, PrintedDocument]:
+    """客户信息变更申请表: the request's diff (masked per the reader), its state and trail."""
+    from backend.customers.case_views import amendment_view
+    from pdfs.documents import render_change_request
+
+    customer = amendment.customer
+    view = amendment_view(user=actor, amendment=amendment, with_customer=False)
+    document = PrintedDocument(kind="change_request", customer=customer, org_unit=customer.org_unit, printed_by=actor, printed_at=timezone.now())
+    content = {
+        "document_id": str(document.id),
+        "printed_at": timezone.localtime(document.printed_at).strftime("%Y-%m-%d %H:%M:%S"),
+        "printed_by": actor.get_full_name() or actor.username,
+        "org_unit": customer.org_unit.name,
+        "case_id": amendment.pk,
+        "customer_id": customer.pk,
+        "customer_name": customer.name,
+        "scope_label": view["scope_label"],
+        "status_label": view["status_label"],
+        "reason": amendment.reason,
+        "requested_by": amendment.requested_by.get_full_name() or amendment.requested_by.username,
+        "requested_at": timezone.localtime(amendment.created_at).strftime("%Y-%m-%d %H:%M"),
+        "decided_by": (amendment.decided_by.get_full_name() or amendment.decided_by.username) if amendment.decided_by_id else "",
+        "changes": view["changes"],
+        "trail": customer_trail(customer=customer),
+    }
+    document.data_sha256 = hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    pdf = render_change_request({**content, "sha256": document.data_sha256, "verify_url": f"{settings.CUSTFLOW['SITE_URL']}/verify/{document.id}"})
+    document.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+    document.save()
+    audit_event_record(
+        actor=actor, action="document.printed", obj=customer, org_unit=customer.org_unit,
+        data={"kind": document.kind, "document": str(document.id), "sha256": document.data_sha256, "amendment": amendment.pk},
+    )
+    return pdf, document

@@ -138,6 +138,11 @@ TRAIL_ACTIONS = {
     "customer.rejected": "拒绝开户",
     "customer.returned": "退回修改",
     "customer.resubmitted": "修改后重新提交",
+    "customer_amendment.requested": "提交信息修改申请",
+    "customer_amendment.rejected": "拒绝信息修改",
+    "customer.amended": "信息修改生效",
+    "customer.frozen": "冻结客户",
+    "customer.unfrozen": "解冻客户",
 }
 OUTCOME_LABELS = {"approve": "通过", "reject": "拒绝", "return": "退回修改", "completed": "已完成"}
 

@@ -2,7 +2,16 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
-from backend.web.views import customers, notifications, openings, processes, tasks, verify
+from backend.web.views import (
+    amendments,
+    blacklist,
+    customers,
+    notifications,
+    openings,
+    processes,
+    tasks,
+    verify,
+)
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True), name="login"),
@@ -21,6 +30,13 @@ urlpatterns = [
     path("customers/<int:customer_id>/", customers.customer_detail, name="customer-detail"),
     path("customers/<int:customer_id>/collection-card.pdf", customers.customer_card, name="customer-card"),
     path("openings/new/", openings.opening_new, name="opening-new"),
+    path("openings/new/corporate/", openings.opening_corporate, name="opening-corporate"),
+    path("customers/<int:customer_id>/amend/", amendments.customer_amend, name="customer-amend"),
+    path("customers/<int:customer_id>/freeze/", amendments.customer_freeze_toggle, name="customer-freeze"),
+    path("amendments/<int:amendment_id>/", amendments.amendment_detail, name="amendment-detail"),
+    path("amendments/<int:amendment_id>/change-request.pdf", amendments.amendment_pdf, name="amendment-pdf"),
+    path("blacklist/", blacklist.blacklist_page, name="blacklist"),
+    path("blacklist/<int:entry_id>/remove/", blacklist.blacklist_remove, name="blacklist-remove"),
     path("processes/", processes.process_list, name="processes"),
     path("processes/upload/", processes.process_upload, name="process-upload"),
     path("processes/test-instance/", processes.process_test_start, name="process-test-start"),

@@ -46,6 +46,7 @@ def user_info(user) -> dict:
         "org_unit": unit.name if unit else "",
         "can_open": bool(roles & OPENING_ROLES),
         "is_process_owner": Role.PROCESS_OWNER in roles or user.is_superuser,
+        "can_blacklist": bool(roles & {Role.OFFICER, Role.COMPLIANCE, Role.REVIEWER}) or user.is_superuser,
         "unread": notification_unread_count(user=user),  # the 通知 badge: one COUNT per page
     }
 

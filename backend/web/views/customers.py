@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from backend.customers.case_views import amendment_view, customer_amendments
 from backend.customers.models import CustomerStatus
 from backend.customers.printing import collection_card_print
 from backend.customers.selectors import customer_get_visible, customer_list, customer_trail, customer_view
@@ -30,6 +31,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     context = {
         "customer": customer_view(user=request.user, customer=customer),
         "trail": customer_trail(customer=customer),
+        "amendments": [amendment_view(user=request.user, amendment=a, with_customer=False) for a in customer_amendments(user=request.user, customer=customer)],
     }
     return render(request, "web/customer_detail.html", context)
 

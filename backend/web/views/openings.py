@@ -8,7 +8,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from backend.common.exceptions import ApplicationError, NotFound
-from backend.customers.models import CustomerStatus, IdType, InfoLevel
+from backend.customers.models import (
+    CORPORATE_ID_TYPES,
+    INDIVIDUAL_ID_TYPES,
+    CustomerStatus,
+    IdType,
+    InfoLevel,
+)
 from backend.customers.selectors import customer_get_visible
 from backend.customers.services import account_opening_submit
 from backend.web.views.base import form_errors, page_view
@@ -21,7 +27,7 @@ def _render(request: HttpRequest, values: dict, exc: ApplicationError | None = N
     context = {
         "values": values,
         "info_levels": InfoLevel.choices,
-        "id_types": IdType.choices,
+        "id_types": [(t.value, t.label) for t in INDIVIDUAL_ID_TYPES],
         "advanced": InfoLevel.ADVANCED.value,
         "duplicate_id": None,
         **form_errors(exc, FORM_FIELDS),
@@ -44,6 +50,55 @@ def opening_new(request: HttpRequest) -> HttpResponse:
         opening = account_opening_submit(actor=request.user, **values, scan=request.FILES.get("scan"))
     except ApplicationError as exc:
         return _render(request, values, exc)
+    if opening.customer.status == CustomerStatus.ACTIVE:
+        messages.success(request, _("开户成功,客户号 %(id)s") % {"id": opening.customer_id})
+    else:
+        messages.success(request, _("已提交审核,客户号 %(id)s") % {"id": opening.customer_id})
+    return redirect("customer-detail", customer_id=opening.customer_id)
+
+
+CORPORATE_FIELDS = (
+    "info_level",
+    "name",
+    "id_type",
+    "id_number",
+    "legal_rep_name",
+    "legal_rep_id_type",
+    "legal_rep_id_number",
+    "address",
+    "contact_person",
+    "phone",
+    "email",
+)
+
+
+def _render_corporate(request: HttpRequest, values: dict, exc: ApplicationError | None = None) -> HttpResponse:
+    context = {
+        "values": values,
+        "info_levels": InfoLevel.choices,
+        "id_types": [(t.value, t.label) for t in CORPORATE_ID_TYPES],
+        "rep_id_types": [(t.value, t.label) for t in INDIVIDUAL_ID_TYPES],
+        "duplicate_id": None,
+        **form_errors(exc, (*CORPORATE_FIELDS, "scan", "customer_type")),
+    }
+    if exc is not None and exc.extra.get("customer_id"):
+        try:
+            context["duplicate_id"] = customer_get_visible(user=request.user, customer_id=exc.extra["customer_id"]).pk
+        except NotFound:
+            pass
+    return render(request, "web/opening_corporate.html", context, status=exc.status_code if exc else 200)
+
+
+@page_view
+def opening_corporate(request: HttpRequest) -> HttpResponse:
+    """法人客户开户."""
+    if request.method != "POST":
+        return _render_corporate(request, {"info_level": InfoLevel.ADVANCED.value, "id_type": IdType.USCC.value, "legal_rep_id_type": IdType.RESIDENT_ID.value})
+    values = {name: request.POST.get(name, "") for name in CORPORATE_FIELDS}
+    try:
+        opening = account_opening_submit(actor=request.user, customer_type="corporate", **values, scan=request.FILES.get("scan"))
+    except ApplicationError as exc:
+        return _render_corporate(request, values, exc)
     if opening.customer.status == CustomerStatus.ACTIVE:
         messages.success(request, _("开户成功,客户号 %(id)s") % {"id": opening.customer_id})
     else:

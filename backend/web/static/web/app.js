@@ -32,7 +32,29 @@
     });
   }
 
+  // Destructive or consequential actions (freeze, remove from blacklist): ask first.
+  function setupConfirm(form) {
+    var question = form.getAttribute("data-confirm");
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(question)) event.preventDefault();
+    });
+  }
+
+  // Change request: highlight each row whose new value differs from the current one (the diff).
+  function setupAmendForm(form) {
+    Array.prototype.forEach.call(form.querySelectorAll("tr[data-field]"), function (row) {
+      var input = row.querySelector("input, select");
+      if (!input) return;
+      function sync() { row.classList.toggle("changed", !!input.value); }
+      input.addEventListener("input", sync);
+      input.addEventListener("change", sync);
+      sync();
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-confirm]"), setupConfirm);
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-amend-form]"), setupAmendForm);
     Array.prototype.forEach.call(document.querySelectorAll("form[data-opening-form]"), setupOpeningForm);
     Array.prototype.forEach.call(document.querySelectorAll("form[data-confirm-reject]"), setupRejectConfirm);
   });
