@@ -104,3 +104,34 @@ def test_control_characters_in_the_web_opening_form_are_refused(client, users):
     assert resp.status_code == 400
     assert "不能包含控制字符" in resp.content.decode()
     assert Customer.objects.count() == 0
+
+
+@pytest.fixture
+def active_customer_id(submit, api):
+    body = submit("advanced").json()
+    task = HumanTask.objects.get(step="review")
+    assert api("reviewer.sz").post(f"/api/tasks/{task.pk}/complete/", {"decision": "approve"}, format="json").status_code == 200
+    return body["customer_id"]
+
+
+@pytest.mark.parametrize("user", ["collector.sz", "officer.sz", "reviewer.gz", "compliance.ho"])
+def test_customer_life_endpoints_never_500(api, active_customer_id, user):
+    client = api(user)
+    cid = active_customer_id
+    corporate = ("customer_type", "legal_rep_name", "legal_rep_id_type", "legal_rep_id_number", "contact_person", "id_number")
+    for value in JUNK_VALUES:
+        for field in corporate:
+            data = {"customer_type": "corporate", "info_level": "advanced", field: value, "scan": SimpleUploadedFile("x.png", b"x")}
+            assert client.post("/api/account-openings/", data, format="multipart").status_code < 500, (field, value)
+        for field in ("name", "id_type", "id_number", "birth_date", "phone", "address", "email", "reason"):
+            resp = client.post(f"/api/customers/{cid}/amendments/", {field: value, "reason": "x"} if field != "reason" else {"phone": "13900000000", "reason": value}, format="json")
+            assert resp.status_code < 500, (field, value, resp.content[:300])
+        for field in ("id_type", "id_number", "name", "reason", "source"):
+            assert client.post("/api/blacklist/", {field: value}, format="json").status_code < 500, (field, value)
+        assert client.post(f"/api/customers/{cid}/freeze/", {"reason": value}, format="json").status_code < 500
+        assert client.post("/api/blacklist/1/remove/", {"reason": value}, format="json").status_code < 500
+    for body in JUNK_JSON:
+        for url in (f"/api/customers/{cid}/amendments/", "/api/blacklist/", f"/api/customers/{cid}/unfreeze/"):
+            assert client.post(url, body, format="json").status_code < 500, (url, body)
+    for url in ("/api/amendments/999999/", "/api/blacklist/999999/", "/api/blacklist-changes/abc/", "/api/blacklist/?page=abc&status=💥"):
+        assert client.get(url).status_code < 500, url
