@@ -66,7 +66,10 @@ def test_identity_change_goes_to_province_and_never_to_city(api, customer):
     assert complete(api, "reviewer.gd", task["id"], decision="approve").status_code == 200
     changed = Customer.objects.get(pk=customer.pk)
     assert (changed.name, changed.id_number, changed.birth_date.isoformat()) == ("王晓明", new_id, "1985-06-16")
-    assert set(CustomerFieldChange.objects.values_list("field", flat=True)) == {"name", "id_number", "birth_date"}
+    new_gender = "M" if int(new_id[16]) % 2 else "F"
+    expected = {"name", "id_number", "birth_date"} | ({"gender"} if new_gender != customer.gender else set())
+    assert set(CustomerFieldChange.objects.values_list("field", flat=True)) == expected
+    assert changed.gender == new_gender
 
 
 def test_escalated_identity_change_cannot_be_approved_by_a_city_reviewer_even_if_transferred(api, customer):
