@@ -87,8 +87,14 @@ def _detail_page(
             slot.update(
                 form_errors(reveal_error[1], ("reason", "field")), reason=request.POST.get("reason", "")
             )
+    if reveal_error and not any(slot.get("error_message") for slot in slots):
+        # Not a form's own error (e.g. the role may not reveal): show it above the page.
+        linkage_error = form_errors(reveal_error[1], ())
+    else:
+        linkage_error = {}
     context = {
         **linkage,
+        **linkage_error,
         "reveal_slots": slots,
         "trail": customer_trail(customer=customer),
     }
