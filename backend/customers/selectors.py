@@ -60,6 +60,8 @@ def customer_list(
     if status:
         qs = qs.filter(status=status)
     query = (query or "").strip()
+    if control_character_fields(query):  # PostgreSQL refuses NUL in text: a 400, not a 500
+        raise ValidationFailed.field("q", _("不能包含控制字符"), code="invalid_search")
     if query:
         q = Q(name__icontains=query)
         if query.isdigit():

@@ -278,3 +278,36 @@ def test_compliance_list_is_paginated(api, users):
     assert (first["count"], len(first["results"]), first["results"][0]["reason"]) == (55, 50, "核实 54")
     second = api("compliance.ho").get("/api/reveal-events/?page=2").json()
     assert [r["reason"] for r in second["results"]] == [f"核实 {i}" for i in range(4, -1, -1)]
+
+
+JUNK = [
+    "",
+    " ",
+    "null",
+    "0",
+    "-1",
+    "9" * 40,
+    "💥" * 50,
+    "<script>alert(1)</script>",
+    "'; DROP TABLE x; --",
+    "\x00",
+    "a" * 5000,
+]
+
+
+@pytest.mark.parametrize("username", ["reviewer.sz", "collector.sz", "compliance.ho", "admin"])
+def test_reveal_search_and_log_never_500(api, users, username):
+    customer = customer_make("GD-SZ")
+    client = api(username)
+    for value in JUNK:
+        for body in ({"field": value, "reason": value}, {"field": "phone", "reason": value}):
+            resp = client.post(f"/api/customers/{customer.pk}/reveal/", body, format="json")
+            assert resp.status_code < 500, (body, resp.content[:200])
+        for key in ("q", "name", "id_number", "uscc", "phone", "status", "page"):
+            assert client.get("/api/customers/", {key: value}).status_code < 500, (key, value)
+        for key in ("user", "customer", "field", "date_from", "date_to", "page"):
+            assert client.get("/api/reveal-events/", {key: value}).status_code < 500, (key, value)
+    for body in (None, [], [1], "text", 12, {"field": ["phone"]}, {"reason": {"x": 1}, "field": "phone"}):
+        resp = client.post(f"/api/customers/{customer.pk}/reveal/", body, format="json")
+        assert resp.status_code < 500, (body, resp.content[:200])
+    assert not [r for r in RevealEvent.objects.values_list("reason", flat=True) if "\x00" in r]
