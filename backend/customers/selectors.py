@@ -12,7 +12,7 @@ from backend.common.audit import audit_event_record
 from backend.common.exceptions import InvalidValue, NotFound, ValidationFailed
 from backend.common.masking import mask_field
 from backend.common.models import AuditEvent
-from backend.customers.models import AccountOpening, Customer, IdType
+from backend.customers.models import AccountOpening, Customer, CustomerStatus, IdType
 from backend.customers.validators import _squash, normalize_phone
 from backend.organisation.selectors import scope_filter, user_role_assignments
 from forms.validation import control_character_fields
@@ -58,7 +58,9 @@ def customer_list(
 ) -> QuerySet[Customer]:
     qs = scope_filter(Customer.objects.select_related("org_unit", "collected_by"), user).order_by("-id")
     if status:
-        qs = qs.filter(status=status)
+        # An unknown status matches nothing, as before; it is never sent to the database
+        # (PostgreSQL refuses NUL in text).
+        qs = qs.filter(status=status) if status in CustomerStatus.values else qs.none()
     query = (query or "").strip()
     if control_character_fields(query):  # PostgreSQL refuses NUL in text: a 400, not a 500
         raise ValidationFailed.field("q", _("不能包含控制字符"), code="invalid_search")
