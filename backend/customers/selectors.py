@@ -1,26 +1,69 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from backend.common.audit import audit_event_record
-from backend.common.exceptions import NotFound
+from backend.common.exceptions import InvalidValue, NotFound, ValidationFailed
 from backend.common.masking import mask_field
 from backend.common.models import AuditEvent
-from backend.customers.models import AccountOpening, Customer
+from backend.customers.models import AccountOpening, Customer, CustomerStatus, IdType
+from backend.customers.validators import _squash, normalize_phone
 from backend.organisation.selectors import scope_filter, user_role_assignments
+from forms.validation import control_character_fields
 
-PERSONAL_FIELDS = ("id_number", "phone", "address", "email")
+PERSONAL_FIELDS = ("id_number", "phone", "address", "email", "legal_rep_id_number")
 
 
-def customer_list(*, user, query: str = "", status: str = "") -> QuerySet[Customer]:
+@dataclass
+class CustomerSearch:
+    """客户业务关联查询: exact keys, already normalised as they are stored."""
+
+    name: str = ""
+    id_number: str = ""
+    uscc: str = ""
+    phone: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.name or self.id_number or self.uscc or self.phone)
+
+
+def customer_search_clean(params: Any) -> CustomerSearch:
+    """Normalise the search keys the way values are stored: id numbers and USCC NFKC,
+    whitespace removed, upper-case; phone to E.164 (unparsable → 400 on "phone"); name
+    stripped. Control characters are refused per field."""
+    raw = {k: params.get(k) for k in ("name", "id_number", "uscc", "phone")}
+    raw = {k: v if isinstance(v, str) else "" for k, v in raw.items()}
+    errors = {k: [_("不能包含控制字符")] for k, v in raw.items() if control_character_fields(v)}
+    if errors:
+        raise ValidationFailed("", field_errors=errors, code="invalid_search")
+    out = CustomerSearch(
+        name=raw["name"].strip(), id_number=_squash(raw["id_number"]), uscc=_squash(raw["uscc"])
+    )
+    if raw["phone"].strip():
+        try:
+            out.phone = normalize_phone(raw["phone"])
+        except InvalidValue as exc:
+            raise ValidationFailed.field("phone", exc.message, code="invalid_phone") from None
+    return out
+
+
+def customer_list(
+    *, user, query: str = "", status: str = "", search: CustomerSearch | None = None
+) -> QuerySet[Customer]:
     qs = scope_filter(Customer.objects.select_related("org_unit", "collected_by"), user).order_by("-id")
     if status:
-        qs = qs.filter(status=status)
+        # An unknown status matches nothing, as before; it is never sent to the database
+        # (PostgreSQL refuses NUL in text).
+        qs = qs.filter(status=status) if status in CustomerStatus.values else qs.none()
     query = (query or "").strip()
+    if control_character_fields(query):  # PostgreSQL refuses NUL in text: a 400, not a 500
+        raise ValidationFailed.field("q", _("不能包含控制字符"), code="invalid_search")
     if query:
         q = Q(name__icontains=query)
         if query.isdigit():
@@ -28,6 +71,16 @@ def customer_list(*, user, query: str = "", status: str = "") -> QuerySet[Custom
         # Exact id number match (never a partial match on a personal field).
         q |= Q(id_number=query.upper())
         qs = qs.filter(q)
+    if search:
+        # Each key is an equality on an indexed column: name, id_number, (id_type, id_number), phone.
+        if search.name:
+            qs = qs.filter(name=search.name)
+        if search.id_number:
+            qs = qs.filter(id_number=search.id_number)
+        if search.uscc:
+            qs = qs.filter(id_type=IdType.USCC, id_number=search.uscc)
+        if search.phone:
+            qs = qs.filter(phone=search.phone)
     return qs
 
 
@@ -82,6 +135,11 @@ def customer_view(*, user, customer: Customer, purpose: str = "view") -> dict[st
         "info_level": customer.info_level,
         "info_level_label": customer.get_info_level_display(),
         "birth_date": customer.birth_date.isoformat() if customer.birth_date else None,
+        "legal_rep_name": customer.legal_rep_name,
+        "legal_rep_id_type_label": customer.get_legal_rep_id_type_display()
+        if customer.legal_rep_id_type
+        else "",
+        "contact_person": customer.contact_person,
         "org_unit": customer.org_unit.code,
         "org_unit_name": customer.org_unit.name,
         "collected_by": customer.collected_by.username if customer.collected_by_id else None,

@@ -1,12 +1,20 @@
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.customers.linkage import customer_field_history, customer_linkage, field_history_rows
 from backend.customers.printing import collection_card_print
-from backend.customers.selectors import customer_get_visible, customer_list, customer_view
+from backend.customers.reveal import customer_field_reveal, reveal_event_list, reveal_event_row
+from backend.customers.selectors import (
+    customer_get_visible,
+    customer_list,
+    customer_search_clean,
+    customer_view,
+)
 from pdfs.responses import pdf_response
 
 
@@ -26,11 +34,24 @@ class CustomerOutputSerializer(serializers.Serializer):
 
 class CustomerListApi(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("q", str, description="姓名、客户号或完整证件号码"), OpenApiParameter("status", str)],
+        parameters=[
+            OpenApiParameter("q", str, description="姓名、客户号或完整证件号码"),
+            OpenApiParameter("status", str),
+            OpenApiParameter("name", str, description="姓名/名称,精确匹配"),
+            OpenApiParameter("id_number", str, description="证件号码,精确匹配(忽略空格和大小写)"),
+            OpenApiParameter("uscc", str, description="统一社会信用代码,精确匹配"),
+            OpenApiParameter("phone", str, description="联系电话,精确匹配(无法识别的号码返回 400)"),
+        ],
         responses={200: CustomerOutputSerializer(many=True)},
     )
     def get(self, request):
-        qs = customer_list(user=request.user, query=request.query_params.get("q", ""), status=request.query_params.get("status", ""))
+        params = request.query_params
+        qs = customer_list(
+            user=request.user,
+            query=params.get("q", ""),
+            status=params.get("status", ""),
+            search=customer_search_clean(params),
+        )
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response([customer_view(user=request.user, customer=c, purpose="list") for c in page])
@@ -49,3 +70,90 @@ class CustomerCollectionCardApi(APIView):
         customer = customer_get_visible(user=request.user, customer_id=customer_id)
         pdf, document = collection_card_print(actor=request.user, customer=customer)
         return pdf_response(pdf, filename=f"collection-card-{customer.pk}.pdf", document_id=document.id)
+
+
+class CustomerRevealApi(APIView):
+    """查看完整信息: one personal field in full, with a reason; logged and rate limited."""
+
+    parser_classes = [JSONParser]
+
+    class InputSerializer(serializers.Serializer):
+        field = serializers.CharField(required=False, allow_blank=True, default="")
+        reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: inline_serializer("RevealOut", {"field": serializers.CharField(), "value": serializers.CharField()})},
+    )
+    def post(self, request, customer_id: int):
+        customer = customer_get_visible(user=request.user, customer_id=customer_id)  # out of scope: 404
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        field = data.validated_data["field"]
+        value = customer_field_reveal(actor=request.user, customer=customer, field=field, reason=data.validated_data["reason"])
+        return Response({"field": field, "value": value})
+
+
+class RevealEventOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    user = serializers.CharField()
+    user_name = serializers.CharField()
+    customer_id = serializers.IntegerField()
+    customer_name = serializers.CharField()
+    field = serializers.CharField()
+    reason = serializers.CharField()
+    org_unit = serializers.CharField()
+    created_at = serializers.CharField()
+
+
+class RevealEventListApi(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("user", str, description="用户名"),
+            OpenApiParameter("customer", int, description="客户号"),
+            OpenApiParameter("field", str),
+            OpenApiParameter("date_from", str, description="YYYY-MM-DD(北京时间)"),
+            OpenApiParameter("date_to", str, description="YYYY-MM-DD(北京时间,含当日)"),
+        ],
+        responses={200: RevealEventOutputSerializer(many=True)},
+    )
+    def get(self, request):
+        qs = reveal_event_list(user=request.user, params=request.query_params)
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response([reveal_event_row(e) for e in page])
+
+
+class CustomerLinkageApi(APIView):
+    """客户业务关联查询: status history, completeness, freshness, field history, cases, shared phone."""
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, customer_id: int):
+        customer = customer_get_visible(user=request.user, customer_id=customer_id)
+        return Response(customer_linkage(user=request.user, customer=customer))
+
+
+class FieldChangeOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    field = serializers.CharField()
+    field_label = serializers.CharField()
+    old_value = serializers.CharField()
+    new_value = serializers.CharField()
+    masked = serializers.BooleanField()
+    changed_by = serializers.CharField()
+    approved_by = serializers.CharField(allow_null=True)
+    changed_at = serializers.CharField()
+    reason = serializers.CharField()
+    case_type = serializers.CharField()
+    case_id = serializers.IntegerField(allow_null=True)
+
+
+class CustomerHistoryApi(APIView):
+    """Field history (CustomerFieldChange rows), newest first, paginated."""
+
+    @extend_schema(responses={200: FieldChangeOutputSerializer(many=True)})
+    def get(self, request, customer_id: int):
+        customer = customer_get_visible(user=request.user, customer_id=customer_id)
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(customer_field_history(customer=customer), request, view=self)
+        return paginator.get_paginated_response(field_history_rows(user=request.user, customer=customer, changes=page))

@@ -172,9 +172,21 @@ CUSTFLOW = {
     # A reminder goes out when this fraction of a deadline has passed.
     "REMINDER_FRACTION": float(os.environ.get("CUSTFLOW_REMINDER_FRACTION", "0.75")),
     # Masking: characters kept visible at the start and the end of each personal field.
-    "MASKING": {"id_number": (1, 1), "phone": (3, 4), "address": (6, 0), "email": (1, 0)},
+    "MASKING": {
+        "id_number": (1, 1),
+        "phone": (3, 4),
+        "address": (6, 0),
+        "email": (1, 0),
+        "legal_rep_id_number": (1, 1),
+    },
     # Roles whose holders see personal fields unmasked (each full view is audited).
     "FULL_VIEW_ROLES": ["officer"],
+    # 查看完整信息: roles that may reveal one masked field, with a reason (each reveal is logged),
+    # and how many reveals one user may make in a window.
+    "REVEAL_ROLES": ["officer", "reviewer", "compliance", "customer_service", "complaint_handler"],
+    "REVEAL_RATE_LIMIT": {"count": 20, "minutes": 60},
+    # Customer data not confirmed for this many days is shown as stale (过期).
+    "FRESHNESS_DAYS": 365,
     "SCAN_MAX_BYTES": 10 * 1024 * 1024,
     "TIMER_SWEEP_BATCH": 200,
     # 催办: at most one reminder per task in this many minutes.

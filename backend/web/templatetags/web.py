@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from backend.customers.linkage import field_label
 from backend.organisation.models import Role
 from backend.organisation.selectors import user_home_org_unit, user_role_assignments
 from tasks.notifications import notification_unread_count
@@ -47,6 +48,7 @@ def user_info(user) -> dict:
         "can_open": bool(roles & OPENING_ROLES),
         "is_process_owner": Role.PROCESS_OWNER in roles or user.is_superuser,
         "can_blacklist": bool(roles & {Role.OFFICER, Role.COMPLIANCE, Role.REVIEWER}) or user.is_superuser,
+        "is_compliance": Role.COMPLIANCE in roles,
         "unread": notification_unread_count(user=user),  # the 通知 badge: one COUNT per page
     }
 
@@ -59,6 +61,11 @@ def sla_state(task) -> str:
 @register.filter
 def sla_label(state: str) -> str:
     return SLA_LABELS.get(state, state)
+
+
+@register.filter
+def customer_field_label(name: str) -> str:
+    return field_label(name)
 
 
 @register.filter

@@ -1,16 +1,37 @@
-"""客户: the scoped customer list, the customer page and its printable collection card."""
+"""客户: the scoped customer list with its exact search, the customer page (业务关联查询 and
+查看完整信息), its printable collection card, and the compliance reveal log."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_POST
 
-from backend.customers.case_views import amendment_view, customer_amendments
+from backend.common.exceptions import ApplicationError, NotFound
+from backend.customers.linkage import customer_linkage, field_label
 from backend.customers.models import CustomerStatus
 from backend.customers.printing import collection_card_print
-from backend.customers.selectors import customer_get_visible, customer_list, customer_trail, customer_view
-from backend.web.views.base import page_view, paginate
+from backend.customers.reveal import (
+    customer_field_reveal,
+    reveal_event_list,
+    reveal_event_row,
+    user_may_reveal,
+)
+from backend.customers.selectors import (
+    PERSONAL_FIELDS,
+    customer_get_visible,
+    customer_list,
+    customer_search_clean,
+    customer_trail,
+    customer_view,
+)
+from backend.web.views.base import error_page, form_errors, is_htmx, page_view, paginate
 from pdfs.responses import pdf_response
+
+SEARCH_FIELDS = ("name", "id_number", "uscc", "phone")
+REVEAL_FILTERS = ("user", "customer", "field", "date_from", "date_to")
 
 
 @page_view
@@ -19,21 +40,105 @@ def customer_list_page(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "").strip()
     if status not in CustomerStatus.values:
         status = ""
-    page = paginate(request, customer_list(user=request.user, query=query, status=status))
+    typed = {name: request.GET.get(name, "") for name in SEARCH_FIELDS}
+    context: dict[str, Any] = {
+        "q": query,
+        "status": status,
+        "statuses": CustomerStatus.choices,
+        "search": typed,
+    }
+    try:
+        search = customer_search_clean(request.GET)
+    except ApplicationError as exc:
+        context.update(form_errors(exc, SEARCH_FIELDS), rows=[], page=None)
+        return render(request, "web/customer_list.html", context, status=exc.status_code)
+    page = paginate(request, customer_list(user=request.user, query=query, status=status, search=search))
     rows = [customer_view(user=request.user, customer=c, purpose="list") for c in page.object_list]
-    context = {"page": page, "rows": rows, "q": query, "status": status, "statuses": CustomerStatus.choices}
+    context.update(page=page, rows=rows, searched=bool(search or query or status))
     return render(request, "web/customer_list.html", context)
+
+
+def _reveal_slots(customer: dict[str, Any], fields: tuple[str, ...]) -> list[dict[str, Any]]:
+    """One 「查看完整信息」 form per masked personal field that holds a value."""
+    return [
+        {"field": name, "label": field_label(name), "masked_value": customer[name]}
+        for name in fields
+        if customer.get(name)
+    ]
+
+
+def _detail_page(
+    request: HttpRequest,
+    customer_id: int,
+    *,
+    revealed: dict[str, str] | None = None,
+    reveal_error: tuple[str, ApplicationError] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    customer = customer_get_visible(user=request.user, customer_id=customer_id)
+    linkage = customer_linkage(user=request.user, customer=customer)
+    view = linkage["customer"]
+    corporate = view["customer_type"] == "corporate"
+    fields = tuple(f for f in PERSONAL_FIELDS if corporate or f != "legal_rep_id_number")
+    slots = _reveal_slots(view, fields) if view["masked"] and user_may_reveal(request.user, customer) else []
+    for slot in slots:
+        slot["value"] = (revealed or {}).get(slot["field"])
+        if reveal_error and reveal_error[0] == slot["field"]:
+            slot.update(
+                form_errors(reveal_error[1], ("reason", "field")), reason=request.POST.get("reason", "")
+            )
+    if reveal_error and not any(slot.get("error_message") for slot in slots):
+        # Not a form's own error (e.g. the role may not reveal): show it above the page.
+        linkage_error = form_errors(reveal_error[1], ())
+    else:
+        linkage_error = {}
+    context = {
+        **linkage,
+        **linkage_error,
+        "reveal_slots": slots,
+        "trail": customer_trail(customer=customer),
+    }
+    return render(request, "web/customer_detail.html", context, status=status)
 
 
 @page_view
 def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
+    return _detail_page(request, customer_id)
+
+
+@require_POST
+@page_view
+def customer_reveal(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """查看完整信息: POST field + reason; the page (or, with htmx, the field's slot) again with
+    the full value or the form's errors."""
     customer = customer_get_visible(user=request.user, customer_id=customer_id)
-    context = {
-        "customer": customer_view(user=request.user, customer=customer),
-        "trail": customer_trail(customer=customer),
-        "amendments": [amendment_view(user=request.user, amendment=a, with_customer=False) for a in customer_amendments(user=request.user, customer=customer)],
-    }
-    return render(request, "web/customer_detail.html", context)
+    field = request.POST.get("field", "")
+    try:
+        value = customer_field_reveal(
+            actor=request.user, customer=customer, field=field, reason=request.POST.get("reason", "")
+        )
+    except ApplicationError as exc:
+        if isinstance(exc, NotFound):
+            return error_page(request, exc)
+        if is_htmx(request) and field in PERSONAL_FIELDS:
+            slot = {
+                "field": field,
+                "label": field_label(field),
+                "masked_value": customer_view(user=request.user, customer=customer, purpose="list")[field],
+                "reason": request.POST.get("reason", ""),
+                **form_errors(exc, ("reason", "field")),
+            }
+            return render(
+                request,
+                "web/_reveal_slot.html",
+                {"slot": slot, "customer_id": customer.pk},
+                status=exc.status_code,
+            )
+        return _detail_page(request, customer_id, reveal_error=(field, exc), status=exc.status_code)
+    if is_htmx(request):
+        slot = {"field": field, "label": field_label(field), "value": value}
+        return render(request, "web/_reveal_slot.html", {"slot": slot, "customer_id": customer.pk})
+    return _detail_page(request, customer_id, revealed={field: value})
 
 
 @page_view
@@ -41,3 +146,20 @@ def customer_card(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = customer_get_visible(user=request.user, customer_id=customer_id)
     pdf, document = collection_card_print(actor=request.user, customer=customer)
     return pdf_response(pdf, filename=f"collection-card-{customer.pk}.pdf", document_id=document.id)
+
+
+@page_view
+def reveal_log_page(request: HttpRequest) -> HttpResponse:
+    """合规: who revealed which personal field of which customer, and why."""
+    typed = {name: request.GET.get(name, "") for name in REVEAL_FILTERS}
+    context: dict[str, Any] = {"filters": typed, "fields": PERSONAL_FIELDS}
+    try:
+        events = reveal_event_list(user=request.user, params=request.GET)
+    except ApplicationError as exc:
+        if exc.status_code != 400:
+            raise
+        context.update(form_errors(exc, REVEAL_FILTERS), rows=[], page=None)
+        return render(request, "web/reveal_log.html", context, status=exc.status_code)
+    page = paginate(request, events)
+    context.update(page=page, rows=[reveal_event_row(e) for e in page.object_list])
+    return render(request, "web/reveal_log.html", context)
