@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from backend.api.views import auth, customers, inbox_actions, openings, processes, tasks
+from backend.api.views import auth, customers, inbox_actions, openings, policies, processes, tasks
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -31,4 +31,9 @@ urlpatterns = [
     path("customers/<int:customer_id>/collection-card.pdf", customers.CustomerCollectionCardApi.as_view(), name="api-customer-card"),
     path("process-definitions/", processes.ProcessDefinitionListCreateApi.as_view(), name="api-process-definitions"),
     path("process-instances/", processes.ProcessInstanceCreateApi.as_view(), name="api-process-instances"),
+    path("policies/", policies.PolicyListCreateApi.as_view(), name="api-policies"),
+    path("policies/<int:policy_id>/", policies.PolicyDetailApi.as_view(), name="api-policy"),
+    path("policies/<int:policy_id>/endorsements/", policies.EndorsementCreateApi.as_view(), name="api-policy-endorsements"),
+    path("endorsements/<int:endorsement_id>/", policies.EndorsementDetailApi.as_view(), name="api-endorsement"),
+    path("endorsements/<int:endorsement_id>/form.pdf", policies.EndorsementFormPdfApi.as_view(), name="api-endorsement-form"),
 ]

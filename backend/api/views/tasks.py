@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from backend.common.exceptions import NotFound
 from backend.customers.selectors import opening_case_view
+from backend.policies.task_cases import endorsement_task_case
 from forms.registry import form_get
 from tasks.models import HumanTask
 from tasks.selectors import sla_state, task_get_visible, task_inbox_counts
@@ -50,6 +51,9 @@ class InboxPagination(PageNumberPagination):
 
 
 def case_view(user, task: HumanTask) -> dict[str, Any] | None:
+    endorsement = endorsement_task_case(user=user, task=task)
+    if endorsement is not None:
+        return endorsement
     if task.case_type == "customers.accountopening" and task.case_id:
         try:
             return opening_case_view(user=user, opening_id=task.case_id)

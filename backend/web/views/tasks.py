@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from backend.common.exceptions import ApplicationError, NotFound
 from backend.customers.selectors import PERSONAL_FIELDS, opening_case_view
+from backend.policies.task_cases import endorsement_task_case
 from backend.web.views.base import error_page, form_errors, is_htmx, page_view, paginate, safe_next
 from forms.registry import form_exists, form_get
 from tasks.actions import task_remind, task_transfer
@@ -116,6 +117,9 @@ def _submitted_data(fields: list[dict[str, Any]], post) -> dict[str, Any]:
 
 
 def _case_context(request: HttpRequest, task: HumanTask) -> dict[str, Any] | None:
+    endorsement = endorsement_task_case(user=request.user, task=task)
+    if endorsement is not None:
+        return endorsement
     if task.case_type != OPENING_CASE or not task.case_id:
         return None
     try:
