@@ -15,7 +15,7 @@ from backend.common.audit import audit_event_record
 from backend.common.exceptions import NotFound
 from backend.common.masking import mask_field
 from backend.common.models import AuditEvent
-from backend.customers.amendments import FIELD_LABELS
+from backend.customers.amendments import FIELD_LABELS, TYPED_FIELDS
 from backend.customers.models import ChangeScope, Customer, IdType
 from backend.customers.selectors import OUTCOME_LABELS
 from backend.organisation.selectors import scope_filter, user_role_assignments
@@ -368,3 +368,43 @@ def endorsement_case_view(*, user, endorsement_id: Any) -> dict[str, Any]:
         # The task page's generic parts look at case["customer"] (prefill, masking hints).
         "customer": {"id": endorsement.policy.policyholder_id, "masked": True},
     }
+
+
+def endorsement_form_parties(*, user, policy: Policy) -> list[dict[str, Any]]:
+    """The parties an endorsement form may change, with each typed field's current value as
+    this user may see it (masked unless their role allows the full value)."""
+    parties = [("policyholder", policy.policyholder)]
+    if policy.insured_id != policy.policyholder_id:
+        parties.append(("insured", policy.insured))
+    out = []
+    seen_full = []
+    for role, customer in parties:
+        full = org_unit_full_view(user, customer.org_unit)
+        if full:
+            seen_full.append(customer)
+        values = {name: getattr(customer, name) for name in TYPED_FIELDS[customer.customer_type]}
+        out.append(
+            {
+                "role": role,
+                "role_label": str(PARTY_LABELS[role]),
+                "customer_id": customer.pk,
+                "name": customer.name,
+                "status": customer.status,
+                "status_label": customer.get_status_display(),
+                "masked": not full,
+                "fields": [
+                    {
+                        "name": name,
+                        "label": str(FIELD_LABELS.get(name, name)),
+                        "current": _value_label(
+                            name,
+                            _masked(name, value.isoformat() if hasattr(value, "isoformat") else value, full),
+                        ),
+                    }
+                    for name, value in values.items()
+                ],
+            }
+        )
+    if seen_full:
+        _audit_full_view(user, seen_full, "endorsement_form")
+    return out

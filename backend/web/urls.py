@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
-from backend.web.views import customers, notifications, openings, processes, tasks, verify
+from backend.web.views import customers, notifications, openings, policies, processes, tasks, verify
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True), name="login"),
@@ -25,4 +25,8 @@ urlpatterns = [
     path("processes/upload/", processes.process_upload, name="process-upload"),
     path("processes/test-instance/", processes.process_test_start, name="process-test-start"),
     path("verify/<str:document_id>", verify.verify_document, name="verify"),
+    path("policies/", policies.policy_list_page, name="policy-list"),
+    path("policies/<int:policy_id>/", policies.policy_detail, name="policy-detail"),
+    path("policies/<int:policy_id>/endorse/", policies.endorsement_new, name="endorsement-new"),
+    path("endorsements/<int:endorsement_id>/form.pdf", policies.endorsement_form_pdf, name="endorsement-form"),
 ]
