@@ -51,9 +51,12 @@ PARTY_LABELS = {"policyholder": gettext_lazy("投保人"), "insured": gettext_la
 
 def _pk(raw: Any, message: str, code: str) -> int:
     try:
-        return int(raw)
+        pk = int(raw)
     except (TypeError, ValueError):
         raise NotFound(message, code=code) from None
+    if not 0 < pk < 2**63:
+        raise NotFound(message, code=code)
+    return pk
 
 
 def org_unit_full_view(user, org_unit) -> bool:
@@ -91,6 +94,8 @@ def policy_list(*, user, customer_id: Any = None) -> QuerySet[Policy]:
         try:
             cid = int(customer_id)
         except (TypeError, ValueError):
+            return qs.none()
+        if not 0 < cid < 2**63:
             return qs.none()
         qs = qs.filter(
             Q(policyholder_id=cid) | Q(insured_id=cid) | Q(beneficiaries__customer_id=cid)

@@ -48,6 +48,7 @@ REQUESTER_ROLES = (Role.COLLECTOR, Role.OFFICER)
 PARTIES = ("policyholder", "insured")
 POLICY_FIELDS = ("payment_mode", "sum_insured", "premium")
 MAX_BENEFICIARIES = 10
+MAX_ID = 2**63
 HUNDRED = Decimal("100")
 CENT = Decimal("0.01")
 AMOUNT_LIMITS = {"sum_insured": Decimal("999999999999.99"), "premium": Decimal("9999999999.99")}
@@ -76,7 +77,7 @@ def _amount(raw: Any, name: str, errors: dict[str, list[str]]) -> Decimal | None
     if value <= 0:
         errors.setdefault(name, []).append(_("金额必须大于 0"))
         return None
-    if value != value.quantize(CENT) or value > AMOUNT_LIMITS[name]:
+    if value > AMOUNT_LIMITS[name] or value != value.quantize(CENT):
         errors.setdefault(name, []).append(
             _("金额最多两位小数,且不能超过 %(max)s") % {"max": AMOUNT_LIMITS[name]}
         )
@@ -105,6 +106,8 @@ def _visible_customer(actor, raw_id: Any) -> Customer | None:
     try:
         pk = int(str(raw_id).strip())
     except (TypeError, ValueError):
+        return None
+    if not 0 < pk < MAX_ID:
         return None
     return scope_filter(Customer.objects.select_related("org_unit"), actor).filter(pk=pk).first()
 
