@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import re
 import subprocess
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.db import transaction
 
 from backend.common.exceptions import Conflict
@@ -412,3 +414,19 @@ def test_endorsement_form_pdf(api, policy, tmp_path):
         assert expected in text, expected
     assert re.search(r"第1页/共[12]页", text), text
     assert "13700001111" not in text  # masked for a reviewer
+
+
+def test_city_review_deadline_escalates_to_province(api, policy):
+    resp = endorse(api("collector.sz"), policy["id"], policy_changes={"payment_mode": "monthly"})
+    task = review_task(resp.json()["id"])
+    assert task.step == "review"
+    at = task.created_at + timedelta(hours=49)
+    call_command("run_timers", "--at", at.isoformat(), stdout=io.StringIO())
+    assert HumanTask.objects.get(pk=task.pk).status == "cancelled"
+    escalated = review_task(task.case_id)
+    assert (escalated.step, escalated.org_unit.code) == ("province_review", "GD")
+    assert AuditEvent.objects.filter(action="task.escalated", task_id=task.pk).count() == 1
+    assert complete(api("reviewer.gd"), escalated.pk, decision="approve").status_code == 200
+    assert Policy.objects.get(pk=policy["id"]).payment_mode == "monthly"
+    trail = api("collector.sz").get(f"/api/endorsements/{task.case_id}/").json()
+    assert trail["status"] == "applied" and trail["decided_by"] == "reviewer.gd"
