@@ -708,6 +708,16 @@ def endorsement_review_clean(data: dict, context: Any) -> dict:
                 _("保单或客户信息在申请提交后已被修改,本次批改已过期,不能通过;请选择拒绝"),
                 code="stale_endorsement",
             )
+        inactive = (
+            Customer.objects.filter(pk__in=[int(k) for k in endorsement.customer_changes])
+            .exclude(status=CustomerStatus.ACTIVE)
+            .order_by("pk")
+            .first()
+        )
+        if inactive is not None:
+            raise ValidationFailed.field(
+                "decision", _status_message(inactive, _("批改")), code="customer_not_active"
+            )
         if not _reviewer_level_ok(context.actor, endorsement):
             raise ValidationFailed.field(
                 "decision", _("身份信息变更须由省级及以上审核岗审批"), code="province_review_required"

@@ -430,3 +430,20 @@ def test_city_review_deadline_escalates_to_province(api, policy):
     assert Policy.objects.get(pk=policy["id"]).payment_mode == "monthly"
     trail = api("collector.sz").get(f"/api/endorsements/{task.case_id}/").json()
     assert trail["status"] == "applied" and trail["decided_by"] == "reviewer.gd"
+
+
+def test_customer_frozen_after_the_request_cannot_be_approved(api, policy, parties):
+    holder, _insured = parties
+    resp = endorse(
+        api("collector.sz"), policy["id"], customer_changes={"policyholder": {"phone": "13700001111"}}
+    )
+    task = review_task(resp.json()["id"])
+    customer = Customer.objects.get(pk=holder.pk)
+    customer.freeze()
+    customer.save(update_fields=["status"])
+    before = snapshot(policy["id"])
+    resp = complete(api("reviewer.sz"), task.pk, decision="approve")
+    assert resp.status_code == 400, resp.content
+    assert resp.json()["decision"] == ["客户当前状态为「已冻结」,不能批改"]
+    assert snapshot(policy["id"]) == before
+    assert HumanTask.objects.get(pk=task.pk).status == "ready"
