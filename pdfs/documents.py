@@ -13,7 +13,15 @@ from django.utils.translation import gettext_lazy as _
 from pdfs.qr import qr_data_uri
 from pdfs.rendering import render_pdf
 
-__all__ = ["CARD_FIELDS", "card_context", "change_request_context", "render_change_request", "render_collection_card"]
+__all__ = [
+    "CARD_FIELDS",
+    "card_context",
+    "change_request_context",
+    "endorsement_context",
+    "render_change_request",
+    "render_collection_card",
+    "render_endorsement_form",
+]
 
 EMPTY = "—"
 
@@ -125,3 +133,74 @@ def change_request_context(doc: dict[str, Any]) -> dict[str, Any]:
 def render_change_request(doc: dict[str, Any]) -> bytes:
     """客户信息变更申请表 (customer information change request) as PDF bytes."""
     return render_pdf("pdfs/change_request.html", change_request_context(doc))
+
+
+# ---- 批改申请书 (endorsement form) ----------------------------------------------------------
+
+ENDORSEMENT_FIELDS: tuple[tuple[str, Any], ...] = (
+    ("endorsement_id", _("批改申请号")),
+    ("status_label", _("状态")),
+    ("policy_number", _("保单号")),
+    ("product", _("险种")),
+    ("policyholder", _("投保人")),
+    ("insured", _("被保险人")),
+    ("scope_label", _("变更类别")),
+    ("requested_by", _("申请人")),
+    ("created_at", _("申请时间")),
+    ("decided_by", _("审核人")),
+)
+BENEFICIARY_KEYS = ("name", "id_type_label", "id_number", "relationship_label", "share")
+
+
+def _changes(rows: Any) -> list[dict[str, str]]:
+    return [{key: _text(row.get(key)) for key in ("label", "old", "new")} for row in rows or []]
+
+
+def endorsement_context(form: dict[str, Any]) -> dict[str, Any]:
+    """The template context of the endorsement form, built from the whitelisted keys only."""
+    case = form.get("endorsement") or {}
+    sha256 = str(form.get("sha256") or "")
+    verify_url = str(form.get("verify_url") or "")
+    pairs = [{"label": label, "value": _text(case.get(key))} for key, label in ENDORSEMENT_FIELDS]
+    beneficiaries = form.get("beneficiaries") or None
+    return {
+        "document_id": _text(form.get("document_id")),
+        "sha256": sha256,
+        "sha256_short": sha256[:16],
+        "qr_src": qr_data_uri(f"{verify_url}?sha256={sha256}"),
+        "printed_at": _text(form.get("printed_at")),
+        "printed_by": _text(form.get("printed_by")),
+        "org_unit": _text(form.get("org_unit")),
+        "rows": [pairs[i : i + 2] for i in range(0, len(pairs), 2)],
+        "reason": _text(case.get("reason")),
+        "decision_comment": _text(case.get("decision_comment")),
+        "customer_parts": [
+            {
+                "role_label": _text(part.get("role_label")),
+                "name": _text(part.get("name")),
+                "changes": _changes(part.get("changes")),
+            }
+            for part in form.get("customer_parts") or []
+        ],
+        "policy_changes": _changes(form.get("policy_changes")),
+        "beneficiaries": {
+            side: [
+                {key: _text(row.get(key)) for key in BENEFICIARY_KEYS}
+                for row in beneficiaries.get(side) or []
+            ]
+            for side in ("old", "new")
+        }
+        if isinstance(beneficiaries, dict)
+        else None,
+        "flags": [_text(flag) for flag in form.get("flags") or []],
+        "trail": [
+            {key: _text(step.get(key)) for key in ("at", "actor", "action", "comment")}
+            for step in form.get("trail") or []
+        ],
+    }
+
+
+def render_endorsement_form(data: dict[str, Any]) -> bytes:
+    """批改申请书 (endorsement form) as PDF bytes: the customer parts and the policy part of one
+    endorsement, old → new, with its trail and a verification QR code."""
+    return render_pdf("pdfs/endorsement_form.html", endorsement_context(data))

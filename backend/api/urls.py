@@ -8,6 +8,7 @@ from backend.api.views import (
     customers,
     inbox_actions,
     openings,
+    policies,
     processes,
     tasks,
 )
@@ -52,4 +53,9 @@ urlpatterns = [
     path("blacklist-changes/<int:change_id>/", blacklist.BlacklistChangeApi.as_view(), name="api-blacklist-change"),
     path("process-definitions/", processes.ProcessDefinitionListCreateApi.as_view(), name="api-process-definitions"),
     path("process-instances/", processes.ProcessInstanceCreateApi.as_view(), name="api-process-instances"),
+    path("policies/", policies.PolicyListCreateApi.as_view(), name="api-policies"),
+    path("policies/<int:policy_id>/", policies.PolicyDetailApi.as_view(), name="api-policy"),
+    path("policies/<int:policy_id>/endorsements/", policies.EndorsementCreateApi.as_view(), name="api-policy-endorsements"),
+    path("endorsements/<int:endorsement_id>/", policies.EndorsementDetailApi.as_view(), name="api-endorsement"),
+    path("endorsements/<int:endorsement_id>/form.pdf", policies.EndorsementFormPdfApi.as_view(), name="api-endorsement-form"),
 ]

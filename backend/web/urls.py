@@ -8,6 +8,7 @@ from backend.web.views import (
     customers,
     notifications,
     openings,
+    policies,
     processes,
     tasks,
     verify,
@@ -43,4 +44,8 @@ urlpatterns = [
     path("processes/upload/", processes.process_upload, name="process-upload"),
     path("processes/test-instance/", processes.process_test_start, name="process-test-start"),
     path("verify/<str:document_id>", verify.verify_document, name="verify"),
+    path("policies/", policies.policy_list_page, name="policy-list"),
+    path("policies/<int:policy_id>/", policies.policy_detail, name="policy-detail"),
+    path("policies/<int:policy_id>/endorse/", policies.endorsement_new, name="endorsement-new"),
+    path("endorsements/<int:endorsement_id>/form.pdf", policies.endorsement_form_pdf, name="endorsement-form"),
 ]

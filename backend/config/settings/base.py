@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "forms",
     "pdfs",
     "backend.customers",
+    "backend.policies",
     "backend.api",
     "backend.web",
 ]

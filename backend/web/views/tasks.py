@@ -33,6 +33,7 @@ CASE_TEMPLATES = {
     OPENING_CASE: "web/_opening_case.html",
     "customers.customeramendment": "web/_amendment_case.html",
     "customers.blacklistchange": "web/_blacklist_case.html",
+    "policies.endorsement": "web/_endorsement_case.html",
 }
 CHECK_LABELS = {
     "A": gettext_lazy("A 证件是否已在客户信息库中存在"),

@@ -39,6 +39,14 @@ AGENTS = [("AG-SZ-0001", "张业务", "+8613900000001", "GD-SZ"), ("AG-GZ-0001",
 class Command(BaseCommand):
     help = "Create the demo org tree, users (password demo-pass-2026), sales agents and processes."
 
+    def add_arguments(self, parser):
+        # Opt-in: the test suites seed the org tree and users and expect no customers yet.
+        parser.add_argument(
+            "--with-policies",
+            action="store_true",
+            help="also create a few demo policies (and the active demo customers they need)",
+        )
+
     @transaction.atomic
     def handle(self, *args, **options):
         units = {}
@@ -54,3 +62,94 @@ class Command(BaseCommand):
             SalesAgent.objects.update_or_create(agent_code=code, defaults={"name": name, "phone": phone, "org_unit": units[unit]})
         call_command("deploy_processes", stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS(f"demo data ready: {len(units)} org units, {len(USERS) + 1} users"))
+        if options.get("with_policies"):
+            self.stdout.write(self.style.SUCCESS(f"demo policies ready: {seed_demo_policies(units)}"))
+
+
+# ---- demo policies (and the active customers they need) -------------------------------------
+
+# (name, birth date yyyymmdd, serial, phone, org unit): valid resident ids are built below.
+DEMO_CUSTOMERS = [
+    ("陈建国", "19700312", "101", "+8613800000101", "GD-SZ"),
+    ("陈晓燕", "19720815", "202", "+8613800000102", "GD-SZ"),
+    ("陈思远", "20010520", "303", "+8613800000103", "GD-SZ"),
+    ("林志明", "19800101", "404", "+8613800000104", "GD-SZ"),
+]
+# (policy number, product, holder, insured, beneficiaries [(customer, relationship, share)], sum, premium, mode)
+DEMO_POLICIES = [
+    (
+        "DEMO-SZ-0001",
+        "安心终身寿险",
+        0,
+        0,
+        [(1, "spouse", "50"), (2, "child", "50")],
+        "500000",
+        "12000",
+        "annual",
+    ),
+    ("DEMO-SZ-0002", "健康守护重疾险", 0, 2, [(0, "parent", "100")], "300000", "6800", "monthly"),
+    ("DEMO-SZ-0003", "意外伤害保险", 3, 3, [], "200000", "360", "single"),
+]
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def _resident_id(region: str, birth: str, serial: str) -> str:
+    body = f"{region}{birth}{serial}"
+    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, _ID_WEIGHTS, strict=True)) % 11]
+
+
+def seed_demo_policies(units) -> int:
+    """A few policies on demo customers; customers are created (already active) only if missing.
+    Idempotent: an existing policy number is left alone."""
+    from datetime import date
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from backend.customers.models import Customer, CustomerStatus, InfoLevel
+    from backend.policies.models import Policy
+    from backend.policies.services import policy_create
+
+    users = get_user_model().objects
+    customers = []
+    for name, birth, serial, phone, unit in DEMO_CUSTOMERS:
+        id_number = _resident_id("440305", birth, serial)
+        customer = Customer.objects.filter(id_type="resident_id", id_number=id_number).first()
+        if customer is None:
+            now = timezone.now()
+            customer = Customer.objects.create(
+                name=name,
+                id_type="resident_id",
+                id_number=id_number,
+                birth_date=date(int(birth[:4]), int(birth[4:6]), int(birth[6:])),
+                gender="M" if int(serial[-1]) % 2 else "F",
+                phone=phone,
+                address="广东省深圳市南山区演示路 1 号",
+                info_level=InfoLevel.ADVANCED,
+                status=CustomerStatus.ACTIVE,
+                org_unit=units[unit],
+                collected_by=users.get(username="collector.sz"),
+                activated_at=now,
+                last_verified_at=now,
+            )
+        customers.append(customer)
+    for number, product, holder, insured, beneficiaries, sum_insured, premium, mode in DEMO_POLICIES:
+        if Policy.objects.filter(policy_number=number).exists():
+            continue
+        policy_create(
+            actor=users.get(username="collector.sz"),
+            policy_number=number,
+            product=product,
+            policyholder_id=customers[holder].pk,
+            insured_id=customers[insured].pk,
+            effective_date="2025-07-01",
+            term_months=240 if mode != "single" else 12,
+            sum_insured=sum_insured,
+            premium=premium,
+            payment_mode=mode,
+            beneficiaries=[
+                {"customer_id": customers[i].pk, "relationship": rel, "share": share}
+                for i, rel, share in beneficiaries
+            ],
+        )
+    return Policy.objects.filter(policy_number__in=[p[0] for p in DEMO_POLICIES]).count()

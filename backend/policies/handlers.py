@@ -1,0 +1,38 @@
+"""The operations the endorsement diagram calls. Each is a thin call into services.py."""
+
+from __future__ import annotations
+
+from backend.policies import services
+from forms.registry import form_validator_register
+from processes.registry import OperationContext, operation_register
+from tasks.cases import case_view_register
+
+
+def endorsement_checks(ctx: OperationContext, params: dict, data: dict) -> dict:
+    return services.endorsement_run_checks(actor=ctx.actor, case_id=params["case_id"])
+
+
+def endorsement_apply(ctx: OperationContext, params: dict, data: dict) -> dict:
+    return services.endorsement_apply(
+        actor=ctx.actor, case_id=params["case_id"], comment=str(data.get("comment") or "")
+    )
+
+
+def endorsement_reject(ctx: OperationContext, params: dict, data: dict) -> dict:
+    return services.endorsement_reject(
+        actor=ctx.actor, case_id=params["case_id"], comment=str(data.get("comment") or "")
+    )
+
+
+def _endorsement_case(*, user, case_id):
+    from backend.policies.task_cases import endorsement_case
+
+    return endorsement_case(user=user, case_id=case_id)
+
+
+def register() -> None:
+    operation_register("policies.endorsement_checks", endorsement_checks, "批改校验(审核级别、黑名单)")
+    operation_register("policies.endorsement_apply", endorsement_apply, "批改生效(客户信息与保单一并生效)")
+    operation_register("policies.endorsement_reject", endorsement_reject, "拒绝批改")
+    form_validator_register("policies.endorsement_review", services.endorsement_review_clean)
+    case_view_register(services.ENDORSEMENT_CASE, _endorsement_case)
