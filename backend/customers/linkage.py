@@ -60,6 +60,24 @@ ADVANCED_FIELDS = {
 
 POLICY_ROLES = ("holder", "insured", "beneficiary")
 
+# Sections other apps contribute to the customer page (policies, later complaints): the policy
+# app depends on customers, not the other way round, so it registers its selector here.
+_POLICY_PROVIDERS: list = []
+
+
+def linkage_policies_register(fn) -> None:
+    """fn(*, user, customer) -> {"holder": [...], "insured": [...], "beneficiary": [...]}."""
+    if fn not in _POLICY_PROVIDERS:
+        _POLICY_PROVIDERS.append(fn)
+
+
+def _policies_by_role(*, user, customer: Customer) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {role: [] for role in POLICY_ROLES}
+    for provider in _POLICY_PROVIDERS:
+        for role, rows in provider(user=user, customer=customer).items():
+            out.setdefault(role, []).extend(rows)
+    return out
+
 
 def field_label(name: str) -> str:
     try:
@@ -273,7 +291,7 @@ def customer_linkage(*, user, customer: Customer) -> dict[str, Any]:
             **customers_sharing_phone(user=user, customer_ids=shared["customer_ids"]),
             "agent_count": len(shared["agent_codes"]),
         },
-        # Filled by the policy app (another engineer) and, later, complaints.
-        "policies_by_role": {role: [] for role in POLICY_ROLES},
+        "policies_by_role": _policies_by_role(user=user, customer=customer),
+        # Complaints arrive with the complaint app (issue 5).
         "complaints": [],
     }

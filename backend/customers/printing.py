@@ -18,6 +18,7 @@ FLAG_LABELS = {
     "shared_phone": "电话号码与其他客户或业务员相同",
     "agent_phone": "电话号码属于登记的业务员",
     "duplicate_id": "证件号码重复",
+    "blacklist_hit": "命中黑名单",
 }
 
 

@@ -46,3 +46,18 @@ def test_roles_of_a_customer_across_policies(db):
         "insured": [],
         "beneficiary": [],
     }
+
+
+def test_customer_page_and_linkage_api_show_policies_by_role(api, policy, parties):
+    holder, insured = parties
+    body = api("reviewer.sz").get(f"/api/customers/{holder.pk}/linkage/").json()
+    assert [p["policy_number"] for p in body["policies_by_role"]["holder"]] == [policy["policy_number"]]
+    assert body["policies_by_role"]["insured"] == []
+    insured_body = api("reviewer.sz").get(f"/api/customers/{insured.pk}/linkage/").json()
+    assert [p["id"] for p in insured_body["policies_by_role"]["insured"]] == [policy["id"]]
+    from django.test import Client
+
+    client = Client()
+    assert client.login(username="reviewer.sz", password="demo-pass-2026")
+    page = client.get(f"/customers/{holder.pk}/").content.decode()
+    assert f'data-testid="policy-{policy["id"]}"' in page and policy["policy_number"] in page

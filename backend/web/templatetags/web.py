@@ -21,6 +21,7 @@ FLAG_LABELS = {
     "shared_phone": _("电话号码重复"),
     "agent_phone": _("业务员电话"),
     "duplicate_id": _("证件号码重复"),
+    "blacklist_hit": _("命中黑名单"),
 }
 SLA_LABELS = {
     "on_time": _("正常"),
