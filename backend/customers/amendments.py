@@ -152,9 +152,10 @@ def customer_changes_clean(*, customer: Customer, proposed: dict[str, Any]) -> C
                     "birth_date", _("出生日期与居民身份证号码不一致"), code="birth_date_mismatch"
                 )
             new["birth_date"] = birth.isoformat()
-        elif not cleaned.values.get("birth_date") and "id_number" not in touched:
-            new["birth_date"] = current["birth_date"]  # a passport holder keeps the recorded date
-        if not cleaned.values.get("gender") and "id_number" not in touched:
+        elif not cleaned.values.get("birth_date"):
+            # A document that encodes no birth date (passport, permits) keeps the recorded one.
+            new["birth_date"] = current["birth_date"]
+        if not cleaned.values.get("gender"):
             new["gender"] = current["gender"]
     changes = {
         k: {"old": current[k], "new": new.get(k, current[k])}

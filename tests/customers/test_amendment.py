@@ -163,3 +163,12 @@ def test_frozen_customer_cannot_be_amended(api, customer):
     assert api("collector.sz").post(f"/api/customers/{customer.pk}/unfreeze/", {"reason": "x"}, format="json").status_code == 403
     assert api("officer.sz").post(f"/api/customers/{customer.pk}/unfreeze/", {"reason": "已核实"}, format="json").status_code == 200
     assert Customer.objects.get(pk=customer.pk).status == "active"
+
+
+def test_switching_to_a_passport_keeps_the_recorded_birth_date(api, customer):
+    body = request_change(api, customer.pk, id_type="passport", id_number="E12345678", reason="改用护照").json()
+    assert {c["field"] for c in body["changes"]} == {"id_type", "id_number"}
+    [task] = inbox(api("reviewer.gd"))
+    assert complete(api, "reviewer.gd", task["id"], decision="approve").status_code == 200
+    changed = Customer.objects.get(pk=customer.pk)
+    assert (changed.id_type, changed.id_number, changed.birth_date, changed.gender) == ("passport", "E12345678", customer.birth_date, customer.gender)
