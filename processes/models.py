@@ -107,7 +107,13 @@ class Timer(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["instance", "engine_task_id"], name="uniq_timer_task")]
+        # A case returned to an earlier step waits on the same engine timers again: only one
+        # pending row per engine timer.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instance", "engine_task_id"], condition=models.Q(status="pending"), name="uniq_pending_timer_task"
+            )
+        ]
         indexes = [models.Index(fields=["status", "due_at"])]
 
     def __str__(self) -> str:

@@ -191,6 +191,37 @@ def instance_step(*, instance: ProcessInstance, actor: Any, act: Callable[[Workf
     return _save(instance, wf, actor, fired=[])
 
 
+def instance_reset_to(*, instance: ProcessInstance, state: bytes, actor: Any, step: str, data: dict) -> StepResult:
+    """Return a LOCKED instance to an earlier moment: the saved state taken when `step` became
+    ready (its data as it then was), plus `data` (the return comment) on that step; its
+    timers start afresh from now. Used by 退回 and 撤回."""
+    assert transaction.get_connection().in_atomic_block
+    spec = _version_spec(instance)
+    now = timezone.now()
+
+    def action() -> Workflow:
+        wf = engine().restore(spec, bytes(state))
+        if not wf.put_task_data(step, data):
+            raise EngineError(f"step {step} is not ready in the saved state")
+        wf.restart_timers(now)
+        return wf
+
+    wf = _run(instance, actor, action)
+    return _save(instance, wf, actor, fired=[], now=now)
+
+
+def instance_cancel(*, instance: ProcessInstance, actor: Any) -> None:
+    """撤销: a LOCKED running instance ends here; its timers stop (task rows: the task app)."""
+    now = timezone.now()
+    updated = ProcessInstance.objects.filter(pk=instance.pk, row_version=instance.row_version, status=InstanceStatus.RUNNING).update(
+        status=InstanceStatus.CANCELLED, completed_at=now, row_version=instance.row_version + 1, updated_at=now
+    )
+    if not updated:
+        raise Conflict(_("流程实例已结束或已被其他操作更新"), code="stale_instance")
+    instance.status, instance.completed_at, instance.row_version = InstanceStatus.CANCELLED, now, instance.row_version + 1
+    Timer.objects.filter(instance=instance, status=TimerStatus.PENDING).update(status=TimerStatus.CANCELLED)
+
+
 def instance_fire_timers(*, instance: ProcessInstance, at: datetime) -> StepResult:
     spec = _version_spec(instance)
     fired: list[str] = []
@@ -258,3 +289,8 @@ def _sync_timers(instance: ProcessInstance, waiting: list[WaitingTimer], fired: 
     ]
     if new_rows:
         Timer.objects.bulk_create(new_rows)
+    # A step resumed by 退回/撤回 keeps its engine timers but counts afresh.
+    for task_id, row in rows.items():
+        waiting_timer = waiting_by_id.get(task_id)
+        if waiting_timer is not None and waiting_timer.due_at != row.due_at:
+            Timer.objects.filter(pk=row.pk, status=TimerStatus.PENDING).update(due_at=waiting_timer.due_at)

@@ -46,9 +46,21 @@ class HumanTask(models.Model):
     )
     outcome = models.CharField(max_length=32, blank=True)
     result = models.JSONField(default=dict, blank=True)
+    # The instance's saved state when this task became ready: 退回/撤回 resume from it.
+    state_snapshot = models.BinaryField(null=True, blank=True, editable=False)
+    # 委派: the delegate works the task, then it returns to the delegator to confirm.
+    delegated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    delegate_result = models.JSONField(default=dict, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["instance", "engine_task_id"], name="uniq_human_task")]
+        # A case returned to an earlier step gets that engine task again: one READY row per task.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instance", "engine_task_id"], condition=models.Q(status="ready"), name="uniq_ready_human_task"
+            )
+        ]
         indexes = [
             models.Index(fields=["status", "org_unit", "role"]),
             models.Index(fields=["assignee", "status"]),
@@ -66,6 +78,9 @@ class NotificationKind(models.TextChoices):
     ESCALATION = "escalation", _("超时上报")
     TRANSFER = "transfer", _("转办")
     COPY = "copy", _("抄送")
+    DELEGATE = "delegate", _("委派")
+    RETURN = "return", _("退回")
+    SIGN = "sign", _("加签")
 
 
 class Notification(models.Model):
@@ -133,3 +148,36 @@ class Substitution(models.Model):
 
     def __str__(self) -> str:
         return f"{self.substitute_id} for {self.user_id}"
+
+
+class SignerPosition(models.TextChoices):
+    BEFORE = "before", _("前加签")
+    AFTER = "after", _("后加签")
+
+
+class SignerStatus(models.TextChoices):
+    PENDING = "pending", _("待审核")
+    APPROVED = "approved", _("同意")
+    REJECTED = "rejected", _("不同意")
+    REMOVED = "removed", _("已减签")
+
+
+class TaskSigner(models.Model):
+    """加签: an extra approver on this case only, before or after the task's own approver."""
+
+    task = models.ForeignKey(HumanTask, on_delete=models.CASCADE, related_name="signers")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signatures")
+    position = models.CharField(max_length=8, choices=SignerPosition.choices)
+    status = models.CharField(max_length=8, choices=SignerStatus.choices, default=SignerStatus.PENDING)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=500)
+    comment = models.CharField(max_length=1000, blank=True)
+    created_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["user", "status"])]
+
+    def __str__(self) -> str:
+        return f"signer {self.user_id} on task {self.task_id}"

@@ -4,7 +4,7 @@ from datetime import timedelta
 from functools import reduce
 from operator import or_
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,7 +37,13 @@ def _candidate_q(user) -> Q:
 def inbox_q(user) -> Q:
     """My ready tasks: assigned to me, or unassigned in a group I belong to; never my own case
     on an approval step (four eyes)."""
-    return (Q(assignee=user) | _candidate_q(user)) & ~Q(four_eyes=True, initiator=user)
+    from tasks.models import TaskSigner
+
+    # 加签: a pending signer sees the task too (an after-signer once the approver has decided).
+    signing = TaskSigner.objects.filter(task=OuterRef("pk"), user=user, status="pending").filter(
+        Q(position="before") | Q(task__outcome="awaiting_signers")
+    )
+    return ((Q(assignee=user) | _candidate_q(user)) & ~Q(four_eyes=True, initiator=user)) | Q(Exists(signing))
 
 
 def task_inbox(*, user) -> QuerySet[HumanTask]:

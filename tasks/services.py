@@ -66,42 +66,74 @@ def task_unclaim(*, actor, task_id) -> HumanTask:
 
 def task_complete(*, actor, task_id, data: Any) -> HumanTask:
     """Validate the form, then in ONE transaction: lock the instance, re-check the task, mark
-    it done, complete it in the engine, run, save state, task rows, timers and audit."""
+    it done, complete it in the engine, run, save state, task rows, timers and audit.
+
+    A delegated task's submission goes back to the delegator instead (委派); pending
+    before-signers must sign first, and an approval with pending after-signers waits for them
+    (加签)."""
+    from tasks.flow import delegate_finish, pending_signers
+
     task = task_get_visible(user=actor, task_id=task_id)
     _check_may_act(actor, task)
     cleaned = form_data_validate(task.form_key, data, FormContext(task=task, actor=actor))
     with transaction.atomic(), audit_batch():
         instance = runtime.instance_lock(task.instance_id)
-        now = timezone.now()
-        outcome = str(cleaned.get("decision", "completed"))[:32]
-        # Under the instance lock one conditional UPDATE decides: a concurrent completion,
-        # claim or escalation that got here first leaves nothing to update (→ 409).
-        updated = (
-            HumanTask.objects.filter(pk=task.pk, status=TaskStatus.READY)
-            .filter(Q(assignee__isnull=True) | Q(assignee=actor))
-            .update(
-                status=TaskStatus.COMPLETED,
-                assignee=actor,
-                claimed_at=Coalesce("claimed_at", Value(now, output_field=DateTimeField())),
-                completed_at=now,
-                completed_by=actor,
-                outcome=outcome,
-                result=cleaned,
+        task = HumanTask.objects.select_related("org_unit", "assignee", "delegated_by").get(pk=task.pk)
+        _check_may_act(actor, task)
+        if task.delegated_by_id and task.assignee_id == actor.pk:
+            return delegate_finish(actor=actor, task=task, cleaned=cleaned)
+        before = pending_signers(task, "before")
+        if before:
+            names = "、".join(s.user.get_full_name() or s.user.username for s in before)
+            raise Conflict(_("须先由加签人 %(names)s 审核") % {"names": names}, code="signers_pending")
+        if cleaned.get("decision") == "approve" and pending_signers(task, "after") and task.outcome != "awaiting_signers":
+            now = timezone.now()
+            HumanTask.objects.filter(pk=task.pk, status=TaskStatus.READY).update(
+                assignee=actor, claimed_at=Coalesce("claimed_at", Value(now, output_field=DateTimeField())), outcome="awaiting_signers", result=cleaned
             )
+            task.assignee, task.outcome, task.result = actor, "awaiting_signers", cleaned
+            audit_event_record(
+                actor=actor, action="task.approved_pending_signers", obj=task, org_unit=task.org_unit, process_instance_id=instance.pk, task_id=task.pk,
+                data={"step": task.step, "comment": cleaned.get("comment", "")},
+            )
+            return task
+        engine_complete(actor=actor, task=task, instance=instance, cleaned=cleaned)
+    return task
+
+
+def engine_complete(*, actor, task: HumanTask, instance, cleaned: dict) -> HumanTask:
+    """Mark the task done (one conditional UPDATE under the instance lock), audit, and complete
+    it in the engine. The caller holds the transaction and the instance lock."""
+    now = timezone.now()
+    outcome = str(cleaned.get("decision", "completed"))[:32]
+    # A concurrent completion, claim or escalation that got here first leaves nothing to
+    # update (→ 409).
+    updated = (
+        HumanTask.objects.filter(pk=task.pk, status=TaskStatus.READY)
+        .filter(Q(assignee__isnull=True) | Q(assignee=actor))
+        .update(
+            status=TaskStatus.COMPLETED,
+            assignee=actor,
+            claimed_at=Coalesce("claimed_at", Value(now, output_field=DateTimeField())),
+            completed_at=now,
+            completed_by=actor,
+            outcome=outcome,
+            result=cleaned,
         )
-        if not updated:
-            _check_may_act(actor, HumanTask.objects.select_related("assignee").get(pk=task.pk))
-            raise Conflict(_("任务已处理,不能重复操作"), code="task_not_ready")
-        task.status, task.assignee, task.completed_at, task.completed_by = TaskStatus.COMPLETED, actor, now, actor
-        task.claimed_at, task.outcome, task.result = task.claimed_at or now, outcome, cleaned
-        audit_event_record(
-            actor=actor,
-            action="task.completed",
-            obj=task,
-            org_unit=task.org_unit,
-            process_instance_id=instance.pk,
-            task_id=task.pk,
-            data={"step": task.step, "name": task.name, "outcome": outcome, "comment": cleaned.get("comment", "")},
-        )
-        runtime.instance_step(instance=instance, actor=actor, act=lambda wf: wf.complete_user_task(task.engine_task_id, cleaned))
+    )
+    if not updated:
+        _check_may_act(actor, HumanTask.objects.select_related("assignee").get(pk=task.pk))
+        raise Conflict(_("任务已处理,不能重复操作"), code="task_not_ready")
+    task.status, task.assignee, task.completed_at, task.completed_by = TaskStatus.COMPLETED, actor, now, actor
+    task.claimed_at, task.outcome, task.result = task.claimed_at or now, outcome, cleaned
+    audit_event_record(
+        actor=actor,
+        action="task.completed",
+        obj=task,
+        org_unit=task.org_unit,
+        process_instance_id=instance.pk,
+        task_id=task.pk,
+        data={"step": task.step, "name": task.name, "outcome": outcome, "comment": cleaned.get("comment", "")},
+    )
+    runtime.instance_step(instance=instance, actor=actor, act=lambda wf: wf.complete_user_task(task.engine_task_id, cleaned))
     return task

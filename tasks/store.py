@@ -33,6 +33,10 @@ class HumanTaskStore:
         definition = version.definition
         for engine_id, task in ready_by_id.items():
             if engine_id in open_rows:
+                row = open_rows[engine_id]
+                due = deadlines.get(task.spec)
+                if due is not None and row.due_at != due:  # a resumed step counts afresh
+                    HumanTask.objects.filter(pk=row.pk).update(due_at=due)
                 continue
             rule = lane_rule(task.lane or "")
             data = task.data
@@ -57,5 +61,6 @@ class HumanTaskStore:
                 case_id=data.get("case_id") if isinstance(data.get("case_id"), int) else instance.subject_id,
                 customer_id=data.get("customer_id") if isinstance(data.get("customer_id"), int) else None,
                 created_at=now,
+                state_snapshot=bytes(instance.state),
             )
             audit_event_record(actor=actor, action="task.created", obj=row, org_unit=row.org_unit, process_instance_id=instance.pk, task_id=row.pk, data={"step": row.step, "lane": row.lane})

@@ -447,3 +447,15 @@ def amendment_review_clean(data: dict, context: Any) -> dict:
                 "decision", _("身份信息变更须由省级及以上审核岗审批"), code="province_review_required"
             )
     return data
+
+
+def amendment_cancel(*, actor, case_id: Any, reason: str, withdrawn: bool) -> None:
+    amendment = _amendment_locked(case_id)
+    amendment.status = AmendmentStatus.CANCELLED
+    amendment.decision_comment = reason
+    amendment.closed_at = timezone.now()
+    amendment.save(update_fields=["status", "decision_comment", "closed_at"])
+    audit_event_record(
+        actor=actor, action="customer_amendment.cancelled", obj=amendment.customer, org_unit=amendment.org_unit,
+        data={"amendment": amendment.pk, "reason": reason, "withdrawn": withdrawn},
+    )

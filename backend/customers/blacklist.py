@@ -247,3 +247,12 @@ def blacklist_change_reject(*, actor, case_id: Any, comment: str) -> dict:
         data={"change": change.pk, "reason": comment},
     )
     return {"change_status": str(change.status)}
+
+
+def blacklist_change_cancel(*, actor, case_id: Any, reason: str, withdrawn: bool) -> None:
+    change = _change_locked(case_id)
+    if change.action == BlacklistAction.ADD:
+        BlacklistEntry.objects.filter(pk=change.entry_id, status=BlacklistStatus.PENDING).update(status=BlacklistStatus.REJECTED)
+    change.status, change.decision_comment, change.closed_at = AmendmentStatus.CANCELLED, reason, timezone.now()
+    change.save(update_fields=["status", "decision_comment", "closed_at"])
+    audit_event_record(actor=actor, action=f"blacklist.{change.action}_cancelled", obj=change.entry, org_unit=change.org_unit, data={"change": change.pk, "reason": reason})

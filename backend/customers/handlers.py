@@ -6,6 +6,7 @@ from backend.customers import amendments, blacklist, services
 from forms.registry import form_validator_register
 from processes.registry import OperationContext, operation_register
 from tasks.cases import case_view_register
+from tasks.flow import cancel_hook_register, return_hook_register
 
 
 def run_opening_checks(ctx: OperationContext, params: dict, data: dict) -> dict:
@@ -78,6 +79,26 @@ def _blacklist_case(*, user, case_id):
     return blacklist_case_view(user=user, change_id=case_id)
 
 
+def _case_id(instance) -> int:
+    return int(instance.subject_id)
+
+
+def _opening_returned(*, actor, instance, step, reason):
+    services.opening_on_return(actor=actor, case_id=_case_id(instance), step=step, reason=reason)
+
+
+def _opening_cancelled(*, actor, instance, reason, withdrawn):
+    services.opening_cancel(actor=actor, case_id=_case_id(instance), reason=reason, withdrawn=withdrawn)
+
+
+def _amendment_cancelled(*, actor, instance, reason, withdrawn):
+    amendments.amendment_cancel(actor=actor, case_id=_case_id(instance), reason=reason, withdrawn=withdrawn)
+
+
+def _blacklist_cancelled(*, actor, instance, reason, withdrawn):
+    blacklist.blacklist_change_cancel(actor=actor, case_id=_case_id(instance), reason=reason, withdrawn=withdrawn)
+
+
 def register() -> None:
     operation_register("customers.run_opening_checks", run_opening_checks, "开户校验 A–D")
     operation_register("customers.activate_customer", activate_customer, "客户开户生效")
@@ -90,6 +111,11 @@ def register() -> None:
     operation_register("customers.blacklist_apply", blacklist_apply, "黑名单变更生效")
     operation_register("customers.blacklist_reject", blacklist_reject, "拒绝黑名单变更")
     form_validator_register("customers.opening_fix", services.opening_fix_clean)
+    for key in (services.OPENING_PROCESS, services.CORPORATE_OPENING_PROCESS):
+        return_hook_register(key, _opening_returned)
+        cancel_hook_register(key, _opening_cancelled)
+    cancel_hook_register(amendments.AMENDMENT_PROCESS, _amendment_cancelled)
+    cancel_hook_register(blacklist.BLACKLIST_PROCESS, _blacklist_cancelled)
     case_view_register("customers.accountopening", _opening_case)
     case_view_register("customers.customeramendment", _amendment_case)
     case_view_register("customers.blacklistchange", _blacklist_case)

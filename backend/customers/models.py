@@ -47,6 +47,7 @@ class CustomerStatus(models.TextChoices):
     REJECTED = "rejected", _("已拒绝")
     RETURNED = "returned", _("退回修改")
     FROZEN = "frozen", _("已冻结")
+    WITHDRAWN = "withdrawn", _("已撤回")
 
 
 # A customer in any of these states holds its id: a second opening is a duplicate (check A).
@@ -136,6 +137,14 @@ class Customer(models.Model):
 
     @transition(field=status, source=CustomerStatus.RETURNED, target=CustomerStatus.PENDING_REVIEW)
     def resubmit(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=[CustomerStatus.DRAFT, CustomerStatus.PENDING_REVIEW, CustomerStatus.RETURNED],
+        target=CustomerStatus.WITHDRAWN,
+    )
+    def withdraw(self) -> None:
         pass
 
     @transition(field=status, source=CustomerStatus.ACTIVE, target=CustomerStatus.FROZEN)

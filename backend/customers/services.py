@@ -382,3 +382,38 @@ def customer_freeze(*, actor, customer: Customer, reason: str, unfreeze: bool = 
             data={"reason": reason},
         )
     return Customer.objects.select_related("org_unit", "collected_by").get(pk=customer.pk)
+
+
+# ---- 退回 / 撤回 / 撤销 of an opening (hooks registered with tasks.flow) -------------------------
+
+REVIEW_STEPS = ("review", "province_review")
+
+
+def opening_on_return(*, actor, case_id: Any, step: str, reason: str) -> None:
+    """The opening follows its case back: to the collector's fix step it is 退回修改 again; back
+    to a review step it is pending review again."""
+    opening = _opening_locked(case_id)
+    customer = opening.customer
+    if step == "fix_submission" and customer.status == CustomerStatus.PENDING_REVIEW:
+        customer.return_for_fix()
+    elif step in REVIEW_STEPS and customer.status == CustomerStatus.RETURNED:
+        customer.resubmit()
+    else:
+        return
+    customer.save(update_fields=["status", "updated_at"])
+    audit_event_record(actor=actor, action="customer.case_returned", obj=customer, org_unit=opening.org_unit, data={"opening": opening.pk, "step": step, "reason": reason})
+
+
+def opening_cancel(*, actor, case_id: Any, reason: str, withdrawn: bool) -> None:
+    opening = _opening_locked(case_id)
+    customer = opening.customer
+    if customer.status in (CustomerStatus.DRAFT, CustomerStatus.PENDING_REVIEW, CustomerStatus.RETURNED):
+        customer.withdraw()
+        customer.save(update_fields=["status", "updated_at"])
+    opening.decision_comment = reason
+    opening.closed_at = timezone.now()
+    opening.save(update_fields=["decision_comment", "closed_at"])
+    audit_event_record(
+        actor=actor, action="customer.withdrawn", obj=customer, org_unit=opening.org_unit,
+        data={"opening": opening.pk, "reason": reason, "withdrawn": withdrawn},
+    )

@@ -142,6 +142,32 @@ class Workflow:
         fired = [t for t in waiting if t.state in (TaskState.READY, TaskState.COMPLETED)]
         return [str(t.id) for t in sorted(fired, key=lambda t: _due_at(t) or now)]
 
+    def put_task_data(self, step: str, data: dict) -> int:
+        """Merge ``data`` into every ready user task of ``step`` (e.g. a return comment); returns
+        how many tasks received it."""
+        self._usable()
+        _check_input(data, "the task data")
+        tasks = [t for t in self._bpmn.get_tasks(state=TaskState.READY, manual=True) if _bpmn_id(t) == step]
+        for task in tasks:
+            task.data.update(copy.deepcopy(data))
+        return len(tasks)
+
+    def restart_timers(self, now: datetime) -> None:
+        """Give every waiting duration timer a fresh start at ``now``: used when a case returns
+        to an earlier step, whose deadline and reminder then count from the return."""
+        self._usable()
+        now = clock.as_utc(now)
+        with clock.frozen(now):
+            for task in list(self._bpmn.event_manager.tasks.values()):
+                if not _is_timer(task) or not isinstance(task.task_spec.event_definition, DurationTimerEventDefinition):
+                    continue
+                task.internal_data.pop("event_value", None)
+                task.internal_data.pop("event_fired", None)
+                try:
+                    task.task_spec.event_definition.has_fired(task)
+                except Exception as exc:  # the timer expression failed: report it like a step would
+                    raise _engine_error(exc) from exc
+
     def _step(self, action) -> None:
         token = _service_failure.set(None)
         ran = 0
