@@ -18,6 +18,14 @@ from backend.web.views.base import error_page, form_errors, is_htmx, page_view, 
 from forms.registry import form_exists, form_get
 from tasks.actions import task_remind, task_transfer
 from tasks.cases import case_view_for
+from tasks.flow import (
+    task_delegate,
+    task_return,
+    task_return_targets,
+    task_signer_add,
+    task_signer_decide,
+    task_signer_remove,
+)
 from tasks.models import HumanTask, TaskStatus
 from tasks.selectors import (
     task_get_visible,
@@ -42,7 +50,14 @@ CHECK_LABELS = {
     "D": gettext_lazy("D 电话号码与其他客户或业务员是否相同"),
 }
 # The task page's small forms besides the task's own form, and the fields each posts.
-ACTION_FIELDS = {"transfer": ("to", "reason"), "remind": ("message",)}
+ACTION_FIELDS = {
+    "transfer": ("to", "reason"),
+    "remind": ("message",),
+    "return": ("target", "reason"),
+    "delegate": ("to", "reason"),
+    "signer": ("user", "position", "reason"),
+    "sign": ("decision", "comment"),
+}
 
 
 # ---- inbox -----------------------------------------------------------------------------------
@@ -208,6 +223,15 @@ def _task_page(
         "can_remind": is_ready and not mine,
         "transfer": action_context("transfer"),
         "remind": action_context("remind"),
+        "return_ctx": action_context("return"),
+        "delegate": action_context("delegate"),
+        "signer_ctx": action_context("signer"),
+        "sign_ctx": action_context("sign"),
+        "return_targets": task_return_targets(task=task) if can_transfer else [],
+        "signers": list(task.signers.select_related("user", "added_by")),
+        "my_signature": next((sg for sg in task.signers.all() if sg.user_id == request.user.pk and sg.status == "pending"), None) if is_ready else None,
+        "can_add_signer": can_transfer and task.four_eyes,
+        "delegate_targets": task_transfer_targets(task=task, actor=request.user) if can_transfer else [],
         **errs,
     }
     return render(request, "web/task_detail.html", context, status=error.status_code if error else 200)
@@ -255,3 +279,58 @@ def remind(request: HttpRequest, task_id: int) -> HttpResponse:
         return _action_refused(request, task_id, exc, "remind")
     messages.success(request, _("已催办"))
     return redirect("task-detail", task_id=task_id)
+
+
+@require_POST
+@page_view
+def return_task(request: HttpRequest, task_id: int) -> HttpResponse:
+    try:
+        new = task_return(actor=request.user, task_id=task_id, target_task_id=request.POST.get("target"), reason=request.POST.get("reason", ""))
+    except ApplicationError as exc:
+        return _action_refused(request, task_id, exc, "return")
+    messages.success(request, _("已退回到“%(name)s”") % {"name": new.name})
+    return redirect("inbox")
+
+
+@require_POST
+@page_view
+def delegate(request: HttpRequest, task_id: int) -> HttpResponse:
+    try:
+        task = task_delegate(actor=request.user, task_id=task_id, to_username=request.POST.get("to", ""), reason=request.POST.get("reason", ""))
+    except ApplicationError as exc:
+        return _action_refused(request, task_id, exc, "delegate")
+    messages.success(request, _("已委派给 %(user)s,办理后将回到您这里确认") % {"user": task.assignee.get_full_name() or task.assignee.username})
+    return redirect("inbox")
+
+
+@require_POST
+@page_view
+def add_signer(request: HttpRequest, task_id: int) -> HttpResponse:
+    try:
+        task_signer_add(actor=request.user, task_id=task_id, username=request.POST.get("user", ""), position=request.POST.get("position", ""), reason=request.POST.get("reason", ""))
+    except ApplicationError as exc:
+        return _action_refused(request, task_id, exc, "signer")
+    messages.success(request, _("已加签"))
+    return redirect("task-detail", task_id=task_id)
+
+
+@require_POST
+@page_view
+def remove_signer(request: HttpRequest, task_id: int, signer_id: int) -> HttpResponse:
+    try:
+        task_signer_remove(actor=request.user, task_id=task_id, signer_id=signer_id)
+    except ApplicationError as exc:
+        return _action_refused(request, task_id, exc, "signer")
+    messages.success(request, _("已减签"))
+    return redirect("task-detail", task_id=task_id)
+
+
+@require_POST
+@page_view
+def sign(request: HttpRequest, task_id: int) -> HttpResponse:
+    try:
+        task_signer_decide(actor=request.user, task_id=task_id, decision=request.POST.get("decision", ""), comment=request.POST.get("comment", ""))
+    except ApplicationError as exc:
+        return _action_refused(request, task_id, exc, "sign")
+    messages.success(request, _("加签意见已提交"))
+    return redirect("inbox")
