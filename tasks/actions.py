@@ -19,6 +19,7 @@ from backend.common.exceptions import Conflict, Forbidden, TooManyRequests, Vali
 from backend.organisation.selectors import user_has_role
 from forms.validation import control_character_fields
 from tasks.models import HumanTask, Notification, NotificationKind, TaskStatus
+from tasks.notifications import notifications_create
 from tasks.selectors import task_candidates, task_get_visible, user_is_candidate
 
 MAX_REASON = 500
@@ -69,10 +70,10 @@ def task_transfer(*, actor, task_id, to_username: object, reason: object) -> Hum
         actor=actor, action="task.transferred", obj=task, org_unit=task.org_unit, process_instance_id=task.instance_id, task_id=task.pk,
         data={"from": previous, "to": target.username, "reason": text},
     )
-    Notification.objects.create(
+    notifications_create([Notification(
         user=target, kind=NotificationKind.TRANSFER, task=task, created_at=now,
         message=(_("%(user)s 将任务“%(name)s”转办给您:%(reason)s") % {"user": _display(actor), "name": task.name, "reason": text})[:300],
-    )
+    )])
     return task
 
 
@@ -96,7 +97,7 @@ def task_remind(*, actor, task_id, message: object = "") -> list[str]:
     body = _("%(user)s 催办任务“%(name)s”") % {"user": _display(actor), "name": task.name}
     if text:
         body = f"{body}:{text}"
-    Notification.objects.bulk_create([Notification(user=u, kind=NotificationKind.REMINDER, task=task, message=body[:300], created_at=now) for u in recipients])
+    notifications_create([Notification(user=u, kind=NotificationKind.REMINDER, task=task, message=body[:300], created_at=now) for u in recipients])
     audit_event_record(
         actor=actor, action="task.reminded", obj=task, org_unit=task.org_unit, process_instance_id=task.instance_id, task_id=task.pk,
         data={"to": [u.username for u in recipients], "message": text},
@@ -135,7 +136,7 @@ def task_copy(*, actor, task_id, to_usernames: object, note: object = "") -> lis
     fresh = [u for n, u in users.items() if n not in already]
     CaseCopy.objects.bulk_create([CaseCopy(task=task, instance_id=task.instance_id, from_user=actor, to_user=u, note=text, created_at=now) for u in fresh])
     body = (_("%(user)s 抄送给您:%(name)s") % {"user": _display(actor), "name": task.name} + (f"({text})" if text else ""))[:300]
-    Notification.objects.bulk_create([Notification(user=u, kind=NotificationKind.COPY, task=task, message=body, created_at=now) for u in fresh])
+    notifications_create([Notification(user=u, kind=NotificationKind.COPY, task=task, message=body, created_at=now) for u in fresh])
     if fresh:
         audit_event_record(
             actor=actor, action="task.copied", obj=task, org_unit=task.org_unit, process_instance_id=task.instance_id, task_id=task.pk,

@@ -33,6 +33,7 @@ from tasks.models import (
     TaskSigner,
     TaskStatus,
 )
+from tasks.notifications import notifications_create
 from tasks.selectors import task_get_visible, user_is_candidate
 
 # process key → fn(*, actor, instance, step, reason): the domain's side of a return.
@@ -57,7 +58,7 @@ def process_allows_cancel(process_key: str) -> bool:
 
 
 def _notify(user, kind: str, task: HumanTask, message: str) -> None:
-    Notification.objects.create(user=user, kind=kind, task=task, created_at=timezone.now(), message=message[:300])
+    notifications_create([Notification(user=user, kind=kind, task=task, created_at=timezone.now(), message=message[:300])])
 
 
 def _may_act(actor, task: HumanTask) -> None:

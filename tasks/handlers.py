@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from backend.common.audit import audit_event_record
 from processes.registry import OperationContext, operation_register
 from tasks.models import HumanTask, Notification, NotificationKind, TaskStatus
+from tasks.notifications import notifications_create
 from tasks.selectors import task_candidates
 
 
@@ -22,7 +23,7 @@ def send_reminder(ctx: OperationContext, params: dict, data: dict) -> dict:
     now = timezone.now()
     message = _("催办:任务“%(name)s”将于 %(due)s 到期") % {"name": task.name, "due": timezone.localtime(task.due_at).strftime("%Y-%m-%d %H:%M") if task.due_at else "-"}
     recipients = task_candidates(task)
-    Notification.objects.bulk_create([Notification(user=u, kind=NotificationKind.REMINDER, task=task, message=message, created_at=now) for u in recipients])
+    notifications_create([Notification(user=u, kind=NotificationKind.REMINDER, task=task, message=message, created_at=now) for u in recipients])
     audit_event_record(actor=None, action="task.reminded", obj=task, org_unit=task.org_unit, process_instance_id=ctx.instance.pk, task_id=task.pk, data={"to": [u.username for u in recipients]})
     return {}
 

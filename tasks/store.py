@@ -14,6 +14,21 @@ from tasks.models import HumanTask, TaskStatus
 from tasks.substitution import substitute_for
 
 
+def _notify_new(row: HumanTask, *, escalated: bool) -> None:
+    """新任务: the assignee, or everyone who may claim it; a task a timer created (the deadline
+    passed) is an escalation (超时上报)."""
+    from django.utils.translation import gettext as _
+
+    from tasks.models import Notification, NotificationKind
+    from tasks.notifications import notifications_create
+    from tasks.selectors import task_candidates
+
+    kind = NotificationKind.ESCALATION if escalated else NotificationKind.NEW_TASK
+    message = (_("超时上报:%(name)s") if escalated else _("新任务:%(name)s")) % {"name": row.name}
+    now = timezone.now()
+    notifications_create([Notification(user=u, kind=kind, task=row, message=message[:300], created_at=now) for u in task_candidates(row)])
+
+
 class HumanTaskStore:
     def sync(self, instance: ProcessInstance, ready: list[ReadyTask], timers: list[WaitingTimer], actor: Any) -> None:
         now = timezone.now()
@@ -63,4 +78,5 @@ class HumanTaskStore:
                 created_at=now,
                 state_snapshot=bytes(instance.state),
             )
+            _notify_new(row, escalated=actor is None)
             audit_event_record(actor=actor, action="task.created", obj=row, org_unit=row.org_unit, process_instance_id=instance.pk, task_id=row.pk, data={"step": row.step, "lane": row.lane})

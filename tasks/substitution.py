@@ -18,6 +18,7 @@ from backend.common.audit import audit_event_record
 from backend.common.exceptions import Forbidden, NotFound, ValidationFailed
 from backend.organisation.selectors import user_can_see_org_unit, user_role_assignments
 from tasks.models import HumanTask, Notification, NotificationKind, Substitution, TaskStatus
+from tasks.notifications import notifications_create
 
 MAX_ABSENCE = timedelta(days=90)
 
@@ -85,7 +86,7 @@ def substitution_create(*, actor, substitute_username: object, start_at: object,
                 actor=actor, action="task.transferred", obj=task, org_unit=task.org_unit, process_instance_id=task.instance_id, task_id=task.pk,
                 data={"from": user.username, "to": substitute.username, "reason": _("代理")},
             )
-        Notification.objects.bulk_create(
+        notifications_create(
             [Notification(user=substitute, kind=NotificationKind.TRANSFER, task=t, created_at=now, message=(_("代理 %(user)s:任务“%(name)s”") % {"user": user.username, "name": t.name})[:300]) for t in moved]
         )
     return record

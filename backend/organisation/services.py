@@ -32,12 +32,14 @@ def role_assign(*, user, role: str, org_unit: OrgUnit) -> RoleAssignment:
 
 
 @transaction.atomic
-def user_ensure(*, username: str, password: str, full_name: str = "", is_superuser: bool = False):
+def user_ensure(*, username: str, password: str, full_name: str = "", is_superuser: bool = False, email: str = ""):
     User = get_user_model()
     user = User.objects.filter(username=username).first()
     if user is None:
         user = User(username=username)
     user.first_name = full_name
+    if email:
+        user.email = email
     user.is_superuser = is_superuser
     user.is_staff = is_superuser
     user.is_active = True

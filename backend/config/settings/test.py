@@ -6,6 +6,7 @@ from .base import CUSTFLOW, VAR_DIR
 # Unit tests run jobs inline; integration tests start a real worker with their own settings.
 CELERY_TASK_ALWAYS_EAGER = os.environ.get("CUSTFLOW_INTEGRATION") != "1"
 CELERY_TASK_EAGER_PROPAGATES = True
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = VAR_DIR / "test-media"
 CUSTFLOW["SCRIPT_MAX_SECONDS"] = 2.0

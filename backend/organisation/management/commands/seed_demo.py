@@ -53,7 +53,7 @@ class Command(BaseCommand):
         for code, name, level, parent in ORG_TREE:
             units[code] = org_unit_ensure(code=code, name=name, level=level, parent=units.get(parent))
         for username, full_name, roles in USERS:
-            user = user_ensure(username=username, password=DEMO_PASSWORD, full_name=full_name)
+            user = user_ensure(username=username, password=DEMO_PASSWORD, full_name=full_name, email=f"{username}@demo.custflow.example")
             for role, unit in roles:
                 role_assign(user=user, role=role, org_unit=units[unit])
         admin = user_ensure(username="admin", password=DEMO_PASSWORD, full_name="系统管理员", is_superuser=True)
