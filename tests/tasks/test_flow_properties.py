@@ -68,7 +68,7 @@ def _apply(action: str, who, users, instance_id: int, n: int) -> None:
         flow.task_signer_decide(actor=who, task_id=task.pk, decision="approve")
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(steps=st.lists(st.tuples(st.sampled_from(ACTIONS), st.sampled_from(ACTORS), st.integers(0, 7)), min_size=1, max_size=14))
 def test_engine_task_rows_and_timers_agree_after_any_action_sequence(world, steps):
     opening = submit_opening(seq=next(_SEQ) % 1000)
