@@ -393,7 +393,7 @@ def _chunk_write(batch: ImportBatch, chunk: _Chunk, counts: dict[str, int], posi
                 result.message = f"{result.message} " + _("(已在导入 #%(batch)s 中提交审核)") % {
                     "batch": already[result.row_number]
                 }
-            counts[result.outcome] = counts.get(result.outcome, 0) + 1
+            counts[str(result.outcome)] = counts.get(str(result.outcome), 0) + 1
         ImportRow.objects.bulk_create(
             [
                 ImportRow(
