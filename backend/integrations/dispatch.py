@@ -15,3 +15,9 @@ def import_run_on_commit(batch_id: int) -> None:
     from backend.integrations.jobs import run_import
 
     transaction.on_commit(lambda: run_import.delay(batch_id))
+
+
+def import_reviews_start_on_commit(batch_id: int) -> None:
+    from backend.integrations.jobs import start_import_reviews
+
+    transaction.on_commit(lambda: start_import_reviews.delay(batch_id))

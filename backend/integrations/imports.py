@@ -421,9 +421,12 @@ def _chunk_write(batch: ImportBatch, chunk: _Chunk, counts: dict[str, int], posi
         batch.save(update_fields=["processed_rows", "bytes_read", "counts"])
 
 
-def _reviews_start(batch: ImportBatch) -> int:
+def import_reviews_start(*, batch_id: int) -> int:
+    """The follow-up job: one review task per queued review row of the batch. Separate from the
+    import so the rows stream at full speed; idempotent (a row with a process is skipped)."""
     from processes.services import process_instance_start
 
+    batch = ImportBatch.objects.select_related("uploaded_by").get(pk=batch_id)
     started = 0
     pending = ImportReview.objects.filter(batch=batch, process_instance__isnull=True).values_list(
         "pk", flat=True
@@ -508,7 +511,6 @@ def import_batch_run(*, batch_id: int) -> ImportBatch:
                 ) from None
             except csv.Error as exc:
                 raise ImportFileInvalid(_("CSV 格式错误:%(error)s") % {"error": str(exc)[:200]}) from None
-        _reviews_start(batch)
         _result_file(batch)
         batch.status = ImportStatus.DONE
         batch.bytes_read = batch.size_bytes
@@ -516,12 +518,17 @@ def import_batch_run(*, batch_id: int) -> ImportBatch:
         batch.status = ImportStatus.FAILED
         batch.message = "; ".join(exc.field_errors.get("file", [])) or exc.message
     batch.finished_at = timezone.now()
-    batch.save(update_fields=["status", "message", "bytes_read", "finished_at", "result_file"])
-    audit_event_record(
-        actor=batch.uploaded_by,
-        action=f"import.{batch.status}",
-        obj=batch,
-        org_unit=batch.org_unit,
-        data={"counts": batch.counts, "message": batch.message},
-    )
+    with transaction.atomic():
+        batch.save(update_fields=["status", "message", "bytes_read", "finished_at", "result_file"])
+        audit_event_record(
+            actor=batch.uploaded_by,
+            action=f"import.{batch.status}",
+            obj=batch,
+            org_unit=batch.org_unit,
+            data={"counts": batch.counts, "message": batch.message},
+        )
+        if batch.status == ImportStatus.DONE:
+            from backend.integrations.dispatch import import_reviews_start_on_commit
+
+            import_reviews_start_on_commit(batch.pk)
     return batch

@@ -1,7 +1,7 @@
 from celery import shared_task
 
 from backend.integrations.callbacks import callbacks_deliver
-from backend.integrations.imports import import_batch_run
+from backend.integrations.imports import import_batch_run, import_reviews_start
 from backend.integrations.verification import sample_verification_run
 
 
@@ -18,3 +18,8 @@ def run_import(batch_id: int) -> str:
 @shared_task(name="integrations.sample_verification", acks_late=True)
 def sample_verification(period: str | None = None) -> dict:
     return sample_verification_run(period=period)
+
+
+@shared_task(name="integrations.start_import_reviews", acks_late=True)
+def start_import_reviews(batch_id: int) -> int:
+    return import_reviews_start(batch_id=batch_id)
