@@ -119,3 +119,13 @@ def import_batch_list(*, user, limit: int = 20) -> list:
     from backend.organisation.selectors import scope_filter
 
     return list(scope_filter(ImportBatch.objects.select_related("org_unit"), user).order_by("-id")[:limit])
+
+
+def import_result_get(*, user, batch_id: Any):
+    """The batch whose per-row result file exists (404 until the import has finished)."""
+    from backend.common.exceptions import NotFound
+
+    batch = import_batch_get_visible(user=user, batch_id=batch_id)
+    if not batch.result_file:
+        raise NotFound(_("结果文件尚未生成"), code="result_not_ready")
+    return batch

@@ -9,7 +9,11 @@ from rest_framework.views import APIView
 from backend.api.authentication import ApiClientAuthentication
 from backend.integrations.clients import api_client_create, api_client_revoke, api_client_rotate
 from backend.integrations.imports import import_batch_create
-from backend.integrations.selectors import customer_check, import_batch_get_visible, import_batch_view
+from backend.integrations.selectors import (
+    customer_check,
+    import_batch_get_visible,
+    import_batch_view,
+)
 from backend.integrations.services import customer_open_automatic, integration_request_get
 
 
