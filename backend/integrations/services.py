@@ -39,6 +39,7 @@ OPENING_FIELDS = (
     "legal_rep_id_number",
     "contact_person",
 )
+STORED_FIELDS = {*OPENING_FIELDS, "scan", "scan_filename", "org_unit"}
 MAX_KEY_LENGTH = 255
 
 
@@ -194,6 +195,12 @@ def customer_open_automatic(
     key = _clean_key(idempotency_key)
     if not isinstance(payload, dict):
         raise ValidationFailed.field("non_field_errors", _("请求体须为 JSON 对象"))
+    # Only the known fields count (and are stored); a NUL character is malformed input, not a
+    # failed check, and PostgreSQL's JSON cannot hold it.
+    payload = {k: v for k, v in payload.items() if k in STORED_FIELDS}
+    nul = sorted(k for k, v in payload.items() if "\x00" in str(v))
+    if nul:
+        raise ValidationFailed("", field_errors={k: [_("不能包含控制字符")] for k in nul})
     digest = request_hash(payload)
     try:
         with transaction.atomic():

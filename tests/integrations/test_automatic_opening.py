@@ -253,3 +253,35 @@ def test_only_administrators_create_clients(api):
     )
     assert bad.status_code == 400
     assert "scopes" in bad.json()
+
+
+JUNK_VALUES = [
+    "",
+    " ",
+    "null",
+    "0",
+    "9" * 40,
+    "💥" * 50,
+    "<script>",
+    "\x00",
+    "a" * 5000,
+    12,
+    None,
+    ["x"],
+    {"a": 1},
+]
+
+
+def test_junk_never_500s(make_client):
+    _c, http, _t = make_client()
+    for i, value in enumerate(JUNK_VALUES):
+        for field in ("name", "id_type", "id_number", "customer_type", "scan", "org_unit", "phone"):
+            resp = post(http, {**open_payload(), field: value}, key=f"junk-{i}-{field}")
+            assert resp.status_code < 500, (field, value, resp.content[:300])
+        for params in ({"id_type": value, "id_number": value}, {"uscc": value}):
+            resp = http.get("/api/integrations/customers/check", {k: str(v) for k, v in params.items()})
+            assert resp.status_code < 500, (params, resp.content[:300])
+    for body in ([], [1], "text", 12):
+        assert http.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="junk-body").status_code == 400
+    for key in ("\x01", "a" * 300, " "):
+        assert post(http, open_payload(), key=key).status_code == 400
