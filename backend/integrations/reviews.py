@@ -46,7 +46,7 @@ def import_review_clean(data: dict, context: Any) -> dict:
 
 def import_review_decide(*, actor, case_id: Any, decision: str, comment: str) -> dict:
     review = (
-        ImportReview.objects.select_for_update()
+        ImportReview.objects.select_for_update(of=("self",))
         .select_related("customer", "org_unit", "batch")
         .get(pk=int(case_id))
     )

@@ -244,7 +244,11 @@ def integration_request_resolve(
 ) -> dict:
     """The officer linked the request to a customer (opened by hand, or found) or rejected it;
     the client is told through its callback."""
-    request = IntegrationRequest.objects.select_for_update().select_related("client").get(pk=int(case_id))
+    request = (
+        IntegrationRequest.objects.select_for_update(of=("self",))
+        .select_related("client")
+        .get(pk=int(case_id))
+    )
     if request.status != RequestStatus.NEEDS_REVIEW:
         raise Conflict(_("该请求已处理"), code="already_resolved")
     if decision == "link":

@@ -101,7 +101,7 @@ def verification_call_clean(data: dict, context: Any) -> dict:
 
 def verification_record(*, actor, case_id: Any, data: dict) -> dict:
     sample = (
-        VerificationSample.objects.select_for_update()
+        VerificationSample.objects.select_for_update(of=("self",))
         .select_related("customer", "org_unit")
         .get(pk=int(case_id))
     )

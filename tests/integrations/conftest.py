@@ -46,3 +46,13 @@ def open_payload(**overrides) -> dict:
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
+
+
+@pytest.fixture(autouse=True)
+def jobs_inline(monkeypatch):
+    """Jobs run inline here even in an integration run (CUSTFLOW_INTEGRATION=1 turns eager
+    mode off for the real-worker tests); these tests call the job functions' effects directly."""
+    from backend.config.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    monkeypatch.setitem(app.conf, "task_eager_propagates", True)
