@@ -61,6 +61,13 @@ class Forbidden(ApplicationError):
     default_code = "forbidden"
 
 
+class Unprocessable(ApplicationError):
+    """Well-formed but refused, e.g. an idempotency key reused with a different body."""
+
+    status_code = 422
+    default_code = "unprocessable"
+
+
 class TooManyRequests(ApplicationError):
     status_code = 429
     default_code = "too_many_requests"

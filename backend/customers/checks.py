@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from backend.common.exceptions import InvalidValue
@@ -229,13 +228,13 @@ def flags_for(shared: dict[str, list]) -> list[str]:
 
 def blacklist_hits(documents: list[tuple[str, str]]) -> list[BlacklistEntry]:
     """Active blacklist entries matching any of the (id type, id number) pairs given."""
-    pairs = [(t, n) for t, n in documents if t and n]
+    pairs = {(t, n) for t, n in documents if t and n}
     if not pairs:
         return []
-    q = Q()
-    for id_type, id_number in pairs:
-        q |= Q(id_type=id_type, id_number=id_number)
-    return list(BlacklistEntry.objects.filter(q, status=BlacklistStatus.ACTIVE).order_by("id"))
+    # One indexed IN on the number, the type matched here: an OR of many (type, number) pairs
+    # costs the planner ~1 s per thousand pairs (imports check a thousand rows at once).
+    entries = BlacklistEntry.objects.filter(id_number__in={n for _t, n in pairs}, status=BlacklistStatus.ACTIVE)
+    return [e for e in entries.order_by("id") if (e.id_type, e.id_number) in pairs]
 
 
 def customer_documents(values: dict) -> list[tuple[str, str]]:

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parents[3]
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
     "pdfs",
     "backend.customers",
     "backend.policies",
+    "backend.integrations",
     "backend.api",
     "backend.web",
 ]
@@ -108,7 +110,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static_root"
-MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_ROOT = Path(os.environ.get("CUSTFLOW_MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media/"
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
@@ -166,6 +168,15 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=float(os.environ.get("CUSTFLOW_TIMER_SWEEP_SECONDS", "10"))),
     },
 }
+CELERY_BEAT_SCHEDULE["deliver-callbacks"] = {
+    "task": "integrations.deliver_callbacks",
+    "schedule": timedelta(seconds=float(os.environ.get("CUSTFLOW_CALLBACK_SWEEP_SECONDS", "30"))),
+}
+# 抽样核实: the 1st of every month at 02:00 UTC samples the previous month (idempotent per month).
+CELERY_BEAT_SCHEDULE["sample-verification"] = {
+    "task": "integrations.sample_verification",
+    "schedule": crontab(minute=0, hour=2, day_of_month=1),
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Domain settings (every figure is a setting, not a constant) --------------------------
@@ -196,6 +207,14 @@ CUSTFLOW = {
     "REMIND_MIN_INTERVAL_MINUTES": int(os.environ.get("CUSTFLOW_REMIND_MIN_INTERVAL_MINUTES", "30")),
     "SCRIPT_MAX_STEPS": 100_000,
     "SCRIPT_MAX_SECONDS": 2.0,
+    # Status callbacks to upstream systems: retried with exponential backoff, every attempt logged.
+    "CALLBACKS": {"MAX_ATTEMPTS": 10, "BACKOFF_SECONDS": 30, "MAX_BACKOFF_SECONDS": 3600, "TIMEOUT_SECONDS": 10},
+    # Historical import: a phone already held by this many customers makes a new row suspicious.
+    "IMPORT_SHARED_PHONE_LIMIT": int(os.environ.get("CUSTFLOW_IMPORT_SHARED_PHONE_LIMIT", "3")),
+    # 抽样核实: share of last month's new and changed customers drawn per org unit (at least one).
+    "SAMPLE_VERIFICATION_SHARE": float(os.environ.get("CUSTFLOW_SAMPLE_VERIFICATION_SHARE", "0.05")),
+    # Data-quality page: a phone shared by at least this many customers is a cluster.
+    "SHARED_PHONE_CLUSTER_MIN": 3,
     "SITE_URL": os.environ.get("CUSTFLOW_SITE_URL", "http://127.0.0.1:8000"),
 }
 

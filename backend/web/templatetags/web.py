@@ -50,6 +50,8 @@ def user_info(user) -> dict:
         "is_process_owner": Role.PROCESS_OWNER in roles or user.is_superuser,
         "can_blacklist": bool(roles & {Role.OFFICER, Role.COMPLIANCE, Role.REVIEWER}) or user.is_superuser,
         "is_compliance": Role.COMPLIANCE in roles,
+        "can_import": Role.OFFICER in roles,
+        "sees_quality": bool(roles & {Role.OFFICER, Role.COMPLIANCE}) or user.is_superuser,
         "unread": notification_unread_count(user=user),  # the 通知 badge: one COUNT per page
     }
 

@@ -42,6 +42,9 @@ CASE_TEMPLATES = {
     "customers.customeramendment": "web/_amendment_case.html",
     "customers.blacklistchange": "web/_blacklist_case.html",
     "policies.endorsement": "web/_endorsement_case.html",
+    "integrations.integrationrequest": "web/_integration_case.html",
+    "integrations.importreview": "web/_integration_case.html",
+    "integrations.verificationsample": "web/_integration_case.html",
 }
 CHECK_LABELS = {
     "A": gettext_lazy("A 证件是否已在客户信息库中存在"),
@@ -157,7 +160,7 @@ def _prefill(fields: list[dict[str, Any]], case: dict[str, Any] | None) -> dict[
     personal fields this user sees only masked: a masked value must never be sent back."""
     if not case:
         return {}
-    customer = case["customer"]
+    customer = case.get("customer") or {}
     values = {}
     for field in fields:
         name = field["name"]
@@ -194,7 +197,7 @@ def _task_page(
     values = {k: posted_form.get(k, "") for k in posted_form} if posted_form is not None else _prefill(fields, case)
     errs = form_errors(error, [f["name"] for f in fields] if completing else ACTION_FIELDS[action])
     masked_fields = [
-        f["label"] for f in fields if case and case["customer"].get("masked") and f["name"] in PERSONAL_FIELDS and posted_form is None
+        f["label"] for f in fields if case and (case.get("customer") or {}).get("masked") and f["name"] in PERSONAL_FIELDS and posted_form is None
     ]
     is_ready = task.status == TaskStatus.READY
     mine = task.assignee_id == request.user.pk

@@ -1,0 +1,122 @@
+"""Status callbacks: an outbox row per event, delivered at least once by a retrying job,
+signed with HMAC-SHA256; every attempt is logged. Receivers deduplicate by event id."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+import urllib.error
+import urllib.request
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from backend.integrations.models import ApiClient, CallbackAttempt, CallbackEvent, CallbackStatus
+
+
+def callback_signature(secret: str, timestamp: str, body: bytes) -> str:
+    mac = hmac.new(secret.encode("utf-8"), timestamp.encode("ascii") + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def callback_enqueue(*, client: ApiClient, event_type: str, payload: dict) -> CallbackEvent | None:
+    """Write the event into the outbox, inside the caller's transaction. A client without a
+    callback URL gets no events."""
+    if not client.callback_url:
+        return None
+    from backend.integrations.dispatch import callbacks_deliver_on_commit
+
+    event = CallbackEvent.objects.create(
+        client=client, event_type=event_type, payload=payload, next_attempt_at=timezone.now()
+    )
+    callbacks_deliver_on_commit()
+    return event
+
+
+def _backoff(attempts: int) -> timedelta:
+    cfg = settings.CUSTFLOW["CALLBACKS"]
+    return timedelta(
+        seconds=min(cfg["BACKOFF_SECONDS"] * (2 ** max(attempts - 1, 0)), cfg["MAX_BACKOFF_SECONDS"])
+    )
+
+
+def _post(event: CallbackEvent) -> tuple[int | None, str]:
+    body = json.dumps(
+        {
+            "event_id": str(event.event_id),
+            "type": event.event_type,
+            "created_at": event.created_at.isoformat(),
+            "data": event.payload,
+        },
+        ensure_ascii=False,
+        sort_keys=True,
+    ).encode("utf-8")
+    timestamp = str(int(time.time()))
+    request = urllib.request.Request(
+        event.client.callback_url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json; charset=utf-8",
+            "X-Custflow-Event-Id": str(event.event_id),
+            "X-Custflow-Timestamp": timestamp,
+            "X-Custflow-Signature": callback_signature(event.client.callback_secret, timestamp, body),
+        },
+    )
+    try:
+        with urllib.request.urlopen(
+            request, timeout=settings.CUSTFLOW["CALLBACKS"]["TIMEOUT_SECONDS"]
+        ) as response:  # noqa: S310
+            return response.status, ""
+    except urllib.error.HTTPError as exc:
+        return exc.code, f"HTTP {exc.code}"
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        return None, str(exc)[:500]
+
+
+def callbacks_deliver(*, now: datetime | None = None, limit: int = 100) -> int:
+    """Deliver due events; each in its own transaction with the row locked (SKIP LOCKED on
+    PostgreSQL), so two workers never post the same attempt. Returns how many were delivered."""
+    now = now or timezone.now()
+    max_attempts = settings.CUSTFLOW["CALLBACKS"]["MAX_ATTEMPTS"]
+    due = list(
+        CallbackEvent.objects.filter(status=CallbackStatus.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "id")
+        .values_list("id", flat=True)[:limit]
+    )
+    delivered = 0
+    for event_id in due:
+        with transaction.atomic():
+            qs = CallbackEvent.objects.select_related("client")
+            if connection.vendor == "postgresql":
+                qs = qs.select_for_update(skip_locked=True, of=("self",))
+            else:
+                qs = qs.select_for_update()
+            event = qs.filter(pk=event_id, status=CallbackStatus.PENDING, next_attempt_at__lte=now).first()
+            if event is None:
+                continue
+            started = time.monotonic()
+            code, error = _post(event)
+            ok = code is not None and 200 <= code < 300
+            CallbackAttempt.objects.create(
+                event=event,
+                attempted_at=timezone.now(),
+                status_code=code,
+                error="" if ok else (error or f"HTTP {code}"),
+                duration_ms=int((time.monotonic() - started) * 1000),
+            )
+            event.attempts += 1
+            if ok:
+                event.status = CallbackStatus.DELIVERED
+                event.delivered_at = timezone.now()
+                delivered += 1
+            elif event.attempts >= max_attempts:
+                event.status = CallbackStatus.FAILED
+            else:
+                event.next_attempt_at = now + _backoff(event.attempts)
+            event.save(update_fields=["status", "attempts", "delivered_at", "next_attempt_at"])
+    return delivered

@@ -1,0 +1,110 @@
+"""Operations, form validators and case views of the integration diagrams."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from backend.common.exceptions import ValidationFailed
+from forms.registry import form_validator_register
+from processes.registry import OperationContext, operation_register
+from tasks.cases import case_view_register
+
+
+def request_resolve(ctx: OperationContext, params: dict, data: dict) -> dict:
+    from backend.integrations.services import integration_request_resolve
+
+    return integration_request_resolve(
+        actor=ctx.actor,
+        case_id=params["case_id"],
+        decision=str(data.get("decision") or ""),
+        customer_id=data.get("customer_id"),
+        comment=str(data.get("comment") or ""),
+    )
+
+
+def import_review_decide(ctx: OperationContext, params: dict, data: dict) -> dict:
+    from backend.integrations.reviews import import_review_decide as decide
+
+    return decide(
+        actor=ctx.actor,
+        case_id=params["case_id"],
+        decision=str(data.get("decision") or ""),
+        comment=str(data.get("comment") or ""),
+    )
+
+
+def verification_record(ctx: OperationContext, params: dict, data: dict) -> dict:
+    from backend.integrations.verification import verification_record as record
+
+    return record(actor=ctx.actor, case_id=params["case_id"], data=data)
+
+
+def opening_review_clean(data: dict, context: Any) -> dict:
+    """Validator of form integrations/opening_review: a linked customer must exist in the
+    officer's scope and hold the requested document; a rejection needs a reason."""
+    from backend.customers.models import HOLDING_STATUSES, Customer
+    from backend.integrations.models import IntegrationRequest
+    from backend.organisation.selectors import scope_filter
+
+    comment = str(data.get("comment") or "").strip()
+    if data.get("decision") == "reject":
+        if not comment:
+            raise ValidationFailed.field("comment", _("拒绝时请填写原因"))
+        return {**data, "comment": comment, "customer_id": ""}
+    raw = str(data.get("customer_id") or "").strip()
+    customer = None
+    if raw.isdigit():
+        customer = scope_filter(
+            Customer.objects.filter(pk=int(raw), status__in=HOLDING_STATUSES), context.actor
+        ).first()
+    if customer is None:
+        raise ValidationFailed.field("customer_id", _("请填写本机构已开户的客户号"))
+    request = IntegrationRequest.objects.get(pk=context.task.case_id)
+    wanted = str(request.payload.get("id_number") or "").strip().upper().replace(" ", "")
+    if wanted and wanted != customer.id_number:
+        raise ValidationFailed.field("customer_id", _("该客户的证件号码与请求不一致"))
+    return {**data, "comment": comment, "customer_id": str(customer.pk)}
+
+
+def _import_review_clean(data: dict, context: Any) -> dict:
+    from backend.integrations.reviews import import_review_clean
+
+    return import_review_clean(data, context)
+
+
+def _verification_clean(data: dict, context: Any) -> dict:
+    from backend.integrations.verification import verification_call_clean
+
+    return verification_call_clean(data, context)
+
+
+def _request_case(*, user, case_id):
+    from backend.integrations.case_views import request_case_view
+
+    return request_case_view(user=user, case_id=case_id)
+
+
+def _import_case(*, user, case_id):
+    from backend.integrations.case_views import import_review_case_view
+
+    return import_review_case_view(user=user, case_id=case_id)
+
+
+def _verification_case(*, user, case_id):
+    from backend.integrations.case_views import verification_case_view
+
+    return verification_case_view(user=user, case_id=case_id)
+
+
+def register() -> None:
+    operation_register("integrations.request_resolve", request_resolve, "记录自动开户请求的人工处理结果")
+    operation_register("integrations.import_review_decide", import_review_decide, "记录导入行的审核结论")
+    operation_register("integrations.verification_record", verification_record, "记录抽样核实结果")
+    form_validator_register("integrations.opening_review", opening_review_clean)
+    form_validator_register("integrations.import_review", _import_review_clean)
+    form_validator_register("integrations.verification_call", _verification_clean)
+    case_view_register("integrations.integrationrequest", _request_case)
+    case_view_register("integrations.importreview", _import_case)
+    case_view_register("integrations.verificationsample", _verification_case)

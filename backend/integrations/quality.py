@@ -1,0 +1,81 @@
+"""Data-quality figures per branch (DESIGN.md §5.8): completeness, unverified customers,
+shared-phone clusters, agents' phones used by customers, import results. Reads only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Q
+
+from backend.common.masking import mask_field
+from backend.customers.models import Customer, CustomerStatus, InfoLevel
+from backend.integrations.models import ImportBatch
+from backend.organisation.models import OrgUnit, SalesAgent
+from backend.organisation.selectors import scope_filter
+
+
+def data_quality(*, user) -> list[dict[str, Any]]:
+    customers = scope_filter(Customer.objects.filter(status=CustomerStatus.ACTIVE), user)
+    rows: dict[int, dict[str, Any]] = {}
+
+    def row(unit_id: int) -> dict[str, Any]:
+        return rows.setdefault(
+            unit_id,
+            {
+                "primary": 0,
+                "advanced": 0,
+                "unverified": 0,
+                "clusters": [],
+                "agent_phone_customers": 0,
+                "imports": [],
+            },
+        )
+
+    per_level = customers.values("org_unit_id").annotate(
+        primary=Count("id", filter=Q(info_level=InfoLevel.PRIMARY)),
+        advanced=Count("id", filter=Q(info_level=InfoLevel.ADVANCED)),
+        unverified=Count("id", filter=Q(last_verified_at__isnull=True)),
+    )
+    for r in per_level:
+        row(r["org_unit_id"]).update(primary=r["primary"], advanced=r["advanced"], unverified=r["unverified"])
+    minimum = settings.CUSTFLOW["SHARED_PHONE_CLUSTER_MIN"]
+    clusters = (
+        customers.exclude(phone="")
+        .values("org_unit_id", "phone")
+        .annotate(n=Count("id"))
+        .filter(n__gte=minimum)
+        .order_by("org_unit_id", "-n", "phone")
+    )
+    for c in clusters:
+        bucket = row(c["org_unit_id"])["clusters"]
+        if len(bucket) < 10:
+            bucket.append({"phone": mask_field("phone", c["phone"]), "customers": c["n"]})
+    agent_phones = SalesAgent.objects.filter(active=True).values("phone")
+    for r in customers.filter(phone__in=agent_phones).values("org_unit_id").annotate(n=Count("id")):
+        row(r["org_unit_id"])["agent_phone_customers"] = r["n"]
+    for batch in scope_filter(ImportBatch.objects.all(), user).order_by("-id")[:50]:
+        imports = row(batch.org_unit_id)["imports"]
+        if len(imports) < 5:
+            imports.append(
+                {
+                    "id": batch.pk,
+                    "filename": batch.filename,
+                    "status": batch.get_status_display(),
+                    "counts": batch.counts,
+                }
+            )
+    units = {u.pk: u for u in OrgUnit.objects.filter(pk__in=list(rows))}
+    out = []
+    for unit_id, data in sorted(rows.items(), key=lambda kv: units[kv[0]].path):
+        total = data["primary"] + data["advanced"]
+        out.append(
+            {
+                "org_unit": units[unit_id].code,
+                "org_unit_name": units[unit_id].name,
+                "total": total,
+                "advanced_share": round(data["advanced"] * 100 / total, 1) if total else 0.0,
+                **data,
+            }
+        )
+    return out

@@ -1,0 +1,131 @@
+"""Automatic query (自动查询 / business gate): may an upstream system do business with this
+customer? Only existence, status and the gate are answered, never personal data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from backend.common.exceptions import InvalidValue, ValidationFailed
+from backend.customers.checks import blacklist_hits, customer_documents
+from backend.customers.models import HOLDING_STATUSES, Customer, CustomerStatus, IdType
+from backend.customers.validators import validate_id_number
+from backend.integrations.clients import api_client_require_scope
+from backend.integrations.models import ApiClient, Scope
+
+NOT_FOUND = {"exists": False, "status": None, "can_do_business": False, "customer_id": None}
+
+
+def _document_from(params: Any) -> tuple[str, str]:
+    uscc = str(params.get("uscc") or "").strip()
+    if uscc:
+        id_type, raw = IdType.USCC.value, uscc
+    else:
+        id_type, raw = str(params.get("id_type") or "").strip(), str(params.get("id_number") or "")
+        if not id_type or not raw.strip():
+            raise ValidationFailed(
+                _("请提供 id_type 与 id_number,或 uscc"),
+                field_errors={"id_number": [_("请提供 id_type 与 id_number,或 uscc")]},
+            )
+        if id_type not in IdType.values:
+            raise ValidationFailed.field(
+                "id_type", _("证件类型无效,可选: %(choices)s") % {"choices": ", ".join(IdType.values)}
+            )
+    try:
+        return id_type, validate_id_number(id_type, raw).normalized
+    except InvalidValue as exc:
+        raise ValidationFailed.field("uscc" if uscc else "id_number", exc.message) from None
+
+
+def customer_check(*, client: ApiClient, params: Any) -> dict[str, Any]:
+    """{"exists","status","can_do_business","customer_id"}. A customer outside the client's
+    org subtree answers exactly like one that does not exist."""
+    api_client_require_scope(client, Scope.QUERY)
+    id_type, id_number = _document_from(params)
+    customer = (
+        Customer.objects.filter(
+            id_type=id_type,
+            id_number=id_number,
+            status__in=HOLDING_STATUSES,
+            org_unit__path__startswith=client.org_unit.path,
+        )
+        .order_by("id")
+        .first()
+    )
+    if customer is None:
+        return dict(NOT_FOUND)
+    values = {
+        f: getattr(customer, f) for f in ("id_type", "id_number", "legal_rep_id_type", "legal_rep_id_number")
+    }
+    blacklisted = bool(blacklist_hits(customer_documents(values)))
+    return {
+        "exists": True,
+        "status": str(customer.status),
+        "can_do_business": customer.status == CustomerStatus.ACTIVE and not blacklisted,
+        "customer_id": customer.pk,
+    }
+
+
+# ---- historical imports ----------------------------------------------------------------------
+
+
+def import_batch_get_visible(*, user, batch_id: Any):
+    from backend.common.exceptions import NotFound
+    from backend.integrations.models import ImportBatch
+    from backend.organisation.selectors import scope_filter
+
+    try:
+        pk = int(batch_id)
+    except (TypeError, ValueError):
+        pk = None
+    batch = (
+        scope_filter(ImportBatch.objects.select_related("org_unit", "uploaded_by"), user)
+        .filter(pk=pk)
+        .first()
+        if pk
+        else None
+    )
+    if batch is None:
+        raise NotFound(_("导入批次不存在"), code="import_not_found")
+    return batch
+
+
+def import_batch_view(batch) -> dict[str, Any]:
+    if batch.status == "done":
+        percent = 100
+    elif batch.size_bytes:
+        percent = min(99, int(batch.bytes_read * 100 / batch.size_bytes))
+    else:
+        percent = 0
+    return {
+        "id": batch.pk,
+        "filename": batch.filename,
+        "status": batch.status,
+        "status_label": batch.get_status_display(),
+        "processed_rows": batch.processed_rows,
+        "percent": percent,
+        "counts": batch.counts or {},
+        "message": batch.message,
+        "org_unit": batch.org_unit.code,
+        "created_at": batch.created_at.isoformat(),
+        "finished_at": batch.finished_at.isoformat() if batch.finished_at else None,
+        "result_url": f"/api/integrations/imports/{batch.pk}/result.xlsx" if batch.result_file else None,
+    }
+
+
+def import_batch_list(*, user, limit: int = 20) -> list:
+    from backend.integrations.models import ImportBatch
+    from backend.organisation.selectors import scope_filter
+
+    return list(scope_filter(ImportBatch.objects.select_related("org_unit"), user).order_by("-id")[:limit])
+
+
+def import_result_get(*, user, batch_id: Any):
+    """The batch whose per-row result file exists (404 until the import has finished)."""
+    from backend.common.exceptions import NotFound
+
+    batch = import_batch_get_visible(user=user, batch_id=batch_id)
+    if not batch.result_file:
+        raise NotFound(_("结果文件尚未生成"), code="result_not_ready")
+    return batch
