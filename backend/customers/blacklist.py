@@ -224,6 +224,12 @@ def blacklist_change_apply(*, actor, case_id: Any, comment: str = "") -> dict:
         org_unit=change.org_unit,
         data={"change": change.pk},
     )
+    # The business gate (can_do_business) of customers holding this document changed.
+    from backend.customers.events import customer_status_changed
+    from backend.customers.models import Customer
+
+    for holder in Customer.objects.filter(id_type=entry.id_type, id_number=entry.id_number):
+        customer_status_changed(customer=holder, old_status=f"blacklist_{change.action}", new_status=holder.status, actor=actor)
     return {"entry_status": str(entry.status)}
 
 

@@ -18,6 +18,7 @@ from backend.customers.checks import (
     flags_for,
     shared_phone,
 )
+from backend.customers.events import customer_status_changed
 from backend.customers.models import (
     AccountOpening,
     Customer,
@@ -226,6 +227,7 @@ def opening_run_checks(*, actor, case_id: Any) -> dict:
 def opening_activate(*, actor, case_id: Any) -> dict:
     opening = _opening_locked(case_id)
     customer = opening.customer
+    old_status = customer.status
     customer.activate()
     customer.activated_at = customer.last_verified_at = timezone.now()
     customer.save(update_fields=["status", "activated_at", "last_verified_at", "updated_at"])
@@ -238,12 +240,14 @@ def opening_activate(*, actor, case_id: Any) -> dict:
         org_unit=opening.org_unit,
         data={"opening": opening.pk},
     )
+    customer_status_changed(customer=customer, old_status=old_status, new_status=customer.status, actor=actor)
     return {"customer_status": str(customer.status)}
 
 
 def opening_reject(*, actor, case_id: Any, reason: str) -> dict:
     opening = _opening_locked(case_id)
     customer = opening.customer
+    old_status = customer.status
     customer.reject()
     customer.save(update_fields=["status", "updated_at"])
     opening.decision_comment = reason
@@ -256,6 +260,7 @@ def opening_reject(*, actor, case_id: Any, reason: str) -> dict:
         org_unit=opening.org_unit,
         data={"opening": opening.pk, "reason": reason},
     )
+    customer_status_changed(customer=customer, old_status=old_status, new_status=customer.status, actor=actor)
     return {"customer_status": str(customer.status)}
 
 
@@ -372,6 +377,7 @@ def customer_freeze(*, actor, customer: Customer, reason: str, unfreeze: bool = 
                 _("客户当前状态为「%(status)s」,不能执行该操作") % {"status": locked.get_status_display()},
                 code="invalid_status",
             )
+        old_status = locked.status
         locked.unfreeze() if unfreeze else locked.freeze()
         locked.save(update_fields=["status", "updated_at"])
         audit_event_record(
@@ -381,6 +387,7 @@ def customer_freeze(*, actor, customer: Customer, reason: str, unfreeze: bool = 
             org_unit=locked.org_unit,
             data={"reason": reason},
         )
+        customer_status_changed(customer=locked, old_status=old_status, new_status=locked.status, actor=actor)
     return Customer.objects.select_related("org_unit", "collected_by").get(pk=customer.pk)
 
 
@@ -408,8 +415,10 @@ def opening_cancel(*, actor, case_id: Any, reason: str, withdrawn: bool) -> None
     opening = _opening_locked(case_id)
     customer = opening.customer
     if customer.status in (CustomerStatus.DRAFT, CustomerStatus.PENDING_REVIEW, CustomerStatus.RETURNED):
+        old_status = customer.status
         customer.withdraw()
         customer.save(update_fields=["status", "updated_at"])
+        customer_status_changed(customer=customer, old_status=old_status, new_status=customer.status, actor=actor)
     opening.decision_comment = reason
     opening.closed_at = timezone.now()
     opening.save(update_fields=["decision_comment", "closed_at"])

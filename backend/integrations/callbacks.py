@@ -120,3 +120,30 @@ def callbacks_deliver(*, now: datetime | None = None, limit: int = 100) -> int:
                 event.next_attempt_at = now + _backoff(event.attempts)
             event.save(update_fields=["status", "attempts", "delivered_at", "next_attempt_at"])
     return delivered
+
+
+def customer_status_callbacks(*, customer) -> int:
+    """A customer's status or business gate changed: every active client that opened or was
+    answered about this customer through an integration request, with the customer in its
+    scope, gets a `customer.status_changed` event carrying the gate answer (no personal data)."""
+    from backend.customers.checks import blacklist_hits, customer_documents
+    from backend.customers.models import CustomerStatus
+    from backend.integrations.models import IntegrationRequest
+
+    client_ids = set(IntegrationRequest.objects.filter(customer=customer).values_list("client_id", flat=True))
+    if not client_ids:
+        return 0
+    values = {f: getattr(customer, f) for f in ("id_type", "id_number", "legal_rep_id_type", "legal_rep_id_number")}
+    blacklisted = bool(blacklist_hits(customer_documents(values)))
+    payload = {
+        "customer_id": customer.pk,
+        "status": str(customer.status),
+        "can_do_business": customer.status == CustomerStatus.ACTIVE and not blacklisted,
+    }
+    sent = 0
+    for client in ApiClient.objects.filter(pk__in=client_ids).select_related("org_unit"):
+        if getattr(client, "revoked_at", None) or not customer.org_unit.path.startswith(client.org_unit.path):
+            continue
+        if callback_enqueue(client=client, event_type="customer.status_changed", payload=payload):
+            sent += 1
+    return sent

@@ -7,6 +7,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from backend.common.exceptions import ValidationFailed
+from backend.customers.events import customer_status_listener_register
 from forms.registry import form_validator_register
 from processes.registry import OperationContext, operation_register
 from tasks.cases import case_view_register
@@ -98,6 +99,12 @@ def _verification_case(*, user, case_id):
     return verification_case_view(user=user, case_id=case_id)
 
 
+def _customer_status_changed(*, customer, old_status, new_status, actor):
+    from backend.integrations.callbacks import customer_status_callbacks
+
+    customer_status_callbacks(customer=customer)
+
+
 def register() -> None:
     operation_register("integrations.request_resolve", request_resolve, "记录自动开户请求的人工处理结果")
     operation_register("integrations.import_review_decide", import_review_decide, "记录导入行的审核结论")
@@ -106,5 +113,6 @@ def register() -> None:
     form_validator_register("integrations.import_review", _import_review_clean)
     form_validator_register("integrations.verification_call", _verification_clean)
     case_view_register("integrations.integrationrequest", _request_case)
+    customer_status_listener_register(_customer_status_changed)
     case_view_register("integrations.importreview", _import_case)
     case_view_register("integrations.verificationsample", _verification_case)

@@ -113,3 +113,22 @@ def test_unreachable_receiver_is_logged_and_retried(make_client):
     assert attempt.status_code is None
     assert attempt.error != ""
     assert CallbackEvent.objects.get().status == "pending"
+
+
+def test_later_status_changes_of_an_opened_customer_reach_the_client(make_client, api):
+    """Freezing (and unfreezing) a customer an upstream system opened queues a
+    customer.status_changed event with the business gate, and no personal data."""
+    client, http, _ = make_client("GD-SZ", callback_url="http://127.0.0.1:9/callback")
+    other, _, _ = make_client("GD-SZ", name="理赔系统", callback_url="http://127.0.0.1:9/other")
+    resp = http.post("/api/integrations/customers/", open_payload(), format="json", HTTP_IDEMPOTENCY_KEY="k-status-1")
+    assert resp.status_code == 201, resp.content
+    customer_id = resp.json()["customer_id"]
+    CallbackEvent.objects.all().delete()  # the opening's own event is tested above
+
+    assert api("officer.sz").post(f"/api/customers/{customer_id}/freeze/", {"reason": "司法冻结"}, format="json").status_code == 200
+    [event] = CallbackEvent.objects.filter(event_type="customer.status_changed")
+    assert event.client_id == client.pk  # only the client that opened it, not every client
+    assert event.payload == {"customer_id": customer_id, "status": "frozen", "can_do_business": False}
+    assert api("officer.sz").post(f"/api/customers/{customer_id}/unfreeze/", {"reason": "解除"}, format="json").status_code == 200
+    assert [e.payload["can_do_business"] for e in CallbackEvent.objects.filter(event_type="customer.status_changed").order_by("id")] == [False, True]
+    assert not CallbackEvent.objects.filter(client=other).exists()
