@@ -65,6 +65,9 @@ class HumanTask(models.Model):
             models.Index(fields=["status", "org_unit", "role"]),
             models.Index(fields=["assignee", "status"]),
             models.Index(fields=["status", "due_at"]),
+            # The inbox reads ready rows by group or by assignee, due first (P4).
+            models.Index(fields=["org_unit", "role", "due_at"], condition=models.Q(status="ready"), name="task_ready_group_due"),
+            models.Index(fields=["assignee", "due_at"], condition=models.Q(status="ready"), name="task_ready_assignee_due"),
         ]
         ordering = ["due_at", "id"]
 
