@@ -76,12 +76,22 @@ def _field_rows(customer: dict[str, Any]) -> list[list[dict[str, Any]]]:
     return rows
 
 
+def _marks(doc: dict[str, Any]) -> dict[str, Any]:
+    """The seal (issuing org unit) and, on a reprint, its 副本 number."""
+    try:
+        copy_number = max(int(doc.get("copy_number") or 0), 0)
+    except (TypeError, ValueError):
+        copy_number = 0
+    return {"seal_org": _text(doc.get("org_unit")), "copy_number": copy_number}
+
+
 def card_context(card: dict[str, Any]) -> dict[str, Any]:
     """The template context of the collection card, built from the whitelisted keys only."""
     customer = card.get("customer") or {}
     sha256 = str(card.get("sha256") or "")
     verify_url = str(card.get("verify_url") or "")
     return {
+        **_marks(card),
         "document_id": _text(card.get("document_id")),
         "sha256": sha256,
         "sha256_short": sha256[:16],
@@ -109,6 +119,7 @@ def change_request_context(doc: dict[str, Any]) -> dict[str, Any]:
     sha256 = str(doc.get("sha256") or "")
     verify_url = str(doc.get("verify_url") or "")
     return {
+        **_marks(doc),
         "document_id": _text(doc.get("document_id")),
         "sha256": sha256,
         "sha256_short": sha256[:16],
@@ -164,6 +175,7 @@ def endorsement_context(form: dict[str, Any]) -> dict[str, Any]:
     pairs = [{"label": label, "value": _text(case.get(key))} for key, label in ENDORSEMENT_FIELDS]
     beneficiaries = form.get("beneficiaries") or None
     return {
+        **_marks(form),
         "document_id": _text(form.get("document_id")),
         "sha256": sha256,
         "sha256_short": sha256[:16],

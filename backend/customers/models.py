@@ -202,6 +202,18 @@ class PrintedDocument(models.Model):
     org_unit = models.ForeignKey("organisation.OrgUnit", on_delete=models.PROTECT, related_name="+")
     printed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     printed_at = models.DateTimeField()
+    # What was printed ("customer:12", "amendment:5", …): prints of one kind and subject are
+    # numbered; the first (0) is the original, later ones are 副本 n with the reason asked.
+    subject = models.CharField(max_length=64, blank=True)
+    copy_number = models.PositiveIntegerField(default=0)
+    reprint_reason = models.CharField(max_length=500, blank=True)
+    # SHA-256 of the form's content without the print's own metadata (id, time, printer, copy
+    # number): a later print with another content hash supersedes this one.
+    content_sha256 = models.CharField(max_length=64, blank=True)
+    signed_by = models.CharField(max_length=32, blank=True)  # org unit code whose key signed it
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "subject", "printed_at"])]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.id}"

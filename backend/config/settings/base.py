@@ -4,6 +4,7 @@ Embedded mode (the default) needs no server: SQLite and kombu's filesystem broke
 Set DATABASE_URL and CELERY_BROKER_URL to move to PostgreSQL and Redis; nothing else changes.
 """
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -195,6 +196,23 @@ CUSTFLOW = {
     "SCRIPT_MAX_STEPS": 100_000,
     "SCRIPT_MAX_SECONDS": 2.0,
     "SITE_URL": os.environ.get("CUSTFLOW_SITE_URL", "http://127.0.0.1:8000"),
+    # Signed forms (pdfs/certificates.py): per org-unit code {"key", "cert", "chain",
+    # "passphrase_env"} as JSON in CUSTFLOW_SIGNING_ORG_UNITS; demo certificates from a local CA
+    # under CERT_DIR are issued for org units without one while ISSUE_DEMO_CERTIFICATES is on.
+    "SIGNING": {
+        "CERT_DIR": os.environ.get("CUSTFLOW_CERT_DIR", str(VAR_DIR / "certs")),
+        "ORG_UNITS": json.loads(os.environ.get("CUSTFLOW_SIGNING_ORG_UNITS", "{}")),
+        "TRUST_ROOTS": [p for p in os.environ.get("CUSTFLOW_SIGNING_TRUST_ROOTS", "").split(",") if p],
+        "ISSUE_DEMO_CERTIFICATES": env_bool("CUSTFLOW_DEMO_CERTIFICATES", True),
+    },
+    # A reprint (副本) asks for a reason of this many characters.
+    "REPRINT_REASON_LENGTH": (4, 500),
+    # Uploads to /verify/<id> and the verification API.
+    "VERIFY_MAX_BYTES": 20 * 1024 * 1024,
+    # SLA: a ready task is "due soon" this many hours before its deadline.
+    "SLA_DUE_SOON_HOURS": float(os.environ.get("CUSTFLOW_SLA_DUE_SOON_HOURS", "8")),
+    # Batch print: at most this many cases in one merged PDF.
+    "BATCH_PRINT_MAX": 200,
 }
 
 LOGGING = {
