@@ -216,3 +216,18 @@ def render_endorsement_form(data: dict[str, Any]) -> bytes:
     """批改申请书 (endorsement form) as PDF bytes: the customer parts and the policy part of one
     endorsement, old → new, with its trail and a verification QR code."""
     return render_pdf("pdfs/endorsement_form.html", endorsement_context(data))
+
+
+# ---- report tables (SLA reports and their monthly archive) ---------------------------------
+
+
+def render_report_table(table: dict[str, Any]) -> bytes:
+    """A titled table (landscape A4) of plain cells: headers and rows of text or numbers."""
+    context = {
+        "title": _text(table.get("title")),
+        "subtitle": _text(table.get("subtitle")),
+        "generated_at": _text(table.get("generated_at")),
+        "headers": [_text(h) for h in table.get("headers") or []],
+        "rows": [["" if c is None else str(c) for c in row] for row in table.get("rows") or []],
+    }
+    return render_pdf("pdfs/report_table.html", context)

@@ -11,6 +11,7 @@ from backend.api.views import (
     openings,
     policies,
     processes,
+    reports,
     tasks,
 )
 
@@ -37,6 +38,10 @@ urlpatterns = [
     path("notifications/", inbox_actions.NotificationListApi.as_view(), name="api-notifications"),
     path("notifications/read/", inbox_actions.NotificationReadApi.as_view(), name="api-notifications-read-all"),
     path("notifications/<int:notification_id>/read/", inbox_actions.NotificationReadApi.as_view(), name="api-notification-read"),
+    path("reports/sla/", reports.SlaReportApi.as_view(), name="api-report-sla"),
+    path("reports/sla/tasks/", reports.SlaReportTasksApi.as_view(), name="api-report-sla-tasks"),
+    path("reports/sla/export/<str:fmt>/", reports.SlaReportExportApi.as_view(), name="api-report-sla-export"),
+    path("tasks/<int:task_id>/sla/", reports.TaskSlaApi.as_view(), name="api-task-sla"),
     path("documents/verify/", documents.DocumentPdfVerifyApi.as_view(), name="api-documents-verify"),
     path("documents/<str:document_id>/verify/", documents.DocumentVerifyApi.as_view(), name="api-document-verify"),
     path("customers/", customers.CustomerListApi.as_view(), name="api-customers"),

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "pdfs",
     "backend.customers",
     "backend.policies",
+    "backend.reports",
     "backend.api",
     "backend.web",
 ]
@@ -211,6 +212,8 @@ CUSTFLOW = {
     "VERIFY_MAX_BYTES": 20 * 1024 * 1024,
     # SLA: a ready task is "due soon" this many hours before its deadline.
     "SLA_DUE_SOON_HOURS": float(os.environ.get("CUSTFLOW_SLA_DUE_SOON_HOURS", "8")),
+    # Who reads SLA reports (within the subtrees of the org units where they hold the role).
+    "REPORT_ROLES": ["compliance", "process_owner", "customer_service"],
     # Batch print: at most this many cases in one merged PDF.
     "BATCH_PRINT_MAX": 200,
 }
