@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parents[3]
@@ -165,6 +166,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "processes.sweep_timers",
         "schedule": timedelta(seconds=float(os.environ.get("CUSTFLOW_TIMER_SWEEP_SECONDS", "10"))),
     },
+}
+CELERY_BEAT_SCHEDULE["sweep-sla-breaches"] = {
+    "task": "reports.sweep_sla_breaches",
+    "schedule": timedelta(seconds=float(os.environ.get("CUSTFLOW_SLA_SWEEP_SECONDS", "300"))),
+}
+# The previous month's SLA report, archived early on the 2nd (idempotent: re-runs keep the archive).
+CELERY_BEAT_SCHEDULE["archive-monthly-sla"] = {
+    "task": "reports.archive_monthly_sla",
+    "schedule": crontab(minute=30, hour=17, day_of_month="1"),  # 01:30 on the 2nd, Beijing time
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
