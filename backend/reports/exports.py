@@ -86,3 +86,20 @@ def report_pdf(report: dict[str, Any], *, title: str = "") -> bytes:
             "rows": _rows(report),
         }
     )
+
+
+EXPORT_FORMATS = {
+    "csv": (report_csv, "text/csv; charset=utf-8"),
+    "xlsx": (report_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "pdf": (report_pdf, "application/pdf"),
+}
+
+
+def report_export(report: dict[str, Any], fmt: str) -> tuple[bytes, str, str]:
+    """(content, content type, file name) of a report in one format; unknown formats are 404."""
+    from backend.common.exceptions import NotFound
+
+    if fmt not in EXPORT_FORMATS:
+        raise NotFound(_("不支持的导出格式"), code="export_format_not_found")
+    render, content_type = EXPORT_FORMATS[fmt]
+    return render(report), content_type, f"sla-report-{report['from']}-{report['to']}.{fmt}"

@@ -10,6 +10,7 @@ from backend.web.views import (
     openings,
     policies,
     processes,
+    reports,
     tasks,
     verify,
 )
@@ -43,6 +44,9 @@ urlpatterns = [
     path("processes/", processes.process_list, name="processes"),
     path("processes/upload/", processes.process_upload, name="process-upload"),
     path("processes/test-instance/", processes.process_test_start, name="process-test-start"),
+    path("reports/sla/", reports.sla_report_page, name="sla-report"),
+    path("reports/sla/tasks/", reports.sla_report_tasks_page, name="sla-report-tasks"),
+    path("reports/sla/export.<str:fmt>", reports.sla_report_export, name="sla-report-export"),
     path("verify/<str:document_id>", verify.verify_document, name="verify"),
     path("policies/", policies.policy_list_page, name="policy-list"),
     path("policies/<int:policy_id>/", policies.policy_detail, name="policy-detail"),

@@ -10,8 +10,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.common.exceptions import NotFound
-from backend.reports.exports import report_csv, report_pdf, report_xlsx
+from backend.reports.exports import report_export
 from backend.reports.selectors import (
     drill_params,
     report_query_clean,
@@ -94,21 +93,10 @@ class SlaReportTasksApi(APIView):
         return paginator.get_paginated_response(SlaTaskSerializer(page, many=True).data)
 
 
-EXPORTS = {
-    "csv": (report_csv, "text/csv; charset=utf-8"),
-    "xlsx": (report_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    "pdf": (report_pdf, "application/pdf"),
-}
-
-
 def report_export_response(report: dict, fmt: str) -> HttpResponse:
-    if fmt not in EXPORTS:
-        raise NotFound("不支持的导出格式", code="export_format_not_found")
-    render, content_type = EXPORTS[fmt]
-    response = HttpResponse(render(report), content_type=content_type)
-    response["Content-Disposition"] = (
-        f'attachment; filename="sla-report-{report["from"]}-{report["to"]}.{fmt}"'
-    )
+    content, content_type, filename = report_export(report, fmt)
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
