@@ -24,12 +24,16 @@ def main() -> int:
         ],
         # Works in a throwaway schema of the bench database (skips itself without PostgreSQL).
         [sys.executable, str(BENCH / "customer_search.py"), "--n", "1000000" if full else "20000"],
+        # P7: SLA report by org unit × step over one month (throwaway schema; PostgreSQL only).
+        [sys.executable, str(BENCH / "sla_report.py"), "--n", "1000000" if full else "20000", "--runs", "5" if full else "3"],
+        # P6: rendered + signed forms ÷ raw WeasyPrint on the same template, one process.
+        [sys.executable, str(BENCH / "signed_forms.py"), "--n", "30" if full else "5"],
     ]
     status = 0
     for cmd in runs:
         print(f"== {Path(cmd[1]).name} ==", flush=True)
         env = dict(os.environ)
-        if cmd[1].endswith("customer_search.py"):
+        if cmd[1].endswith(("customer_search.py", "sla_report.py")):
             env["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/custflow_bench")
         status |= subprocess.call(cmd, cwd=BENCH.parent, env=env)
     return status

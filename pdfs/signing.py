@@ -14,10 +14,13 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
+from pyhanko.sign.general import get_pyca_cryptography_hash
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
@@ -38,8 +41,28 @@ SEAL_BOX = (
     round((210 - 16) * _MM, 2),
     round((297 - 20) * _MM, 2),
 )
+SIGNATURE_BYTES = 16384
 _STAMP = TextStampStyle(stamp_text="%(ts)s", border_width=0, timestamp_format="%Y-%m-%d %H:%M:%S %Z")
 _lock = threading.Lock()
+
+
+class _KeptKeySigner(signers.SimpleSigner):
+    """SimpleSigner re-parses its private key for every signature (cryptography validates an
+    RSA key on load: ~100 ms, more than the rest of the signature); this one parses it once."""
+
+    _pyca_key = None
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
+        try:
+            algo = mechanism.signature_algo
+        except ValueError:
+            algo = mechanism["algorithm"].native
+        if algo != "rsassa_pkcs1v15":
+            return super().sign_raw(data, digest_algorithm)
+        if self._pyca_key is None:
+            self._pyca_key = serialization.load_der_private_key(self.signing_key.dump(), password=None)
+        return self._pyca_key.sign(data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
 
 
 @lru_cache(maxsize=64)
@@ -53,6 +76,7 @@ def _signer(code: str, name: str) -> signers.SimpleSigner:
     )
     if signer is None:
         raise RuntimeError(f"could not load the signing key of org unit {code}")
+    signer.__class__ = _KeptKeySigner  # load() builds a plain SimpleSigner; same fields
     return signer
 
 
@@ -77,7 +101,9 @@ def sign_pdf(pdf: bytes, *, document_id: str, org_code: str, org_name: str, reas
     )
     out = io.BytesIO()
     with _lock:  # pyHanko's signer objects are shared between threads of one process
-        pdf_signer.sign_pdf(writer, output=out)
+        # A fixed reservation skips pyHanko's dry-run signature that measures the CMS size
+        # (RSA-2048 + two certificates: ~3.5 KB).
+        pdf_signer.sign_pdf(writer, output=out, bytes_reserved=SIGNATURE_BYTES)
     return out.getvalue()
 
 

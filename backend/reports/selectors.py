@@ -27,7 +27,7 @@ from tasks.sla import METRICS, metric_q
 DIMENSIONS = {
     # name → (group-by column, label column)
     "org_level": ("org_unit__level", None),
-    "org_unit": ("org_unit_id", "org_unit__name"),
+    "org_unit": ("org_unit_id", None),
     "process": ("process_key", "process_name"),
     "step": ("step", "name"),
     "assignee": ("person", "person_name"),
@@ -166,10 +166,11 @@ def _scoped_tasks(user, query: ReportQuery) -> QuerySet[HumanTask]:
     qs = HumanTask.objects.filter(
         due_at__gte=_local_midnight(query.start), due_at__lt=_local_midnight(query.end + dt.timedelta(days=1))
     )
+    # Scope as org-unit id lists (the org tree is small): no join on the task table.
     if paths != [""]:
-        qs = qs.filter(reduce(or_, (Q(org_unit__path__startswith=p) for p in paths)))
+        qs = qs.filter(org_unit_id__in=_unit_ids(reduce(or_, (Q(path__startswith=p) for p in paths))))
     if query.within is not None:
-        qs = qs.filter(org_unit__path__startswith=query.within.path)
+        qs = qs.filter(org_unit_id__in=_unit_ids(Q(path__startswith=query.within.path)))
     f = query.filters
     if "org_level" in f:
         qs = qs.filter(org_unit__level=f["org_level"])
@@ -189,6 +190,10 @@ def _scoped_tasks(user, query: ReportQuery) -> QuerySet[HumanTask]:
             due_at__lt=_local_midnight(_period_end(query.period_start, query.period)),
         )
     return qs
+
+
+def _unit_ids(q: Q) -> list[int]:
+    return list(OrgUnit.objects.filter(q).values_list("pk", flat=True))
 
 
 def _rate(on_time: int, breached: int) -> float | None:
@@ -213,10 +218,16 @@ def sla_report(*, user, query: ReportQuery, now: dt.datetime | None = None) -> d
         qs = qs.annotate(bucket=PERIODS[query.period]("due_at", tzinfo=_tz()))
         columns.append("bucket")
     counts = {m: Count("id", filter=metric_q(m, now)) for m in METRICS}
-    rows_qs = qs.values(*columns).annotate(**counts, **labels).order_by(*columns) if columns else None
-    totals = qs.aggregate(**counts)
+    unit_names = dict(OrgUnit.objects.values_list("pk", "name")) if "org_unit" in query.group_by else {}
     rows = []
-    for raw in rows_qs if rows_qs is not None else []:
+    if columns:
+        # One scan: the totals are the sums of the groups (every metric counts a subset of
+        # "total", and only groups with no task at all are left out).
+        raw_rows = list(qs.values(*columns).annotate(**counts, **labels).order_by(*columns))
+        totals = {m: sum(r[m] for r in raw_rows) for m in METRICS}
+    else:
+        raw_rows, totals = [], qs.aggregate(**counts)
+    for raw in raw_rows:
         if not raw["total"]:
             continue
         key: dict[str, Any] = {}
@@ -229,6 +240,8 @@ def sla_report(*, user, query: ReportQuery, now: dt.datetime | None = None) -> d
                 label_parts.append(str(OrgLevel(value).label) if value in OrgLevel.values else str(value))
             elif dim == "assignee":
                 label_parts.append(raw["person_name"] or _("未分配"))
+            elif dim == "org_unit":
+                label_parts.append(unit_names.get(value, str(value)))
             else:
                 label_parts.append(str(raw[label.replace("__", "_")]))
         if query.period:
