@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
 from pdfs.qr import qr_data_uri
-from pdfs.rendering import render_pdf
+from pdfs.rendering import htmls_to_pdf, render_pdf
 
 __all__ = [
     "CARD_FIELDS",
@@ -107,6 +108,15 @@ def card_context(card: dict[str, Any]) -> dict[str, Any]:
             for step in card.get("trail") or []
         ],
     }
+
+
+def collection_card_html(card: dict[str, Any]) -> str:
+    return render_to_string("pdfs/collection_card.html", card_context(card))
+
+
+def render_collection_cards(cards: list[dict[str, Any]]) -> bytes:
+    """Many collection cards as one PDF (batch print), each with its own page numbers."""
+    return htmls_to_pdf([collection_card_html(card) for card in cards])
 
 
 def render_collection_card(card: dict[str, Any]) -> bytes:

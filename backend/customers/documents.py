@@ -27,6 +27,7 @@ KIND_LABELS = {
     "collection_card": "客户信息资料采集卡",
     "change_request": "客户信息变更申请表",
     "endorsement_form": "批改申请书",
+    "print_batch": "批量打印",
 }
 # Keys of a form's content that describe the print, not the form: left out of content_sha256.
 PRINT_KEYS = ("document_id", "printed_at", "printed_by", "copy_number")
@@ -88,15 +89,7 @@ def printed_document_finish(
     audit_data: dict[str, Any] | None = None,
 ) -> bytes:
     """Hash the content, render it, sign it as the document's org unit, save and audit."""
-    document.data_sha256 = _sha256_json(content)
-    document.content_sha256 = _sha256_json({k: v for k, v in content.items() if k not in PRINT_KEYS})
-    pdf = render(
-        {
-            **content,
-            "sha256": document.data_sha256,
-            "verify_url": f"{settings.CUSTFLOW['SITE_URL']}/verify/{document.id}",
-        }
-    )
+    pdf = render(_hashed(document, content))
     org_unit = document.org_unit
     signed = sign_pdf(
         pdf,
@@ -109,11 +102,39 @@ def printed_document_finish(
     document.pdf_sha256 = hashlib.sha256(signed).hexdigest()
     document.signed_by = org_unit.code
     document.save(force_insert=True)
+    _audit_print(actor, document, audit_obj, audit_data)
+    return signed
+
+
+def _hashed(document: PrintedDocument, content: dict[str, Any]) -> dict[str, Any]:
+    """Set the document's hashes; the render input (content + hash + verification URL)."""
+    document.data_sha256 = _sha256_json(content)
+    document.content_sha256 = _sha256_json({k: v for k, v in content.items() if k not in PRINT_KEYS})
+    return {
+        **content,
+        "sha256": document.data_sha256,
+        "verify_url": f"{settings.CUSTFLOW['SITE_URL']}/verify/{document.id}",
+    }
+
+
+def printed_document_in_batch(
+    *, actor, document: PrintedDocument, content: dict[str, Any], audit_obj, batch_id: Any
+) -> dict[str, Any]:
+    """Record one form of a batch print; returns its render input. The batch's merged PDF is
+    signed as a whole (a PAdES signature covers one file), so this record keeps no PDF hash:
+    its QR code still verifies the form's content hash."""
+    data = _hashed(document, content)
+    document.save(force_insert=True)
+    _audit_print(actor, document, None if audit_obj is None else audit_obj, {"batch": str(batch_id)})
+    return data
+
+
+def _audit_print(actor, document: PrintedDocument, audit_obj, audit_data: dict[str, Any] | None) -> None:
     audit_event_record(
         actor=actor,
         action="document.reprinted" if document.copy_number else "document.printed",
         obj=audit_obj,
-        org_unit=org_unit,
+        org_unit=document.org_unit,
         data={
             "kind": document.kind,
             "document": str(document.id),
@@ -123,7 +144,6 @@ def printed_document_finish(
             **(audit_data or {}),
         },
     )
-    return signed
 
 
 # ---- verification (public: no personal data) ------------------------------------------------

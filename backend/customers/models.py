@@ -375,3 +375,32 @@ class RevealEvent(models.Model):
 
     def __str__(self) -> str:
         return f"reveal {self.field} of {self.customer_id}"
+
+
+class PrintBatchStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("打印中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+class PrintBatch(models.Model):
+    """批量打印: many customers' collection cards as one merged, signed PDF, built by a job;
+    `done` / `total` is the progress the page polls."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    org_unit = models.ForeignKey("organisation.OrgUnit", on_delete=models.PROTECT, related_name="+")
+    customer_ids = models.JSONField(default=list)
+    reason = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=16, choices=PrintBatchStatus.choices, default=PrintBatchStatus.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    document = models.ForeignKey(PrintedDocument, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    pdf = models.BinaryField(default=b"")
+    created_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"print batch {self.id}"

@@ -21,8 +21,6 @@ FLAG_LABELS = {
 
 @transaction.atomic
 def collection_card_print(*, actor, customer: Customer, reason: str = "") -> tuple[bytes, PrintedDocument]:
-    view = customer_view(user=actor, customer=customer, purpose="collection_card")
-    latest = customer.openings.order_by("-id").first()
     document = printed_document_start(
         actor=actor,
         kind="collection_card",
@@ -31,7 +29,21 @@ def collection_card_print(*, actor, customer: Customer, reason: str = "") -> tup
         org_unit=customer.org_unit,
         reason=reason,
     )
-    content = {
+    pdf = printed_document_finish(
+        actor=actor,
+        document=document,
+        content=collection_card_content(actor=actor, customer=customer, document=document),
+        render=render_collection_card,
+        audit_obj=customer,
+    )
+    return pdf, document
+
+
+def collection_card_content(*, actor, customer: Customer, document: PrintedDocument) -> dict:
+    """What the card prints, masked for this reader (hashed into the document record)."""
+    view = customer_view(user=actor, customer=customer, purpose="collection_card")
+    latest = customer.openings.order_by("-id").first()
+    return {
         **print_metadata(document, actor),
         "org_unit": customer.org_unit.name,
         "customer": {
@@ -43,10 +55,6 @@ def collection_card_print(*, actor, customer: Customer, reason: str = "") -> tup
         "flags": [FLAG_LABELS.get(f, f) for f in (latest.flags if latest else [])],
         "trail": customer_trail(customer=customer),
     }
-    pdf = printed_document_finish(
-        actor=actor, document=document, content=content, render=render_collection_card, audit_obj=customer
-    )
-    return pdf, document
 
 
 @transaction.atomic
