@@ -72,6 +72,8 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--keep", action="store_true", help="keep the loaded schema for --reuse")
+    parser.add_argument("--reuse", action="store_true", help="reuse a schema kept by --keep")
     args = parser.parse_args()
     url = _database()
     if url is None:
@@ -79,18 +81,20 @@ def main() -> int:
         return 0
     import psycopg
 
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-        conn.execute(f"CREATE SCHEMA {SCHEMA}")
+    if not args.reuse:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
+            conn.execute(f"CREATE SCHEMA {SCHEMA}")
     try:
         return _run(args)
     finally:
         from django.db import connections
 
         connections.close_all()
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-        print(f"dropped schema {SCHEMA}")
+        if not args.keep:
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
+            print(f"dropped schema {SCHEMA}")
 
 
 def _run(args) -> int:

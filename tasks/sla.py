@@ -26,24 +26,23 @@ def due_soon_delta() -> timedelta:
     return timedelta(hours=settings.CUSTFLOW["SLA_DUE_SOON_HOURS"])
 
 
-def metric_q(metric: str, now: datetime) -> Q:
-    """The rows a report metric counts (conditional counts and drill-down filters)."""
+def metric_q(metric: str, now: datetime, *, due_known: bool = False) -> Q:
+    """The rows a report metric counts (conditional counts and drill-down filters).
+    `due_known`: the queryset already keeps only rows with a deadline (a due_at range), so
+    the conditions leave out `due_at IS NOT NULL` (one test less per row and metric)."""
     ready, done, cancelled = TaskStatus.READY, TaskStatus.COMPLETED, TaskStatus.CANCELLED
-    has_due = Q(due_at__isnull=False)
-    return {
-        "on_time": has_due & Q(status=done, completed_at__lte=F("due_at")),
-        "breached_done": has_due & Q(status=done, completed_at__gt=F("due_at")),
-        "escalated": has_due & Q(status=cancelled, outcome="escalated"),
-        "overdue": has_due & Q(status=ready, due_at__lt=now),
-        "due_soon": has_due & Q(status=ready, due_at__gte=now, due_at__lt=now + due_soon_delta()),
-        "breached": has_due
-        & (
-            Q(status=done, completed_at__gt=F("due_at"))
-            | Q(status=cancelled, outcome="escalated")
-            | Q(status=ready, due_at__lt=now)
-        ),
-        "open": has_due & Q(status=ready, due_at__gte=now),
-        "total": has_due & ~(Q(status=cancelled) & ~Q(outcome="escalated")),
+    has_due = Q() if due_known else Q(due_at__isnull=False)
+    return has_due & {
+        "on_time": Q(status=done, completed_at__lte=F("due_at")),
+        "breached_done": Q(status=done, completed_at__gt=F("due_at")),
+        "escalated": Q(status=cancelled, outcome="escalated"),
+        "overdue": Q(status=ready, due_at__lt=now),
+        "due_soon": Q(status=ready, due_at__gte=now, due_at__lt=now + due_soon_delta()),
+        "breached": Q(status=done, completed_at__gt=F("due_at"))
+        | Q(status=cancelled, outcome="escalated")
+        | Q(status=ready, due_at__lt=now),
+        "open": Q(status=ready, due_at__gte=now),
+        "total": ~Q(status=cancelled) | Q(outcome="escalated"),
     }[metric]
 
 

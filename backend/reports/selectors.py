@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 from django.db.models.functions import Coalesce, TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -200,33 +200,58 @@ def _rate(on_time: int, breached: int) -> float | None:
     return round(on_time / (on_time + breached), 4) if on_time + breached else None
 
 
+COUNTED = ("total", "on_time", "breached_done", "escalated", "overdue", "open", "due_soon")
+
+
+def _labels(group_by: list[str], raw_rows: list[dict[str, Any]]) -> dict[str, dict[Any, str]]:
+    """Display names per dimension: org units and users by id, process and step names from
+    each group's sample task."""
+    labels: dict[str, dict[Any, str]] = {}
+    if "org_unit" in group_by:
+        labels["org_unit"] = dict(OrgUnit.objects.values_list("pk", "name"))
+    if "assignee" in group_by:
+        from django.contrib.auth import get_user_model
+
+        people = {r["person"] for r in raw_rows if r["person"] is not None}
+        labels["assignee"] = {
+            u.pk: u.get_full_name() or u.username for u in get_user_model().objects.filter(pk__in=people)
+        }
+    if "process" in group_by or "step" in group_by:
+        samples = HumanTask.objects.filter(pk__in=[r["sample"] for r in raw_rows]).values_list(
+            "pk", "process_name", "name"
+        )
+        labels["process"] = {pk: process for pk, process, _name in samples}
+        labels["step"] = {pk: name for pk, _process, name in samples}
+    return labels
+
+
 def sla_report(*, user, query: ReportQuery, now: dt.datetime | None = None) -> dict[str, Any]:
     """Figures per group (and period): every metric of tasks/sla.py plus the on-time rate."""
     now = now or timezone.now()
     qs = _scoped_tasks(user, query)
     columns: list[str] = []
-    labels: dict[str, Any] = {}
     if "assignee" in query.group_by:
         qs = qs.annotate(person=Coalesce("completed_by_id", "assignee_id"))
-        labels["person_name"] = Max(Coalesce("completed_by__username", "assignee__username"))
     for dim in query.group_by:
-        column, label = DIMENSIONS[dim]
-        columns.append(column)
-        if label and dim != "assignee":
-            labels[label.replace("__", "_")] = Max(label)
+        columns.append(DIMENSIONS[dim][0])
     if query.period:
         qs = qs.annotate(bucket=PERIODS[query.period]("due_at", tzinfo=_tz()))
         columns.append("bucket")
-    counts = {m: Count("id", filter=metric_q(m, now)) for m in METRICS}
-    unit_names = dict(OrgUnit.objects.values_list("pk", "name")) if "org_unit" in query.group_by else {}
-    rows = []
+    # Counted in SQL (the date range keeps only rows with a deadline); "breached" is the sum
+    # of its three parts. Labels come from one sample row per group (an integer MIN), not
+    # from text aggregates over every row.
+    counts = {m: Count("id", filter=metric_q(m, now, due_known=True)) for m in COUNTED}
     if columns:
         # One scan: the totals are the sums of the groups (every metric counts a subset of
         # "total", and only groups with no task at all are left out).
-        raw_rows = list(qs.values(*columns).annotate(**counts, **labels).order_by(*columns))
-        totals = {m: sum(r[m] for r in raw_rows) for m in METRICS}
+        raw_rows = list(qs.values(*columns).annotate(**counts, sample=Min("id")).order_by(*columns))
+        totals = {m: sum(r[m] for r in raw_rows) for m in COUNTED}
     else:
         raw_rows, totals = [], qs.aggregate(**counts)
+    for figures in [totals, *raw_rows]:
+        figures["breached"] = figures["breached_done"] + figures["escalated"] + figures["overdue"]
+    labels = _labels(query.group_by, raw_rows)
+    rows = []
     for raw in raw_rows:
         if not raw["total"]:
             continue
@@ -239,11 +264,11 @@ def sla_report(*, user, query: ReportQuery, now: dt.datetime | None = None) -> d
             if dim == "org_level":
                 label_parts.append(str(OrgLevel(value).label) if value in OrgLevel.values else str(value))
             elif dim == "assignee":
-                label_parts.append(raw["person_name"] or _("未分配"))
+                label_parts.append(labels["assignee"].get(value) or _("未分配"))
             elif dim == "org_unit":
-                label_parts.append(unit_names.get(value, str(value)))
+                label_parts.append(labels["org_unit"].get(value, str(value)))
             else:
-                label_parts.append(str(raw[label.replace("__", "_")]))
+                label_parts.append(labels[dim].get(raw["sample"], str(value)))
         if query.period:
             bucket = raw["bucket"]
             day = timezone.localtime(bucket, _tz()).date() if isinstance(bucket, dt.datetime) else bucket
