@@ -110,25 +110,27 @@ def _run(args) -> int:
     from backend.reports.selectors import report_query_clean, sla_report
     from processes.models import ProcessInstance, ProcessVersion
 
-    call_command("migrate", verbosity=0)
-    call_command("seed_demo", stdout=open(os.devnull, "w"))
-    units = list(OrgUnit.objects.values_list("pk", flat=True))
-    users = list(get_user_model().objects.values_list("pk", flat=True))
-    instance = ProcessInstance.objects.create(version=ProcessVersion.objects.first(), org_unit_id=units[0])
     t0 = time.perf_counter()
+    if not args.reuse:
+        call_command("migrate", verbosity=0)
+        call_command("seed_demo", stdout=open(os.devnull, "w"))
+        units = list(OrgUnit.objects.values_list("pk", flat=True))
+        users = list(get_user_model().objects.values_list("pk", flat=True))
+        instance = ProcessInstance.objects.create(version=ProcessVersion.objects.first(), org_unit_id=units[0])
+        with connection.cursor() as cursor:
+            cursor.execute(
+                LOAD_SQL,
+                {
+                    "instance": instance.pk,
+                    "units": units,
+                    "n_units": len(units),
+                    "users": users,
+                    "n_users": len(users),
+                    "n": args.n,
+                },
+            )
+            cursor.execute("ANALYZE tasks_humantask")
     with connection.cursor() as cursor:
-        cursor.execute(
-            LOAD_SQL,
-            {
-                "instance": instance.pk,
-                "units": units,
-                "n_units": len(units),
-                "users": users,
-                "n_users": len(users),
-                "n": args.n,
-            },
-        )
-        cursor.execute("ANALYZE tasks_humantask")
         cursor.execute("SELECT count(*) FROM tasks_humantask")
         total = cursor.fetchone()[0]
     print(
