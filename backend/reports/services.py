@@ -151,7 +151,7 @@ def sla_breaches_sweep(*, now: dt.datetime | None = None, batch: int = 500) -> d
     while True:
         with transaction.atomic():
             breaches = list(
-                SlaBreach.objects.select_for_update(skip_locked=True)
+                SlaBreach.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(resolved_at__isnull=True)
                 .exclude(task__status=TaskStatus.READY)
                 .select_related("task", "task__org_unit", "task__assignee")

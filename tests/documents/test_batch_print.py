@@ -8,6 +8,7 @@ import subprocess
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from backend.customers.jobs import print_batch_run
 from backend.customers.models import Customer, PrintBatch, PrintedDocument
 
 pytestmark = pytest.mark.django_db
@@ -27,10 +28,13 @@ def test_a_batch_merges_every_card_into_one_signed_pdf(
     api, client, customers, django_capture_on_commit_callbacks, tmp_path
 ):
     reviewer = api("reviewer.sz")
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks() as queued:
         resp = reviewer.post("/api/print-batches/", {"customer_ids": customers}, format="json")
     assert resp.status_code == 202, resp.content
     batch_id = resp.json()["id"]
+    assert resp.json()["status"] == "queued" and len(queued) == 1  # the job is queued on commit
+    assert print_batch_run(batch_id) == "done"  # what the worker runs, here in-process
+    assert print_batch_run(batch_id) == "done"  # idempotent: a finished batch is left alone
     progress = reviewer.get(f"/api/print-batches/{batch_id}/").json()
     assert (progress["status"], progress["done"], progress["total"], progress["percent"]) == (
         "done",
@@ -73,10 +77,11 @@ def test_a_batch_merges_every_card_into_one_signed_pdf(
         and again.json()["code"] == "reprint_reason_required"
         and again.json()["reprints"] == 3
     )
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks():
         second = reviewer.post(
             "/api/print-batches/", {"customer_ids": customers, "reason": "柜面批量补打"}, format="json"
         )
+    print_batch_run(second.json()["id"])
     assert second.status_code == 202
     assert set(cards.filter(copy_number=1).values_list("reprint_reason", flat=True)) == {"柜面批量补打"}
 
@@ -99,9 +104,10 @@ def test_batch_print_pages(customers, django_capture_on_commit_callbacks):
     assert web.login(username="reviewer.sz", password="demo-pass-2026")
     listing = web.get("/customers/").content.decode()
     assert 'data-testid="print-batch-form"' in listing and f'data-testid="select-{customers[0]}"' in listing
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks():
         resp = web.post("/print-batches/new/", {"customer_ids": customers[:2]})
     assert resp.status_code == 302
+    print_batch_run(resp["Location"].rstrip("/").rsplit("/", 1)[1])
     page = web.get(resp["Location"]).content.decode()
     assert 'data-status="done"' in page and "2 / 2" in page
     fragment = web.get(resp["Location"] + "progress/").content.decode()
