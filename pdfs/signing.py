@@ -17,8 +17,10 @@ from functools import lru_cache
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.layout import AxisAlignment, Margins, SimpleBoxLayoutRule
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import get_pyca_cryptography_hash
 from pyhanko.sign.validation import validate_pdf_signature
@@ -42,7 +44,16 @@ SEAL_BOX = (
     round((297 - 20) * _MM, 2),
 )
 SIGNATURE_BYTES = 16384
-_STAMP = TextStampStyle(stamp_text="%(ts)s", border_width=0, timestamp_format="%Y-%m-%d %H:%M:%S %Z")
+# The signing time in small type along the seal's bottom edge (the seal above it is HTML).
+_STAMP = TextStampStyle(
+    stamp_text="%(ts)s",
+    border_width=0,
+    timestamp_format="%Y-%m-%d %H:%M:%S %Z",
+    text_box_style=TextBoxStyle(font_size=6),
+    inner_content_layout=SimpleBoxLayoutRule(
+        x_align=AxisAlignment.ALIGN_MID, y_align=AxisAlignment.ALIGN_MIN, margins=Margins(bottom=2)
+    ),
+)
 _lock = threading.Lock()
 
 
