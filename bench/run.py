@@ -27,12 +27,16 @@ def main() -> int:
         [sys.executable, str(BENCH / "inbox_page.py"), "--n", "1000000" if full else "20000", "--queries", "200" if full else "50"],
         # Historical import: 5 % bad rows, ours vs raw INSERT, peak memory (PostgreSQL only).
         [sys.executable, str(BENCH / "customer_import.py"), "--n", "100000" if full else "2000"],
+        # P7: SLA report by org unit × step over one month (throwaway schema; PostgreSQL only).
+        [sys.executable, str(BENCH / "sla_report.py"), "--n", "1000000" if full else "20000", "--runs", "5" if full else "3"],
+        # P6: rendered + signed forms ÷ raw WeasyPrint on the same template, one process.
+        [sys.executable, str(BENCH / "signed_forms.py"), "--n", "30" if full else "5"],
     ]
     status = 0
     for cmd in runs:
         print(f"== {Path(cmd[1]).name} ==", flush=True)
         env = dict(os.environ)
-        if cmd[1].endswith(("customer_search.py", "inbox_page.py", "customer_import.py")):
+        if cmd[1].endswith(("customer_search.py", "inbox_page.py", "customer_import.py", "sla_report.py")):
             env["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/custflow_bench")
         status |= subprocess.call(cmd, cwd=BENCH.parent, env=env)
     return status

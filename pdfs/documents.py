@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
 from pdfs.qr import qr_data_uri
-from pdfs.rendering import render_pdf
+from pdfs.rendering import htmls_to_pdf, render_pdf
 
 __all__ = [
     "CARD_FIELDS",
@@ -76,12 +77,22 @@ def _field_rows(customer: dict[str, Any]) -> list[list[dict[str, Any]]]:
     return rows
 
 
+def _marks(doc: dict[str, Any]) -> dict[str, Any]:
+    """The seal (issuing org unit) and, on a reprint, its 副本 number."""
+    try:
+        copy_number = max(int(doc.get("copy_number") or 0), 0)
+    except (TypeError, ValueError):
+        copy_number = 0
+    return {"seal_org": _text(doc.get("org_unit")), "copy_number": copy_number}
+
+
 def card_context(card: dict[str, Any]) -> dict[str, Any]:
     """The template context of the collection card, built from the whitelisted keys only."""
     customer = card.get("customer") or {}
     sha256 = str(card.get("sha256") or "")
     verify_url = str(card.get("verify_url") or "")
     return {
+        **_marks(card),
         "document_id": _text(card.get("document_id")),
         "sha256": sha256,
         "sha256_short": sha256[:16],
@@ -99,6 +110,15 @@ def card_context(card: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def collection_card_html(card: dict[str, Any]) -> str:
+    return render_to_string("pdfs/collection_card.html", card_context(card))
+
+
+def render_collection_cards(cards: list[dict[str, Any]]) -> bytes:
+    """Many collection cards as one PDF (batch print), each with its own page numbers."""
+    return htmls_to_pdf([collection_card_html(card) for card in cards])
+
+
 def render_collection_card(card: dict[str, Any]) -> bytes:
     """客户信息资料采集卡 (customer information collection card) as PDF bytes."""
     return render_pdf("pdfs/collection_card.html", card_context(card))
@@ -109,6 +129,7 @@ def change_request_context(doc: dict[str, Any]) -> dict[str, Any]:
     sha256 = str(doc.get("sha256") or "")
     verify_url = str(doc.get("verify_url") or "")
     return {
+        **_marks(doc),
         "document_id": _text(doc.get("document_id")),
         "sha256": sha256,
         "sha256_short": sha256[:16],
@@ -164,6 +185,7 @@ def endorsement_context(form: dict[str, Any]) -> dict[str, Any]:
     pairs = [{"label": label, "value": _text(case.get(key))} for key, label in ENDORSEMENT_FIELDS]
     beneficiaries = form.get("beneficiaries") or None
     return {
+        **_marks(form),
         "document_id": _text(form.get("document_id")),
         "sha256": sha256,
         "sha256_short": sha256[:16],
@@ -204,3 +226,18 @@ def render_endorsement_form(data: dict[str, Any]) -> bytes:
     """批改申请书 (endorsement form) as PDF bytes: the customer parts and the policy part of one
     endorsement, old → new, with its trail and a verification QR code."""
     return render_pdf("pdfs/endorsement_form.html", endorsement_context(data))
+
+
+# ---- report tables (SLA reports and their monthly archive) ---------------------------------
+
+
+def render_report_table(table: dict[str, Any]) -> bytes:
+    """A titled table (landscape A4) of plain cells: headers and rows of text or numbers."""
+    context = {
+        "title": _text(table.get("title")),
+        "subtitle": _text(table.get("subtitle")),
+        "generated_at": _text(table.get("generated_at")),
+        "headers": [_text(h) for h in table.get("headers") or []],
+        "rows": [["" if c is None else str(c) for c in row] for row in table.get("rows") or []],
+    }
+    return render_pdf("pdfs/report_table.html", context)

@@ -30,6 +30,7 @@ __all__ = [
     "ResourceRefused",
     "StaticOnlyFetcher",
     "html_to_pdf",
+    "htmls_to_pdf",
     "render_pdf",
 ]
 
@@ -87,6 +88,19 @@ def html_to_pdf(html: str) -> bytes:
     document = HTML(string=html, base_url=path2url(STATIC_DIR), url_fetcher=StaticOnlyFetcher())
     with _RENDER_LOCK:
         return document.write_pdf(font_config=FONT_CONFIG)
+
+
+def htmls_to_pdf(htmls: list[str]) -> bytes:
+    """Several HTML documents as one PDF: each laid out on its own (its own page numbers),
+    then their pages written together."""
+    fetcher = StaticOnlyFetcher()
+    with _RENDER_LOCK:
+        documents = [
+            HTML(string=html, base_url=path2url(STATIC_DIR), url_fetcher=fetcher).render(font_config=FONT_CONFIG)
+            for html in htmls
+        ]
+        pages = [page for document in documents for page in document.pages]
+        return documents[0].copy(pages).write_pdf()
 
 
 def render_pdf(template_name: str, context: dict[str, Any]) -> bytes:

@@ -4,10 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -d node_modules/htmx.org ]; then
+if [ ! -d node_modules/htmx.org ] || [ ! -d node_modules/echarts ]; then
   npm install --no-audit --no-fund
 fi
 VENDOR=backend/web/static/web/vendor
 mkdir -p "$VENDOR"
 cp node_modules/htmx.org/dist/htmx.min.js "$VENDOR/htmx.min.js"
+cp node_modules/echarts/dist/echarts.min.js "$VENDOR/echarts.min.js"
 echo "static vendor files ready in $VENDOR"

@@ -39,3 +39,5 @@ if command -v msgfmt >/dev/null 2>&1 && [ -d locale ]; then
 fi
 mkdir -p var/broker/out var/broker/processed
 .venv/bin/python manage.py collectstatic --noinput -v 0
+# Demo signing certificates (a local CA; org units get theirs once the database is seeded).
+.venv/bin/python manage.py demo_certificates -v 0 >/dev/null

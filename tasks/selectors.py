@@ -108,16 +108,10 @@ def task_history(*, user, case_type: str, case_id: int) -> QuerySet[HumanTask]:
 
 
 def sla_state(task: HumanTask) -> str:
-    if task.due_at is None:
-        return "none"
-    now = timezone.now()
-    if task.status != TaskStatus.READY:
-        return "breached_done" if task.completed_at and task.completed_at > task.due_at else "on_time"
-    if task.due_at < now:
-        return "overdue"
-    if task.due_at < now + DUE_SOON:
-        return "due_soon"
-    return "on_time"
+    """on_time / due_soon / overdue / breached_done / escalated / cancelled / none (tasks/sla.py)."""
+    from tasks.sla import task_sla_state
+
+    return task_sla_state(task)
 
 
 def task_transfer_targets(*, task: HumanTask, actor) -> QuerySet:

@@ -211,6 +211,18 @@ class PrintedDocument(models.Model):
     org_unit = models.ForeignKey("organisation.OrgUnit", on_delete=models.PROTECT, related_name="+")
     printed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     printed_at = models.DateTimeField()
+    # What was printed ("customer:12", "amendment:5", …): prints of one kind and subject are
+    # numbered; the first (0) is the original, later ones are 副本 n with the reason asked.
+    subject = models.CharField(max_length=64, blank=True)
+    copy_number = models.PositiveIntegerField(default=0)
+    reprint_reason = models.CharField(max_length=500, blank=True)
+    # SHA-256 of the form's content without the print's own metadata (id, time, printer, copy
+    # number): a later print with another content hash supersedes this one.
+    content_sha256 = models.CharField(max_length=64, blank=True)
+    signed_by = models.CharField(max_length=32, blank=True)  # org unit code whose key signed it
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "subject", "printed_at"])]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.id}"
@@ -372,3 +384,32 @@ class RevealEvent(models.Model):
 
     def __str__(self) -> str:
         return f"reveal {self.field} of {self.customer_id}"
+
+
+class PrintBatchStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("打印中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+class PrintBatch(models.Model):
+    """批量打印: many customers' collection cards as one merged, signed PDF, built by a job;
+    `done` / `total` is the progress the page polls."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    org_unit = models.ForeignKey("organisation.OrgUnit", on_delete=models.PROTECT, related_name="+")
+    customer_ids = models.JSONField(default=list)
+    reason = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=16, choices=PrintBatchStatus.choices, default=PrintBatchStatus.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    document = models.ForeignKey(PrintedDocument, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    pdf = models.BinaryField(default=b"")
+    created_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"print batch {self.id}"

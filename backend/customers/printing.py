@@ -1,18 +1,15 @@
-"""The 客户信息资料采集卡 as a PDF: masked per the reader, with trail and a verification QR code."""
+"""The 客户信息资料采集卡 and the change request as signed PDFs: masked per the reader, with
+trail and a verification QR code; reprints are numbered 副本 n and need a reason."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from backend.common.audit import audit_event_record
+from backend.customers.documents import print_metadata, printed_document_finish, printed_document_start
 from backend.customers.models import Customer, PrintedDocument
 from backend.customers.selectors import customer_trail, customer_view
-from pdfs.documents import render_collection_card
+from pdfs.documents import render_change_request, render_collection_card
 
 FLAG_LABELS = {
     "shared_phone": "电话号码与其他客户或业务员相同",
@@ -23,20 +20,31 @@ FLAG_LABELS = {
 
 
 @transaction.atomic
-def collection_card_print(*, actor, customer: Customer) -> tuple[bytes, PrintedDocument]:
+def collection_card_print(*, actor, customer: Customer, reason: str = "") -> tuple[bytes, PrintedDocument]:
+    document = printed_document_start(
+        actor=actor,
+        kind="collection_card",
+        subject=f"customer:{customer.pk}",
+        customer_id=customer.pk,
+        org_unit=customer.org_unit,
+        reason=reason,
+    )
+    pdf = printed_document_finish(
+        actor=actor,
+        document=document,
+        content=collection_card_content(actor=actor, customer=customer, document=document),
+        render=render_collection_card,
+        audit_obj=customer,
+    )
+    return pdf, document
+
+
+def collection_card_content(*, actor, customer: Customer, document: PrintedDocument) -> dict:
+    """What the card prints, masked for this reader (hashed into the document record)."""
     view = customer_view(user=actor, customer=customer, purpose="collection_card")
     latest = customer.openings.order_by("-id").first()
-    document = PrintedDocument(
-        kind="collection_card",
-        customer=customer,
-        org_unit=customer.org_unit,
-        printed_by=actor,
-        printed_at=timezone.now(),
-    )
-    content = {
-        "document_id": str(document.id),
-        "printed_at": timezone.localtime(document.printed_at).strftime("%Y-%m-%d %H:%M:%S"),
-        "printed_by": actor.get_full_name() or actor.username,
+    return {
+        **print_metadata(document, actor),
         "org_unit": customer.org_unit.name,
         "customer": {
             **view,
@@ -47,41 +55,25 @@ def collection_card_print(*, actor, customer: Customer) -> tuple[bytes, PrintedD
         "flags": [FLAG_LABELS.get(f, f) for f in (latest.flags if latest else [])],
         "trail": customer_trail(customer=customer),
     }
-    # The hash covers everything printed; /verify/<id> can recompute it from the stored data.
-    document.data_sha256 = hashlib.sha256(
-        json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
-    ).hexdigest()
-    card = {
-        **content,
-        "sha256": document.data_sha256,
-        "verify_url": f"{settings.CUSTFLOW['SITE_URL']}/verify/{document.id}",
-    }
-    pdf = render_collection_card(card)
-    document.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
-    document.save()
-    audit_event_record(
-        actor=actor,
-        action="document.printed",
-        obj=customer,
-        org_unit=customer.org_unit,
-        data={"kind": document.kind, "document": str(document.id), "sha256": document.data_sha256},
-    )
-    return pdf, document
 
 
 @transaction.atomic
-def change_request_print(*, actor, amendment) -> tuple[bytes, PrintedDocument]:
+def change_request_print(*, actor, amendment, reason: str = "") -> tuple[bytes, PrintedDocument]:
     """客户信息变更申请表: the request's diff (masked per the reader), its state and trail."""
     from backend.customers.case_views import amendment_view
-    from pdfs.documents import render_change_request
 
     customer = amendment.customer
     view = amendment_view(user=actor, amendment=amendment, with_customer=False)
-    document = PrintedDocument(kind="change_request", customer=customer, org_unit=customer.org_unit, printed_by=actor, printed_at=timezone.now())
+    document = printed_document_start(
+        actor=actor,
+        kind="change_request",
+        subject=f"amendment:{amendment.pk}",
+        customer_id=customer.pk,
+        org_unit=customer.org_unit,
+        reason=reason,
+    )
     content = {
-        "document_id": str(document.id),
-        "printed_at": timezone.localtime(document.printed_at).strftime("%Y-%m-%d %H:%M:%S"),
-        "printed_by": actor.get_full_name() or actor.username,
+        **print_metadata(document, actor),
         "org_unit": customer.org_unit.name,
         "case_id": amendment.pk,
         "customer_id": customer.pk,
@@ -91,16 +83,18 @@ def change_request_print(*, actor, amendment) -> tuple[bytes, PrintedDocument]:
         "reason": amendment.reason,
         "requested_by": amendment.requested_by.get_full_name() or amendment.requested_by.username,
         "requested_at": timezone.localtime(amendment.created_at).strftime("%Y-%m-%d %H:%M"),
-        "decided_by": (amendment.decided_by.get_full_name() or amendment.decided_by.username) if amendment.decided_by_id else "",
+        "decided_by": (amendment.decided_by.get_full_name() or amendment.decided_by.username)
+        if amendment.decided_by_id
+        else "",
         "changes": view["changes"],
         "trail": customer_trail(customer=customer),
     }
-    document.data_sha256 = hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-    pdf = render_change_request({**content, "sha256": document.data_sha256, "verify_url": f"{settings.CUSTFLOW['SITE_URL']}/verify/{document.id}"})
-    document.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
-    document.save()
-    audit_event_record(
-        actor=actor, action="document.printed", obj=customer, org_unit=customer.org_unit,
-        data={"kind": document.kind, "document": str(document.id), "sha256": document.data_sha256, "amendment": amendment.pk},
+    pdf = printed_document_finish(
+        actor=actor,
+        document=document,
+        content=content,
+        render=render_change_request,
+        audit_obj=customer,
+        audit_data={"amendment": amendment.pk},
     )
     return pdf, document

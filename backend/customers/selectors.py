@@ -256,29 +256,3 @@ def opening_case_view(*, user, opening_id: Any) -> dict[str, Any]:
         "decision_comment": opening.decision_comment,
         "trail": customer_trail(customer=customer),
     }
-
-
-def printed_document_verify(*, document_id: Any, sha256: str = "") -> dict[str, Any]:
-    """What anyone holding a printed form may learn from its QR code: whether the document
-    was issued here and whether the hash printed with it matches. No personal data."""
-    from django.core.exceptions import ValidationError
-
-    from backend.customers.models import PrintedDocument
-
-    try:
-        document = PrintedDocument.objects.select_related("org_unit").filter(pk=str(document_id)).first()
-    except ValidationError:  # not a UUID
-        document = None
-    if document is None:
-        return {"found": False}
-    sha256 = (sha256 or "").strip().lower()
-    return {
-        "found": True,
-        "document_id": str(document.pk),
-        "kind": document.kind,
-        "org_unit": document.org_unit.name,
-        "printed_at": document.printed_at,
-        "sha256": document.data_sha256,
-        "hash_checked": bool(sha256),
-        "hash_matches": bool(sha256) and sha256 == document.data_sha256,
-    }

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from backend.common.audit import audit_event_record
+from backend.customers.documents import print_metadata, printed_document_finish, printed_document_start
 from backend.customers.models import PrintedDocument
 from backend.policies.models import Endorsement
 from backend.policies.selectors import endorsement_trail, endorsement_view
@@ -26,23 +22,22 @@ def _local(value: str | None) -> str:
 
 
 @transaction.atomic
-def endorsement_form_print(*, actor, endorsement: Endorsement) -> tuple[bytes, PrintedDocument]:
+def endorsement_form_print(*, actor, endorsement: Endorsement, reason: str = "") -> tuple[bytes, PrintedDocument]:
     """Render the endorsement form for this reader and record it as a PrintedDocument
     (kind "endorsement_form", customer = the policyholder)."""
     policy = endorsement.policy
     view = endorsement_view(user=actor, endorsement=endorsement, purpose="endorsement_form")
-    document = PrintedDocument(
+    document = printed_document_start(
+        actor=actor,
         kind=PRINTED_KIND,
+        subject=f"endorsement:{endorsement.pk}",
         customer_id=policy.policyholder_id,
         org_unit=endorsement.org_unit,
-        printed_by=actor,
-        printed_at=timezone.now(),
+        reason=reason,
     )
     diff = view["diff"]
     content = {
-        "document_id": str(document.id),
-        "printed_at": timezone.localtime(document.printed_at).strftime("%Y-%m-%d %H:%M:%S"),
-        "printed_by": actor.get_full_name() or actor.username,
+        **print_metadata(document, actor),
         "org_unit": endorsement.org_unit.name,
         "endorsement": {
             "endorsement_id": view["id"],
@@ -64,24 +59,7 @@ def endorsement_form_print(*, actor, endorsement: Endorsement) -> tuple[bytes, P
         "flags": [FLAG_LABELS.get(f, f) for f in view["flags"]],
         "trail": endorsement_trail(endorsement=endorsement),
     }
-    # The hash covers everything printed; /verify/<id> can recompute it from the stored data.
-    document.data_sha256 = hashlib.sha256(
-        json.dumps(content, sort_keys=True, ensure_ascii=False, default=str).encode()
-    ).hexdigest()
-    pdf = render_endorsement_form(
-        {
-            **content,
-            "sha256": document.data_sha256,
-            "verify_url": f"{settings.CUSTFLOW['SITE_URL']}/verify/{document.id}",
-        }
-    )
-    document.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
-    document.save()
-    audit_event_record(
-        actor=actor,
-        action="document.printed",
-        obj=endorsement,
-        org_unit=endorsement.org_unit,
-        data={"kind": document.kind, "document": str(document.id), "sha256": document.data_sha256},
+    pdf = printed_document_finish(
+        actor=actor, document=document, content=content, render=render_endorsement_form, audit_obj=endorsement
     )
     return pdf, document

@@ -65,11 +65,14 @@ class CustomerDetailApi(APIView):
 
 
 class CustomerCollectionCardApi(APIView):
-    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @extend_schema(
+        parameters=[OpenApiParameter("reason", str, description="重印原因 (required for a reprint)")],
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+    )
     def get(self, request, customer_id: int):
         customer = customer_get_visible(user=request.user, customer_id=customer_id)
-        pdf, document = collection_card_print(actor=request.user, customer=customer)
-        return pdf_response(pdf, filename=f"collection-card-{customer.pk}.pdf", document_id=document.id)
+        pdf, document = collection_card_print(actor=request.user, customer=customer, reason=request.query_params.get("reason", ""))
+        return pdf_response(pdf, filename=f"collection-card-{customer.pk}.pdf", document_id=document.id, copy_number=document.copy_number)
 
 
 class CustomerRevealApi(APIView):

@@ -137,8 +137,11 @@ class EndorsementDetailApi(APIView):
 
 
 class EndorsementFormPdfApi(APIView):
-    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @extend_schema(
+        parameters=[OpenApiParameter("reason", str, description="重印原因 (required for a reprint)")],
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+    )
     def get(self, request, endorsement_id: int):
         endorsement = endorsement_get_visible(user=request.user, endorsement_id=endorsement_id)
-        pdf, document = endorsement_form_print(actor=request.user, endorsement=endorsement)
-        return pdf_response(pdf, filename=f"endorsement-{endorsement.pk}.pdf", document_id=document.id)
+        pdf, document = endorsement_form_print(actor=request.user, endorsement=endorsement, reason=request.query_params.get("reason", ""))
+        return pdf_response(pdf, filename=f"endorsement-{endorsement.pk}.pdf", document_id=document.id, copy_number=document.copy_number)

@@ -4,6 +4,7 @@ Embedded mode (the default) needs no server: SQLite and kombu's filesystem broke
 Set DATABASE_URL and CELERY_BROKER_URL to move to PostgreSQL and Redis; nothing else changes.
 """
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "backend.customers",
     "backend.policies",
     "backend.integrations",
+    "backend.reports",
     "backend.api",
     "backend.web",
 ]
@@ -177,6 +179,15 @@ CELERY_BEAT_SCHEDULE["sample-verification"] = {
     "task": "integrations.sample_verification",
     "schedule": crontab(minute=0, hour=2, day_of_month=1),
 }
+CELERY_BEAT_SCHEDULE["sweep-sla-breaches"] = {
+    "task": "reports.sweep_sla_breaches",
+    "schedule": timedelta(seconds=float(os.environ.get("CUSTFLOW_SLA_SWEEP_SECONDS", "300"))),
+}
+# The previous month's SLA report, archived early on the 2nd (idempotent: re-runs keep the archive).
+CELERY_BEAT_SCHEDULE["archive-monthly-sla"] = {
+    "task": "reports.archive_monthly_sla",
+    "schedule": crontab(minute=30, hour=17, day_of_month="1"),  # 01:30 on the 2nd, Beijing time
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Domain settings (every figure is a setting, not a constant) --------------------------
@@ -216,6 +227,25 @@ CUSTFLOW = {
     # Data-quality page: a phone shared by at least this many customers is a cluster.
     "SHARED_PHONE_CLUSTER_MIN": 3,
     "SITE_URL": os.environ.get("CUSTFLOW_SITE_URL", "http://127.0.0.1:8000"),
+    # Signed forms (pdfs/certificates.py): per org-unit code {"key", "cert", "chain",
+    # "passphrase_env"} as JSON in CUSTFLOW_SIGNING_ORG_UNITS; demo certificates from a local CA
+    # under CERT_DIR are issued for org units without one while ISSUE_DEMO_CERTIFICATES is on.
+    "SIGNING": {
+        "CERT_DIR": os.environ.get("CUSTFLOW_CERT_DIR", str(VAR_DIR / "certs")),
+        "ORG_UNITS": json.loads(os.environ.get("CUSTFLOW_SIGNING_ORG_UNITS", "{}")),
+        "TRUST_ROOTS": [p for p in os.environ.get("CUSTFLOW_SIGNING_TRUST_ROOTS", "").split(",") if p],
+        "ISSUE_DEMO_CERTIFICATES": env_bool("CUSTFLOW_DEMO_CERTIFICATES", True),
+    },
+    # A reprint (副本) asks for a reason of this many characters.
+    "REPRINT_REASON_LENGTH": (4, 500),
+    # Uploads to /verify/<id> and the verification API.
+    "VERIFY_MAX_BYTES": 20 * 1024 * 1024,
+    # SLA: a ready task is "due soon" this many hours before its deadline.
+    "SLA_DUE_SOON_HOURS": float(os.environ.get("CUSTFLOW_SLA_DUE_SOON_HOURS", "8")),
+    # Who reads SLA reports (within the subtrees of the org units where they hold the role).
+    "REPORT_ROLES": ["compliance", "process_owner", "customer_service"],
+    # Batch print: at most this many cases in one merged PDF.
+    "BATCH_PRINT_MAX": 200,
 }
 
 LOGGING = {

@@ -1,6 +1,7 @@
 import os
 
 from .base import *  # noqa: F403
+from .base import CUSTFLOW, env_bool
 
 DEBUG = False
 SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
@@ -10,6 +11,7 @@ CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = 31536000
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
+CUSTFLOW["SIGNING"]["ISSUE_DEMO_CERTIFICATES"] = env_bool("CUSTFLOW_DEMO_CERTIFICATES", False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -10,6 +10,8 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = VAR_DIR / "test-media"
 CUSTFLOW["SCRIPT_MAX_SECONDS"] = 2.0
+# Demo signing certificates of one test run (issued on first use; xdist workers share them).
+CUSTFLOW["SIGNING"] = {**CUSTFLOW["SIGNING"], "CERT_DIR": str(VAR_DIR / f"test-certs-{os.environ.setdefault('CUSTFLOW_TEST_RUN', str(os.getpid()))}")}
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not :memory:, so a real worker process can share the test database.

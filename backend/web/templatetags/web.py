@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django import template
+from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -28,6 +29,8 @@ SLA_LABELS = {
     "due_soon": _("即将到期"),
     "overdue": _("已超时"),
     "breached_done": _("超时完成"),
+    "escalated": _("超时上报"),
+    "cancelled": _("已取消"),
     "none": _("无时限"),
 }
 OPENING_ROLES = {Role.COLLECTOR, Role.OFFICER}
@@ -52,6 +55,7 @@ def user_info(user) -> dict:
         "is_compliance": Role.COMPLIANCE in roles,
         "can_import": Role.OFFICER in roles,
         "sees_quality": bool(roles & {Role.OFFICER, Role.COMPLIANCE}) or user.is_superuser,
+        "can_report": bool(roles & set(settings.CUSTFLOW["REPORT_ROLES"])) or user.is_superuser,
         "unread": notification_unread_count(user=user),  # the 通知 badge: one COUNT per page
     }
 

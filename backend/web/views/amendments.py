@@ -15,8 +15,7 @@ from backend.customers.models import CORPORATE_ID_TYPES, INDIVIDUAL_ID_TYPES
 from backend.customers.printing import change_request_print
 from backend.customers.selectors import customer_get_visible, customer_view
 from backend.customers.services import customer_freeze
-from backend.web.views.base import form_errors, page_view
-from pdfs.responses import pdf_response
+from backend.web.views.base import form_errors, page_view, printed_pdf
 
 
 def _amend_page(request: HttpRequest, customer, values: dict, exc: ApplicationError | None = None) -> HttpResponse:
@@ -63,8 +62,11 @@ def amendment_detail(request: HttpRequest, amendment_id: int) -> HttpResponse:
 @page_view
 def amendment_pdf(request: HttpRequest, amendment_id: int) -> HttpResponse:
     amendment = amendment_get_visible(user=request.user, amendment_id=amendment_id)
-    pdf, document = change_request_print(actor=request.user, amendment=amendment)
-    return pdf_response(pdf, filename=f"change-request-{amendment.pk}.pdf", document_id=document.id)
+    return printed_pdf(
+        request,
+        lambda reason: change_request_print(actor=request.user, amendment=amendment, reason=reason),
+        filename=f"change-request-{amendment.pk}.pdf",
+    )
 
 
 @require_POST

@@ -74,3 +74,25 @@ def safe_next(request: HttpRequest, default: str) -> str:
     if target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
     return default
+
+
+def printed_pdf(request: HttpRequest, print_call: Callable[..., Any], *, filename: str) -> HttpResponse:
+    """Print a form; a reprint first asks why (the same URL with ?reason=…)."""
+    from backend.common.exceptions import ValidationFailed
+    from pdfs.responses import pdf_response
+
+    reason = request.GET.get("reason", "")
+    try:
+        pdf, document = print_call(reason=reason)
+    except ValidationFailed as exc:
+        if exc.code != "reprint_reason_required":
+            raise
+        context = {
+            "message": exc.message,
+            "errors": exc.field_errors.get("reason", []) if "reason" in request.GET else [],
+            "copy_number": exc.extra.get("copy_number"),
+            "reason": reason,
+            "action": request.path,
+        }
+        return render(request, "web/reprint_reason.html", context, status=400 if "reason" in request.GET else 200)
+    return pdf_response(pdf, filename=filename, document_id=document.id, copy_number=document.copy_number)

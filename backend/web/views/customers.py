@@ -27,8 +27,7 @@ from backend.customers.selectors import (
     customer_trail,
     customer_view,
 )
-from backend.web.views.base import error_page, form_errors, is_htmx, page_view, paginate
-from pdfs.responses import pdf_response
+from backend.web.views.base import error_page, form_errors, is_htmx, page_view, paginate, printed_pdf
 
 SEARCH_FIELDS = ("name", "id_number", "uscc", "phone")
 REVEAL_FILTERS = ("user", "customer", "field", "date_from", "date_to")
@@ -144,8 +143,11 @@ def customer_reveal(request: HttpRequest, customer_id: int) -> HttpResponse:
 @page_view
 def customer_card(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = customer_get_visible(user=request.user, customer_id=customer_id)
-    pdf, document = collection_card_print(actor=request.user, customer=customer)
-    return pdf_response(pdf, filename=f"collection-card-{customer.pk}.pdf", document_id=document.id)
+    return printed_pdf(
+        request,
+        lambda reason: collection_card_print(actor=request.user, customer=customer, reason=reason),
+        filename=f"collection-card-{customer.pk}.pdf",
+    )
 
 
 @page_view

@@ -22,8 +22,7 @@ from backend.policies.selectors import (
     policy_view,
 )
 from backend.policies.services import endorsement_request
-from backend.web.views.base import form_errors, page_view, paginate
-from pdfs.responses import pdf_response
+from backend.web.views.base import form_errors, page_view, paginate, printed_pdf
 
 BENEFICIARY_ROWS = 5
 BENEFICIARY_FIELDS = ("customer_id", "name", "id_type", "id_number", "relationship", "share")
@@ -51,8 +50,11 @@ def policy_detail(request: HttpRequest, policy_id: int) -> HttpResponse:
 @page_view
 def endorsement_form_pdf(request: HttpRequest, endorsement_id: int) -> HttpResponse:
     endorsement = endorsement_get_visible(user=request.user, endorsement_id=endorsement_id)
-    pdf, document = endorsement_form_print(actor=request.user, endorsement=endorsement)
-    return pdf_response(pdf, filename=f"endorsement-{endorsement.pk}.pdf", document_id=document.id)
+    return printed_pdf(
+        request,
+        lambda reason: endorsement_form_print(actor=request.user, endorsement=endorsement, reason=reason),
+        filename=f"endorsement-{endorsement.pk}.pdf",
+    )
 
 
 def _posted(request: HttpRequest, parties: list[dict[str, Any]]) -> dict[str, Any]:

@@ -1,13 +1,23 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
 
-from backend.customers.selectors import printed_document_verify
+from backend.common.exceptions import ValidationFailed
+from backend.customers.documents import printed_document_verify, printed_pdf_verify, uploaded_pdf_read
 
-KIND_LABELS = {"collection_card": "客户信息资料采集卡"}
 
-
+@require_http_methods(["GET", "POST"])
 def verify_document(request: HttpRequest, document_id: str) -> HttpResponse:
-    """Public: the target of the QR code printed on every form."""
+    """Public: the target of the QR code printed on every form; a PDF may be uploaded here to
+    learn whether it is genuine, tampered, a reprint or superseded by a newer version."""
     result = printed_document_verify(document_id=document_id, sha256=request.GET.get("sha256", ""))
-    result["kind_label"] = KIND_LABELS.get(result.get("kind", ""), result.get("kind", ""))
-    return render(request, "web/verify.html", {"result": result}, status=200 if result["found"] else 404)
+    context = {"result": result, "document_id": document_id}
+    if request.method == "POST" and result["found"]:
+        try:
+            context["upload"] = printed_pdf_verify(
+                pdf=uploaded_pdf_read(request.FILES.get("pdf")), document_id=document_id
+            )
+        except ValidationFailed as exc:
+            context["upload_errors"] = exc.field_errors.get("pdf", [exc.message])
+            return render(request, "web/verify.html", context, status=400)
+    return render(request, "web/verify.html", context, status=200 if result["found"] else 404)

@@ -1,0 +1,116 @@
+"""时限报表: SLA figures with charts, drill-down to the tasks behind a figure, exports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from backend.common.exceptions import ValidationFailed
+from backend.organisation.models import OrgLevel
+from backend.reports.exports import report_export
+from backend.reports.selectors import (
+    DIMENSIONS,
+    PERIODS,
+    drill_params,
+    report_query_clean,
+    sla_report,
+    sla_report_tasks,
+)
+from backend.web.views.base import form_errors, page_view, paginate
+
+FILTERS = (
+    "from",
+    "to",
+    "group_by",
+    "period",
+    "within",
+    "org_level",
+    "process",
+    "step",
+    "assignee",
+    "org_unit",
+)
+DRILL_METRICS = ("total", "on_time", "breached", "overdue", "escalated", "open")
+
+
+def _charts(request: HttpRequest, query, report: dict[str, Any]) -> dict[str, Any]:
+    """Chart data: the trend (on-time / breached per period, same filters) and the breakdown
+    (the report's rows)."""
+    trend_query = type(query)(**{**query.__dict__, "group_by": [], "period": query.period or "month"})
+    trend = sla_report(user=request.user, query=trend_query)
+    return {
+        "trend": {
+            "periods": [row["key"]["period_start"] for row in trend["rows"]],
+            "on_time": [row["on_time"] for row in trend["rows"]],
+            "breached": [row["breached"] for row in trend["rows"]],
+            "rate": [row["on_time_rate"] for row in trend["rows"]],
+        },
+        "breakdown": {
+            "labels": [
+                row["label"] + (f" {row['key']['period_start']}" if "period_start" in row["key"] else "")
+                for row in report["rows"][:40]
+            ],
+            "on_time": [row["on_time"] for row in report["rows"][:40]],
+            "breached": [row["breached"] for row in report["rows"][:40]],
+        },
+    }
+
+
+@page_view
+def sla_report_page(request: HttpRequest) -> HttpResponse:
+    filters = {name: request.GET.get(name, "") for name in FILTERS}
+    context: dict[str, Any] = {
+        "filters": filters,
+        "dimensions": list(DIMENSIONS),
+        "periods": list(PERIODS),
+        "levels": OrgLevel.choices,
+        **form_errors(None, FILTERS),
+    }
+    try:
+        query = report_query_clean(user=request.user, params=request.GET)
+    except ValidationFailed as exc:
+        context.update(form_errors(exc, FILTERS))
+        return render(request, "web/sla_report.html", context, status=400)
+    report = sla_report(user=request.user, query=query)
+    drill = reverse("sla-report-tasks")
+    for row in report["rows"]:
+        row["links"] = {m: f"{drill}?{urlencode(drill_params(query, row['key'], m))}" for m in DRILL_METRICS}
+    report["total_links"] = {m: f"{drill}?{urlencode(drill_params(query, {}, m))}" for m in DRILL_METRICS}
+    params = urlencode(query.as_params())
+    context.update(
+        {
+            "report": report,
+            "metrics": DRILL_METRICS,
+            "charts": _charts(request, query, report),
+            "exports": {
+                fmt: f"{reverse('sla-report-export', args=[fmt])}?{params}" for fmt in ("xlsx", "csv", "pdf")
+            },
+        }
+    )
+    return render(request, "web/sla_report.html", context)
+
+
+@page_view
+def sla_report_tasks_page(request: HttpRequest) -> HttpResponse:
+    query = report_query_clean(user=request.user, params=request.GET)
+    page = paginate(request, sla_report_tasks(user=request.user, query=query))
+    context = {
+        "page": page,
+        "metric": query.metric,
+        "query_string": urlencode({k: v for k, v in request.GET.items() if k != "page"}),
+        "back": f"{reverse('sla-report')}?{urlencode(query.as_params())}",
+    }
+    return render(request, "web/sla_report_tasks.html", context)
+
+
+@page_view
+def sla_report_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    query = report_query_clean(user=request.user, params=request.GET)
+    content, content_type, filename = report_export(sla_report(user=request.user, query=query), fmt)
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
