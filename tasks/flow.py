@@ -35,6 +35,7 @@ from tasks.models import (
 )
 from tasks.notifications import notifications_create
 from tasks.selectors import task_get_visible, user_is_candidate
+from tasks.services import _check_may_act
 
 # process key → fn(*, actor, instance, step, reason): the domain's side of a return.
 ReturnHook = Callable[..., None]
@@ -59,17 +60,6 @@ def process_allows_cancel(process_key: str) -> bool:
 
 def _notify(user, kind: str, task: HumanTask, message: str) -> None:
     notifications_create([Notification(user=user, kind=kind, task=task, created_at=timezone.now(), message=message[:300])])
-
-
-def _may_act(actor, task: HumanTask) -> None:
-    if task.status != TaskStatus.READY:
-        raise Conflict(_("任务已处理,不能重复操作"), code="task_not_ready")
-    if task.four_eyes and task.initiator_id == actor.pk:
-        raise Forbidden(_("四眼原则:不能处理自己提交的业务"), code="four_eyes")
-    if task.assignee_id is not None and task.assignee_id != actor.pk:
-        raise Conflict(_("任务已被 %(user)s 认领") % {"user": _display(task.assignee)}, code="task_claimed")
-    if not user_is_candidate(actor, task):
-        raise Forbidden(_("您不是该任务的处理人"), code="not_candidate")
 
 
 # ---- 退回 ---------------------------------------------------------------------------------------
@@ -118,7 +108,7 @@ def _resume_from(*, actor, instance: ProcessInstance, target: HumanTask, reason:
 def task_return(*, actor, task_id, target_task_id: Any, reason: object) -> HumanTask:
     """退回: send the case back to an earlier completed step, chosen from the return targets."""
     task = task_get_visible(user=actor, task_id=task_id)
-    _may_act(actor, task)
+    _check_may_act(actor, task)
     text = _reason(reason)
     try:
         target_pk = int(target_task_id)
@@ -226,7 +216,7 @@ def _target_user(username: object, field: str = "to"):
 def task_delegate(*, actor, task_id, to_username: object, reason: object) -> HumanTask:
     """委派: the delegate does the work; it then comes back to the delegator to confirm."""
     task = task_get_visible(user=actor, task_id=task_id)
-    _may_act(actor, task)
+    _check_may_act(actor, task)
     if task.delegated_by_id:
         raise Conflict(_("任务已在委派中"), code="already_delegated")
     text = _reason(reason)
@@ -271,7 +261,7 @@ def delegate_finish(*, actor, task: HumanTask, cleaned: dict) -> HumanTask:
 def task_signer_add(*, actor, task_id, username: object, position: object, reason: object) -> TaskSigner:
     """加签: an extra approver on this case only, before (signs first) or after the approver."""
     task = task_get_visible(user=actor, task_id=task_id)
-    _may_act(actor, task)
+    _check_may_act(actor, task)
     if not task.four_eyes:
         raise ValidationFailed.field("position", _("只有审批步骤可以加签"), code="not_an_approval")
     if position not in SignerPosition.values:
