@@ -34,7 +34,7 @@ LOAD_SQL = """
 INSERT INTO tasks_humantask (
     instance_id, engine_task_id, step, name, process_key, process_name, lane, role, org_unit_id,
     assignee_id, four_eyes, initiator_id, form_key, status, due_at, flags, case_type, case_id,
-    customer_id, created_at, claimed_at, completed_at, completed_by_id, outcome, result
+    customer_id, created_at, claimed_at, completed_at, completed_by_id, outcome, result, delegate_result
 )
 SELECT %(instance)s, 'bench-' || g,
        (ARRAY['review','province_review','fix','identity_review','apply'])[1 + g %% 5],
@@ -50,7 +50,7 @@ SELECT %(instance)s, 'bench-' || g,
        CASE WHEN g %% 10 < 7 THEN (%(users)s::bigint[])[1 + g %% %(n_users)s] END,
        CASE WHEN g %% 10 < 7 THEN 'approve' WHEN g %% 10 = 7 THEN
             (CASE WHEN g %% 3 = 0 THEN 'cancelled' ELSE 'escalated' END) ELSE '' END,
-       '{}'
+       '{}', '{}'
 FROM (
     SELECT g, TIMESTAMPTZ '2026-03-01 00:00:00+08' + ((g::bigint * 2654435761) %% 2678400) * interval '1 second' AS due
     FROM generate_series(1, %(n)s) AS g
