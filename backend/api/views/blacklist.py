@@ -7,6 +7,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.api.schema import paginated
 from backend.customers.blacklist import (
     blacklist_add_request,
     blacklist_change_get,
@@ -51,7 +52,7 @@ class BlacklistListCreateApi(APIView):
         reason = serializers.CharField(required=False, allow_blank=True, default="")
         source = serializers.CharField(required=False, allow_blank=True, default="")
 
-    @extend_schema(parameters=[OpenApiParameter("status", str)], responses={200: EntryOutput})
+    @extend_schema(parameters=[OpenApiParameter("status", str)], responses={200: paginated("BlacklistEntryPage", type(EntryOutput)(many=True))})
     def get(self, request):
         qs = blacklist_entries(user=request.user)
         if request.query_params.get("status"):

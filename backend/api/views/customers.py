@@ -6,6 +6,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.api.schema import paginated
 from backend.customers.linkage import customer_field_history, customer_linkage, field_history_rows
 from backend.customers.printing import collection_card_print
 from backend.customers.reveal import customer_field_reveal, reveal_event_list, reveal_event_row
@@ -42,7 +43,7 @@ class CustomerListApi(APIView):
             OpenApiParameter("uscc", str, description="统一社会信用代码,精确匹配"),
             OpenApiParameter("phone", str, description="联系电话,精确匹配(无法识别的号码返回 400)"),
         ],
-        responses={200: CustomerOutputSerializer(many=True)},
+        responses={200: paginated("CustomerPage", CustomerOutputSerializer(many=True))},
     )
     def get(self, request):
         params = request.query_params
@@ -118,7 +119,7 @@ class RevealEventListApi(APIView):
             OpenApiParameter("date_from", str, description="YYYY-MM-DD(北京时间)"),
             OpenApiParameter("date_to", str, description="YYYY-MM-DD(北京时间,含当日)"),
         ],
-        responses={200: RevealEventOutputSerializer(many=True)},
+        responses={200: paginated("RevealEventPage", RevealEventOutputSerializer(many=True))},
     )
     def get(self, request):
         qs = reveal_event_list(user=request.user, params=request.query_params)
@@ -154,7 +155,7 @@ class FieldChangeOutputSerializer(serializers.Serializer):
 class CustomerHistoryApi(APIView):
     """Field history (CustomerFieldChange rows), newest first, paginated."""
 
-    @extend_schema(responses={200: FieldChangeOutputSerializer(many=True)})
+    @extend_schema(responses={200: paginated("FieldChangePage", FieldChangeOutputSerializer(many=True))})
     def get(self, request, customer_id: int):
         customer = customer_get_visible(user=request.user, customer_id=customer_id)
         paginator = PageNumberPagination()

@@ -5,6 +5,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.api.schema import paginated
 from backend.api.views.tasks import TaskOutputSerializer
 from tasks.actions import task_copy, task_remind, task_transfer
 from tasks.bulk import tasks_bulk
@@ -52,7 +53,7 @@ class NotificationOutputSerializer(serializers.Serializer):
 
 
 class NotificationListApi(APIView):
-    @extend_schema(responses={200: NotificationOutputSerializer(many=True)})
+    @extend_schema(responses={200: paginated("NotificationPage", NotificationOutputSerializer(many=True), unread=serializers.IntegerField())})
     def get(self, request):
         unread_only = request.query_params.get("unread") in {"1", "true", "yes"}
         paginator = PageNumberPagination()
@@ -103,7 +104,7 @@ class MyCaseOutputSerializer(serializers.Serializer):
 
 
 class MyCasesApi(APIView):
-    @extend_schema(responses={200: MyCaseOutputSerializer(many=True)})
+    @extend_schema(responses={200: paginated("MyCasePage", MyCaseOutputSerializer(many=True))})
     def get(self, request):
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(cases_started(user=request.user), request, view=self)

@@ -8,6 +8,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.api.schema import paginated
 from backend.policies.printing import endorsement_form_print
 from backend.policies.selectors import (
     endorsement_get_visible,
@@ -83,7 +84,7 @@ class PolicyListCreateApi(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("customer", int, description="投保人、被保险人或受益人的客户号")],
-        responses={200: PolicyOutputSerializer(many=True)},
+        responses={200: paginated("PolicyPage", PolicyOutputSerializer(many=True))},
     )
     def get(self, request):
         qs = policy_list(user=request.user, customer_id=request.query_params.get("customer"))

@@ -10,6 +10,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.api.schema import paginated
 from backend.reports.exports import report_export
 from backend.reports.selectors import (
     drill_params,
@@ -82,7 +83,7 @@ class SlaReportTasksApi(APIView):
             OpenApiParameter("metric", str, enum=list(DRILL_METRICS) + ["due_soon"]),
             OpenApiParameter("period_start", str),
         ],
-        responses={200: SlaTaskSerializer(many=True)},
+        responses={200: paginated("SlaTaskPage", SlaTaskSerializer(many=True))},
     )
     def get(self, request):
         query = report_query_clean(user=request.user, params=request.query_params)

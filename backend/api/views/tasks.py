@@ -7,6 +7,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.api.schema import paginated
 from forms.registry import form_get
 from tasks.cases import case_view_for
 from tasks.models import HumanTask
@@ -60,7 +61,7 @@ class TaskListApi(APIView):
             OpenApiParameter("flag", str), OpenApiParameter("due_before", str), OpenApiParameter("due_after", str),
             OpenApiParameter("q", str, description="任务名称"),
         ],
-        responses={200: TaskOutputSerializer(many=True)},
+        responses={200: paginated("TaskPage", TaskOutputSerializer(many=True), counts=serializers.DictField(child=serializers.IntegerField()))},
     )
     def get(self, request):
         paginator = InboxPagination()

@@ -1,0 +1,47 @@
+"""OpenAPI generation details (drf-spectacular).
+
+Views declare their serializers as nested `InputSerializer` / `OutputSerializer` classes (one view
+per use case), so the default component names ("Input", "Output") collide and every request
+body but one was documented with the wrong schema. Nested serializers are named after their
+outer class instead: `AccountOpeningCreateApi.InputSerializer` → `AccountOpeningCreateInput`.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
+
+
+class AutoSchema(BaseAutoSchema):
+    def get_serializer_name(self, serializer, direction):
+        cls = serializer.__class__
+        outer, _, inner = cls.__qualname__.rpartition(".")
+        if outer and "<locals>" not in outer:
+            return outer.split(".")[-1].removesuffix("Api") + inner.removesuffix("Serializer")
+        return super().get_serializer_name(serializer, direction)
+
+
+class ApiClientTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "backend.api.authentication.ApiClientAuthentication"
+    name = "apiClientToken"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "description": "Upstream system token (`cfk_…`)"}
+
+
+def paginated(name: str, results, **extra):
+    """The documented body of a `PageNumberPagination` response: count, next, previous, results
+    (a `many=True` serializer) and any extra top-level keys the view adds."""
+    from drf_spectacular.utils import inline_serializer
+    from rest_framework import serializers
+
+    return inline_serializer(
+        name=name,
+        fields={
+            "count": serializers.IntegerField(),
+            "next": serializers.CharField(allow_null=True),
+            "previous": serializers.CharField(allow_null=True),
+            "results": results,
+            **extra,
+        },
+    )
