@@ -1,0 +1,253 @@
+"""R7/R9: the access matrix, generated from the URL configuration.
+
+One object of every kind is created at the 深圳 city branch (GD-SZ). Then every API route with
+an id path parameter is called, with every method its view has, as users of another city of the
+same province (GD-GZ), a city of another province (ZJ-HZ) and the sibling province (ZJ): each
+call must fail exactly as it fails for an id that does not exist (no 2xx, same status), so an
+outsider can neither read nor act, nor learn that the object exists. The owning province (GD)
+and head office may read. A new route with an id fails `test_every_id_route_is_covered` until
+it gets an object here or an entry in EXEMPT with its reason.
+
+No self-approval: a user holding every role at the city and the province starts each kind of
+case; no approval step of their own case appears in their inbox, nor can they claim or complete
+it, while another reviewer can.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from backend.customers.models import Customer
+from backend.organisation.models import OrgUnit, Role
+from backend.organisation.services import role_assign, user_ensure
+from tasks.models import HumanTask
+from tests.conftest import inbox
+from tests.factories import corporate_payload, opening_payload, resident_id
+
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("access-matrix")]
+
+# Routes with an id that this matrix does not drive, each with the reason.
+EXEMPT = {
+    "api-document-verify": "public by design: anyone verifies a printed form by its QR id; answers a verdict, "
+    "no personal data (tests/documents/test_signed_forms.py)",
+    "api-integration-request": "upstream clients only (Bearer client token); scoped to the client "
+    "(tests/integrations/test_automatic_opening.py)",
+    "api-integration-client-rotate": "superusers only (tests/integrations)",
+    "api-integration-client-revoke": "superusers only (tests/integrations)",
+    "api-report-sla-export": "the path parameter is a file format, not an object id",
+}
+# Answers that are 2xx by design but identical for a foreign and a missing id (nothing happens).
+SAME_AS_MISSING = {"api-notification-read"}
+OUTSIDERS = ["reviewer.gz", "collector.gz", "officer.gz", "reviewer.hz", "reviewer.zj", "officer.zj", "compliance.zj"]
+READERS = ["reviewer.gd", "officer.gd", "compliance.gd", "compliance.ho", "officer.ho"]
+# Detail reads the owning province and head office must be able to make.
+READER_ROUTES = [
+    "api-opening", "api-task", "api-task-timeline", "api-customer", "api-customer-history", "api-amendment",
+    "api-blacklist-entry", "api-blacklist-change", "api-policy", "api-endorsement",
+]
+MISSING = {"int": 987654321, "str": "00000000-0000-0000-0000-000000000000"}
+
+
+def id_routes() -> list[tuple[str, dict[str, str], list[str]]]:
+    """(url name, {param: converter type}, methods) of every named API route with a path parameter."""
+    found = []
+
+    def walk(patterns, prefix_converters):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns, {**prefix_converters, **p.pattern.converters})
+            elif isinstance(p, URLPattern) and (p.name or "").startswith("api-"):
+                converters = {**prefix_converters, **p.pattern.converters}
+                if not converters:
+                    continue
+                kinds = {k: "int" if type(c).__name__ == "IntConverter" else "str" for k, c in converters.items()}
+                view = getattr(p.callback, "view_class", None)
+                methods = [m for m in ("get", "post", "put", "patch", "delete") if view and hasattr(view, m)]
+                found.append((p.name, kinds, methods))
+
+    walk(get_resolver().url_patterns, {})
+    return found
+
+
+@pytest.fixture
+def people(users):
+    zj, ho = OrgUnit.objects.get(code="ZJ"), OrgUnit.objects.get(code="HO")
+    for username, role, unit in [
+        ("reviewer.zj", Role.REVIEWER, zj), ("officer.zj", Role.OFFICER, zj), ("compliance.zj", Role.COMPLIANCE, zj),
+        ("officer.ho", Role.OFFICER, ho),
+    ]:
+        role_assign(user=user_ensure(username=username, password="demo-pass-2026"), role=role, org_unit=unit)
+
+
+def _ok(resp, status=(200, 201, 202)):
+    assert resp.status_code in status, resp.content[:500]
+    return resp.json() if resp.get("Content-Type", "").startswith("application/json") else resp
+
+
+def _approve(api, case_id, reviewer="reviewer.sz", process=None):
+    [task] = [t for t in inbox(api(reviewer)) if t["case_id"] == case_id and (process is None or t["process"] == process)]
+    _ok(api(reviewer).post(f"/api/tasks/{task['id']}/complete/", {"decision": "approve"}, format="json"))
+
+
+@pytest.fixture
+def objects(api, people, django_capture_on_commit_callbacks):
+    """One object of each kind, all at GD-SZ; returns {param: id} plus per-route overrides."""
+    sz = api("collector.sz")
+    active = _ok(sz.post("/api/account-openings/", opening_payload("advanced"), format="multipart"))
+    _approve(api, active["id"])
+    other = _ok(sz.post("/api/account-openings/", opening_payload("advanced", id_number=resident_id(birth=date(1960, 1, 2)), phone="13911112222"), format="multipart"))
+    _approve(api, other["id"])
+    pending = _ok(sz.post("/api/account-openings/", opening_payload("advanced", id_number=resident_id(birth=date(1990, 3, 4)), phone="13722223333"), format="multipart"))
+    task = HumanTask.objects.get(case_id=pending["id"], status="ready")
+    signed = _ok(sz.post("/api/account-openings/", opening_payload("advanced", id_number=resident_id(birth=date(1991, 5, 6)), phone="13633334444"), format="multipart"))
+    signed_task = HumanTask.objects.get(case_id=signed["id"], status="ready")
+    signer = _ok(api("reviewer.sz").post(f"/api/tasks/{signed_task.pk}/signers/", {"user": "reviewer.gd", "position": "after", "reason": "复核"}, format="json"))
+    customer_id = active["customer_id"]
+    amendment = _ok(sz.post(f"/api/customers/{customer_id}/amendments/", {"address": "深圳市福田区 8 号", "reason": "客户来电"}, format="json"))
+    change = _ok(api("officer.sz").post("/api/blacklist/", {"id_type": "resident_id", "id_number": resident_id(serial=99), "name": "黑名单人", "reason": "骗保记录", "source": "理赔调查"}, format="json"))
+    policy = _ok(sz.post("/api/policies/", {
+        "policy_number": "P4403-2026-0001", "product": "安心终身寿险", "policyholder_id": customer_id,
+        "insured_id": other["customer_id"], "effective_date": "2026-01-01", "term_months": 240,
+        "sum_insured": "500000.00", "premium": "12000.00", "payment_mode": "annual", "beneficiaries": [],
+    }, format="json"))
+    endorsement = _ok(sz.post(f"/api/policies/{policy['id']}/endorsements/", {"customer_changes": {}, "policy_changes": {"payment_mode": "monthly"}, "reason": "客户申请"}, format="json"))
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = _ok(api("reviewer.sz").post("/api/print-batches/", {"customer_ids": [customer_id], "reason": "归档"}, format="json"))
+        legacy = b"\xe5\xa7\x93\xe5\x90\x8d,\xe8\xaf\x81\xe4\xbb\xb6\xe7\xb1\xbb\xe5\x9e\x8b,\xe8\xaf\x81\xe4\xbb\xb6\xe5\x8f\xb7\xe7\xa0\x81,\xe8\x81\x94\xe7\xb3\xbb\xe7\x94\xb5\xe8\xaf\x9d,\xe9\x80\x9a\xe8\xae\xaf\xe5\x9c\xb0\xe5\x9d\x80\n"
+        import io
+
+        f = io.BytesIO(legacy + f"张三,resident_id,{resident_id(birth=date(1970, 7, 7))},13500001111,深圳\n".encode())
+        f.name = "legacy.csv"
+        imported = _ok(api("officer.sz").post("/api/integrations/imports/", {"file": f}, format="multipart"))
+    now = timezone.now()
+    substitution = _ok(api("reviewer.sz").post("/api/substitutions/", {"substitute": "collector.sz", "start_at": (now + timedelta(days=1)).isoformat(), "end_at": (now + timedelta(days=3)).isoformat(), "reason": "年假"}, format="json"))
+    notification = api("reviewer.sz").get("/api/notifications/").json()["results"][0]
+    ids = {
+        "opening_id": pending["id"], "task_id": task.pk, "instance_id": task.instance_id, "customer_id": customer_id,
+        "amendment_id": amendment["id"], "entry_id": change["entry"]["id"], "change_id": change["id"],
+        "policy_id": policy["id"], "endorsement_id": endorsement["id"], "substitution_id": substitution["id"],
+        "notification_id": notification["id"],
+    }
+    overrides = {
+        "api-print-batch": {"batch_id": batch["id"]}, "api-print-batch-pdf": {"batch_id": batch["id"]},
+        "api-import": {"batch_id": imported["id"]}, "api-import-result": {"batch_id": imported["id"]},
+        "api-task-signer-remove": {"task_id": signed_task.pk, "signer_id": signer["id"]},
+    }
+    return ids, overrides
+
+
+def _call(client, method, url):
+    if method in ("get", "delete"):
+        return getattr(client, method)(url)
+    return getattr(client, method)(url, {}, format="json")
+
+
+def _body(resp) -> bytes:
+    return b"<stream>" if resp.streaming else resp.content
+
+
+def _url(name, kinds, values):
+    return reverse(name, kwargs={k: values[k] for k in kinds})
+
+
+def test_every_id_route_is_covered(objects):
+    ids, overrides = objects
+    uncovered = [
+        name for name, kinds, _ in id_routes()
+        if name not in EXEMPT and not all(k in {**ids, **overrides.get(name, {})} for k in kinds)
+    ]
+    assert uncovered == [], "routes with an id and no object in the access matrix (add one, or to EXEMPT with a reason)"
+    assert all(name in {n for n, _, _ in id_routes()} for name in EXEMPT), "stale EXEMPT entry"
+
+
+def test_no_cross_scope_read_or_action(api, objects):
+    ids, overrides = objects
+    routes = [r for r in id_routes() if r[0] not in EXEMPT]
+    assert len(routes) > 40
+    owner_reads = {"api-opening": "collector.sz", "api-amendment": "collector.sz", "api-policy": "collector.sz"}
+    leaks = []
+    for name, kinds, methods in routes:
+        values = {**ids, **overrides.get(name, {})}
+        url = _url(name, kinds, values)
+        missing = _url(name, kinds, {k: MISSING[t] for k, t in kinds.items()})
+        if "get" in methods and name in READER_ROUTES:  # the object is real: its owners read it
+            assert api(owner_reads.get(name, "reviewer.sz")).get(url).status_code == 200, url
+        for username in OUTSIDERS:
+            client = api(username)
+            for method in methods:
+                got, expected = _call(client, method, url), _call(client, method, missing)
+                if name in SAME_AS_MISSING:
+                    same = got.status_code == expected.status_code and _body(got) == _body(expected)
+                else:
+                    same = got.status_code == expected.status_code and got.status_code >= 400
+                if not same or got.status_code >= 500:
+                    leaks.append(f"{username} {method.upper()} {url} → {got.status_code} (missing id → {expected.status_code}): {_body(got)[:200]!r}")
+    assert leaks == []
+    # Nothing an outsider tried changed anything.
+    task = HumanTask.objects.get(pk=ids["task_id"])
+    assert task.status == "ready" and task.assignee_id is None
+    assert Customer.objects.get(pk=ids["customer_id"]).status == "active"
+
+
+def test_owning_province_and_head_office_read(api, objects):
+    ids, overrides = objects
+    denied = []
+    for name, kinds, _methods in id_routes():
+        if name not in READER_ROUTES:
+            continue
+        url = _url(name, kinds, {**ids, **overrides.get(name, {})})
+        for username in READERS:
+            status = api(username).get(url).status_code
+            if status != 200:
+                denied.append(f"{username} GET {url} → {status}")
+    assert denied == []
+
+
+@pytest.fixture
+def self_approver(users, people):
+    """A user holding every role at 深圳 and at 广东: only four eyes stops them approving their own cases."""
+    user = user_ensure(username="all.sz", password="demo-pass-2026")
+    for code in ("GD-SZ", "GD"):
+        for role in (Role.COLLECTOR, Role.OFFICER, Role.REVIEWER, Role.COMPLIANCE):
+            role_assign(user=user, role=role, org_unit=OrgUnit.objects.get(code=code))
+    return user
+
+
+def test_no_self_approval_on_any_process(api, self_approver):
+    me = api("all.sz")
+    opened = _ok(me.post("/api/account-openings/", opening_payload("advanced"), format="multipart"))
+    _approve(api, opened["id"])
+    customer_id = opened["customer_id"]
+    other = _ok(api("collector.sz").post("/api/account-openings/", opening_payload("advanced", id_number=resident_id(birth=date(1960, 1, 2)), phone="13911112222"), format="multipart"))
+    _approve(api, other["id"])
+    # Cases started by all.sz: each kind of approval process.
+    _ok(me.post("/api/account-openings/", opening_payload("advanced", id_number=resident_id(birth=date(1990, 3, 4)), phone="13722223333"), format="multipart"))
+    _ok(me.post("/api/account-openings/", corporate_payload("advanced"), format="multipart"))
+    _ok(me.post(f"/api/customers/{customer_id}/amendments/", {"address": "深圳市福田区 8 号", "reason": "客户来电"}, format="json"))
+    _ok(me.post(f"/api/customers/{other['customer_id']}/amendments/", {"name": "王晓明", "reason": "更名"}, format="json"))
+    _ok(me.post("/api/blacklist/", {"id_type": "resident_id", "id_number": resident_id(serial=99), "name": "黑名单人", "reason": "骗保记录", "source": "理赔调查"}, format="json"))
+    policy = _ok(me.post("/api/policies/", {
+        "policy_number": "P4403-2026-0002", "product": "安心终身寿险", "policyholder_id": customer_id,
+        "insured_id": customer_id, "effective_date": "2026-01-01", "term_months": 240,
+        "sum_insured": "500000.00", "premium": "12000.00", "payment_mode": "annual", "beneficiaries": [],
+    }, format="json"))
+    _ok(me.post(f"/api/policies/{policy['id']}/endorsements/", {"customer_changes": {}, "policy_changes": {"payment_mode": "monthly"}, "reason": "客户申请"}, format="json"))
+
+    own = HumanTask.objects.filter(initiator=self_approver, status="ready")
+    processes = set(own.values_list("process_key", flat=True))
+    assert {"individual_account_opening", "corporate_account_opening", "customer_amendment", "blacklist_change", "endorsement"} <= processes
+    visible = {t["id"] for t in inbox(me)}
+    for task in own:
+        assert task.pk not in visible, (task.process_key, task.step)
+        assert me.post(f"/api/tasks/{task.pk}/claim/").status_code in (403, 404), (task.process_key, task.step)
+        resp = me.post(f"/api/tasks/{task.pk}/complete/", {"decision": "approve", "comment": "自己批"}, format="json")
+        assert resp.status_code in (403, 404), (task.process_key, task.step, resp.content[:200])
+        task.refresh_from_db()
+        assert task.status == "ready" and task.assignee_id is None
+        # Someone else can: the step is a real approval step waiting for a second person.
+        other_reviewer = "reviewer.gd" if task.org_unit.code == "GD" else "reviewer.sz"
+        assert task.pk in {t["id"] for t in inbox(api(other_reviewer))}, (task.process_key, task.step, task.org_unit.code)
