@@ -29,6 +29,8 @@ def main() -> int:
         [sys.executable, str(BENCH / "customer_import.py"), "--n", "100000" if full else "2000"],
         # P7: SLA report by org unit × step over one month (throwaway schema; PostgreSQL only).
         [sys.executable, str(BENCH / "sla_report.py"), "--n", "1000000" if full else "20000", "--runs", "5" if full else "3"],
+        # P5: N overdue review deadlines swept by 2 worker processes vs a raw SKIP LOCKED loop (PostgreSQL only).
+        [sys.executable, str(BENCH / "timer_sweep.py"), "--n", "100000" if full else "300"],
         # P6: rendered + signed forms ÷ raw WeasyPrint on the same template, one process.
         [sys.executable, str(BENCH / "signed_forms.py"), "--n", "30" if full else "5"],
     ]
@@ -36,7 +38,7 @@ def main() -> int:
     for cmd in runs:
         print(f"== {Path(cmd[1]).name} ==", flush=True)
         env = dict(os.environ)
-        if cmd[1].endswith(("customer_search.py", "inbox_page.py", "customer_import.py", "sla_report.py")):
+        if cmd[1].endswith(("customer_search.py", "inbox_page.py", "customer_import.py", "sla_report.py", "timer_sweep.py")):
             env["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/custflow_bench")
         status |= subprocess.call(cmd, cwd=BENCH.parent, env=env)
     return status
