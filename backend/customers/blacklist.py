@@ -120,10 +120,16 @@ def blacklist_add_request(
     return BlacklistChange.objects.select_related("entry").get(pk=change.pk)
 
 
-def blacklist_entries(*, user) -> QuerySet[BlacklistEntry]:
+def blacklist_entries(*, user, status: str = "") -> QuerySet[BlacklistEntry]:
+    """Entries in the user's scope, newest first; `status` (one of BlacklistStatus) filters."""
     if not any(ra.role in READER_ROLES for ra in user_role_assignments(user)) and not user.is_superuser:
         raise Forbidden(_("无权查看黑名单"), code="not_entitled")
-    return scope_filter(BlacklistEntry.objects.select_related("org_unit", "created_by"), user).order_by("-id")
+    qs = scope_filter(BlacklistEntry.objects.select_related("org_unit", "created_by"), user).order_by("-id")
+    if status:
+        if status not in BlacklistStatus.values:
+            raise ValidationFailed.field("status", _("未知的状态"), code="invalid_status")
+        qs = qs.filter(status=status)
+    return qs
 
 
 def blacklist_entry_get(*, user, entry_id: Any) -> BlacklistEntry:

@@ -120,3 +120,17 @@ def test_blacklist_is_level_scoped(api):
     assert api("officer.gz").get(f"/api/blacklist/{change['entry']['id']}/").status_code == 404
     assert api("officer.gd").get(f"/api/blacklist/{change['entry']['id']}/").status_code == 200
     assert api("collector.sz").get("/api/blacklist/").status_code == 403
+
+
+@pytest.mark.parametrize("status", ["a\x00b", "unknown", "💥"])
+def test_list_refuses_an_unknown_status_filter_with_400(api, status):
+    # Found by the schemathesis fuzz: a NUL byte in ?status= reached PostgreSQL (500).
+    resp = api("officer.sz").get("/api/blacklist/", {"status": status})
+    assert resp.status_code == 400, resp.content
+    assert "status" in resp.json()
+
+
+def test_list_filters_by_a_known_status(api):
+    body = propose(api).json()
+    assert [e["id"] for e in api("officer.sz").get("/api/blacklist/", {"status": "pending"}).json()["results"]] == [body["entry"]["id"]]
+    assert api("officer.sz").get("/api/blacklist/", {"status": "active"}).json()["results"] == []

@@ -16,6 +16,7 @@ from backend.customers.blacklist import (
     blacklist_remove_request,
 )
 from backend.customers.case_views import blacklist_change_view, blacklist_entry_view
+from backend.customers.models import BlacklistStatus
 
 EntryOutput = inline_serializer(
     "BlacklistEntryOutput",
@@ -52,11 +53,12 @@ class BlacklistListCreateApi(APIView):
         reason = serializers.CharField(required=False, allow_blank=True, default="")
         source = serializers.CharField(required=False, allow_blank=True, default="")
 
-    @extend_schema(parameters=[OpenApiParameter("status", str)], responses={200: paginated("BlacklistEntryPage", type(EntryOutput)(many=True))})
+    @extend_schema(
+        parameters=[OpenApiParameter("status", str, enum=BlacklistStatus.values)],
+        responses={200: paginated("BlacklistEntryPage", type(EntryOutput)(many=True))},
+    )
     def get(self, request):
-        qs = blacklist_entries(user=request.user)
-        if request.query_params.get("status"):
-            qs = qs.filter(status=request.query_params["status"])
+        qs = blacklist_entries(user=request.user, status=request.query_params.get("status", ""))
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response([blacklist_entry_view(e) for e in page])
