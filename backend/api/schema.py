@@ -20,6 +20,14 @@ class AutoSchema(BaseAutoSchema):
             return outer.split(".")[-1].removesuffix("Api") + inner.removesuffix("Serializer")
         return super().get_serializer_name(serializer, direction)
 
+    def get_operation_id(self):
+        # A GET on a collection (the path does not end in an id) lists, even when its documented
+        # body is a page object rather than an array: `customers_list`, not `customers_retrieve`.
+        operation_id = super().get_operation_id()
+        if self.method == "GET" and operation_id.endswith("_retrieve") and not self.path.rstrip("/").endswith("}"):
+            return operation_id.removesuffix("_retrieve") + "_list"
+        return operation_id
+
 
 class ApiClientTokenScheme(OpenApiAuthenticationExtension):
     target_class = "backend.api.authentication.ApiClientAuthentication"

@@ -63,10 +63,19 @@ class NotificationListApi(APIView):
         return response
 
 
+_READ_OUT = inline_serializer("ReadOut", {"marked": serializers.IntegerField()})
+
+
 class NotificationReadApi(APIView):
-    @extend_schema(request=None, responses={200: inline_serializer("ReadOut", {"marked": serializers.IntegerField()})})
+    @extend_schema(request=None, responses={200: _READ_OUT})
     def post(self, request, notification_id: int | None = None):
         return Response({"marked": notifications_mark_read(user=request.user, notification_id=notification_id)})
+
+
+class NotificationReadAllApi(NotificationReadApi):
+    @extend_schema(operation_id="notifications_read_all", request=None, responses={200: _READ_OUT})
+    def post(self, request):
+        return super().post(request)
 
 
 class TaskCopyApi(APIView):
