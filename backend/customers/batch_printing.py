@@ -104,6 +104,10 @@ def print_batch_run(*, batch_id: Any) -> str:
         batch = PrintBatch.objects.select_for_update().filter(pk=batch_id).first()
         if batch is None or batch.status in (PrintBatchStatus.DONE, PrintBatchStatus.FAILED):
             return batch.status if batch else "missing"
+        # RUNNING here means an earlier run died (a killed worker; the broker handed the job out
+        # again): its cards stay as logged prints, and printing them again is a reprint, which
+        # needs a reason.
+        restarted = batch.status == PrintBatchStatus.RUNNING
         batch.status, batch.done = PrintBatchStatus.RUNNING, 0
         batch.save(update_fields=["status", "done"])
     actor = batch.requested_by
@@ -118,7 +122,7 @@ def print_batch_run(*, batch_id: Any) -> str:
                     subject=f"customer:{customer.pk}",
                     customer_id=customer.pk,
                     org_unit=customer.org_unit,
-                    reason=batch.reason,
+                    reason=f"{batch.reason}({_('批量打印中断后重新执行')})" if restarted else batch.reason,
                 )
                 content = collection_card_content(actor=actor, customer=customer, document=document)
                 cards.append(

@@ -138,3 +138,32 @@ def test_progress_is_polled_while_running(api, users, customers):
     fragment = web.get(f"/print-batches/{batch.pk}/progress/").content.decode()
     assert 'hx-trigger="every 1s"' in fragment and '<progress max="3" value="1">' in fragment
     assert api("reviewer.sz").get(f"/api/print-batches/{batch.pk}/pdf/").status_code == 409
+
+
+def test_a_batch_interrupted_by_a_killed_worker_completes_when_the_job_runs_again(
+    api, customers, django_capture_on_commit_callbacks, monkeypatch
+):
+    # Found by tests/integration/test_crash_recovery.py: the redelivered job failed, since the
+    # cards printed before the kill made the new ones reprints without a reason.
+    import backend.customers.batch_printing as batch_printing
+
+    with django_capture_on_commit_callbacks():
+        batch_id = api("reviewer.sz").post("/api/print-batches/", {"customer_ids": customers}, format="json").json()["id"]
+    real, calls = batch_printing.collection_card_content, []
+
+    def dies_on_the_second_card(**kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise SystemExit("worker killed")  # not an Exception: the batch stays running, like kill -9
+        return real(**kwargs)
+
+    monkeypatch.setattr(batch_printing, "collection_card_content", dies_on_the_second_card)
+    with pytest.raises(SystemExit):
+        print_batch_run(batch_id)
+    assert PrintBatch.objects.get(pk=batch_id).status == "running"
+    monkeypatch.setattr(batch_printing, "collection_card_content", real)
+    assert print_batch_run(batch_id) == "done"
+    batch = PrintBatch.objects.get(pk=batch_id)
+    assert (batch.status, batch.done, batch.total) == ("done", 3, 3)
+    again = PrintedDocument.objects.get(kind="collection_card", subject=f"customer:{customers[0]}", copy_number=1)
+    assert "中断后重新执行" in again.reprint_reason
