@@ -155,7 +155,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "store_processed": False,
     }
     if CELERY_BROKER_URL.startswith("filesystem")
-    else {}
+    else {
+        # Redis: a job whose worker died (kill -9, lost machine) is handed out again once it has
+        # been unacknowledged this long; keep it above the longest job (jobs are idempotent).
+        "visibility_timeout": int(os.environ.get("CUSTFLOW_BROKER_VISIBILITY_TIMEOUT", "3600")),
+        "unacked_restore_interval": int(os.environ.get("CUSTFLOW_BROKER_RESTORE_INTERVAL", "10")),
+        "unacked_restore_throttle": 1,
+    }
 )
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CUSTFLOW_QUEUE", "custflow")
 CELERY_TASK_ACKS_LATE = True
