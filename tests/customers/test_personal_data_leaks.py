@@ -44,6 +44,15 @@ def spellings(secret: str) -> list[str]:
     return sorted(out)
 
 
+@pytest.fixture(autouse=True)
+def jobs_inline(monkeypatch):
+    """Jobs run inline, also in an integration run (CUSTFLOW_INTEGRATION=1 turns eager mode off)."""
+    from backend.config.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    monkeypatch.setitem(app.conf, "task_eager_propagates", True)
+
+
 @pytest.fixture
 def recorder(monkeypatch, caplog):
     """Records (label, text) of every API response and job result; logs come from caplog."""
