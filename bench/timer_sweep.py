@@ -17,6 +17,7 @@ p50/p95/p99 and timers/s. Raw baseline in the same run: the same N rows in a bar
 Goal: each fires exactly once; lag p99 ≤ 60 s.
 
 Usage: DATABASE_URL=postgres://… python bench/timer_sweep.py [--n 100000] [--workers 2]
+(BENCH_PROFILE=1 prints the first worker's cProfile, sorted by cumulative time.)
 """
 
 from __future__ import annotations
@@ -136,6 +137,12 @@ def _worker(url: str, out: str, go) -> None:
 
     fired: list[tuple[int, float]] = []
     go.wait()
+    profile = None
+    if os.environ.get("BENCH_PROFILE") == "1" and out.endswith("-0.json"):
+        import cProfile
+
+        profile = cProfile.Profile()
+        profile.enable()
     while True:
         now = timezone.now()
         due = timers_due(now=now, limit=BATCH)
@@ -144,6 +151,11 @@ def _worker(url: str, out: str, go) -> None:
         for timer_id in due:
             if timer_fire(timer_id=timer_id, now=now):
                 fired.append((timer_id, time.time()))
+    if profile is not None:
+        import pstats
+
+        profile.disable()
+        pstats.Stats(profile, stream=sys.stdout).sort_stats("cumulative").print_stats(30)
     Path(out).write_text(json.dumps(fired))
 
 
