@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import random
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -193,7 +194,12 @@ def timers_sweep(*, now: datetime | None = None, limit: int | None = None) -> in
     now = now or timezone.now()
     limit = limit or settings.CUSTFLOW["TIMER_SWEEP_BATCH"]
     fired = 0
-    for timer_id in timers_due(now=now, limit=limit):
+    due = timers_due(now=now, limit=limit)
+    # Sweepers running at once read the same due rows: in the same order they would take turns
+    # on every instance (one fires, the other finds it locked and moves on to the next, which the
+    # first then finds locked...). Each sweeper walks the batch in its own order instead.
+    random.shuffle(due)
+    for timer_id in due:
         try:
             fired += timer_fire(timer_id=timer_id, now=now)
         except Exception:  # one broken instance must not stop the sweep
