@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import random
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -168,42 +167,76 @@ def timer_fire(*, timer_id: int, now: datetime) -> int:
         instance = runtime.instance_lock(instance_id, skip_locked=True)
         if instance is None or instance.status != InstanceStatus.RUNNING:
             return 0
-        timer = Timer.objects.select_for_update().filter(pk=timer_id, status=TimerStatus.PENDING).first()
-        if timer is None:
-            return 0
-        at = max(now, timer.due_at)
-        result = runtime.instance_fire_timers(instance=instance, at=at)
-        timer.refresh_from_db(fields=["status"])
-        if timer.status == TimerStatus.PENDING:
-            # The engine no longer waits on it (its task moved on): it will never fire.
-            timer.status = TimerStatus.CANCELLED
-            timer.save(update_fields=["status"])
-        audit_event_record(
-            actor=None,
-            action="timer.fired",
-            obj=instance,
-            org_unit=instance.org_unit,
-            process_instance_id=instance.pk,
-            data={"timer": timer.spec, "due_at": timer.due_at.isoformat(), "at": at.isoformat(), "fired": result.fired},
+        return _timer_fire_locked(instance=instance, timer_id=timer_id, now=now)
+
+
+def timer_fire_next(*, now: datetime, exclude: set[int], picked: list[int]) -> int | None:
+    """Fire the earliest due timer whose instance no other step holds; None when there is none.
+
+    One statement finds the timer and locks its instance (`FOR UPDATE OF … SKIP LOCKED`), so
+    concurrent sweepers each take the next free instance instead of reading the same rows and
+    tripping over each other's locks. `picked` receives the timer's id before it fires (so a
+    sweep can leave out a timer whose instance fails); `exclude` lists such timers.
+    """
+    with transaction.atomic(), audit_batch():
+        timer = (
+            Timer.objects.filter(status=TimerStatus.PENDING, due_at__lte=now, instance__status=InstanceStatus.RUNNING)
+            .exclude(pk__in=exclude)
+            .select_related("instance")
+            .only("id", "instance__id")
+            .order_by("due_at", "id")
+            .select_for_update(skip_locked=True, of=("instance",))
+            .first()
         )
-        return len(result.fired)
+        if timer is None:
+            return None
+        picked.append(timer.pk)
+        instance = runtime.instance_lock(timer.instance_id)  # already ours: loads it with its relations
+        return _timer_fire_locked(instance=instance, timer_id=timer.pk, now=now)
+
+
+def _timer_fire_locked(*, instance, timer_id: int, now: datetime) -> int:
+    timer = Timer.objects.select_for_update().filter(pk=timer_id, status=TimerStatus.PENDING).first()
+    if timer is None:
+        return 0
+    at = max(now, timer.due_at)
+    result = runtime.instance_fire_timers(instance=instance, at=at)
+    timer.refresh_from_db(fields=["status"])
+    if timer.status == TimerStatus.PENDING:
+        # The engine no longer waits on it (its task moved on): it will never fire.
+        timer.status = TimerStatus.CANCELLED
+        timer.save(update_fields=["status"])
+    audit_event_record(
+        actor=None,
+        action="timer.fired",
+        obj=instance,
+        org_unit=instance.org_unit,
+        process_instance_id=instance.pk,
+        data={"timer": timer.spec, "due_at": timer.due_at.isoformat(), "at": at.isoformat(), "fired": result.fired},
+    )
+    return len(result.fired)
 
 
 def timers_sweep(*, now: datetime | None = None, limit: int | None = None) -> int:
-    """One sweep: fire every timer due at `now` (default: the database clock's now)."""
+    """One sweep: fire up to `limit` timers due at `now` (default: the database clock's now),
+    each in its own transaction; any number of sweepers may run at once."""
     now = now or timezone.now()
     limit = limit or settings.CUSTFLOW["TIMER_SWEEP_BATCH"]
     fired = 0
-    due = timers_due(now=now, limit=limit)
-    # Sweepers running at once read the same due rows: in the same order they would take turns
-    # on every instance (one fires, the other finds it locked and moves on to the next, which the
-    # first then finds locked...). Each sweeper walks the batch in its own order instead.
-    random.shuffle(due)
-    for timer_id in due:
+    failed: set[int] = set()
+    for _round in range(limit):
+        picked: list[int] = []
         try:
-            fired += timer_fire(timer_id=timer_id, now=now)
+            result = timer_fire_next(now=now, exclude=failed, picked=picked)
         except Exception:  # one broken instance must not stop the sweep
-            logger.exception("timer %s failed to fire", timer_id)
+            logger.exception("timer %s failed to fire", picked[-1] if picked else None)
+            failed.update(picked)
+            if not picked:
+                break
+            continue
+        if result is None:
+            break
+        fired += result
     return fired
 
 
