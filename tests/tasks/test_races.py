@@ -27,7 +27,7 @@ from backend.common.models import AuditEvent
 from backend.organisation.models import OrgUnit, Role
 from backend.organisation.services import role_assign, user_ensure
 from processes.models import InstanceStatus, ProcessInstance, Timer
-from processes.services import timer_fire
+from processes.services import timer_fire, timer_fire_next
 from tasks.models import HumanTask
 from tasks.services import task_claim, task_complete
 from tests.factories import resident_id
@@ -163,12 +163,19 @@ def test_timer_firing_while_reviewer_completes(submit, users, settings):
         timer_ids = list(Timer.objects.filter(instance_id=instance_id, status="pending").values_list("id", flat=True))
         assert timer_ids
 
+        others = set(Timer.objects.filter(status="pending").exclude(instance_id=instance_id).values_list("id", flat=True))
+
         def fire():
-            # A sweep skips an instance another step holds; the next sweep retries it.
+            # A sweep skips an instance another step holds; the next sweep retries it. Odd tasks
+            # go through the sweep's own path (claim the next free instance), even ones through
+            # firing one given timer.
             for _ in range(200):
                 if not Timer.objects.filter(pk__in=timer_ids, status="pending").exists():
                     return "ok"
-                timer_fire(timer_id=timer_ids[0], now=later)
+                if task_id % 2:
+                    timer_fire_next(now=later, exclude=others, picked=[])
+                else:
+                    timer_fire(timer_id=timer_ids[0], now=later)
             return "stuck"
 
         return fire
