@@ -15,6 +15,7 @@ it, while another reviewer can.
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 
 import pytest
@@ -117,9 +118,7 @@ def objects(api, people, django_capture_on_commit_callbacks):
     endorsement = _ok(sz.post(f"/api/policies/{policy['id']}/endorsements/", {"customer_changes": {}, "policy_changes": {"payment_mode": "monthly"}, "reason": "客户申请"}, format="json"))
     with django_capture_on_commit_callbacks(execute=True):
         batch = _ok(api("reviewer.sz").post("/api/print-batches/", {"customer_ids": [customer_id], "reason": "归档"}, format="json"))
-        legacy = b"\xe5\xa7\x93\xe5\x90\x8d,\xe8\xaf\x81\xe4\xbb\xb6\xe7\xb1\xbb\xe5\x9e\x8b,\xe8\xaf\x81\xe4\xbb\xb6\xe5\x8f\xb7\xe7\xa0\x81,\xe8\x81\x94\xe7\xb3\xbb\xe7\x94\xb5\xe8\xaf\x9d,\xe9\x80\x9a\xe8\xae\xaf\xe5\x9c\xb0\xe5\x9d\x80\n"
-        import io
-
+        legacy = "姓名,证件类型,证件号码,联系电话,通讯地址\n".encode()
         f = io.BytesIO(legacy + f"张三,resident_id,{resident_id(birth=date(1970, 7, 7))},13500001111,深圳\n".encode())
         f.name = "legacy.csv"
         imported = _ok(api("officer.sz").post("/api/integrations/imports/", {"file": f}, format="multipart"))
