@@ -43,3 +43,19 @@ def operation_get(name: str) -> Operation | None:
 
 def operation_names() -> list[str]:
     return sorted(_OPERATIONS)
+
+
+# Helpers: functions a diagram's expressions may call by name (timer expressions above all),
+# registered by domain apps. The runtime passes the engine clock's `now` as a keyword.
+_HELPERS: dict[str, Callable[..., Any]] = {}
+
+
+def helper_register(name: str, fn: Callable[..., Any]) -> None:
+    existing = _HELPERS.get(name)
+    if existing is not None and existing is not fn:
+        raise ValueError(f"helper {name!r} is already registered")
+    _HELPERS[name] = fn
+
+
+def helpers() -> dict[str, Callable[..., Any]]:
+    return dict(_HELPERS)

@@ -35,7 +35,7 @@ from tasks.models import (
 )
 from tasks.notifications import notifications_create
 from tasks.selectors import task_get_visible, user_is_candidate
-from tasks.services import _check_may_act
+from tasks.services import _check_may_act, recusal_check
 
 # process key → fn(*, actor, instance, step, reason): the domain's side of a return.
 ReturnHook = Callable[..., None]
@@ -227,6 +227,7 @@ def task_delegate(*, actor, task_id, to_username: object, reason: object) -> Hum
         raise ValidationFailed.field("to", _("四眼原则:不能委派给业务的提交人"), code="four_eyes")
     if not user_can_see_org_unit(target, task.org_unit):
         raise ValidationFailed.field("to", _("%(user)s 无权查看%(unit)s的业务") % {"user": _display(target), "unit": task.org_unit.name})
+    recusal_check(target, task, field="to")
     now = timezone.now()
     updated = HumanTask.objects.filter(pk=task.pk, status=TaskStatus.READY, assignee_id=task.assignee_id).update(
         assignee=target, delegated_by=actor, claimed_at=now
@@ -274,6 +275,7 @@ def task_signer_add(*, actor, task_id, username: object, position: object, reaso
         raise ValidationFailed.field("user", _("四眼原则:不能加签业务的提交人"), code="four_eyes")
     if not user_can_see_org_unit(target, task.org_unit):
         raise ValidationFailed.field("user", _("%(user)s 无权查看%(unit)s的业务") % {"user": _display(target), "unit": task.org_unit.name})
+    recusal_check(target, task, field="user")
     if task.signers.filter(user=target, status=SignerStatus.PENDING).exists():
         raise ValidationFailed.field("user", _("%(user)s 已是待审核的加签人") % {"user": _display(target)})
     signer = TaskSigner.objects.create(task=task, user=target, position=position, added_by=actor, reason=text, created_at=timezone.now())

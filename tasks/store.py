@@ -7,7 +7,7 @@ from typing import Any
 from django.utils import timezone
 
 from backend.common.audit import audit_event_record
-from backend.organisation.lanes import lane_org_unit, lane_rule
+from backend.organisation.lanes import lane_assignee_id, lane_org_unit, lane_rule
 from processes.engine import ReadyTask, WaitingTimer
 from processes.models import ProcessInstance
 from tasks.models import HumanTask, TaskStatus
@@ -64,9 +64,9 @@ class HumanTaskStore:
                 process_name=definition.name,
                 lane=task.lane or "",
                 role=rule.role,
-                org_unit=lane_org_unit(task.lane or "", instance.org_unit),
+                org_unit=lane_org_unit(task.lane or "", instance.org_unit, data),
                 # 代理: a task for an absent submitter goes to their substitute.
-                assignee_id=(substitute_for(instance.started_by_id) or instance.started_by_id) if rule.submitter else None,
+                assignee_id=(substitute_for(instance.started_by_id) or instance.started_by_id) if rule.submitter else lane_assignee_id(task.lane or "", data),
                 four_eyes=rule.approval,
                 initiator_id=instance.started_by_id,
                 form_key=(task.properties or {}).get("form", ""),
