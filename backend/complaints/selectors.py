@@ -1,0 +1,32 @@
+"""Reads of complaints, level-scoped: a unit sees the complaints it is responsible for now and
+those it accepted (handed out or not), each within its subtree; head office sees all."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from backend.common.exceptions import NotFound
+from backend.complaints.models import Complaint
+from backend.organisation.selectors import scope_q
+
+
+def complaint_scope_q(user) -> Q:
+    return scope_q(user, "org_unit") | scope_q(user, "received_org_unit")
+
+
+def complaints_visible(*, user) -> QuerySet[Complaint]:
+    return Complaint.objects.filter(complaint_scope_q(user)).select_related("org_unit", "received_org_unit")
+
+
+def complaint_get(*, user, complaint_id: Any) -> Complaint:
+    try:
+        pk = int(complaint_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("投诉不存在"), code="complaint_not_found") from None
+    complaint = complaints_visible(user=user).filter(pk=pk).first()
+    if complaint is None:
+        raise NotFound(_("投诉不存在"), code="complaint_not_found")
+    return complaint
