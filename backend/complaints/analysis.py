@@ -68,7 +68,7 @@ from backend.complaints.models import (
 )
 from backend.complaints.selectors import complaint_scope_q
 from backend.organisation.models import OrgUnit
-from backend.organisation.selectors import user_role_assignments
+from backend.organisation.selectors import user_role_assignments, user_scope_paths
 
 
 class AnalysisErrorCode(StrEnum):
@@ -229,6 +229,15 @@ def drill_clean(*, params) -> Drill:
     if errors:
         raise ValidationFailed("", field_errors=errors, code=AnalysisErrorCode.INVALID_FILTER)
     return Drill(month=month, dimension=dimension, value=value, metric=metric)
+
+
+def analysis_scope_unit(user) -> OrgUnit:
+    """The org unit an analysis PDF is issued (and signed) by: the reader's broadest unit."""
+    paths = user_scope_paths(user)
+    units = list(OrgUnit.objects.filter(path__in=paths)) if paths != [""] else []
+    if not units:
+        units = list(OrgUnit.objects.filter(parent__isnull=True))
+    return min(units, key=lambda u: (u.path.count("/"), u.path))
 
 
 # ---- the queries ---------------------------------------------------------------------------
