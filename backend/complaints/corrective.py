@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from functools import reduce
+from operator import or_
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,7 +24,7 @@ from backend.common.exceptions import Conflict, Forbidden, NotFound, ValidationF
 from backend.complaints.models import ActionStatus, Complaint, CorrectiveAction, RootCause
 from backend.complaints.selectors import complaint_get, complaints_visible
 from backend.organisation.models import OrgUnit, Role
-from backend.organisation.selectors import user_can_see_org_unit, user_role_assignments
+from backend.organisation.selectors import user_can_see_org_unit, user_role_assignments, user_scope_paths
 
 CORRECTIVE_ROLES = (Role.COMPLAINT_HANDLER, Role.CUSTOMER_SERVICE, Role.COMPLIANCE)
 NOTE_MAX = 1000
@@ -160,6 +163,14 @@ def corrective_action_create(
 def corrective_actions_of(*, user, complaint_id: Any) -> list[CorrectiveAction]:
     complaint = complaint_get(user=user, complaint_id=complaint_id)
     return list(complaint.corrective_actions.select_related("owner_org_unit", "created_by", "closed_by"))
+
+
+def corrective_owner_units(*, user) -> QuerySet[OrgUnit]:
+    """Org units the user may name as an action's owner: their subtrees."""
+    paths = user_scope_paths(user)
+    if not paths:
+        return OrgUnit.objects.none()
+    return OrgUnit.objects.filter(reduce(or_, (Q(path__startswith=p) for p in paths)))
 
 
 def corrective_action_get(*, user, action_id: Any) -> CorrectiveAction:
