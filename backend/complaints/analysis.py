@@ -43,14 +43,16 @@ from django.conf import settings
 from django.db.models import (
     Count,
     Exists,
+    F,
     IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Sum,
     Value,
+    Window,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lag
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -249,19 +251,28 @@ def _month_complaints(user, month: Month) -> QuerySet[Complaint]:
     return Complaint.objects.filter(complaint_scope_q(user), received_at__gte=start, received_at__lt=end)
 
 
-def _repeat_q() -> Q:
-    """An earlier complaint by the same complainant within the window (see the module doc)."""
+def _repeat_q(month: Month) -> Q:
+    """An earlier complaint by the same complainant within the window (see the module doc).
+
+    One uncorrelated subquery instead of an EXISTS per row: over the complaints received from
+    the window before the month to its end, LAG gives each complaint its complainant's
+    previous one (by phone; by id number) in (received_at, id) order; the latest earlier
+    complaint is within the window exactly when any earlier one is."""
     window = dt.timedelta(days=settings.CUSTFLOW["COMPLAINTS"]["DUPLICATE_WINDOW_DAYS"])
-    received = OuterRef("received_at")
-    earlier = Complaint.objects.filter(received_at__gte=received - window).filter(
-        Q(received_at__lt=received) | Q(received_at=received, pk__lt=OuterRef("pk"))
+    start, end = month.bounds()
+    order = [F("received_at").asc(), F("id").asc()]
+    previous = Complaint.objects.filter(received_at__gte=start - window, received_at__lt=end).annotate(
+        prev_by_phone=Window(Lag("received_at"), partition_by=[F("complainant_phone")], order_by=order),
+        prev_by_id=Window(Lag("received_at"), partition_by=[F("complainant_id_number")], order_by=order),
     )
-    same_phone = earlier.filter(complainant_phone=OuterRef("complainant_phone"))
-    same_id = earlier.filter(complainant_id_number=OuterRef("complainant_id_number"))
-    return Q(Exists(same_phone)) | (Q(Exists(same_id)) & ~Q(complainant_id_number=""))
+    repeats = previous.filter(
+        Q(prev_by_phone__gte=F("received_at") - window)
+        | (Q(prev_by_id__gte=F("received_at") - window) & ~Q(complainant_id_number=""))
+    ).values("pk")
+    return Q(pk__in=repeats)
 
 
-def _complaint_metric_qs() -> dict[str, Q]:
+def _complaint_metric_qs(month: Month) -> dict[str, Q]:
     cfg = settings.CUSTFLOW["COMPLAINTS"]
     closed = Q(status=ComplaintStatus.CLOSED)
     return {
@@ -276,7 +287,7 @@ def _complaint_metric_qs() -> dict[str, Q]:
         "extended": Q(limit_days__gt=cfg["BASE_DAYS"]),
         "extended_30": Q(limit_days__gt=cfg["BASE_DAYS"], limit_days__lte=cfg["COMPLEX_DAYS"]),
         "extended_60": Q(limit_days__gt=cfg["COMPLEX_DAYS"]),
-        "repeat": Q(is_repeat=True),
+        "repeat": _repeat_q(month),
         "merged": Q(has_merges=True),
     }
 
@@ -294,7 +305,7 @@ def _has_merges() -> Exists:
 
 
 def _with_flags(qs: QuerySet[Complaint]) -> QuerySet[Complaint]:
-    return qs.alias(is_repeat=_repeat_q(), has_merges=_has_merges())
+    return qs.alias(has_merges=_has_merges())
 
 
 def _rate(on_time: int, late: int) -> float | None:
@@ -305,7 +316,7 @@ def _empty_figures() -> dict[str, int]:
     return dict.fromkeys(METRICS, 0)
 
 
-def _key(dim: str, raw: Any) -> str:
+def _key(raw: Any) -> str:
     if raw in (None, ""):
         return BLANK
     return str(raw)
@@ -317,7 +328,7 @@ def complaint_analysis(*, user, month: Month, today: dt.date | None = None) -> d
     complaints = _with_flags(_month_complaints(user, month))
     columns = [DIMENSION_COLUMNS[d] for d in DIMENSIONS]
     # Annotation names carry a prefix: "on_time" or "major" would shadow the model's fields.
-    counts: dict[str, Any] = {f"n_{m}": Count("id", filter=q) for m, q in _complaint_metric_qs().items()}
+    counts: dict[str, Any] = {f"n_{m}": Count("id", filter=q) for m, q in _complaint_metric_qs(month).items()}
     groups = list(complaints.values(*columns).annotate(**counts).order_by())
     # Merged intakes and corrective actions: counted on their own tables, grouped by the
     # complaint's dimensions (a join would multiply the complaint counts).
@@ -343,12 +354,16 @@ def complaint_analysis(*, user, month: Month, today: dt.date | None = None) -> d
         (merge_groups, ("merges",), related_columns),
         (action_groups, tuple(_action_metric_qs(today)), related_columns),
     ):
+        names = [(m, f"n_{m}") for m in metrics]
+        pairs = list(zip(DIMENSIONS, cols, strict=True))
         for group in group_rows:
-            for m in metrics:
-                n = group[f"n_{m}"] or 0
+            figures = [(m, group[name] or 0) for m, name in names]
+            for m, n in figures:
                 totals[m] += n
-                for dim, col in zip(DIMENSIONS, cols, strict=True):
-                    rows[dim][_key(dim, group[col])][m] += n
+            for dim, col in pairs:
+                acc = rows[dim][_key(group[col])]
+                for m, n in figures:
+                    acc[m] += n
     labels = _value_labels(rows)
     dimensions: dict[str, list[dict[str, Any]]] = {}
     for dim in DIMENSIONS:
@@ -399,7 +414,7 @@ def analysis_cases(
         else:
             qs = qs.filter(**{column: value})
     if metric in COMPLAINT_METRICS:
-        qs = qs.filter(_complaint_metric_qs()[metric]).annotate(weight=Value(1, output_field=IntegerField()))
+        qs = qs.filter(_complaint_metric_qs(month)[metric]).annotate(weight=Value(1, output_field=IntegerField()))
     elif metric == "merges":
         qs = qs.filter(has_merges=True).annotate(weight=Count("merges", distinct=True))
     else:
