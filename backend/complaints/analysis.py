@@ -177,6 +177,8 @@ def month_parse(raw: Any, *, field: str = "month") -> Month:
     text = str(raw or "").strip()
     if not text:
         return Month(timezone.localdate().replace(day=1))
+    if not text.isascii():
+        raise ValidationFailed.field(field, _("月份格式应为 YYYY-MM"), code=AnalysisErrorCode.INVALID_FILTER)
     try:
         year, month = text.split("-")
         if len(year) != 4 or len(month) != 2:
@@ -216,11 +218,13 @@ def drill_clean(*, params) -> Drill:
     dimension = str(params.get("dimension") or "").strip()
     value = str(params.get("value") or "").strip()
     metric = str(params.get("metric") or "total").strip()
-    if dimension and dimension not in DIMENSIONS:
+    if "\x00" in value or len(value) > 200:
+        errors["value"] = [_("不支持的取值")]
+    elif dimension and dimension not in DIMENSIONS:
         errors["dimension"] = [_("不支持的分析维度")]
     elif dimension and not value:
         errors["value"] = [_("请指定维度取值")]
-    elif dimension == "org_unit" and not value.isdigit():
+    elif dimension == "org_unit" and not (value.isascii() and value.isdigit()):
         errors["value"] = [_("应为编号")]
     elif dimension in ("category", "channel", "root_cause") and value != BLANK:
         choices = {"category": Category, "channel": Channel, "root_cause": RootCause}[dimension]

@@ -58,7 +58,8 @@ def _complaint_locked(*, actor, complaint_id: Any) -> Complaint:
 
 
 def _text(value: Any) -> str:
-    return str(value or "").strip()
+    # NUL cannot be stored in a PostgreSQL text column: it is dropped like surrounding blanks.
+    return str(value or "").replace("\x00", "").strip()
 
 
 @transaction.atomic
@@ -104,7 +105,8 @@ def _due_date(raw: Any, errors: dict[str, list[str]]) -> dt.date | None:
 
 
 def _owner(actor, raw: Any, errors: dict[str, list[str]]) -> OrgUnit | None:
-    unit = OrgUnit.objects.filter(pk=int(raw)).first() if str(raw or "").strip().isdigit() else None
+    text = str(raw or "").strip()
+    unit = OrgUnit.objects.filter(pk=int(text)).first() if text.isascii() and text.isdigit() else None
     if unit is None or not user_can_see_org_unit(actor, unit):
         errors["owner_org_unit"] = [_("请选择您管辖范围内的整改责任机构")]
         return None
@@ -175,7 +177,8 @@ def corrective_owner_units(*, user) -> QuerySet[OrgUnit]:
 
 def corrective_action_get(*, user, action_id: Any) -> CorrectiveAction:
     """An action of a complaint the user sees (404 otherwise)."""
-    pk = int(action_id) if str(action_id).isdigit() else None
+    text = str(action_id)
+    pk = int(text) if text.isascii() and text.isdigit() else None
     action = (
         CorrectiveAction.objects.filter(pk=pk, complaint__in=complaints_visible(user=user).values("pk"))
         .select_related("owner_org_unit", "complaint")

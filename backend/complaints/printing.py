@@ -211,6 +211,11 @@ def complaint_form_content(*, complaint: Complaint, form: str) -> dict[str, Any]
     return content
 
 
+def _clean_reason(reason: Any) -> str:
+    """A reprint reason as text that the database can store (no NUL characters)."""
+    return str(reason or "").replace("\x00", "")
+
+
 @transaction.atomic
 def complaint_form_print(*, actor, complaint_id: Any, form: str, reason: str = "") -> tuple[bytes, PrintedDocument]:
     """Print one of the four forms of a complaint the actor sees (404 otherwise or for an
@@ -220,6 +225,7 @@ def complaint_form_print(*, actor, complaint_id: Any, form: str, reason: str = "
     complaint = complaint_get(user=actor, complaint_id=complaint_id)
     Complaint.objects.select_for_update().filter(pk=complaint.pk).values_list("pk", flat=True).first()
     issuer = complaint.received_org_unit if form in ("register", "verify") else complaint.org_unit
+    reason = _clean_reason(reason)
     document = printed_document_start(
         actor=actor,
         kind=f"complaint_{form}",
@@ -250,6 +256,7 @@ def complaint_analysis_print(*, actor, month: Month, reason: str = "") -> tuple[
     """The month's analysis table as a signed PDF issued by the reader's broadest org unit."""
     report = complaint_analysis(user=actor, month=month)  # 403 for non-readers
     unit = analysis_scope_unit(actor)
+    reason = _clean_reason(reason)
     document = printed_document_start(
         actor=actor,
         kind=ANALYSIS_KIND,
