@@ -166,7 +166,8 @@ def _text(template: str, context: dict) -> str:
     return html.unescape(re.sub(r"<[^>]+>", " ", body))
 
 
-def test_every_character_of_the_complaint_forms_has_a_glyph(case, tmp_path):
+@pytest.mark.parametrize("family", ["Noto Sans CJK SC", "Noto Serif CJK SC"])
+def test_every_character_of_the_complaint_forms_has_a_glyph(case, family, tmp_path):
     from backend.complaints.analysis import month_parse
     from backend.complaints.exports import analysis_pdf_content
     from backend.complaints.printing import complaint_analysis, complaint_form_content
@@ -181,7 +182,7 @@ def test_every_character_of_the_complaint_forms_has_a_glyph(case, tmp_path):
     text += _text("pdfs/complaint_analysis.html", analysis_table_context({"org_unit": "总公司", **analysis_pdf_content(report, scope="总公司")}))
     assert "移交" in text and "客户投诉分析表" in text and "整改逾期" in text
     assert len({c for c in text if ord(c) > 0x7F}) > 200
-    assert missing_glyphs(text + "第页共副本份电子签章", "Noto Sans CJK SC", tmp_path) == []
+    assert missing_glyphs(text + "第页共副本份电子签章", family, tmp_path) == []
 
 
 @pytest.mark.parametrize("form", list(COMPLAINT_FORMS))
