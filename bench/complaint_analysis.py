@@ -74,11 +74,19 @@ def main() -> None:
             report = complaint_analysis(user=user, month=m)
         drill_times = timed(lambda: analysis_cases(user=user, month=m, metric="repeat").count())
         page_times = timed(lambda: list(analysis_cases(user=user, month=m, metric="repeat")[:50]))
-        print(f"database: {connection.vendor}; complaints in the month: {report['totals']['total']:,} "
-              f"(+{args.n // 5 + 20:,} around it), loaded in {load_s:.1f} s")
+        print(
+            f"database: {connection.vendor}; complaints in the month: {report['totals']['total']:,} "
+            f"(+{args.n // 5 + 20:,} around it), loaded in {load_s:.1f} s"
+        )
         print(f"queries per report: {len(ctx.captured_queries)}")
-        for name, times in (("figures", report_times), ("drill-down count (repeat)", drill_times), ("drill-down page", page_times)):
-            print(f"{name:28s} median {statistics.median(times) * 1000:8.1f} ms   best {min(times) * 1000:8.1f} ms")
+        for name, times in (
+            ("figures", report_times),
+            ("drill-down count (repeat)", drill_times),
+            ("drill-down page", page_times),
+        ):
+            print(
+                f"{name:28s} median {statistics.median(times) * 1000:8.1f} ms   best {min(times) * 1000:8.1f} ms"
+            )
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 

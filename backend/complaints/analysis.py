@@ -173,7 +173,7 @@ class Month:
 
 
 def month_parse(raw: Any, *, field: str = "month") -> Month:
-    """"YYYY-MM" (empty: the current month) or a 400 on `field`."""
+    """ "YYYY-MM" (empty: the current month) or a 400 on `field`."""
     text = str(raw or "").strip()
     if not text:
         return Month(timezone.localdate().replace(day=1))
@@ -185,7 +185,9 @@ def month_parse(raw: Any, *, field: str = "month") -> Month:
             raise ValueError
         first = dt.date(int(year), int(month), 1)
     except ValueError:
-        raise ValidationFailed.field(field, _("月份格式应为 YYYY-MM"), code=AnalysisErrorCode.INVALID_FILTER) from None
+        raise ValidationFailed.field(
+            field, _("月份格式应为 YYYY-MM"), code=AnalysisErrorCode.INVALID_FILTER
+        ) from None
     if first.year < 2000:
         raise ValidationFailed.field(field, _("月份格式应为 YYYY-MM"), code=AnalysisErrorCode.INVALID_FILTER)
     return Month(first)
@@ -398,14 +400,22 @@ def _value_labels(rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
         "product": {v: v for v in rows["product"]},
     }
     unit_ids = [int(v) for v in rows["org_unit"] if v != BLANK]
-    labels["org_unit"] = {str(pk): name for pk, name in OrgUnit.objects.filter(pk__in=unit_ids).values_list("pk", "name")}
+    labels["org_unit"] = {
+        str(pk): name for pk, name in OrgUnit.objects.filter(pk__in=unit_ids).values_list("pk", "name")
+    }
     for dim in DIMENSIONS:
         labels[dim][BLANK] = none
     return labels
 
 
 def analysis_cases(
-    *, user, month: Month, dimension: str = "", value: str = "", metric: str = "total", today: dt.date | None = None
+    *,
+    user,
+    month: Month,
+    dimension: str = "",
+    value: str = "",
+    metric: str = "total",
+    today: dt.date | None = None,
 ) -> QuerySet[Complaint]:
     """The complaints behind one figure, annotated with `weight` (1, or the merges / matching
     corrective actions each carries for the weighted metrics)."""
@@ -418,14 +428,18 @@ def analysis_cases(
         else:
             qs = qs.filter(**{column: value})
     if metric in COMPLAINT_METRICS:
-        qs = qs.filter(_complaint_metric_qs(month)[metric]).annotate(weight=Value(1, output_field=IntegerField()))
+        qs = qs.filter(_complaint_metric_qs(month)[metric]).annotate(
+            weight=Value(1, output_field=IntegerField())
+        )
     elif metric == "merges":
         qs = qs.filter(has_merges=True).annotate(weight=Count("merges", distinct=True))
     else:
         q = _action_metric_qs(today)[metric]
         matching = CorrectiveAction.objects.filter(q, complaint=OuterRef("pk"))
         prefixed = Q(*[(f"corrective_actions__{k}", v) for k, v in q.children])
-        qs = qs.filter(Exists(matching)).annotate(weight=Count("corrective_actions", filter=prefixed, distinct=True))
+        qs = qs.filter(Exists(matching)).annotate(
+            weight=Count("corrective_actions", filter=prefixed, distinct=True)
+        )
     return qs.select_related("org_unit", "received_org_unit").order_by("received_at", "id")
 
 

@@ -201,7 +201,9 @@ def corrective_action_close(*, actor, action_id: Any, note: str) -> CorrectiveAc
     if not note:
         raise ValidationFailed.field("note", _("请填写整改完成情况"), code=CorrectiveErrorCode.INVALID)
     if len(note) > NOTE_MAX:
-        raise ValidationFailed.field("note", _("整改完成情况最多 %(n)d 个字") % {"n": NOTE_MAX}, code=CorrectiveErrorCode.INVALID)
+        raise ValidationFailed.field(
+            "note", _("整改完成情况最多 %(n)d 个字") % {"n": NOTE_MAX}, code=CorrectiveErrorCode.INVALID
+        )
     if action.status != ActionStatus.OPEN:
         raise Conflict(_("该整改措施已关闭"), code=CorrectiveErrorCode.ALREADY_CLOSED)
     action.status = ActionStatus.CLOSED

@@ -69,22 +69,55 @@ def complaint_trail(*, complaint: Complaint) -> list[dict[str, str]]:
     entries: list[tuple[dt.datetime, int, dict[str, str]]] = []
     for e in complaint.clock_events.select_related("actor"):
         entries.append(
-            (e.at, 0, {"at": _when(e.at), "actor": _who(e.actor) or "系统", "action": ClockEventKind(e.kind).label if e.kind in ClockEventKind.values else e.kind, "comment": e.reason})
+            (
+                e.at,
+                0,
+                {
+                    "at": _when(e.at),
+                    "actor": _who(e.actor) or "系统",
+                    "action": ClockEventKind(e.kind).label if e.kind in ClockEventKind.values else e.kind,
+                    "comment": e.reason,
+                },
+            )
         )
     for h in complaint.handovers.select_related("from_org_unit", "to_org_unit", "by"):
         entries.append(
-            (h.at, 1, {"at": _when(h.at), "actor": _who(h.by) or "系统", "action": f"移交:{h.from_org_unit.name} → {h.to_org_unit.name}", "comment": h.reason})
+            (
+                h.at,
+                1,
+                {
+                    "at": _when(h.at),
+                    "actor": _who(h.by) or "系统",
+                    "action": f"移交:{h.from_org_unit.name} → {h.to_org_unit.name}",
+                    "comment": h.reason,
+                },
+            )
         )
     stream = Q(object_type="complaints.complaint", object_id=str(complaint.pk))
     if complaint.process_instance_id:
-        stream |= Q(process_instance_id=complaint.process_instance_id, action__in=["task.completed", "task.escalated"])
+        stream |= Q(
+            process_instance_id=complaint.process_instance_id, action__in=["task.completed", "task.escalated"]
+        )
     for e in AuditEvent.objects.filter(stream).exclude(action__in=HIDDEN_ACTIONS).select_related("actor"):
         data = e.data or {}
         label = TRAIL_LABELS.get(e.action, e.action)
         if e.action == "task.completed":
             label = f"{label}: {data.get('name') or data.get('step', '')}".strip()
-        comment = data.get("comment") or data.get("reason") or data.get("note") or data.get("description") or ""
-        entries.append((e.created_at, 2, {"at": _when(e.created_at), "actor": _who(e.actor) or "系统", "action": label, "comment": str(comment)}))
+        comment = (
+            data.get("comment") or data.get("reason") or data.get("note") or data.get("description") or ""
+        )
+        entries.append(
+            (
+                e.created_at,
+                2,
+                {
+                    "at": _when(e.created_at),
+                    "actor": _who(e.actor) or "系统",
+                    "action": label,
+                    "comment": str(comment),
+                },
+            )
+        )
     entries.sort(key=lambda x: (x[0], x[1]))
     return [entry for _at, _order, entry in entries]
 
@@ -172,14 +205,22 @@ def complaint_form_content(*, complaint: Complaint, form: str) -> dict[str, Any]
         }
         content["clock"] = _clock(complaint)
         content["opinions"] = [
-            {"at": _when(o.at), "org_unit": o.org_unit.name, "question": o.question, "opinion": o.opinion, "by": _who(o.by)}
+            {
+                "at": _when(o.at),
+                "org_unit": o.org_unit.name,
+                "question": o.question,
+                "opinion": o.opinion,
+                "by": _who(o.by),
+            }
             for o in complaint.opinions.select_related("org_unit", "by")
         ]
         content["notices"] = [
             {
                 "sent_at": _when(n.sent_at),
                 "kind_label": NoticeKind(n.kind).label if n.kind in NoticeKind.values else n.kind,
-                "channel_label": NoticeChannel(n.channel).label if n.channel in NoticeChannel.values else n.channel,
+                "channel_label": NoticeChannel(n.channel).label
+                if n.channel in NoticeChannel.values
+                else n.channel,
                 "proof": n.proof,
                 "recorded_by": _who(n.recorded_by),
             }
@@ -217,7 +258,9 @@ def _clean_reason(reason: Any) -> str:
 
 
 @transaction.atomic
-def complaint_form_print(*, actor, complaint_id: Any, form: str, reason: str = "") -> tuple[bytes, PrintedDocument]:
+def complaint_form_print(
+    *, actor, complaint_id: Any, form: str, reason: str = ""
+) -> tuple[bytes, PrintedDocument]:
     """Print one of the four forms of a complaint the actor sees (404 otherwise or for an
     unknown form); the first print is the original, later ones 副本 n with a reason."""
     if form not in FORMS:
@@ -265,7 +308,11 @@ def complaint_analysis_print(*, actor, month: Month, reason: str = "") -> tuple[
         org_unit=unit,
         reason=reason,
     )
-    content = {**print_metadata(document, actor), "org_unit": unit.name, **analysis_pdf_content(report, scope=unit.name)}
+    content = {
+        **print_metadata(document, actor),
+        "org_unit": unit.name,
+        **analysis_pdf_content(report, scope=unit.name),
+    }
     pdf = printed_document_finish(
         actor=actor,
         document=document,

@@ -96,7 +96,11 @@ def seed_month(
     phones = [f"1380013{i:04d}" for i in range(count // 3)]
     id_numbers = [f"44030519800101{i:04d}" for i in range(count // 6)]
     rows = []
-    plan = [(start, span, count), (start - dt.timedelta(days=30), 30 * 86400, count // 5), (start + dt.timedelta(seconds=span), 5 * 86400, 20)]
+    plan = [
+        (start, span, count),
+        (start - dt.timedelta(days=30), 30 * 86400, count // 5),
+        (start + dt.timedelta(seconds=span), 5 * 86400, 20),
+    ]
     for base, seconds, n in plan:
         for _ in range(n):
             at = base + dt.timedelta(seconds=int(rng.uniform(0, seconds - 1)))
@@ -127,7 +131,12 @@ def seed_month(
                 values.update(status=ComplaintStatus.WITHDRAWN, withdrawn_at=at + dt.timedelta(days=1))
             else:
                 values["status"] = rng.choice(
-                    [ComplaintStatus.ACCEPTED, ComplaintStatus.REGISTERED, ComplaintStatus.HANDLING, ComplaintStatus.DECIDED]
+                    [
+                        ComplaintStatus.ACCEPTED,
+                        ComplaintStatus.REGISTERED,
+                        ComplaintStatus.HANDLING,
+                        ComplaintStatus.DECIDED,
+                    ]
                 )
             if rng.random() < 0.1:
                 values["breached_at"] = at + dt.timedelta(days=16)

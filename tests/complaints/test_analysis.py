@@ -64,10 +64,14 @@ def expected_figures(user) -> dict:
         actions[a.complaint_id].append(a)
 
     def visible(c):
-        return any(paths[c.org_unit_id].startswith(s) or paths[c.received_org_unit_id].startswith(s) for s in scopes)
+        return any(
+            paths[c.org_unit_id].startswith(s) or paths[c.received_org_unit_id].startswith(s) for s in scopes
+        )
 
     def repeat(c):
-        others = by_phone[c.complainant_phone] + (by_id[c.complainant_id_number] if c.complainant_id_number else [])
+        others = by_phone[c.complainant_phone] + (
+            by_id[c.complainant_id_number] if c.complainant_id_number else []
+        )
         return any(
             o.pk != c.pk
             and c.received_at - window <= o.received_at
@@ -165,8 +169,14 @@ def test_every_drill_down_lists_exactly_the_cases_behind_its_figure(seeded):
     for dim in DIMENSIONS:
         for row in report["dimensions"][dim]:
             for m in ("total", "repeat", "on_time", "merges", "actions_overdue", "extended_60"):
-                qs = analysis_cases(user=user, month=month, dimension=dim, value=row["value"], metric=m, today=TODAY)
-                assert set(qs.values_list("pk", flat=True)) == expected["ids"][(dim, row["value"], m)], (dim, row, m)
+                qs = analysis_cases(
+                    user=user, month=month, dimension=dim, value=row["value"], metric=m, today=TODAY
+                )
+                assert set(qs.values_list("pk", flat=True)) == expected["ids"][(dim, row["value"], m)], (
+                    dim,
+                    row,
+                    m,
+                )
                 assert analysis_cases_weight(qs) == row[m], (dim, row["value"], m)
                 checked += 1
     assert checked > 100
@@ -189,7 +199,14 @@ def test_a_city_sees_its_own_and_handed_in_cases_a_province_its_subtree_head_off
     assert seen("handler.sz") == {own.pk, handed_in.pk, handed_out.pk}
     assert seen("handler.gz") == {handed_in.pk, sibling.pk}
     assert seen("handler.gd") == {own.pk, handed_in.pk, handed_out.pk, sibling.pk}
-    assert seen("compliance.ho") == {own.pk, handed_in.pk, handed_out.pk, sibling.pk, other_province.pk, head_office.pk}
+    assert seen("compliance.ho") == {
+        own.pk,
+        handed_in.pk,
+        handed_out.pk,
+        sibling.pk,
+        other_province.pk,
+        head_office.pk,
+    }
     report = complaint_analysis(user=_user("handler.sz"), month=month)
     assert report["totals"]["total"] == 3
     assert {row["label"] for row in report["dimensions"]["org_unit"]} == {"深圳市分公司", "广东省分公司"}
@@ -207,7 +224,9 @@ def test_the_month_is_the_local_calendar_month(users):
     complaint_make(received_at=dt.datetime(2026, 9, 30, 23, 59, 59, tzinfo=TZ))
     last = complaint_make(received_at=dt.datetime(2026, 10, 31, 23, 59, 59, tzinfo=TZ))
     complaint_make(received_at=dt.datetime(2026, 11, 1, 0, 0, tzinfo=TZ))  # 2026-10-31 16:00 UTC
-    ids = set(analysis_cases(user=_user("compliance.ho"), month=month_parse("2026-10")).values_list("pk", flat=True))
+    ids = set(
+        analysis_cases(user=_user("compliance.ho"), month=month_parse("2026-10")).values_list("pk", flat=True)
+    )
     assert ids == {first.pk, last.pk}
 
 
@@ -218,16 +237,22 @@ def test_a_repeat_needs_an_earlier_complaint_by_the_same_complainant_within_the_
     by_phone = complaint_make(complainant_phone="13800000001", received_at=at)
     complaint_make(complainant_phone="13800000002", received_at=at - dt.timedelta(days=window, seconds=1))
     too_old = complaint_make(complainant_phone="13800000002", received_at=at)
-    complaint_make(complainant_phone="13800000003", complainant_id_number="440305198001010011", received_at=at)
+    complaint_make(
+        complainant_phone="13800000003", complainant_id_number="440305198001010011", received_at=at
+    )
     by_id = complaint_make(
-        complainant_phone="13800000004", complainant_id_number="440305198001010011", received_at=at + dt.timedelta(hours=1)
+        complainant_phone="13800000004",
+        complainant_id_number="440305198001010011",
+        received_at=at + dt.timedelta(hours=1),
     )
     complaint_make(complainant_phone="13800000005", received_at=at)
     blank_ids = complaint_make(complainant_phone="13800000006", received_at=at)
     later_first = complaint_make(complainant_phone="13800000007", received_at=at + dt.timedelta(days=2))
     complaint_make(complainant_phone="13800000007", received_at=at + dt.timedelta(days=3))
     repeats = set(
-        analysis_cases(user=_user("compliance.ho"), month=month_parse("2026-10"), metric="repeat").values_list("pk", flat=True)
+        analysis_cases(
+            user=_user("compliance.ho"), month=month_parse("2026-10"), metric="repeat"
+        ).values_list("pk", flat=True)
     )
     assert by_phone.pk in repeats and by_id.pk in repeats
     assert too_old.pk not in repeats and blank_ids.pk not in repeats and later_first.pk not in repeats

@@ -59,12 +59,17 @@ def test_bad_parameters_are_400_and_non_readers_403(api, seeded):
     assert client.get("/api/complaints/analysis/", {"month": "2026/10"}).status_code == 400
     assert api("reviewer.sz").get("/api/complaints/analysis/", {"month": "2026-10"}).status_code == 403
     assert api("collector.sz").get("/api/complaints/analysis/cases/", {"month": "2026-10"}).status_code == 403
-    assert client.get("/api/complaints/analysis/export/", {"month": "2026-10", "format": "doc"}).status_code == 404
+    assert (
+        client.get("/api/complaints/analysis/export/", {"month": "2026-10", "format": "doc"}).status_code
+        == 404
+    )
 
 
 def pdftotext(pdf: bytes) -> str:
     """Whitespace removed: pdftotext may letter-space CJK text."""
-    out = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    out = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
     return re.sub(r"\s+", "", out)
 
 
@@ -92,10 +97,14 @@ def test_the_exports_carry_the_totals_and_the_pdf_is_signed(api, client, seeded)
     assert "客户投诉分析表" in text and "广东省分公司" in text and "2026-10" in text
     assert f"投诉总量{totals['total']}" in text and f"重复投诉{totals['repeat']}" in text
     assert "合计" in text and "深圳市分公司" in text
-    verdict = client.post("/api/documents/verify/", {"pdf": SimpleUploadedFile("a.pdf", pdf.content, "application/pdf")})
+    verdict = client.post(
+        "/api/documents/verify/", {"pdf": SimpleUploadedFile("a.pdf", pdf.content, "application/pdf")}
+    )
     assert verdict.json()["verdict"] == "genuine"
     assert verdict.json()["document"]["kind_label"] == "客户投诉分析表"
     again = api_client.get("/api/complaints/analysis/export/", {"month": "2026-10", "format": "pdf"})
     assert again.status_code == 400 and again.json()["code"] == "reprint_reason_required"
-    copy = api_client.get("/api/complaints/analysis/export/", {"month": "2026-10", "format": "pdf", "reason": "报送监管"})
+    copy = api_client.get(
+        "/api/complaints/analysis/export/", {"month": "2026-10", "format": "pdf", "reason": "报送监管"}
+    )
     assert copy.status_code == 200 and copy["X-Copy-Number"] == "1"

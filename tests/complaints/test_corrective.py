@@ -38,7 +38,9 @@ def snapshot(complaint):
 def test_the_corrective_action_lifecycle(api, complaint):
     client = api("handler.sz")
     resp = client.post(
-        f"/api/complaints/{complaint.pk}/root-cause/", {"root_cause": "sales_conduct", "note": "业务员夸大收益"}, format="json"
+        f"/api/complaints/{complaint.pk}/root-cause/",
+        {"root_cause": "sales_conduct", "note": "业务员夸大收益"},
+        format="json",
     )
     assert resp.status_code == 200, resp.content
     assert resp.json() == {
@@ -55,20 +57,26 @@ def test_the_corrective_action_lifecycle(api, complaint):
     )
     assert resp.status_code == 201, resp.content
     action = resp.json()
-    assert action["root_cause"] == "sales_conduct" and action["status"] == "open" and action["due_date"] == due
+    assert (
+        action["root_cause"] == "sales_conduct" and action["status"] == "open" and action["due_date"] == due
+    )
     assert action["owner_org_unit_name"] == "深圳市分公司"
 
     listed = client.get(f"/api/complaints/{complaint.pk}/corrective-actions/").json()
     assert [a["id"] for a in listed] == [action["id"]]
 
-    resp = client.post(f"/api/corrective-actions/{action['id']}/close/", {"note": "培训已完成,签到表存档"}, format="json")
+    resp = client.post(
+        f"/api/corrective-actions/{action['id']}/close/", {"note": "培训已完成,签到表存档"}, format="json"
+    )
     assert resp.status_code == 200, resp.content
     assert resp.json()["status"] == "closed" and resp.json()["closing_note"] == "培训已完成,签到表存档"
     again = client.post(f"/api/corrective-actions/{action['id']}/close/", {"note": "再次关闭"}, format="json")
     assert again.status_code == 409
 
     actions = list(
-        AuditEvent.objects.filter(object_type="complaints.complaint", object_id=str(complaint.pk)).values_list("action", flat=True)
+        AuditEvent.objects.filter(
+            object_type="complaints.complaint", object_id=str(complaint.pk)
+        ).values_list("action", flat=True)
     )
     assert actions == [
         "complaint.root_cause_set",
@@ -84,8 +92,16 @@ def test_the_corrective_action_lifecycle(api, complaint):
         ("root-cause/", {"root_cause": "weather"}, {"root_cause"}),
         ("root-cause/", {"root_cause": "other"}, {"note"}),
         ("root-cause/", {"root_cause": "process", "note": "长" * 1001}, {"note"}),
-        ("corrective-actions/", {"owner_org_unit": "GD-SZ", "due_date": "2099-01-01", "description": "x"}, {"owner_org_unit", "root_cause"}),
-        ("corrective-actions/", {"due_date": "yesterday", "description": ""}, {"owner_org_unit", "due_date", "description", "root_cause"}),
+        (
+            "corrective-actions/",
+            {"owner_org_unit": "GD-SZ", "due_date": "2099-01-01", "description": "x"},
+            {"owner_org_unit", "root_cause"},
+        ),
+        (
+            "corrective-actions/",
+            {"due_date": "yesterday", "description": ""},
+            {"owner_org_unit", "due_date", "description", "root_cause"},
+        ),
     ],
 )
 def test_bad_input_is_a_field_error_and_changes_nothing(api, complaint, url, body, fields):
@@ -117,7 +133,11 @@ def test_actions_need_a_due_date_from_today_and_an_owner_in_scope(api, complaint
     assert snapshot(complaint) == before
     ok = api("handler.gd").post(
         f"/api/complaints/{complaint.pk}/corrective-actions/",
-        {"owner_org_unit": unit("GD-GZ"), "due_date": timezone.localdate().isoformat(), "description": "广州受理环节整改"},
+        {
+            "owner_org_unit": unit("GD-GZ"),
+            "due_date": timezone.localdate().isoformat(),
+            "description": "广州受理环节整改",
+        },
         format="json",
     )
     assert ok.status_code == 201, ok.content
@@ -140,12 +160,30 @@ def test_closing_needs_a_note(api, complaint):
 def test_only_corrective_roles_in_scope_may_act(api, complaint, users):
     body = {"root_cause": "process"}
     # out of scope: the complaint does not exist for them
-    assert api("handler.hz").post(f"/api/complaints/{complaint.pk}/root-cause/", body, format="json").status_code == 404
+    assert (
+        api("handler.hz").post(f"/api/complaints/{complaint.pk}/root-cause/", body, format="json").status_code
+        == 404
+    )
     # in scope (深圳) but not a corrective role
-    assert api("reviewer.sz").post(f"/api/complaints/{complaint.pk}/root-cause/", body, format="json").status_code == 403
+    assert (
+        api("reviewer.sz")
+        .post(f"/api/complaints/{complaint.pk}/root-cause/", body, format="json")
+        .status_code
+        == 403
+    )
     # compliance at the province and customer service at head office may
-    assert api("compliance.gd").post(f"/api/complaints/{complaint.pk}/root-cause/", body, format="json").status_code == 200
-    assert api("cs.ho").post(f"/api/complaints/{complaint.pk}/root-cause/", {"root_cause": "system"}, format="json").status_code == 200
+    assert (
+        api("compliance.gd")
+        .post(f"/api/complaints/{complaint.pk}/root-cause/", body, format="json")
+        .status_code
+        == 200
+    )
+    assert (
+        api("cs.ho")
+        .post(f"/api/complaints/{complaint.pk}/root-cause/", {"root_cause": "system"}, format="json")
+        .status_code
+        == 200
+    )
     action = CorrectiveAction.objects.create(
         complaint=complaint,
         root_cause="system",
@@ -154,6 +192,21 @@ def test_only_corrective_roles_in_scope_may_act(api, complaint, users):
         due_date=timezone.localdate(),
         created_by=users["compliance.gd"],
     )
-    assert api("handler.hz").post(f"/api/corrective-actions/{action.pk}/close/", {"note": "x"}, format="json").status_code == 404
-    assert api("reviewer.sz").post(f"/api/corrective-actions/{action.pk}/close/", {"note": "x"}, format="json").status_code == 403
-    assert api("handler.gz").post(f"/api/corrective-actions/{action.pk}/close/", {"note": "受理机构完成整改"}, format="json").status_code == 200
+    assert (
+        api("handler.hz")
+        .post(f"/api/corrective-actions/{action.pk}/close/", {"note": "x"}, format="json")
+        .status_code
+        == 404
+    )
+    assert (
+        api("reviewer.sz")
+        .post(f"/api/corrective-actions/{action.pk}/close/", {"note": "x"}, format="json")
+        .status_code
+        == 403
+    )
+    assert (
+        api("handler.gz")
+        .post(f"/api/corrective-actions/{action.pk}/close/", {"note": "受理机构完成整改"}, format="json")
+        .status_code
+        == 200
+    )

@@ -39,12 +39,18 @@ def test_the_analysis_page_shows_figures_charts_and_drill_downs_that_match(seede
     assert page.status_code == 200
     html = page.content.decode()
     assert "echarts.min.js" in html and "complaint_charts.js" in html
-    charts = json.loads(re.search(r'<script id="complaint-chart-data" type="application/json">(.*?)</script>', html, re.S).group(1))
+    charts = json.loads(
+        re.search(
+            r'<script id="complaint-chart-data" type="application/json">(.*?)</script>', html, re.S
+        ).group(1)
+    )
     total = int(re.search(r'data-testid="total-total">(\d+)<', html).group(1))
     assert sum(item["value"] for item in charts["category"]) == total
     assert len(charts["org_unit"]["labels"]) == len(charts["org_unit"]["on_time"])
     for metric in ("total", "repeat", "actions_open"):
-        link = htmllib.unescape(re.search(rf'<a href="([^"]+)" data-testid="total-{metric}">(\d+)<', html).group(1))
+        link = htmllib.unescape(
+            re.search(rf'<a href="([^"]+)" data-testid="total-{metric}">(\d+)<', html).group(1)
+        )
         figure = int(re.search(rf'data-testid="total-{metric}">(\d+)<', html).group(1))
         drill = client.get(link)
         assert drill.status_code == 200
@@ -57,7 +63,9 @@ def test_the_analysis_page_shows_figures_charts_and_drill_downs_that_match(seede
 
 def test_the_drill_down_page_masks_phones(users):
     complaint_users()
-    complaint_make(org="GD-SZ", complainant_phone="13912345678", received_at=dt.datetime(2026, 10, 3, 10, tzinfo=dt.UTC))
+    complaint_make(
+        org="GD-SZ", complainant_phone="13912345678", received_at=dt.datetime(2026, 10, 3, 10, tzinfo=dt.UTC)
+    )
     page = login("handler.sz").get("/complaints/analysis/cases/?month=2026-10&metric=total")
     text = page.content.decode()
     assert page.status_code == 200 and "139****5678" in text and "13912345678" not in text
@@ -74,7 +82,9 @@ def test_exports_from_the_page(seeded):
     client = login("compliance.ho")
     xlsx = client.get("/complaints/analysis/export.xlsx?month=2026-10")
     assert xlsx.status_code == 200
-    assert load_workbook(io.BytesIO(xlsx.content))["合计"].cell(row=1, column=1).value == "总公司 客户投诉分析表"
+    assert (
+        load_workbook(io.BytesIO(xlsx.content))["合计"].cell(row=1, column=1).value == "总公司 客户投诉分析表"
+    )
     pdf = client.get("/complaints/analysis/export.pdf?month=2026-10")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     ask = client.get("/complaints/analysis/export.pdf?month=2026-10")
@@ -92,23 +102,33 @@ def test_the_corrective_section(users):
     assert page.status_code == 200 and 'data-testid="root-cause-form"' in page.content.decode()
     assert f"/complaints/{complaint.pk}/forms/handle.pdf" in page.content.decode()
 
-    bad = client.post(f"/complaints/{complaint.pk}/corrective/root-cause/", {"root_cause": "other", "note": ""})
+    bad = client.post(
+        f"/complaints/{complaint.pk}/corrective/root-cause/", {"root_cause": "other", "note": ""}
+    )
     assert bad.status_code == 400 and "须填写原因说明" in bad.content.decode()
     complaint.refresh_from_db()
     assert complaint.root_cause == ""
 
-    ok = client.post(f"/complaints/{complaint.pk}/corrective/root-cause/", {"root_cause": "system", "note": "核心系统宕机"})
+    ok = client.post(
+        f"/complaints/{complaint.pk}/corrective/root-cause/", {"root_cause": "system", "note": "核心系统宕机"}
+    )
     assert ok.status_code == 302
     complaint.refresh_from_db()
     assert complaint.root_cause == "system"
 
     sz = OrgUnit.objects.get(code="GD-SZ").pk
     past = (timezone.localdate() - dt.timedelta(days=1)).isoformat()
-    bad = client.post(f"/complaints/{complaint.pk}/corrective/actions/", {"owner_org_unit": sz, "due_date": past, "description": "升级系统"})
+    bad = client.post(
+        f"/complaints/{complaint.pk}/corrective/actions/",
+        {"owner_org_unit": sz, "due_date": past, "description": "升级系统"},
+    )
     assert bad.status_code == 400 and "整改期限不能早于今天" in bad.content.decode()
     assert not CorrectiveAction.objects.exists()
     due = (timezone.localdate() + dt.timedelta(days=7)).isoformat()
-    ok = client.post(f"/complaints/{complaint.pk}/corrective/actions/", {"owner_org_unit": sz, "due_date": due, "description": "升级系统"})
+    ok = client.post(
+        f"/complaints/{complaint.pk}/corrective/actions/",
+        {"owner_org_unit": sz, "due_date": due, "description": "升级系统"},
+    )
     assert ok.status_code == 302
     action = CorrectiveAction.objects.get()
     assert action.root_cause == "system" and action.status == "open"
@@ -116,7 +136,9 @@ def test_the_corrective_section(users):
     client.post(f"/corrective-actions/{action.pk}/close/", {"note": "", "complaint": complaint.pk})
     action.refresh_from_db()
     assert action.status == "open"
-    done = client.post(f"/corrective-actions/{action.pk}/close/", {"note": "系统已升级", "complaint": complaint.pk})
+    done = client.post(
+        f"/corrective-actions/{action.pk}/close/", {"note": "系统已升级", "complaint": complaint.pk}
+    )
     assert done.status_code == 302
     action.refresh_from_db()
     assert action.status == "closed" and action.closing_note == "系统已升级"
@@ -125,4 +147,7 @@ def test_the_corrective_section(users):
     assert form.status_code == 200 and form["Content-Type"] == "application/pdf"
     assert login("handler.hz").get(f"/complaints/{complaint.pk}/corrective/").status_code == 404
     assert login("reviewer.sz").get(f"/complaints/{complaint.pk}/corrective/").status_code == 200
-    assert 'data-testid="root-cause-form"' not in login("reviewer.sz").get(f"/complaints/{complaint.pk}/corrective/").content.decode()
+    assert (
+        'data-testid="root-cause-form"'
+        not in login("reviewer.sz").get(f"/complaints/{complaint.pk}/corrective/").content.decode()
+    )

@@ -71,27 +71,70 @@ def case(users):
         extension_reason="案情复杂",
     )
     handler = people["handler.sz"]
-    ComplaintClockEvent.objects.create(complaint=c, kind=ClockEventKind.STARTED, at=AT, actor=people["handler.gz"])
     ComplaintClockEvent.objects.create(
-        complaint=c, kind=ClockEventKind.EXTENDED, at=AT + dt.timedelta(days=10), actor=handler, reason="需调取理赔档案"
+        complaint=c, kind=ClockEventKind.STARTED, at=AT, actor=people["handler.gz"]
+    )
+    ComplaintClockEvent.objects.create(
+        complaint=c,
+        kind=ClockEventKind.EXTENDED,
+        at=AT + dt.timedelta(days=10),
+        actor=handler,
+        reason="需调取理赔档案",
     )
     ComplaintHandover.objects.create(
-        complaint=c, from_org_unit=gz, to_org_unit=sz, handler=handler, reason="保单属深圳承保", by=people["handler.gz"], at=AT + dt.timedelta(hours=5)
+        complaint=c,
+        from_org_unit=gz,
+        to_org_unit=sz,
+        handler=handler,
+        reason="保单属深圳承保",
+        by=people["handler.gz"],
+        at=AT + dt.timedelta(hours=5),
     )
-    ComplaintOpinion.objects.create(complaint=c, org_unit=gd, question="是否加付利息", opinion="同意加付利息", by=people["handler.gd"], at=AT + dt.timedelta(days=3))
+    ComplaintOpinion.objects.create(
+        complaint=c,
+        org_unit=gd,
+        question="是否加付利息",
+        opinion="同意加付利息",
+        by=people["handler.gd"],
+        at=AT + dt.timedelta(days=3),
+    )
     ComplaintNotice.objects.create(
-        complaint=c, kind="decision", channel="sms", sent_at=AT + dt.timedelta(days=12), proof="短信回执 20261020-0001", recorded_by=handler
+        complaint=c,
+        kind="decision",
+        channel="sms",
+        sent_at=AT + dt.timedelta(days=12),
+        proof="短信回执 20261020-0001",
+        recorded_by=handler,
     )
     ComplaintReview.objects.create(
-        complaint=c, reason="对利息计算有异议", org_unit=gd, received_at=AT + dt.timedelta(days=14), due_at=AT + dt.timedelta(days=44), requested_by=handler
+        complaint=c,
+        reason="对利息计算有异议",
+        org_unit=gd,
+        received_at=AT + dt.timedelta(days=14),
+        due_at=AT + dt.timedelta(days=44),
+        requested_by=handler,
     )
     ComplaintAttachment.objects.create(
-        complaint=c, kind="recording", file="complaints/x.mp3", filename="来电录音.mp3", content_type="audio/mpeg", size=2048, sha256="ab" * 32, uploaded_by=handler
+        complaint=c,
+        kind="recording",
+        file="complaints/x.mp3",
+        filename="来电录音.mp3",
+        content_type="audio/mpeg",
+        size=2048,
+        sha256="ab" * 32,
+        uploaded_by=handler,
     )
     CorrectiveAction.objects.create(
-        complaint=c, root_cause="process", description="理赔审核增加时限提醒", owner_org_unit=sz, due_date=dt.date(2026, 12, 31), created_by=handler
+        complaint=c,
+        root_cause="process",
+        description="理赔审核增加时限提醒",
+        owner_org_unit=sz,
+        due_date=dt.date(2026, 12, 31),
+        created_by=handler,
     )
-    audit_event_record(actor=handler, action="complaint.decided", obj=c, org_unit=sz, data={"comment": "决定已作出"})
+    audit_event_record(
+        actor=handler, action="complaint.decided", obj=c, org_unit=sz, data={"comment": "决定已作出"}
+    )
     return c
 
 
@@ -112,7 +155,17 @@ def upload(client, pdf):
         ("handover", ["客户投诉移交表", "保单属深圳承保", "广州市分公司", "深圳市分公司"]),
         (
             "handle",
-            ["客户投诉处理表", "十日内支付理赔款及利息", "申请核查、调解", "同意加付利息", "短信回执20261020-0001", "基本满意", "对利息计算有异议", "理赔审核增加时限提醒", "延长至30日"],
+            [
+                "客户投诉处理表",
+                "十日内支付理赔款及利息",
+                "申请核查、调解",
+                "同意加付利息",
+                "短信回执20261020-0001",
+                "基本满意",
+                "对利息计算有异议",
+                "理赔审核增加时限提醒",
+                "延长至30日",
+            ],
         ),
     ],
 )
@@ -174,12 +227,21 @@ def test_every_character_of_the_complaint_forms_has_a_glyph(case, family, tmp_pa
 
     text = ""
     for form, (template, _title) in COMPLAINT_FORMS.items():
-        content = {"org_unit": "深圳市分公司", "copy_number": 1, **complaint_form_content(complaint=case, form=form)}
+        content = {
+            "org_unit": "深圳市分公司",
+            "copy_number": 1,
+            **complaint_form_content(complaint=case, form=form),
+        }
         text += _text(template, complaint_form_context(form, content))
     from django.contrib.auth import get_user_model
 
-    report = complaint_analysis(user=get_user_model().objects.get(username="compliance.ho"), month=month_parse("2026-10"))
-    text += _text("pdfs/complaint_analysis.html", analysis_table_context({"org_unit": "总公司", **analysis_pdf_content(report, scope="总公司")}))
+    report = complaint_analysis(
+        user=get_user_model().objects.get(username="compliance.ho"), month=month_parse("2026-10")
+    )
+    text += _text(
+        "pdfs/complaint_analysis.html",
+        analysis_table_context({"org_unit": "总公司", **analysis_pdf_content(report, scope="总公司")}),
+    )
     assert "移交" in text and "客户投诉分析表" in text and "整改逾期" in text
     assert len({c for c in text if ord(c) > 0x7F}) > 200
     assert missing_glyphs(text + "第页共副本份电子签章", family, tmp_path) == []
@@ -210,7 +272,9 @@ def test_hostile_values_are_printed_as_text_and_fetch_nothing(form, local_http_s
     assert pdf.startswith(b"%PDF")
     assert hits == []
     fetched = {url for url, _ in fetch_log}
-    assert fetched <= {(STATIC_DIR / "forms.css").as_uri()} | {u for u in fetched if u.startswith("data:image/png;base64,")}
+    assert fetched <= {(STATIC_DIR / "forms.css").as_uri()} | {
+        u for u in fetched if u.startswith("data:image/png;base64,")
+    }
     text = pdf_text(pdf, tmp_path)
     assert "file:///etc/passwd" in text
     assert "root:x:0:0" not in text

@@ -35,7 +35,9 @@ from backend.complaints.exports import XLSX_CONTENT_TYPE, complaint_analysis_xls
 from backend.complaints.printing import complaint_analysis_print, complaint_form_print
 from pdfs.responses import pdf_response
 
-MONTH = OpenApiParameter("month", str, description="YYYY-MM (received in that Asia/Shanghai month; default: this month)")
+MONTH = OpenApiParameter(
+    "month", str, description="YYYY-MM (received in that Asia/Shanghai month; default: this month)"
+)
 
 
 def _drill_links(month: str, dimension: str = "", value: str = "") -> dict[str, str]:
@@ -89,11 +91,16 @@ class ComplaintAnalysisExportApi(APIView):
                 actor=request.user, month=month, reason=request.query_params.get("reason", "")
             )
             return pdf_response(
-                pdf, filename=f"complaint-analysis-{month.label}.pdf", document_id=document.id, copy_number=document.copy_number
+                pdf,
+                filename=f"complaint-analysis-{month.label}.pdf",
+                document_id=document.id,
+                copy_number=document.copy_number,
             )
         if fmt != "xlsx":
             raise NotFound("不支持的导出格式", code="export_format_not_found")
-        response = HttpResponse(complaint_analysis_xlsx(user=request.user, month=month), content_type=XLSX_CONTENT_TYPE)
+        response = HttpResponse(
+            complaint_analysis_xlsx(user=request.user, month=month), content_type=XLSX_CONTENT_TYPE
+        )
         response["Content-Disposition"] = f'attachment; filename="complaint-analysis-{month.label}.xlsx"'
         return response
 
@@ -137,7 +144,11 @@ class ComplaintAnalysisCasesApi(APIView):
     def get(self, request):
         drill = drill_clean(params=request.query_params)
         cases = analysis_cases(
-            user=request.user, month=drill.month, dimension=drill.dimension, value=drill.value, metric=drill.metric
+            user=request.user,
+            month=drill.month,
+            dimension=drill.dimension,
+            value=drill.value,
+            metric=drill.metric,
         )
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(cases, request, view=self)
@@ -163,7 +174,9 @@ class ComplaintRootCauseApi(APIView):
     def post(self, request, complaint_id: int):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        complaint = complaint_root_cause_set(actor=request.user, complaint_id=complaint_id, **data.validated_data)
+        complaint = complaint_root_cause_set(
+            actor=request.user, complaint_id=complaint_id, **data.validated_data
+        )
         return Response(self.OutputSerializer(complaint).data)
 
 
@@ -223,7 +236,9 @@ class CorrectiveActionCloseApi(APIView):
     def post(self, request, action_id: int):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        action = corrective_action_close(actor=request.user, action_id=action_id, note=data.validated_data["note"])
+        action = corrective_action_close(
+            actor=request.user, action_id=action_id, note=data.validated_data["note"]
+        )
         return Response(CorrectiveActionSerializer(action).data)
 
 
@@ -236,8 +251,14 @@ class ComplaintFormPdfApi(APIView):
     )
     def get(self, request, complaint_id: int, form: str):
         pdf, document = complaint_form_print(
-            actor=request.user, complaint_id=complaint_id, form=form, reason=request.query_params.get("reason", "")
+            actor=request.user,
+            complaint_id=complaint_id,
+            form=form,
+            reason=request.query_params.get("reason", ""),
         )
         return pdf_response(
-            pdf, filename=f"complaint-{complaint_id}-{form}.pdf", document_id=document.id, copy_number=document.copy_number
+            pdf,
+            filename=f"complaint-{complaint_id}-{form}.pdf",
+            document_id=document.id,
+            copy_number=document.copy_number,
         )

@@ -76,7 +76,10 @@ def _charts(report: dict[str, Any]) -> dict[str, Any]:
 @page_view
 def complaint_analysis_page(request: HttpRequest) -> HttpResponse:
     raw = request.GET.get("month", "")
-    context: dict[str, Any] = {"month": raw or f"{timezone.localdate():%Y-%m}", **form_errors(None, ("month",))}
+    context: dict[str, Any] = {
+        "month": raw or f"{timezone.localdate():%Y-%m}",
+        **form_errors(None, ("month",)),
+    }
     try:
         month = month_parse(raw)
     except ValidationFailed as exc:
@@ -85,7 +88,9 @@ def complaint_analysis_page(request: HttpRequest) -> HttpResponse:
     report = complaint_analysis(user=request.user, month=month)
     names = metric_labels()
     links = _links(month)
-    totals = [{"metric": m, "label": names[m], "value": report["totals"][m], "link": links[m]} for m in METRICS]
+    totals = [
+        {"metric": m, "label": names[m], "value": report["totals"][m], "link": links[m]} for m in METRICS
+    ]
     labels = dimension_labels()
     sections = []
     for dim in DIMENSIONS:
@@ -121,7 +126,11 @@ def complaint_analysis_page(request: HttpRequest) -> HttpResponse:
 def complaint_analysis_cases_page(request: HttpRequest) -> HttpResponse:
     drill = drill_clean(params=request.GET)
     cases = analysis_cases(
-        user=request.user, month=drill.month, dimension=drill.dimension, value=drill.value, metric=drill.metric
+        user=request.user,
+        month=drill.month,
+        dimension=drill.dimension,
+        value=drill.value,
+        metric=drill.metric,
     )
     page = paginate(request, cases)
     rows = [
@@ -156,7 +165,9 @@ def complaint_analysis_export(request: HttpRequest, fmt: str) -> HttpResponse:
         )
     if fmt != "xlsx":
         raise NotFound(_("不支持的导出格式"), code="export_format_not_found")
-    response = HttpResponse(complaint_analysis_xlsx(user=request.user, month=month), content_type=XLSX_CONTENT_TYPE)
+    response = HttpResponse(
+        complaint_analysis_xlsx(user=request.user, month=month), content_type=XLSX_CONTENT_TYPE
+    )
     response["Content-Disposition"] = f'attachment; filename="complaint-analysis-{month.label}.xlsx"'
     return response
 
@@ -182,7 +193,8 @@ def _corrective_page(
         "may_act": corrective_may_act(request.user, complaint),
         "root_causes": RootCause.choices,
         "owners": corrective_owner_units(user=request.user),
-        "values": values or {"root_cause": complaint.root_cause, "note": complaint.root_cause_note, "due_date": ""},
+        "values": values
+        or {"root_cause": complaint.root_cause, "note": complaint.root_cause_note, "due_date": ""},
         "form": form,
         "forms": [(f, reverse("complaint-form-pdf", args=[complaint.pk, f])) for f in FORMS],
         "today": today.isoformat(),
@@ -231,11 +243,19 @@ def complaint_corrective_add(request: HttpRequest, complaint_id: int) -> HttpRes
 @page_view
 def corrective_action_close_post(request: HttpRequest, action_id: int) -> HttpResponse:
     try:
-        action = corrective_action_close(actor=request.user, action_id=action_id, note=request.POST.get("note", ""))
+        action = corrective_action_close(
+            actor=request.user, action_id=action_id, note=request.POST.get("note", "")
+        )
     except ValidationFailed as exc:
-        messages.error(request, exc.message or "; ".join(m for msgs in exc.field_errors.values() for m in msgs))
+        messages.error(
+            request, exc.message or "; ".join(m for msgs in exc.field_errors.values() for m in msgs)
+        )
         complaint_id = request.POST.get("complaint", "")
-        return redirect("complaint-corrective", complaint_id=int(complaint_id)) if complaint_id.isdigit() else redirect("complaint-analysis")
+        return (
+            redirect("complaint-corrective", complaint_id=int(complaint_id))
+            if complaint_id.isdigit()
+            else redirect("complaint-analysis")
+        )
     messages.success(request, _("整改措施已关闭"))
     return redirect("complaint-corrective", complaint_id=action.complaint_id)
 
@@ -244,6 +264,8 @@ def corrective_action_close_post(request: HttpRequest, action_id: int) -> HttpRe
 def complaint_form_pdf(request: HttpRequest, complaint_id: int, form: str) -> HttpResponse:
     return printed_pdf(
         request,
-        lambda reason: complaint_form_print(actor=request.user, complaint_id=complaint_id, form=form, reason=reason),
+        lambda reason: complaint_form_print(
+            actor=request.user, complaint_id=complaint_id, form=form, reason=reason
+        ),
         filename=f"complaint-{complaint_id}-{form}.pdf",
     )
