@@ -226,7 +226,7 @@ def drill_clean(*, params) -> Drill:
         errors["dimension"] = [_("不支持的分析维度")]
     elif dimension and not value:
         errors["value"] = [_("请指定维度取值")]
-    elif dimension == "org_unit" and not (value.isascii() and value.isdigit()):
+    elif dimension == "org_unit" and not (value.isascii() and value.isdigit() and len(value) <= 18):
         errors["value"] = [_("应为编号")]
     elif dimension in ("category", "channel", "root_cause") and value != BLANK:
         choices = {"category": Category, "channel": Channel, "root_cause": RootCause}[dimension]

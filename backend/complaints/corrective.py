@@ -106,7 +106,7 @@ def _due_date(raw: Any, errors: dict[str, list[str]]) -> dt.date | None:
 
 def _owner(actor, raw: Any, errors: dict[str, list[str]]) -> OrgUnit | None:
     text = str(raw or "").strip()
-    unit = OrgUnit.objects.filter(pk=int(text)).first() if text.isascii() and text.isdigit() else None
+    unit = OrgUnit.objects.filter(pk=int(text)).first() if text.isascii() and text.isdigit() and len(text) <= 18 else None
     if unit is None or not user_can_see_org_unit(actor, unit):
         errors["owner_org_unit"] = [_("请选择您管辖范围内的整改责任机构")]
         return None
@@ -178,7 +178,7 @@ def corrective_owner_units(*, user) -> QuerySet[OrgUnit]:
 def corrective_action_get(*, user, action_id: Any) -> CorrectiveAction:
     """An action of a complaint the user sees (404 otherwise)."""
     text = str(action_id)
-    pk = int(text) if text.isascii() and text.isdigit() else None
+    pk = int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
     action = (
         CorrectiveAction.objects.filter(pk=pk, complaint__in=complaints_visible(user=user).values("pk"))
         .select_related("owner_org_unit", "complaint")
