@@ -443,6 +443,19 @@ def analysis_cases(
     return qs.select_related("org_unit", "received_org_unit").order_by("received_at", "id")
 
 
+def analysis_open_actions(*, user, month: Month, today: dt.date | None = None) -> QuerySet[CorrectiveAction]:
+    """The open corrective actions of the month's complaints in scope, overdue first (the
+    analysis page's 整改跟踪 section)."""
+    today = today or timezone.localdate()
+    return (
+        CorrectiveAction.objects.filter(
+            complaint__in=_month_complaints(user, month).values("pk"), status=ActionStatus.OPEN
+        )
+        .select_related("complaint", "owner_org_unit")
+        .order_by("due_date", "id")
+    )
+
+
 def analysis_cases_weight(qs: QuerySet[Complaint]) -> int:
     """The figure a drill-down list adds up to."""
     return qs.aggregate(n=Coalesce(Sum("weight"), 0))["n"]

@@ -57,6 +57,10 @@ def test_the_analysis_page_shows_figures_charts_and_drill_downs_that_match(seede
         count = re.search(r"合计 (\d+)", drill.content.decode()).group(1)
         assert int(count) == figure, metric
     assert "analysis-section-org_unit" in html and "深圳市分公司" in html
+    # 整改跟踪: the open corrective actions, overdue ones marked (the seed has some)
+    open_rows = html.count('data-testid="open-action"')
+    assert open_rows == min(20, int(re.search(r'data-testid="total-actions_open">(\d+)<', html).group(1)))
+    assert "逾期" in html.split('data-testid="analysis-actions"')[1]
     # every figure cell of the tables is a drill-down link
     assert html.count("/complaints/analysis/cases/?") > 17 * 5
 

@@ -23,6 +23,7 @@ from backend.complaints.analysis import (
     Drill,
     analysis_cases,
     analysis_cases_weight,
+    analysis_open_actions,
     complaint_analysis,
     dimension_labels,
     drill_clean,
@@ -44,6 +45,7 @@ from backend.complaints.selectors import complaint_get
 from backend.web.views.base import form_errors, page_view, paginate, printed_pdf
 
 ACTION_FIELDS = ("owner_org_unit", "due_date", "description", "root_cause")
+ACTIONS_SHOWN = 20  # open corrective actions listed on the analysis page (the rest: drill-down)
 
 
 def _links(month, dimension: str = "", value: str = "") -> dict[str, str]:
@@ -96,22 +98,28 @@ def complaint_analysis_page(request: HttpRequest) -> HttpResponse:
     for dim in DIMENSIONS:
         rows = []
         for row in report["dimensions"][dim]:
-            links = _links(month, dim, row["value"])
+            row_links = _links(month, dim, row["value"])
             rows.append(
                 {
                     "label": row["label"],
-                    "cells": [{"value": row[m], "link": links[m]} for m in METRICS],
+                    "cells": [{"value": row[m], "link": row_links[m]} for m in METRICS],
                     "on_time_rate": row["on_time_rate"],
                 }
             )
         sections.append({"dimension": dim, "label": labels[dim], "rows": rows})
     params = urlencode({"month": month.label})
+    today = timezone.localdate()
+    open_actions = [
+        {"action": a, "overdue": a.due_date < today}
+        for a in analysis_open_actions(user=request.user, month=month, today=today)[:ACTIONS_SHOWN]
+    ]
     context.update(
         {
             "month": month.label,
             "report": report,
             "sections": sections,
             "totals": totals,
+            "open_actions": open_actions,
             "metrics": [names[m] for m in METRICS],
             "charts": _charts(report),
             "exports": {
