@@ -239,13 +239,27 @@ def drill_clean(*, params) -> Drill:
     return Drill(month=month, dimension=dimension, value=value, metric=metric)
 
 
-def analysis_scope_unit(user) -> OrgUnit:
-    """The org unit an analysis PDF is issued (and signed) by: the reader's broadest unit."""
-    paths = user_scope_paths(user)
-    units = list(OrgUnit.objects.filter(path__in=paths)) if paths != [""] else []
-    if not units:
-        units = list(OrgUnit.objects.filter(parent__isnull=True))
-    return min(units, key=lambda u: (u.path.count("/"), u.path))
+def analysis_scope(user) -> tuple[OrgUnit, str]:
+    """Who issues (and signs) the reader's analysis table, and what its scope reads: the unit
+    of the reader's subtree, or for subtrees under several units their nearest common
+    ancestor and the units' names."""
+    paths = [p for p in user_scope_paths(user) if p]
+    if not paths:  # a superuser, or nobody: the whole tree
+        root = OrgUnit.objects.filter(parent__isnull=True).order_by("path").first()
+        return root, root.name if root else ""
+    units = list(OrgUnit.objects.filter(path__in=paths).order_by("path"))
+    if len(units) == 1:
+        return units[0], units[0].name
+    common = [seg for seg in paths[0].split("/") if seg]
+    for p in paths[1:]:
+        segs = [seg for seg in p.split("/") if seg]
+        n = 0
+        while n < min(len(common), len(segs)) and common[n] == segs[n]:
+            n += 1
+        common = common[:n]
+    issuer = OrgUnit.objects.filter(path="".join(f"{seg}/" for seg in common)).first() if common else None
+    issuer = issuer or OrgUnit.objects.filter(parent__isnull=True).order_by("path").first()
+    return issuer, "、".join(u.name for u in units)
 
 
 # ---- the queries ---------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from backend.complaints.analysis import (
     DIMENSIONS,
     METRICS,
     Month,
-    analysis_scope_unit,
+    analysis_scope,
     complaint_analysis,
     dimension_labels,
     metric_labels,
@@ -80,7 +80,7 @@ def analysis_xlsx(report: dict[str, Any], *, scope: str = "") -> bytes:
 def complaint_analysis_xlsx(*, user, month: Month) -> bytes:
     """The month's analysis table as the reader sees it, as an XLSX workbook."""
     report = complaint_analysis(user=user, month=month)
-    return analysis_xlsx(report, scope=analysis_scope_unit(user).name)
+    return analysis_xlsx(report, scope=analysis_scope(user)[1])
 
 
 def analysis_pdf_content(report: dict[str, Any], *, scope: str) -> dict[str, Any]:

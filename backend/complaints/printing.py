@@ -6,6 +6,7 @@ verifiable by QR code and upload. The complainant's phone and id number are alwa
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Any
 
 from django.db import transaction
@@ -16,7 +17,7 @@ from django.utils.translation import gettext as _
 from backend.common.exceptions import NotFound
 from backend.common.masking import mask_field
 from backend.common.models import AuditEvent
-from backend.complaints.analysis import Month, analysis_scope_unit, complaint_analysis
+from backend.complaints.analysis import Month, analysis_scope, complaint_analysis
 from backend.complaints.clock import clock_view
 from backend.complaints.exports import analysis_pdf_content
 from backend.complaints.models import (
@@ -294,16 +295,25 @@ def complaint_form_print(
     return pdf, document
 
 
+def _analysis_subject(month: Month, unit, scope: str) -> str:
+    """Prints of one month and one scope are numbered together (a scope under several units
+    adds a short hash of their names to the issuing unit's code)."""
+    subject = f"{ANALYSIS_KIND}:{month.label}:{unit.code}"
+    if scope != unit.name:
+        subject += ":" + hashlib.sha256(scope.encode()).hexdigest()[:8]
+    return subject[:64]
+
+
 @transaction.atomic
 def complaint_analysis_print(*, actor, month: Month, reason: str = "") -> tuple[bytes, PrintedDocument]:
     """The month's analysis table as a signed PDF issued by the reader's broadest org unit."""
     report = complaint_analysis(user=actor, month=month)  # 403 for non-readers
-    unit = analysis_scope_unit(actor)
+    unit, scope = analysis_scope(actor)
     reason = _clean_reason(reason)
     document = printed_document_start(
         actor=actor,
         kind=ANALYSIS_KIND,
-        subject=f"{ANALYSIS_KIND}:{month.label}:{unit.code}"[:64],
+        subject=_analysis_subject(month, unit, scope),
         customer_id=None,
         org_unit=unit,
         reason=reason,
@@ -311,7 +321,7 @@ def complaint_analysis_print(*, actor, month: Month, reason: str = "") -> tuple[
     content = {
         **print_metadata(document, actor),
         "org_unit": unit.name,
-        **analysis_pdf_content(report, scope=unit.name),
+        **analysis_pdf_content(report, scope=scope),
     }
     pdf = printed_document_finish(
         actor=actor,

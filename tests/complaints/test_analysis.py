@@ -284,3 +284,24 @@ def test_the_figures_take_a_handful_of_queries_and_little_time(seeded, django_as
     with django_assert_num_queries(5):
         complaint_analysis(user=user, month=month_parse("2026-10"), today=TODAY)
     assert time.perf_counter() - started < 5
+
+
+def test_the_issuer_of_a_table_is_the_readers_unit_or_the_common_ancestor_of_their_units(users):
+    from backend.complaints.analysis import analysis_scope
+    from backend.organisation.models import Role
+    from backend.organisation.services import role_assign
+
+    assert [u.code for u in [analysis_scope(_user("compliance.gd"))[0]]] == ["GD"]
+    assert analysis_scope(_user("compliance.gd"))[1] == "广东省分公司"
+    assert analysis_scope(_user("admin"))[0].code == "HO"
+    two = _user("reviewer.sz")
+    role_assign(user=two, role=Role.COMPLIANCE, org_unit=OrgUnit.objects.get(code="ZJ-HZ"))
+    two = _user("reviewer.sz")  # fresh role cache
+    unit, scope = analysis_scope(two)
+    assert unit.code == "HO" and scope == "深圳市分公司、杭州市分公司"
+    gz = _user("reviewer.gz")
+    role_assign(user=gz, role=Role.COMPLIANCE, org_unit=OrgUnit.objects.get(code="GD-SZ"))
+    assert analysis_scope(_user("reviewer.gz")) == (
+        OrgUnit.objects.get(code="GD"),
+        "广州市分公司、深圳市分公司",
+    )
