@@ -30,3 +30,28 @@ def complaint_get(*, user, complaint_id: Any) -> Complaint:
     if complaint is None:
         raise NotFound(_("投诉不存在"), code="complaint_not_found")
     return complaint
+
+
+def complaint_list(*, user, params: Any) -> QuerySet[Complaint]:
+    """Filters: status, channel, category, org_unit (code), q (number, subject or complainant
+    name), major, overdue (open and past due), month (YYYY-MM of receipt)."""
+    from django.utils import timezone
+
+    from backend.complaints.models import OPEN_STATUSES
+
+    qs = complaints_visible(user=user)
+    get = getattr(params, "get", lambda _k, _d=None: None)
+    for name in ("status", "channel", "category"):
+        value = get(name)
+        if value:
+            qs = qs.filter(**{name: str(value)[:32]})
+    if get("org_unit"):
+        qs = qs.filter(org_unit__code=str(get("org_unit"))[:32])
+    q = str(get("q") or "").strip()[:100]
+    if q:
+        qs = qs.filter(Q(number=q) | Q(subject__icontains=q) | Q(complainant_name=q))
+    if get("major") in ("1", "true", "True"):
+        qs = qs.filter(major=True)
+    if get("overdue") in ("1", "true", "True"):
+        qs = qs.filter(status__in=OPEN_STATUSES, due_at__lt=timezone.now())
+    return qs.order_by("-received_at", "-id")

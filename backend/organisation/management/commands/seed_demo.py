@@ -31,6 +31,15 @@ USERS = [
     ("officer.gz", "广州客户信息管理岗", [(Role.OFFICER, "GD-GZ")]),
     ("officer.gd", "广东省客户信息管理岗", [(Role.OFFICER, "GD")]),
     ("compliance.gd", "广东省合规", [(Role.COMPLIANCE, "GD")]),
+    # Complaints (投诉): a handler at each branch, two in Shenzhen (recusal needs a second one),
+    # and customer service at head office.
+    ("handler.sz", "深圳投诉处理岗", [(Role.COMPLAINT_HANDLER, "GD-SZ")]),
+    ("handler2.sz", "深圳投诉处理岗二", [(Role.COMPLAINT_HANDLER, "GD-SZ")]),
+    ("handler.gz", "广州投诉处理岗", [(Role.COMPLAINT_HANDLER, "GD-GZ")]),
+    ("handler.gd", "广东省投诉处理岗", [(Role.COMPLAINT_HANDLER, "GD")]),
+    ("handler.zj", "浙江省投诉处理岗", [(Role.COMPLAINT_HANDLER, "ZJ")]),
+    ("handler.hz", "杭州投诉处理岗", [(Role.COMPLAINT_HANDLER, "ZJ-HZ")]),
+    ("cs.ho", "总公司客服管理部", [(Role.CUSTOMER_SERVICE, "HO"), (Role.COMPLAINT_HANDLER, "HO")]),
 ]
 
 AGENTS = [("AG-SZ-0001", "张业务", "+8613900000001", "GD-SZ"), ("AG-GZ-0001", "李业务", "+8613900000002", "GD-GZ")]
