@@ -14,8 +14,15 @@ from django.utils.translation import gettext as _
 from backend.common.audit import audit_batch, audit_event_record
 from backend.common.exceptions import Conflict, Forbidden, ValidationFailed
 from backend.complaints import clock
-from backend.complaints.intake import clean_moment, complainants_on_subject, duplicates_of, intake_clean, subject_key
+from backend.complaints.intake import (
+    clean_moment,
+    complainants_on_subject,
+    duplicates_of,
+    intake_clean,
+    subject_key,
+)
 from backend.complaints.models import (
+    OPEN_STATUSES,
     Channel,
     ClockEventKind,
     ClockMode,
@@ -29,7 +36,6 @@ from backend.complaints.models import (
     ComplaintStatus,
     NoticeChannel,
     NoticeKind,
-    OPEN_STATUSES,
     RequestStatus,
 )
 from backend.complaints.selectors import complaint_get
@@ -75,11 +81,9 @@ def interest_reason(*, user, complaint: Complaint) -> str | None:
         return None
     if complaint.subject_employee_id and complaint.subject_employee_id == user.pk:
         return _("被投诉的员工本人")
-    agent_id = getattr(getattr(user, "sales_agent", None), "pk", None) if hasattr(user, "sales_agent") else None
-    if agent_id is None:
-        from backend.organisation.models import SalesAgent
+    from backend.organisation.models import SalesAgent
 
-        agent_id = SalesAgent.objects.filter(user=user).values_list("pk", flat=True).first()
+    agent_id = SalesAgent.objects.filter(user_id=user.pk).values_list("pk", flat=True).first()
     if agent_id is not None:
         if complaint.subject_agent_id == agent_id:
             return _("被投诉的业务员本人")
@@ -217,9 +221,10 @@ def _major_check(actor, c: Complaint) -> None:
     if not fresh:
         return
     Complaint.objects.filter(pk__in=[x.pk for x in fresh]).update(major=True, major_alerted_at=now)
+    from django.contrib.auth import get_user_model
+
     from tasks.models import Notification, NotificationKind
     from tasks.notifications import notifications_create
-    from django.contrib.auth import get_user_model
 
     head = OrgUnit.objects.filter(level=OrgLevel.HEAD_OFFICE).first()
     users = get_user_model().objects.filter(role_assignments__org_unit=head, role_assignments__role__in=HANDLER_ROLES, is_active=True).distinct() if head else []
