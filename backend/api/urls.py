@@ -25,6 +25,7 @@ urlpatterns = [
     path("auth/token/", auth.TokenObtainApi.as_view(), name="api-token"),
     path("account-openings/", openings.AccountOpeningCreateApi.as_view(), name="api-openings"),
     path("account-openings/<int:opening_id>/", openings.AccountOpeningDetailApi.as_view(), name="api-opening"),
+    path("account-openings/<int:opening_id>/form.pdf", openings.AccountOpeningFormPdfApi.as_view(), name="api-opening-form"),
     path("tasks/", tasks.TaskListApi.as_view(), name="api-tasks"),
     path("tasks/bulk/", inbox_actions.TaskBulkApi.as_view(), name="api-tasks-bulk"),
     path("tasks/<int:task_id>/", tasks.TaskDetailApi.as_view(), name="api-task"),

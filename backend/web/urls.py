@@ -50,6 +50,7 @@ urlpatterns = [
     path("customers/<int:customer_id>/collection-card.pdf", customers.customer_card, name="customer-card"),
     path("openings/new/", openings.opening_new, name="opening-new"),
     path("openings/new/corporate/", openings.opening_corporate, name="opening-corporate"),
+    path("openings/<int:opening_id>/form.pdf", openings.opening_form_pdf, name="opening-form"),
     path("customers/<int:customer_id>/amend/", amendments.customer_amend, name="customer-amend"),
     path("customers/<int:customer_id>/freeze/", amendments.customer_freeze_toggle, name="customer-freeze"),
     path("amendments/<int:amendment_id>/", amendments.amendment_detail, name="amendment-detail"),
