@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from pdfs.documents import render_change_request, render_collection_card, render_endorsement_form, render_opening_form
+from pdfs.documents import (
+    render_change_request,
+    render_collection_card,
+    render_endorsement_form,
+    render_opening_form,
+)
 from pdfs.rendering import STATIC_DIR
 from tests.pdfs.test_rendering import fetch_log, local_http_server, make_card, pdf_text  # noqa: F401
 
