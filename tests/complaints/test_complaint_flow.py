@@ -79,3 +79,30 @@ def test_a_complaint_cannot_be_closed_without_a_decision_notice_proof(api, users
     with pytest.raises(Exception) as exc:
         complaint_close(actor=users["handler.sz"], complaint=row, notice={"notice_channel": "sms", "notice_sent_at": timezone.now().isoformat(), "notice_proof": "回执"}, satisfaction="satisfied")
     assert getattr(exc.value, "code", "") == "no_decision"
+
+
+def test_anything_can_go_to_head_office_and_province_to_another_city(api, users):
+    c = accept(api, "handler.gd")  # accepted at the province
+    assert Complaint.objects.get(pk=c["id"]).org_unit.code == "GD"
+    work(api, "handler.gd", c["id"], "verify", VERIFY)
+    work(api, "handler.gd", c["id"], "register", REGISTER)
+    work(api, "handler.gd", c["id"], "handover", {"decision": "hand_over", "target_org_unit": "ZJ-HZ", "reason": "涉及杭州网点"})
+    # Any Hangzhou handler may take it (no handler was named); Hangzhou sends it up to head office.
+    work(api, "handler.hz", c["id"], "handover", {"decision": "hand_over", "target_org_unit": "HO", "reason": "涉及总公司产品条款"})
+    task = task_of(api, "cs.ho", c["id"], "handover")
+    from tasks.models import HumanTask
+
+    assert HumanTask.objects.get(pk=task["id"]).org_unit.code == "HO"
+    work(api, "cs.ho", c["id"], "handover", {"decision": "handle_here"})
+    row = Complaint.objects.get(pk=c["id"])
+    assert row.org_unit.code == "HO"
+    assert [(h.from_org_unit.code, h.to_org_unit.code) for h in row.handovers.all()] == [("GD", "ZJ-HZ"), ("ZJ-HZ", "HO")]
+    # A hand-over to the unit that already has it, or to an unknown unit, is refused on the field.
+    c2 = accept(api, "handler.sz", complainant_phone="13800008888")
+    work(api, "handler.sz", c2["id"], "verify", VERIFY)
+    work(api, "handler.sz", c2["id"], "register", REGISTER)
+    task = task_of(api, "handler.sz", c2["id"], "handover")
+    resp = complete(api, "handler.sz", task["id"], {"decision": "hand_over", "target_org_unit": "GD-SZ", "reason": "x1"}, expect=400)
+    assert "target_org_unit" in resp.json()
+    resp = api("handler.sz").post(f"/api/tasks/{task['id']}/complete/", {"decision": "hand_over", "target_org_unit": "NOPE", "reason": "x1"}, format="json")
+    assert resp.status_code == 400 and "target_org_unit" in resp.json()
