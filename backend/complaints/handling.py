@@ -33,6 +33,7 @@ from backend.complaints.services import (
     clock_moved,
     clock_refresh,
     complaint_close,
+    complaint_lock,
     interest_reason,
 )
 from backend.organisation.models import OrgUnit, Role
@@ -265,10 +266,11 @@ def clock_tick(*, instance, case_id, at: datetime) -> dict:
 
 
 def extension_decided(*, actor, case_id, data: dict, granted: bool) -> dict:
+    complaint_id = ComplaintExtension.objects.values_list("complaint_id", flat=True).get(pk=int(case_id))
+    c = complaint_lock(complaint_id)  # the complaint's instance, then its row: the order steps use
     ext = ComplaintExtension.objects.select_for_update().get(pk=int(case_id))
     if ext.status != RequestStatus.PENDING:
         return {}
-    c = _complaint(ext.complaint_id)
     ext.status = RequestStatus.GRANTED if granted else RequestStatus.REFUSED
     ext.decided_by = actor if getattr(actor, "is_authenticated", False) else None
     ext.decided_at = clock.now()

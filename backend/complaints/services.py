@@ -119,9 +119,19 @@ def clock_moved(c: Complaint, *, actor) -> None:
         HumanTask.objects.filter(instance_id=c.process_instance_id, status=TaskStatus.READY).exclude(lane="upper_complaint_handler").update(due_at=c.due_at)
 
 
+def complaint_lock(pk: int) -> Complaint:
+    """Lock a complaint the way engine steps do: its process instance first, then the row (an
+    engine step holds the instance when its operations lock the complaint), so a clock action
+    and a timer firing on the same case cannot deadlock."""
+    instance_id = Complaint.objects.filter(pk=pk).values_list("process_instance_id", flat=True).first()
+    if instance_id:
+        runtime.instance_lock(instance_id)
+    return Complaint.objects.select_for_update().select_related("org_unit", "received_org_unit").get(pk=pk)
+
+
 def _locked(actor, complaint_id: Any) -> Complaint:
     c = complaint_get(user=actor, complaint_id=complaint_id)
-    return Complaint.objects.select_for_update().select_related("org_unit", "received_org_unit").get(pk=c.pk)
+    return complaint_lock(c.pk)
 
 
 def _require_open(c: Complaint) -> None:
