@@ -187,3 +187,48 @@ def test_a_breach_escalates_to_the_next_level_exactly_once(api, users):
         handle_and_close(api, c["id"])
         row.refresh_from_db()
         assert row.status == ComplaintStatus.CLOSED and row.on_time is False
+
+
+def test_a_regulator_transfer_not_registered_in_seven_working_days_escalates_and_the_review_window_closes(api, users):
+    with time_machine.travel(at(0), tick=False):
+        c = accept(api, channel="regulator")
+        work(api, "handler.sz", c["id"], "verify", VERIFY)
+    # 10-14 was the last of the 7 working days; the decision deadline (10-14 too) breaches with it.
+    with time_machine.travel(at(16), tick=False):
+        timers_sweep(now=timezone.now())
+        timers_sweep(now=timezone.now())
+        row = Complaint.objects.get(pk=c["id"])
+        kinds = sorted(e.data["deadline"] for e in row.clock_events.filter(kind=ClockEventKind.BREACHED))
+        assert kinds == ["decision", "regulator_ack"]
+        work(api, "handler.sz", c["id"], "register", REGISTER)
+        work(api, "handler.sz", c["id"], "handover", {"decision": "handle_here"})
+        work(api, "handler.sz", c["id"], "handle", HANDLE)
+        work(api, "handler.sz", c["id"], "feedback", feedback(timezone.localtime().strftime("%Y-%m-%d %H:%M")))
+    # 核查 must be asked within 30 days of the decision.
+    with time_machine.travel(at(48), tick=False):
+        resp = api("handler.sz").post(f"/api/complaints/{c['id']}/review-requests/", {"reason": "不服处理决定"}, format="json")
+        assert resp.status_code == 400 and resp.json()["code"] == "review_window_passed"
+    with time_machine.travel(at(40), tick=False):
+        resp = api("handler.sz").post(f"/api/complaints/{c['id']}/review-requests/", {"reason": "不服处理决定"}, format="json")
+        assert resp.status_code == 201, resp.content
+        assert resp.json()["org_unit"] == "GD"
+        again = api("handler.sz").post(f"/api/complaints/{c['id']}/review-requests/", {"reason": "再次申请"}, format="json")
+        assert again.status_code == 409
+
+
+def test_an_overdue_review_opens_a_supervision_above_the_reviewing_unit(api, users):
+    with time_machine.travel(at(0), tick=False):
+        c = accept(api)
+        handle_and_close(api, c["id"])
+        review = api("handler.sz").post(f"/api/complaints/{c['id']}/review-requests/", {"reason": "不服处理决定"}, format="json").json()
+        assert datetime.fromisoformat(review["due_at"]) == end_of(2026, 10, 29)
+        row = HumanTask.objects.get(step="review_decision")
+        assert row.org_unit.code == "GD" and row.due_at == end_of(2026, 10, 29)
+    with time_machine.travel(at(31), tick=False):
+        assert timers_sweep(now=timezone.now()) == 1
+        supervise = HumanTask.objects.get(step="supervise_review")
+        assert supervise.org_unit.code == "HO" and supervise.status == TaskStatus.READY
+        # The review itself stays open with the reviewer.
+        assert HumanTask.objects.get(step="review_decision").status == TaskStatus.READY
+        work(api, "handler.gd", review["id"], "review_decision", {"review_decision": "changed", "comment": "补充支付利息"})
+        assert Complaint.objects.get(pk=c["id"]).reviews.get().decision == "changed"
