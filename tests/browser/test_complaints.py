@@ -123,7 +123,16 @@ def test_accept_hand_over_handle_and_feedback_in_browser(live_server, transactio
         expect(page.locator("[data-testid=trail-notices] [data-testid=notice-decision]")).to_contain_text("短信回执 SMS-20260501-0001")
         expect(page.locator("[data-testid=complaint-decision]")).to_contain_text("三日内支付赔款")
         shot(page, "complaint-closed")
+        # 核查: the complainant asks the upper level (head office above Zhejiang) for a review.
+        page.fill("[data-testid=action-review-request] textarea[name=reason]", "投诉人对赔付金额不满")
+        page.click("[data-testid=action-review-request-submit]")
+        page.wait_for_url(re.compile(rf"/complaints/{complaint.pk}/$"))
+        expect(page.locator("[data-testid=flash-success]")).to_contain_text("核查申请已提交")
+        expect(page.locator("[data-testid=trail-reviews] tbody tr")).to_have_count(1)
     finally:
         context.close()
     complaint.refresh_from_db()
     assert complaint.status == ComplaintStatus.CLOSED and complaint.on_time is True
+    review = complaint.reviews.get()
+    assert review.org_unit.code == "HO"
+    assert HumanTask.objects.filter(case_type="complaints.complaintreview", case_id=review.pk, status="ready").exists()

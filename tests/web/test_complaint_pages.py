@@ -126,9 +126,27 @@ def test_complaint_page_shows_clock_and_runs_actions(login):
     assert resp.status_code == 302
     resp = handler.post(f"/complaints/{c.pk}/attachment/", {"kind": "letter", "file": _text_file()})
     assert resp.status_code == 400 and "只接受" in html(resp)
+    from tests.web.helpers import png_scan
+
+    assert handler.post(f"/complaints/{c.pk}/attachment/", {"kind": "letter", "file": png_scan("letter.png")}).status_code == 302
+    # The further 30 days goes to the upper level (广东) for approval.
+    resp = handler.post(f"/complaints/{c.pk}/extension-request/", {"reason": "需省公司协调多家医院"})
+    assert resp.status_code == 302
+    ext_task = HumanTask.objects.get(case_type="complaints.complaintextension", status="ready")
+    assert ext_task.org_unit.code == "GD"
+    gd_body = html(login("handler.gd").get(f"/complaints/{c.pk}/"))
+    assert f'data-testid="complaint-task-{ext_task.pk}"' in gd_body
+    gd_task = html(login("handler.gd").get(f"/tasks/{ext_task.pk}/"))
+    assert 'data-testid="extension-request"' in gd_task and 'data-testid="complaint-clock"' in gd_task
+    # New facts restart the clock at 15 days.
+    resp = handler.post(f"/complaints/{c.pk}/new-facts/", {"description": "客户补充了新的医院证明", "received_at": "2001-01-01T09:00"})
+    assert resp.status_code == 400 and "时间不能早于" in html(resp)
+    assert handler.post(f"/complaints/{c.pk}/new-facts/", {"description": "客户补充了新的医院证明"}).status_code == 302
+    assert 'data-testid="clock-limit">15 日' in html(handler.get(f"/complaints/{c.pk}/"))
     assert handler.post(f"/complaints/{c.pk}/unknown/", {}).status_code == 404
     body = html(handler.get(f"/complaints/{c.pk}/"))
     assert 'data-testid="notice-extension"' in body and "短信回执 R-1" in body
+    assert "letter.png" in body and "需省公司协调多家医院" in body
     assert "案情复杂,需调取录音" in body
     # Withdrawal asks first, then ends the case and its tasks.
     assert 'data-testid="action-withdraw"' in body and "data-confirm=" in body
@@ -166,3 +184,15 @@ def _text_file():
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile("note.txt", b"just text", content_type="text/plain")
+
+
+def test_compliance_reads_without_actions_and_english_labels(login):
+    c = accept(login("handler.sz"))
+    client = login("compliance.gd")
+    assert 'data-testid="nav-complaints"' in html(client.get("/inbox/"))
+    body = html(client.get(f"/complaints/{c.pk}/"))
+    assert 'data-testid="complaint-clock"' in body and 'data-testid="complaint-actions"' not in body
+    assert "13800001111" not in body
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    body = html(client.get(f"/complaints/{c.pk}/"))
+    assert "Deadline" in body and "Running" in body and "Claims dispute" in body
