@@ -136,3 +136,38 @@ def test_accept_hand_over_handle_and_feedback_in_browser(live_server, transactio
     review = complaint.reviews.get()
     assert review.org_unit.code == "HO"
     assert HumanTask.objects.filter(case_type="complaints.complaintreview", case_id=review.pk, status="ready").exists()
+
+
+def test_duplicate_offer_merges_in_browser(live_server, transactional_db, chromium):  # noqa: F811
+    from playwright.sync_api import expect
+
+    call_command("seed_demo", stdout=io.StringIO())
+    context, page = log_in(chromium, live_server, "handler.sz")
+
+    def fill_and_submit(name: str) -> None:
+        page.goto(f"{live_server.url}/complaints/new/")
+        page.select_option("#f_category", "claims")
+        page.fill("#f_subject", "理赔款迟迟未到账")
+        page.fill("#f_description", "客户称理赔材料已交齐一个月,赔款仍未到账。")
+        page.fill("#f_complainant_name", name)
+        page.fill("#f_complainant_phone", "13800001111")
+        page.click("[data-testid=complaint-submit]")
+
+    try:
+        fill_and_submit("王小明")
+        page.wait_for_url(re.compile(r"/complaints/\d+/$"))
+        first = int(re.search(r"/complaints/(\d+)/$", page.url).group(1))
+        fill_and_submit("王小明(再次来电)")
+        expect(page.locator("[data-testid=duplicate-offer]")).to_be_visible()
+        shot(page, "complaint-duplicate")
+        page.click(f"[data-testid=merge-into-{first}]")
+        page.wait_for_url(re.compile(rf"/complaints/{first}/$"))
+        expect(page.locator("[data-testid=flash-success]")).to_contain_text("已合并到投诉")
+        expect(page.locator("[data-testid=trail-merges] tbody tr")).to_have_count(1)
+        page.click("[data-testid=nav-complaints]")
+        page.wait_for_url(re.compile(r"/complaints/$"))
+        expect(page.locator("[data-testid=complaint-table] tbody tr")).to_have_count(1)
+        shot(page, "complaint-list")
+    finally:
+        context.close()
+    assert Complaint.objects.count() == 1
