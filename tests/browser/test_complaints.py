@@ -168,6 +168,20 @@ def test_duplicate_offer_merges_in_browser(live_server, transactional_db, chromi
         page.wait_for_url(re.compile(r"/complaints/$"))
         expect(page.locator("[data-testid=complaint-table] tbody tr")).to_have_count(1)
         shot(page, "complaint-list")
+        # 撤诉 asks first: dismissing the question changes nothing, accepting it ends the case.
+        page.goto(f"{live_server.url}/complaints/{first}/")
+        page.fill("[data-testid=action-withdraw] textarea[name=reason]", "客户已与业务员和解")
+        page.once("dialog", lambda dialog: dialog.dismiss())
+        page.click("[data-testid=action-withdraw-submit]")
+        expect(page.locator("[data-testid=complaint-status]")).to_have_text("已受理")
+        assert Complaint.objects.get(pk=first).status == ComplaintStatus.ACCEPTED
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.click("[data-testid=action-withdraw-submit]")
+        expect(page.locator("[data-testid=flash-success]")).to_contain_text("投诉已撤诉")
+        expect(page.locator("[data-testid=complaint-status]")).to_have_text("已撤诉")
+        expect(page.locator("[data-testid=clock-state]")).to_have_text("已停止计时")
     finally:
         context.close()
     assert Complaint.objects.count() == 1
+    assert Complaint.objects.get(pk=first).status == ComplaintStatus.WITHDRAWN
+    assert not HumanTask.objects.filter(case_type="complaints.complaint", case_id=first, status="ready").exists()
