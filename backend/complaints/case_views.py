@@ -151,8 +151,6 @@ def complaint_scope_q_prefixed(user):
     return scope_q(user, "complaint__org_unit") | scope_q(user, "complaint__received_org_unit")
 
 
-
-
 def complaint_actions(*, user, c: Complaint) -> dict[str, bool]:
     """Which of the complaint page's action forms apply now (presentation only: each service
     checks again)."""
