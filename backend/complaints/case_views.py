@@ -151,3 +151,30 @@ def complaint_scope_q_prefixed(user):
     return scope_q(user, "complaint__org_unit") | scope_q(user, "complaint__received_org_unit")
 
 
+def complaint_actions(*, user, c: Complaint) -> dict[str, bool]:
+    """Which of the complaint page's action forms apply now (presentation only: each service
+    checks again)."""
+    from backend.common.exceptions import Forbidden
+    from backend.complaints.models import OPEN_STATUSES, ComplaintStatus, RequestStatus
+    from backend.complaints.services import require_handler
+
+    try:
+        require_handler(user, c)
+        handler = True
+    except Forbidden:
+        handler = False
+    view = clock.clock_view(c)
+    is_open = handler and c.status in OPEN_STATUSES
+    return {
+        "extend": handler and view["can_extend"],
+        "extension_request": handler and view["can_request_extension"] and not c.extensions.filter(status=RequestStatus.PENDING).exists(),
+        "pause": is_open and c.paused_since is None,
+        "resume": is_open and c.paused_since is not None,
+        "new_facts": is_open,
+        "withdraw": is_open,
+        "notice": handler,
+        "attachment": handler,
+        "review_request": handler and c.status == ComplaintStatus.CLOSED and c.decided_at is not None
+        and not c.reviews.filter(status=RequestStatus.PENDING).exists(),
+        "any": handler,
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from backend.complaints import handling
 from backend.complaints.services import COMPLAINT_CASE, EXTENSION_CASE, REVIEW_CASE
+from backend.customers.linkage import linkage_complaints_register
 from forms.registry import form_validator_register
 from processes.registry import OperationContext, helper_register, operation_register
 from tasks.cases import case_recusal_register, case_view_register
@@ -72,6 +73,12 @@ def _review_case(*, user, case_id):
     return review_case_view(user=user, review_id=case_id)
 
 
+def _customer_complaints(*, user, customer):
+    from backend.complaints.selectors import customer_complaints
+
+    return customer_complaints(user=user, customer=customer)
+
+
 def register() -> None:
     operation_register("complaints.verified", _verified, "投诉核实完成")
     operation_register("complaints.registered", _registered, "投诉登记")
@@ -94,3 +101,4 @@ def register() -> None:
     case_view_register(COMPLAINT_CASE, _complaint_case)
     case_view_register(EXTENSION_CASE, _extension_case)
     case_view_register(REVIEW_CASE, _review_case)
+    linkage_complaints_register(_customer_complaints)
