@@ -16,6 +16,12 @@ class OperationContext:
     instance: Any  # processes.models.ProcessInstance (locked for this step)
     actor: Any  # the user whose action runs this step, or None for a timer
 
+    def now(self):
+        """The engine clock's now: a timer fires at its sweep's time, not the wall clock's."""
+        from processes.engine import clock
+
+        return clock.now()
+
 
 Handler = Callable[[OperationContext, dict, dict], dict | None]
 

@@ -145,17 +145,22 @@ def case_get_visible(*, user, instance_id: Any) -> ProcessInstance:
     return instance
 
 
+def instance_end(*, actor, instance: ProcessInstance, reason: str, outcome: str) -> None:
+    """End a LOCKED running instance here: its timers stop and its open tasks are cancelled
+    with `outcome` (a domain service decided the case is over, e.g. a complaint withdrawn)."""
+    runtime.instance_cancel(instance=instance, actor=actor)
+    now = timezone.now()
+    for row in HumanTask.objects.filter(instance=instance, status=TaskStatus.READY):
+        HumanTask.objects.filter(pk=row.pk).update(status=TaskStatus.CANCELLED, completed_at=now, outcome=outcome)
+        audit_event_record(actor=actor, action="task.cancelled", obj=row, org_unit=row.org_unit, process_instance_id=instance.pk, task_id=row.pk, data={"step": row.step, "reason": reason})
+
+
 def _cancel(*, actor, instance: ProcessInstance, reason: str, withdrawn: bool) -> None:
     key = instance.version.definition.key
     hook = _CANCEL_HOOKS.get(key)
     if hook is None:
         raise Conflict(_("该流程不允许撤销"), code="cancel_not_allowed")
-    runtime.instance_cancel(instance=instance, actor=actor)
-    now = timezone.now()
-    outcome = "withdrawn" if withdrawn else "case_cancelled"
-    for row in HumanTask.objects.filter(instance=instance, status=TaskStatus.READY):
-        HumanTask.objects.filter(pk=row.pk).update(status=TaskStatus.CANCELLED, completed_at=now, outcome=outcome)
-        audit_event_record(actor=actor, action="task.cancelled", obj=row, org_unit=row.org_unit, process_instance_id=instance.pk, task_id=row.pk, data={"step": row.step, "reason": reason})
+    instance_end(actor=actor, instance=instance, reason=reason, outcome="withdrawn" if withdrawn else "case_cancelled")
     hook(actor=actor, instance=instance, reason=reason, withdrawn=withdrawn)
 
 

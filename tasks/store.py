@@ -29,6 +29,20 @@ def _notify_new(row: HumanTask, *, escalated: bool) -> None:
     notifications_create([Notification(user=u, kind=kind, task=row, message=message[:300], created_at=now) for u in task_candidates(row)])
 
 
+def _data_due(data: dict):
+    """A task without its own deadline timer may carry the case's deadline in its data
+    (`task_due_at`, ISO 8601): a complaint's steps show the regulatory clock."""
+    from django.utils.dateparse import parse_datetime
+
+    value = data.get("task_due_at")
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        return None
+
+
 class HumanTaskStore:
     def sync(self, instance: ProcessInstance, ready: list[ReadyTask], timers: list[WaitingTimer], actor: Any) -> None:
         now = timezone.now()
@@ -70,7 +84,7 @@ class HumanTaskStore:
                 four_eyes=rule.approval,
                 initiator_id=instance.started_by_id,
                 form_key=(task.properties or {}).get("form", ""),
-                due_at=deadlines.get(task.spec),
+                due_at=deadlines.get(task.spec) or _data_due(data),
                 flags=list(data.get("flags") or []),
                 case_type=instance.subject_type,
                 case_id=data.get("case_id") if isinstance(data.get("case_id"), int) else instance.subject_id,

@@ -66,13 +66,14 @@ class Deadline:
     name: str  # decision / regulator_ack
     label: str
     due_at: datetime
+    generation: str = ""  # a clock restarted by new facts is a new clock: it may breach again
 
 
 def active_deadlines(c: Complaint) -> list[Deadline]:
     out = []
     due = decision_due(c)
     if due is not None:
-        out.append(Deadline("decision", _("处理决定时限"), due))
+        out.append(Deadline("decision", _("处理决定时限"), due, c.clock_start.isoformat()))
     if c.regulator_ack_due_at and c.registered_at is None and c.status not in (ComplaintStatus.CLOSED, ComplaintStatus.WITHDRAWN):
         out.append(Deadline("regulator_ack", _("监管转办受理时限"), c.regulator_ack_due_at))
     return out
@@ -87,10 +88,10 @@ class ClockPoint:
     @property
     def mark(self) -> str:
         # A reminder is sent once per deadline value (an extension gets a fresh reminder); a
-        # breach escalates once per deadline kind.
+        # breach escalates once per clock (a restart on new facts starts a new one).
         if self.kind == "remind":
             return f"remind:{self.deadline.name}:{self.deadline.due_at.isoformat()}"
-        return f"breach:{self.deadline.name}"
+        return f"breach:{self.deadline.name}:{self.deadline.generation}"
 
 
 def clock_points(c: Complaint) -> list[ClockPoint]:

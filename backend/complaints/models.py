@@ -177,6 +177,10 @@ class ComplaintMerge(models.Model):
     merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    def __str__(self) -> str:
+        return f"{self.complaint_id} ← {self.complainant_name}"
+
+
 
 class ComplaintAttachment(models.Model):
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="attachments")
@@ -188,6 +192,10 @@ class ComplaintAttachment(models.Model):
     sha256 = models.CharField(max_length=64)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.filename
+
 
 
 class ClockEventKind(models.TextChoices):
@@ -218,6 +226,10 @@ class ComplaintClockEvent(models.Model):
     class Meta:
         ordering = ["at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.complaint_id} {self.kind}"
+
+
 
 class ComplaintHandover(models.Model):
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="handovers")
@@ -231,6 +243,10 @@ class ComplaintHandover(models.Model):
     class Meta:
         ordering = ["at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.complaint_id} {self.from_org_unit_id}→{self.to_org_unit_id}"
+
+
 
 class ComplaintOpinion(models.Model):
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="opinions")
@@ -242,6 +258,10 @@ class ComplaintOpinion(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id} opinion {self.org_unit_id}"
+
 
 
 class ComplaintNotice(models.Model):
@@ -257,6 +277,10 @@ class ComplaintNotice(models.Model):
 
     class Meta:
         ordering = ["sent_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id} {self.kind} {self.channel}"
+
 
 
 class RequestStatus(models.TextChoices):
@@ -283,6 +307,10 @@ class ComplaintExtension(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["complaint"], condition=Q(status="pending"), name="uniq_pending_extension"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id} extension {self.status}"
+
 
 
 class ReviewDecision(models.TextChoices):
@@ -311,6 +339,10 @@ class ComplaintReview(models.Model):
             models.UniqueConstraint(fields=["complaint"], condition=Q(status="pending"), name="uniq_pending_review"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.complaint_id} review {self.status}"
+
+
 
 class ActionStatus(models.TextChoices):
     OPEN = "open", _("整改中")
@@ -334,3 +366,6 @@ class CorrectiveAction(models.Model):
 
     class Meta:
         ordering = ["due_date", "id"]
+
+    def __str__(self) -> str:
+        return self.description[:50]

@@ -40,20 +40,39 @@ TRAIL_LABELS = {
     "complaint.accepted": "受理",
     "complaint.verified": "核实",
     "complaint.registered": "登记",
-    "complaint.handed_over": "移交",
-    "complaint.coordinated": "协调",
-    "complaint.decided": "作出处理决定",
-    "complaint.feedback": "反馈客户",
-    "complaint.closed": "办结",
-    "complaint.withdrawn": "撤诉",
+    "complaint.attachment_added": "添加附件",
+    "complaint.major": "群体投诉预警",
     "complaint.merged": "合并重复来件",
+    "complaint.coordination_started": "发起协调",
+    "complaint.opinions_recorded": "协调意见",
+    "complaint.decided": "作出处理决定",
+    "complaint.notice_recorded": "告知投诉人",
+    "complaint.closed": "办结",
+    "complaint.review_requested": "申请核查",
+    "complaint.reviewed": "核查决定",
     "complaint.root_cause_set": "认定根本原因",
     "complaint.corrective_action_created": "制定整改措施",
     "complaint.corrective_action_closed": "整改完成",
     "task.completed": "完成任务",
     "task.escalated": "超时上报",
 }
-HIDDEN_ACTIONS = ("document.printed", "document.reprinted")
+# Printing records, and the audit twins of clock events and hand-overs (their rows are in the
+# trail already).
+HIDDEN_ACTIONS = (
+    "document.printed",
+    "document.reprinted",
+    "complaint.handed_over",
+    "complaint.withdrawn",
+    "complaint.extended",
+    "complaint.extension_requested",
+    "complaint.extension_granted",
+    "complaint.extension_refused",
+    "complaint.clock_paused",
+    "complaint.clock_resumed",
+    "complaint.clock_restarted",
+    "complaint.clock_reminded",
+    "complaint.clock_breached",
+)
 
 
 def _when(value: dt.datetime | None) -> str:

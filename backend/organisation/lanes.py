@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from backend.organisation.models import OrgLevel, OrgUnit, Role
 
-
 PARENT = "parent"  # the level above the case's org unit (head office stays itself)
 
 

@@ -39,6 +39,7 @@ def test_the_analysis_page_shows_figures_charts_and_drill_downs_that_match(seede
     assert page.status_code == 200
     html = page.content.decode()
     assert "echarts.min.js" in html and "complaint_charts.js" in html
+    assert 'data-testid="nav-complaint-analysis"' in html
     charts = json.loads(
         re.search(
             r'<script id="complaint-chart-data" type="application/json">(.*?)</script>', html, re.S
@@ -79,6 +80,7 @@ def test_bad_month_is_400_and_non_readers_403(seeded):
     bad = login("compliance.gd").get("/complaints/analysis/?month=2026-99")
     assert bad.status_code == 400 and "YYYY-MM" in bad.content.decode()
     assert login("reviewer.sz").get("/complaints/analysis/?month=2026-10").status_code == 403
+    assert 'data-testid="nav-complaint-analysis"' not in login("reviewer.sz").get("/inbox/").content.decode()
     assert login("compliance.gd").get("/complaints/analysis/cases/?month=2026-10&metric=x").status_code == 400
 
 
@@ -102,7 +104,7 @@ def test_the_corrective_section(users):
     complaint_users()
     complaint = complaint_make(org="GD-SZ")
     client = login("handler.sz")
-    page = client.get(f"/complaints/{complaint.pk}/corrective/")
+    page = client.get(f"/complaints/{complaint.pk}/corrective/actions/")
     assert page.status_code == 200 and 'data-testid="root-cause-form"' in page.content.decode()
     assert f"/complaints/{complaint.pk}/forms/handle.pdf" in page.content.decode()
 
@@ -149,9 +151,9 @@ def test_the_corrective_section(users):
 
     form = client.get(f"/complaints/{complaint.pk}/forms/handle.pdf")
     assert form.status_code == 200 and form["Content-Type"] == "application/pdf"
-    assert login("handler.hz").get(f"/complaints/{complaint.pk}/corrective/").status_code == 404
-    assert login("reviewer.sz").get(f"/complaints/{complaint.pk}/corrective/").status_code == 200
+    assert login("handler.hz").get(f"/complaints/{complaint.pk}/corrective/actions/").status_code == 404
+    assert login("reviewer.sz").get(f"/complaints/{complaint.pk}/corrective/actions/").status_code == 200
     assert (
         'data-testid="root-cause-form"'
-        not in login("reviewer.sz").get(f"/complaints/{complaint.pk}/corrective/").content.decode()
+        not in login("reviewer.sz").get(f"/complaints/{complaint.pk}/corrective/actions/").content.decode()
     )

@@ -213,6 +213,10 @@ def _corrective_page(
 
 @page_view
 def complaint_corrective_page(request: HttpRequest, complaint_id: int) -> HttpResponse:
+    """The root cause and corrective actions of one complaint (GET); POST adds an action.
+    Two path segments after the id: `complaints/<id>/<action>/` belongs to the case actions."""
+    if request.method == "POST":
+        return _corrective_add(request, complaint_id)
     return _corrective_page(request, complaint_id)
 
 
@@ -228,9 +232,7 @@ def complaint_root_cause_post(request: HttpRequest, complaint_id: int) -> HttpRe
     return redirect("complaint-corrective", complaint_id=complaint_id)
 
 
-@require_POST
-@page_view
-def complaint_corrective_add(request: HttpRequest, complaint_id: int) -> HttpResponse:
+def _corrective_add(request: HttpRequest, complaint_id: int) -> HttpResponse:
     values = {name: request.POST.get(name, "") for name in ACTION_FIELDS}
     try:
         corrective_action_create(
