@@ -21,9 +21,10 @@ Figures (every one a count of complaints, except `merges` and the `actions_*` on
   (overdue: open with a due date before today)
 
 Every figure is in `totals` and in one row per value of each dimension (category, channel,
-org_unit — the responsible unit —, product, root_cause). The figures take two queries: one over
-the complaints grouped by all five dimensions at once, one over their corrective actions; each
-dimension's rows are roll-ups of those groups in Python.
+org_unit — the responsible unit —, product, root_cause). The figures take three queries: the
+complaints grouped by all five dimensions at once, their merged intakes and their corrective
+actions grouped by the same columns of their complaint; each dimension's rows are roll-ups of
+those groups in Python.
 
 `analysis_cases` is the drill-down: the complaints behind one figure. For complaint figures the
 number of cases equals the figure; for `merges` and `actions_*` each case carries `weight`
