@@ -32,7 +32,6 @@ from processes.models import (
 logger = logging.getLogger(__name__)
 
 BPMN_DIR = Path(settings.BASE_DIR) / "bpmn"
-MAX_DIAGRAM_BYTES = 2 * 1024 * 1024
 
 
 class DiagramInvalid(ValidationFailed):
@@ -46,23 +45,36 @@ class DiagramInvalid(ValidationFailed):
         )
 
 
-def diagram_validate(data: bytes, filename: str):
-    """Parse + sandbox compile + domain lint. Returns the Diagram or raises DiagramInvalid."""
+def diagram_check(data: bytes, filename: str):
+    """Parse + sandbox compile + domain lint without raising: (diagram or None, problems).
+
+    Problems with severity "warning" do not block a deployment."""
     if not data:
-        raise DiagramInvalid([Problem(_("文件为空"))])
-    if len(data) > MAX_DIAGRAM_BYTES:
-        raise DiagramInvalid([Problem(_("文件过大(上限 2 MB)"))])
+        return None, [Problem(_("文件为空"))]
+    limit = settings.CUSTFLOW["MAX_DIAGRAM_BYTES"]
+    if len(data) > limit:
+        return None, [Problem(_("文件过大(上限 %(kb)d KB)") % {"kb": limit // 1024})]
     try:
         data.decode("utf-8")  # versions store the XML as text
     except UnicodeDecodeError:
-        raise DiagramInvalid([Problem(_("流程图文件须为 UTF-8 编码"))])
+        return None, [Problem(_("流程图文件须为 UTF-8 编码"))]
     try:
         diagram = parse_diagram(data, filename)
     except DiagramError as exc:
-        raise DiagramInvalid(list(exc.problems))
-    problems = diagram_lint(diagram)
-    if problems:
-        raise DiagramInvalid(problems)
+        return None, list(exc.problems)
+    return diagram, diagram_lint(diagram)
+
+
+def diagram_problems(data: bytes, filename: str) -> list[dict]:
+    return [asdict(p) for p in diagram_check(data, filename)[1]]
+
+
+def diagram_validate(data: bytes, filename: str):
+    """Parse + sandbox compile + domain lint. Returns the Diagram or raises DiagramInvalid."""
+    diagram, problems = diagram_check(data, filename)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors or diagram is None:
+        raise DiagramInvalid(errors)
     return diagram
 
 

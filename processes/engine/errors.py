@@ -12,6 +12,8 @@ class Problem:
     message: str
     element: str | None = None
     line: int | None = None
+    # "error" blocks deployment; "warning" is shown to the process owner only.
+    severity: str = "error"
 
 
 class EngineError(Exception):

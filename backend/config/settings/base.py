@@ -216,6 +216,8 @@ CUSTFLOW = {
     "TIMER_SWEEP_BATCH": 200,
     # 催办: at most one reminder per task in this many minutes.
     "REMIND_MIN_INTERVAL_MINUTES": int(os.environ.get("CUSTFLOW_REMIND_MIN_INTERVAL_MINUTES", "30")),
+    # Largest BPMN file a process owner may upload or save as a draft.
+    "MAX_DIAGRAM_BYTES": int(os.environ.get("CUSTFLOW_MAX_DIAGRAM_BYTES", str(2 * 1024 * 1024))),
     "SCRIPT_MAX_STEPS": 100_000,
     "SCRIPT_MAX_SECONDS": 2.0,
     # Status callbacks to upstream systems: retried with exponential backoff, every attempt logged.
