@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 
@@ -25,6 +26,8 @@ SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 NS = {"bpmn": BPMN, "spiffworkflow": SPIFF}
 MAX_BYTES = 5_000_000
 _XSD_LOCK = threading.Lock()
+# A DOCTYPE can only come before the root element: after the XML declaration, comments and PIs.
+_DOCTYPE = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(?:<\?.*?\?>\s*|<!--.*?-->\s*)*<!DOCTYPE", re.S | re.I)
 
 # (xpath to the element holding code, compile mode, where the code is: None = element text, else attribute)
 _CODE_LOCATIONS = [
@@ -119,6 +122,9 @@ def _read_xml(data: bytes) -> etree._Element:
         raise DiagramError([Problem("the file is empty")])
     if len(data) > MAX_BYTES:
         raise DiagramError([Problem(f"the file is larger than {MAX_BYTES} bytes")])
+    if _DOCTYPE.match(bytes(data)):
+        # Entity expansion (billion laughs) and external entities both need a DTD: refuse any.
+        raise DiagramError([Problem("DOCTYPE declarations are not allowed in diagrams (entities, external references)")])
     safe = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     try:
         root = etree.fromstring(bytes(data), safe)
