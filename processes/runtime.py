@@ -83,16 +83,27 @@ def deadline_delta(value: str) -> timedelta:
     return parse_duration(value)
 
 
-def _deadline(name: str, default: str) -> str:
+def deadline_value(name: str, default: str | None = None) -> str:
+    """A deadline written in a diagram: a name in `CUSTFLOW["DEADLINES"]` (the setting wins,
+    else `default`), or the duration itself (`"PT72H"`, `"P3WD"`), as the modeler writes it."""
+    if isinstance(name, str) and (_ISO_DURATION.match(name) or _WORKING_DAYS.match(name)) and name not in {"P", "PT"}:
+        return name
     value = settings.CUSTFLOW["DEADLINES"].get(name, default)
+    if value is None:
+        raise ValueError(f"unknown deadline {name!r} and no default")
+    return value
+
+
+def _deadline(name: str, default: str | None = None) -> str:
+    value = deadline_value(name, default)
     if _WORKING_DAYS.match(value):
         return format_duration(deadline_delta(value))
     parse_duration(value)  # refuse a malformed setting here, not deep inside the engine
     return value
 
 
-def _reminder_after(name: str, default: str) -> str:
-    total = deadline_delta(settings.CUSTFLOW["DEADLINES"].get(name, default))
+def _reminder_after(name: str, default: str | None = None) -> str:
+    total = deadline_delta(deadline_value(name, default))
     return format_duration(total * settings.CUSTFLOW["REMINDER_FRACTION"])
 
 

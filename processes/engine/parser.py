@@ -8,7 +8,11 @@ from dataclasses import dataclass
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent, EventBasedGateway
 from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
@@ -250,9 +254,18 @@ def _timer(ts) -> dict:
         "id": ts.bpmn_id,
         "name": ts.bpmn_name,
         "expression": ts.event_definition.expression,
+        "kind": _timer_kind(ts.event_definition),
         "attached_to": attached_to(ts),
         "interrupting": bool(getattr(ts, "cancel_activity", False)),
     }
+
+
+def _timer_kind(definition) -> str:
+    if isinstance(definition, CycleTimerEventDefinition):
+        return "cycle"
+    if isinstance(definition, TimeDateEventDefinition):
+        return "date"
+    return "duration"
 
 
 def _gateway_type(ts) -> str | None:
@@ -278,4 +291,5 @@ def _gateway(ts) -> dict:
         "type": _gateway_type(ts),
         "has_default": has_default,
         "conditions": [c.args[0] for c, _ in conditions if c is not None],
+        "outgoing": len(ts.outputs),
     }

@@ -107,6 +107,30 @@ class Engine:
         return Workflow(bpmn)
 
 
+    def check_timer(self, expression: str, kind: str) -> tuple[str, str] | None:
+        """Evaluate a timer expression with no case data, as the engine would when the timer
+        starts: None when it gives a valid value of its kind ("duration", "date", "cycle"),
+        else (severity, message). A name the case data would supply is only a warning."""
+        try:
+            value = self._environment.evaluate(expression, {})
+        except EngineError as exc:
+            if "is not defined" in exc.message:
+                return "warning", f"cannot check without case data: {exc.message}"
+            return "error", exc.message
+        if not isinstance(value, str):
+            return "error", f"the timer expression gives {type(value).__name__}, not text (quote it: \"PT48H\")"
+        try:
+            if kind == "date":
+                TimerEventDefinition.get_datetime(value)
+            elif kind == "cycle":
+                TimerEventDefinition.parse_iso_recurring_interval(value)
+            else:
+                TimerEventDefinition.parse_iso_duration(value)
+        except Exception as exc:
+            return "error", f"{value!r} is not a valid timer {kind}: {type(exc).__name__}: {exc}"
+        return None
+
+
 class Workflow:
     """One running instance. Call ``dump()`` after every action and store the bytes."""
 
