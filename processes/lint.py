@@ -35,7 +35,7 @@ def _user_task_problems(task: dict, deadlines: set[str]) -> list[Problem]:
     name = _label(task)
     lane = task.get("lane")
     if not lane:
-        problems.append(Problem(_("用户任务“%(name)s”不在任何泳道中") % {"name": name}, task["id"]))
+        problems.append(Problem(_("用户任务“%(name)s”不在有名称的泳道中(泳道名称决定由哪个角色处理)") % {"name": name}, task["id"]))
     elif lane not in LANES:
         problems.append(
             Problem(_("泳道“%(lane)s”没有对应的角色(可用: %(known)s)") % {"lane": lane, "known": ", ".join(sorted(LANES))}, task["id"])
