@@ -22,6 +22,7 @@ from processes.drafts import (
     process_version_get,
     process_versions,
 )
+from processes.instance_migrations import instance_migration_rollback, instances_migrate
 
 
 class ProblemSerializer(serializers.Serializer):
@@ -172,3 +173,38 @@ class ModelerCatalogApi(APIView):
 
     def get(self, request):
         return Response(modeler_catalog(actor=request.user))
+
+
+class InstanceMigrationApi(APIView):
+    """Dry run (default) or run of a batch migration to `target_version`."""
+
+    parser_classes = [JSONParser]
+
+    class InputSerializer(serializers.Serializer):
+        target_version = serializers.IntegerField(min_value=1)
+        instances = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=5000)
+        from_version = serializers.IntegerField(min_value=1, required=False)
+        dry_run = serializers.BooleanField(default=True)
+
+    @extend_schema(request=InputSerializer)
+    def post(self, request, key: str):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        return Response(
+            instances_migrate(
+                actor=request.user,
+                key=key,
+                target_version=v["target_version"],
+                instance_ids=v.get("instances"),
+                from_version=v.get("from_version"),
+                dry_run=v["dry_run"],
+            )
+        )
+
+
+class InstanceMigrationRollbackApi(APIView):
+    @extend_schema(request=None)
+    def post(self, request, migration_id: int):
+        migration = instance_migration_rollback(actor=request.user, migration_id=migration_id)
+        return Response({"migration": migration.pk, "instance": migration.instance_id, "outcome": migration.outcome})
