@@ -186,3 +186,29 @@ class InstanceMigration(models.Model):
 
     def __str__(self) -> str:
         return f"migration of instance {self.instance_id}: {self.outcome}"
+
+
+class ProcessIncident(models.Model):
+    """A background step of an instance failed (a timer's step ran into a script error, a sandbox
+    bound, a handler error). The instance keeps its last good state and the timer stays pending,
+    so the next sweep retries; the incident closes when a step of the instance succeeds."""
+
+    instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="incidents")
+    element = models.CharField(max_length=100, blank=True)
+    source = models.CharField(max_length=32)
+    message = models.TextField()
+    occurrences = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instance", "source", "element"], condition=models.Q(resolved_at__isnull=True), name="uniq_open_incident"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"incident on instance {self.instance_id}: {self.element or '-'}"

@@ -22,6 +22,7 @@ from processes.lint import diagram_lint
 from processes.models import (
     InstanceStatus,
     ProcessDefinition,
+    ProcessIncident,
     ProcessInstance,
     ProcessVersion,
     Timer,
@@ -184,6 +185,7 @@ def timer_fire(*, timer_id: int, now: datetime) -> int:
             return 0
         at = max(now, timer.due_at)
         result = runtime.instance_fire_timers(instance=instance, at=at)
+        incidents_resolve(instance_id=instance.pk)
         timer.refresh_from_db(fields=["status"])
         if timer.status == TimerStatus.PENDING:
             # The engine no longer waits on it (its task moved on): it will never fire.
@@ -208,9 +210,43 @@ def timers_sweep(*, now: datetime | None = None, limit: int | None = None) -> in
     for timer_id in timers_due(now=now, limit=limit):
         try:
             fired += timer_fire(timer_id=timer_id, now=now)
+        except runtime.ProcessRunError as exc:
+            # The diagram failed (a script, a sandbox bound, a handler): a visible incident; the
+            # timer stays pending, so the next sweep retries once the cause is fixed.
+            incident_record(timer_id=timer_id, exc=exc)
         except Exception:  # one broken instance must not stop the sweep
             logger.exception("timer %s failed to fire", timer_id)
     return fired
+
+
+def incident_record(*, timer_id: int, exc: Exception) -> None:
+    instance_id = Timer.objects.filter(pk=timer_id).values_list("instance_id", flat=True).first()
+    if instance_id is None:
+        return
+    element = str((getattr(exc, "extra", None) or {}).get("element") or "")
+    message = getattr(exc, "message", "") or str(exc)
+    now = timezone.now()
+    with transaction.atomic():
+        incident = ProcessIncident.objects.select_for_update().filter(instance_id=instance_id, source="timer", element=element, resolved_at__isnull=True).first()
+        if incident is not None:
+            incident.occurrences += 1
+            incident.last_seen_at, incident.message = now, message
+            incident.save(update_fields=["occurrences", "last_seen_at", "message"])
+            return
+        incident = ProcessIncident.objects.create(instance_id=instance_id, source="timer", element=element, message=message, last_seen_at=now)
+        audit_event_record(
+            actor=None,
+            action="process.incident",
+            obj=incident.instance,
+            process_instance_id=instance_id,
+            data={"element": element, "message": message[:500], "timer": timer_id},
+        )
+    logger.warning("instance %s: timer %s failed: %s", instance_id, timer_id, message)
+
+
+def incidents_resolve(*, instance_id: int) -> int:
+    """A step of the instance succeeded: its open incidents are resolved (inside that step's transaction)."""
+    return ProcessIncident.objects.filter(instance_id=instance_id, resolved_at__isnull=True).update(resolved_at=timezone.now())
 
 
 # ---- process owners -------------------------------------------------------------------------

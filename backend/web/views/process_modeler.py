@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
@@ -20,7 +23,9 @@ from processes.drafts import (
     process_version_diff,
     process_versions,
 )
+from processes.instance_migrations import instance_migration_rollback, instances_migrate
 from processes.models import DraftStatus, ProcessDefinition
+from tasks.case_diagram import instance_overview
 
 
 def _modeler_labels() -> dict[str, str]:
@@ -101,10 +106,12 @@ def modeler(request: HttpRequest, draft_id: int) -> HttpResponse:
 
 
 @page_view
-def versions(request: HttpRequest, key: str) -> HttpResponse:
+def versions(request: HttpRequest, key: str, migration: dict | None = None, migration_error: ApplicationError | None = None) -> HttpResponse:
     found = list(process_versions(key=key))
     diff, diff_error = None, None
     old, new = request.GET.get("old"), request.GET.get("new")
+    if not (old and new) and len(found) >= 2:
+        old, new = str(found[1].version), str(found[0].version)  # the latest change by default
     if old and new:
         try:
             diff = process_version_diff(key=key, old=int(old), new=int(new))
@@ -112,7 +119,60 @@ def versions(request: HttpRequest, key: str) -> HttpResponse:
             diff_error = _("请选择两个版本")
         except ApplicationError as exc:
             diff_error = exc.message
-    elif len(found) >= 2:
-        old, new = str(found[1].version), str(found[0].version)
-    context = {"key": key, "versions": found, "diff": diff, "diff_error": diff_error, "old": old, "new": new}
-    return render(request, "web/process_versions.html", context)
+    context = {
+        "key": key,
+        "versions": found,
+        "diff": diff,
+        "diff_error": diff_error,
+        "old": old,
+        "new": new,
+        "migration": migration,
+        "migrate": form_errors(migration_error, ["from_version", "target_version", "instances"]),
+        "migrate_values": request.POST if request.method == "POST" else {},
+    }
+    return render(request, "web/process_versions.html", context, status=migration_error.status_code if migration_error else 200)
+
+
+@require_POST
+@page_view
+def migrate(request: HttpRequest, key: str) -> HttpResponse:
+    raw_ids = [p for p in request.POST.get("instances", "").replace(",", " ").split() if p]
+    try:
+        try:
+            ids = [int(p) for p in raw_ids] or None
+        except ValueError:
+            raise ValidationFailed.field("instances", _("实例编号须为整数,用逗号或空格分隔"))
+        result = instances_migrate(
+            actor=request.user,
+            key=key,
+            target_version=request.POST.get("target_version"),
+            from_version=request.POST.get("from_version") if ids is None else None,
+            instance_ids=ids,
+            dry_run=request.POST.get("run") != "1",
+        )
+    except ApplicationError as exc:
+        return versions(request, key, migration_error=exc)
+    return versions(request, key, migration=result)
+
+
+@require_POST
+@page_view
+def migration_rollback(request: HttpRequest, key: str, migration_id: int) -> HttpResponse:
+    migration = instance_migration_rollback(actor=request.user, migration_id=migration_id)
+    messages.success(request, _("实例 #%(id)s 已回滚到版本 %(v)s") % {"id": migration.instance_id, "v": migration.from_version.version})
+    return redirect("process-versions", key=key)
+
+
+@page_view
+def instance_view(request: HttpRequest, instance_id: int) -> HttpResponse:
+    overview = instance_overview(user=request.user, instance_id=instance_id)
+    config = {
+        "bpmn_xml": overview["bpmn_xml"],
+        "completed": overview["completed"],
+        "current": overview["current"],
+        "overdue": overview["overdue"],
+        "failed": overview["failed"],
+        "incidents": {i.element: i.message for i in overview["incidents"] if i.element},
+    }
+    data_json = json.dumps(overview["data"], ensure_ascii=False, indent=2, sort_keys=True, default=str)
+    return render(request, "web/process_instance.html", {**overview, "config": config, "data_json": data_json})
