@@ -207,24 +207,37 @@ def timers_sweep(*, now: datetime | None = None, limit: int | None = None) -> in
     now = now or timezone.now()
     limit = limit or settings.CUSTFLOW["TIMER_SWEEP_BATCH"]
     fired = 0
+    isolation = settings.CUSTFLOW["TIMER_STEP_ISOLATION"]
     for timer_id in timers_due(now=now, limit=limit):
+        if isolation["ENABLED"]:
+            # Hard bounds: the step runs in a forked child with a memory limit and a wall-clock kill.
+            from processes.isolation import run_isolated
+
+            kind, value = run_isolated(
+                lambda timer_id=timer_id: timer_fire(timer_id=timer_id, now=now),
+                seconds=isolation["SECONDS"],
+                memory_mb=isolation["MEMORY_MB"],
+            )
+            if kind == "ok":
+                fired += value
+            else:
+                incident_record(timer_id=timer_id, message=value["message"], element=value["element"])
+            continue
         try:
             fired += timer_fire(timer_id=timer_id, now=now)
         except runtime.ProcessRunError as exc:
             # The diagram failed (a script, a sandbox bound, a handler): a visible incident; the
             # timer stays pending, so the next sweep retries once the cause is fixed.
-            incident_record(timer_id=timer_id, exc=exc)
+            incident_record(timer_id=timer_id, message=exc.message, element=str((exc.extra or {}).get("element") or ""))
         except Exception:  # one broken instance must not stop the sweep
             logger.exception("timer %s failed to fire", timer_id)
     return fired
 
 
-def incident_record(*, timer_id: int, exc: Exception) -> None:
+def incident_record(*, timer_id: int, message: str, element: str = "") -> None:
     instance_id = Timer.objects.filter(pk=timer_id).values_list("instance_id", flat=True).first()
     if instance_id is None:
         return
-    element = str((getattr(exc, "extra", None) or {}).get("element") or "")
-    message = getattr(exc, "message", "") or str(exc)
     now = timezone.now()
     with transaction.atomic():
         incident = ProcessIncident.objects.select_for_update().filter(instance_id=instance_id, source="timer", element=element, resolved_at__isnull=True).first()

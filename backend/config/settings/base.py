@@ -218,6 +218,13 @@ CUSTFLOW = {
     "REMIND_MIN_INTERVAL_MINUTES": int(os.environ.get("CUSTFLOW_REMIND_MIN_INTERVAL_MINUTES", "30")),
     # Largest BPMN file a process owner may upload or save as a draft.
     "MAX_DIAGRAM_BYTES": int(os.environ.get("CUSTFLOW_MAX_DIAGRAM_BYTES", str(2 * 1024 * 1024))),
+    # Timer steps in a forked child with hard bounds (C-level work the in-process sandbox cannot
+    # interrupt): a memory margin over the worker's size and a wall-clock kill. POSIX only.
+    "TIMER_STEP_ISOLATION": {
+        "ENABLED": env_bool("CUSTFLOW_TIMER_STEP_ISOLATION", False),
+        "SECONDS": float(os.environ.get("CUSTFLOW_TIMER_STEP_SECONDS", "10")),
+        "MEMORY_MB": int(os.environ.get("CUSTFLOW_TIMER_STEP_MEMORY_MB", "512")),
+    },
     "SCRIPT_MAX_STEPS": 100_000,
     "SCRIPT_MAX_SECONDS": 2.0,
     # Status callbacks to upstream systems: retried with exponential backoff, every attempt logged.
