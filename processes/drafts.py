@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from backend.common.audit import audit_event_record
 from backend.common.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
+from processes.bpmnlint import bpmnlint_problems
 from processes.diff import diagram_diff
 from processes.engine import Problem
 from processes.models import DraftStatus, ProcessDefinition, ProcessDraft, ProcessVersion, VersionSource
@@ -43,6 +44,8 @@ def _xml_bytes(xml: Any) -> bytes:
 
 def _problems_for(key: str, data: bytes) -> list[dict]:
     diagram, problems = diagram_check(data, f"{key}.bpmn")
+    if diagram is not None:
+        problems.extend(bpmnlint_problems(data))
     if diagram is not None and diagram.process_key != key:
         # A diagram whose process id differs from the draft's key would deploy as another process.
         problems.append(

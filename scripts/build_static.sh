@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -d node_modules/htmx.org ] || [ ! -d node_modules/echarts ] || [ ! -d node_modules/bpmn-js ]; then
+if [ ! -d node_modules/htmx.org ] || [ ! -d node_modules/echarts ] || [ ! -d node_modules/bpmn-js ] || [ ! -d node_modules/bpmnlint ]; then
   npm install --no-audit --no-fund
 fi
 VENDOR=backend/web/static/web/vendor

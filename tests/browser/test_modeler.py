@@ -65,7 +65,7 @@ def test_owner_edits_deadline_fixes_lane_and_publishes_with_second_owner(live_se
     draft = process_draft_create(
         actor=owner, key="review_test", bpmn_xml=review_diagram(lane="", deadline_property="review", deadline_timer='deadline("review")').decode()
     )
-    assert [p["element"] for p in draft.problems] == ["review"]
+    assert [(p["element"], p["severity"]) for p in draft.problems] == [("review", "error"), ("lane1", "warning")]  # ours, bpmnlint
 
     context = chromium.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1400, "height": 1000})
     try:
@@ -83,11 +83,13 @@ def test_owner_edits_deadline_fixes_lane_and_publishes_with_second_owner(live_se
         page.fill("[data-testid=prop-deadline]", "PT72H")
         page.press("[data-testid=prop-deadline]", "Tab")
         page.click("[data-testid=modeler-save]")
-        expect(page.locator("[data-testid=modeler-status]")).to_contain_text("1")
-        problems = page.locator("[data-testid=problem]")
-        expect(problems).to_have_count(1)
-        expect(problems.first).to_have_attribute("data-element", "review")
-        expect(problems.first).to_contain_text("泳道")
+        expect(page.locator("[data-testid=modeler-status]")).to_have_text("已保存,发现 1 个错误")
+        errors = page.locator("[data-testid=problem].problem-error")
+        expect(errors).to_have_count(1)
+        expect(errors.first).to_have_attribute("data-element", "review")
+        expect(errors.first).to_contain_text("泳道")
+        # bpmnlint's recommended rules run too (as warnings): the unnamed lane.
+        expect(page.locator('[data-testid=problem].problem-warning[data-element="lane1"]')).to_contain_text("bpmnlint label-required")
         expect(page.locator("[data-testid=overlay-review]")).to_be_visible()
         expect(page.locator("[data-testid=modeler-request]")).to_be_disabled()
         shot(page, "modeler-lint-error")

@@ -150,3 +150,17 @@ def test_running_instances_keep_their_version(api, second_owner):
     second = owner.post("/api/process-instances/", {"process": "lint_test", "data": {}}, format="json").json()
     assert (first["version"], second["version"]) == (1, 2)
     assert ProcessInstance.objects.get(pk=first["id"]).version.version == 1
+
+
+def test_bpmnlint_recommended_rules_come_back_as_warnings(api):
+    from processes.bpmnlint import bpmnlint_available
+
+    if not bpmnlint_available():
+        pytest.skip("node or node_modules/bpmnlint missing (scripts/build_static.sh installs them)")
+    resp = api("owner.ho").post("/api/processes/drafts/", {"key": "individual_account_opening"}, format="json")
+    assert resp.status_code == 201, resp.content
+    body = resp.json()
+    assert {"element": "gw_decision", "severity": "warning"}.items() <= next(
+        p for p in body["problems"] if "no-gateway-join-fork" in p["message"]
+    ).items()
+    assert all(p["severity"] == "warning" for p in body["problems"]) and body["can_request_publish"] is True

@@ -225,6 +225,8 @@ CUSTFLOW = {
         "SECONDS": float(os.environ.get("CUSTFLOW_TIMER_STEP_SECONDS", "10")),
         "MEMORY_MB": int(os.environ.get("CUSTFLOW_TIMER_STEP_MEMORY_MB", "512")),
     },
+    # bpmnlint's recommended rules on draft saves (warnings only; needs Node and npm packages).
+    "BPMNLINT": {"ENABLED": env_bool("CUSTFLOW_BPMNLINT", True), "TIMEOUT": 10},
     "SCRIPT_MAX_STEPS": 100_000,
     "SCRIPT_MAX_SECONDS": 2.0,
     # Status callbacks to upstream systems: retried with exponential backoff, every attempt logged.

@@ -278,7 +278,11 @@
       dirty = false;
       showProblems(r.body.problems);
       document.getElementById("draft-status").textContent = r.body.status;
-      say(r.body.problems.length ? L.saved_with_problems.replace("%s", r.body.problems.length) : L.saved, r.body.problems.length ? "warning" : "ok");
+      var errors = r.body.problems.filter(function (p) { return (p.severity || "error") === "error"; }).length;
+      var warnings = r.body.problems.length - errors;
+      if (errors) { say(L.saved_with_problems.replace("%s", errors), "error"); }
+      else if (warnings) { say(L.saved_with_warnings.replace("%s", warnings), "warning"); }
+      else { say(L.saved, "ok"); }
       return r.body;
     });
   }
