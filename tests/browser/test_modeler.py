@@ -74,6 +74,12 @@ def test_owner_edits_deadline_fixes_lane_and_publishes_with_second_owner(live_se
         expect(page.locator("body")).to_have_attribute("data-modeler-ready", "1")
         # The stored problem is on the diagram before any edit.
         expect(page.locator("[data-testid=overlay-review]")).to_be_visible()
+        # Token simulation: switch it on and off again (playing a path before publishing).
+        toggle = page.locator(".bts-toggle-mode")
+        toggle.click()
+        expect(page.locator("#canvas .bjs-container")).to_have_class(re.compile(r"\bsimulation\b"))
+        toggle.click()
+        expect(page.locator("#canvas .bjs-container")).not_to_have_class(re.compile(r"\bsimulation\b"))
 
         # Change the review deadline in the properties panel.
         page.locator('.djs-element[data-element-id="review"]').click()

@@ -9,7 +9,9 @@
   var modeler = new window.BpmnJS({
     container: "#canvas",
     keyboard: { bindTo: document },
-    additionalModules: [{ translate: ["value", window.custflowBpmnTranslate] }],
+    // Token simulation (play a path before publishing), when its bundle is there.
+    additionalModules: [{ translate: ["value", window.custflowBpmnTranslate] }].concat(
+      window.custflowTokenSimulation ? [window.custflowTokenSimulation] : []),
     moddleExtensions: { spiffworkflow: window.custflowSpiffModdle }
   });
   var moddle = modeler.get("moddle");
