@@ -70,10 +70,11 @@ def test_versions_page_diff_and_migration_dry_run(login, owners):
     assert 'data-testid="version-diff"' in body and "code:timeDuration" in body and "PT72H" in body
     dry = client.post("/processes/review_test/migrate/", {"from_version": "1", "target_version": "2", "run": "0"})
     assert dry.status_code == 200
-    assert "can_move" in html(dry) and f"#{instance.pk}" in html(dry)
+    assert 'data-outcome="can_move"' in html(dry) and f"#{instance.pk}" in html(dry)
+    assert 'data-testid="migration-summary-can_move">可迁移: 1<' in html(dry)
     assert ProcessInstance.objects.get(pk=instance.pk).version_id == v1.pk
     run = client.post("/processes/review_test/migrate/", {"instances": str(instance.pk), "target_version": "2", "run": "1"})
-    assert "migrated" in html(run)
+    assert 'data-outcome="migrated"' in html(run)
     assert ProcessInstance.objects.get(pk=instance.pk).version.version == 2
     bad = client.post("/processes/review_test/migrate/", {"instances": "x", "target_version": "2", "run": "1"})
     assert bad.status_code == 400

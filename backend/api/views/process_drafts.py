@@ -182,7 +182,7 @@ class InstanceMigrationApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         target_version = serializers.IntegerField(min_value=1)
-        instances = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=5000)
+        instances = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=1000)
         from_version = serializers.IntegerField(min_value=1, required=False)
         dry_run = serializers.BooleanField(default=True)
 

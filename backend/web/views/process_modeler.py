@@ -128,6 +128,14 @@ def versions(request: HttpRequest, key: str, migration: dict | None = None, migr
         "old": old,
         "new": new,
         "migration": migration,
+        "outcome_labels": {
+            "can_move": _("可迁移"),
+            "migrated": _("已迁移"),
+            "incompatible": _("不可迁移"),
+            "skipped": _("跳过"),
+            "failed": _("失败"),
+            "not_found": _("不存在"),
+        },
         "migrate": form_errors(migration_error, ["from_version", "target_version", "instances"]),
         "migrate_values": request.POST if request.method == "POST" else {},
     }
