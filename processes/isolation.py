@@ -37,6 +37,16 @@ def _address_space() -> int:
         return int(statm.read().split()[0]) * _PAGE
 
 
+def _die_with_parent() -> None:
+    """Linux: the child gets SIGKILL when the worker that forked it ends (no orphaned steps)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _detach_connections() -> None:
     """In the child: forget the parent's database connections without closing them (closing
     would end the parent's session on the shared socket); the child opens its own."""
@@ -58,6 +68,7 @@ def run_isolated(fn: Callable[[], Any], *, seconds: float, memory_mb: int) -> tu
         status = 0
         try:
             os.close(read_fd)
+            _die_with_parent()
             _detach_connections()
             limit = _address_space() + memory_mb * 1024 * 1024
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))

@@ -23,15 +23,15 @@ from tests.fixtures.diagrams import HEADER, script_diagram
 pytestmark = pytest.mark.django_db
 
 
-def timed_script(script: str, key: str) -> bytes:
-    """start → wait PT1H (timer) → script → end: the script runs in the timer sweep."""
+def timed_script(script: str, key: str, wait: str = '"PT1H"') -> bytes:
+    """start → wait (timer, an hour by default) → script → end: the script runs in the timer sweep."""
     return (
         HEADER.replace('id="Definitions_test"', 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="Definitions_test"')
         + f'<bpmn:process id="{key}" name="定时脚本" isExecutable="true">\n'
         '<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>\n'
         '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait" />\n'
         '<bpmn:intermediateCatchEvent id="wait" name="等待"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>'
-        '<bpmn:timerEventDefinition id="t"><bpmn:timeDuration xsi:type="bpmn:tFormalExpression">"PT1H"</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>\n'
+        f'<bpmn:timerEventDefinition id="t"><bpmn:timeDuration xsi:type="bpmn:tFormalExpression">{escape(wait)}</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>\n'
         '<bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="script" />\n'
         f'<bpmn:scriptTask id="script" name="脚本"><bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing><bpmn:script>{escape(script)}</bpmn:script></bpmn:scriptTask>\n'
         '<bpmn:sequenceFlow id="f3" sourceRef="script" targetRef="end" />\n'
