@@ -140,3 +140,30 @@ def test_owner_edits_deadline_fixes_lane_and_publishes_with_second_owner(live_se
     assert old_case.version_id == v1.pk
     assert old_timer.due_at - old_case.created_at == pytest.approx(timedelta(hours=48), abs=timedelta(seconds=5))
     assert old_task.due_at == old_timer.due_at
+
+
+def test_instance_view_marks_the_diagram(live_server, transactional_db, chromium):  # noqa: F811
+    from playwright.sync_api import expect
+
+    from backend.organisation.services import user_ensure as ensure
+
+    call_command("seed_demo", stdout=io.StringIO())
+    owner = ensure(username="owner.ho", password=DEMO_PASSWORD, full_name="总公司流程管理员")
+    second = ensure(username="owner2.ho", password=DEMO_PASSWORD, full_name="第二流程管理员")
+    role_assign(user=second, role=Role.PROCESS_OWNER, org_unit=OrgUnit.objects.get(code="HO"))
+    draft = process_draft_create(actor=owner, key="review_test", bpmn_xml=review_diagram().decode())
+    process_draft_publish_request(actor=owner, draft_id=draft.pk)
+    process_draft_approve(actor=second, draft_id=draft.pk)
+    case, _timer, _task = start_case(owner, OrgUnit.objects.get(code="GD-SZ"))
+    context = chromium.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1400, "height": 1000})
+    try:
+        page = login(context, live_server.url, "reviewer.sz")
+        page.goto(f"{live_server.url}/processes/instances/{case.pk}/")
+        expect(page.locator("body")).to_have_attribute("data-viewer-ready", "1")
+        expect(page.locator('.djs-element[data-element-id="review"]')).to_have_class(re.compile(r"\bstate-current\b"))
+        expect(page.locator('.djs-element[data-element-id="start"]')).to_have_class(re.compile(r"\bstate-done\b"))
+        expect(page.locator('.djs-element[data-element-id="end_ok"]')).not_to_have_class(re.compile(r"\bstate-done\b"))
+        expect(page.locator("[data-testid=instance-timeline]")).to_contain_text("发起")
+        shot(page, "instance-view")
+    finally:
+        context.close()
