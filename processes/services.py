@@ -279,6 +279,11 @@ def _require_process_owner(actor):
 
 def process_definition_upload(*, actor, data: bytes, filename: str) -> tuple[ProcessVersion, bool]:
     _require_process_owner(actor)
+    if not settings.CUSTFLOW["DIRECT_DEPLOY"]:
+        # Four eyes: a version is published only through a draft that another owner approves.
+        from backend.common.exceptions import Forbidden
+
+        raise Forbidden(_("流程图须通过草稿申请发布,并由另一位流程管理员批准"), code="publish_through_draft")
     if not filename.lower().endswith((".bpmn", ".xml")):
         raise ValidationFailed.field("file", _("请上传 .bpmn 文件"), code="invalid_diagram")
     return process_version_deploy(data=data, filename=filename, actor=actor, source=VersionSource.UPLOAD)

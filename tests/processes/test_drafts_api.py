@@ -164,3 +164,14 @@ def test_bpmnlint_recommended_rules_come_back_as_warnings(api):
         p for p in body["problems"] if "no-gateway-join-fork" in p["message"]
     ).items()
     assert all(p["severity"] == "warning" for p in body["problems"]) and body["can_request_publish"] is True
+
+
+def test_direct_upload_can_be_switched_off_so_every_version_has_four_eyes(api, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.CUSTFLOW = {**settings.CUSTFLOW, "DIRECT_DEPLOY": False}
+    resp = api("owner.ho").post(
+        "/api/process-definitions/", {"file": SimpleUploadedFile("t.bpmn", user_task_diagram(), "application/xml")}, format="multipart"
+    )
+    assert resp.status_code == 403 and resp.json()["code"] == "publish_through_draft"
+    assert ProcessVersion.objects.filter(definition__key="lint_test").count() == 0

@@ -216,6 +216,8 @@ CUSTFLOW = {
     "TIMER_SWEEP_BATCH": 200,
     # 催办: at most one reminder per task in this many minutes.
     "REMIND_MIN_INTERVAL_MINUTES": int(os.environ.get("CUSTFLOW_REMIND_MIN_INTERVAL_MINUTES", "30")),
+    # A direct upload deploys at once (no second owner). Off in production: publish through drafts.
+    "DIRECT_DEPLOY": env_bool("CUSTFLOW_DIRECT_DEPLOY", True),
     # Largest BPMN file a process owner may upload or save as a draft.
     "MAX_DIAGRAM_BYTES": int(os.environ.get("CUSTFLOW_MAX_DIAGRAM_BYTES", str(2 * 1024 * 1024))),
     # Timer steps in a forked child with hard bounds (C-level work the in-process sandbox cannot
