@@ -35,11 +35,13 @@ def _draft_lock(draft_id: int) -> ProcessDraft:
 
 
 def _xml_bytes(xml: Any) -> bytes:
-    if isinstance(xml, bytes):
-        return xml
-    if not isinstance(xml, str):
+    if isinstance(xml, str):
+        xml = xml.encode("utf-8", errors="replace")
+    if not isinstance(xml, bytes):
         raise ValidationFailed.field("bpmn_xml", _("请提供 BPMN XML 文本"), code="invalid_diagram")
-    return xml.encode("utf-8")
+    if b"\x00" in xml:  # never XML, and PostgreSQL text cannot hold it
+        raise ValidationFailed.field("bpmn_xml", _("文件包含空字符(NUL),不是 BPMN XML"), code="invalid_diagram")
+    return xml
 
 
 def _problems_for(key: str, data: bytes) -> list[dict]:
@@ -197,13 +199,22 @@ def process_draft_get(*, actor, draft_id: int) -> ProcessDraft:
     return draft
 
 
+def key_is_valid(key) -> bool:
+    """Process keys are identifiers: anything else (NUL bytes included) finds nothing."""
+    return isinstance(key, str) and 0 < len(key) <= 100 and set(key) <= _KEY_CHARS
+
+
 def process_draft_list(*, actor, key: str | None = None):
     _require_process_owner(actor)
     qs = ProcessDraft.objects.select_related("updated_by", "requested_by", "published_version").defer("bpmn_xml")
-    return qs.filter(key=key) if key else qs
+    if key is None:
+        return qs
+    return qs.filter(key=key) if key_is_valid(key) else qs.none()
 
 
 def process_versions(*, key: str):
+    if not key_is_valid(key):
+        raise NotFound(_("流程“%(key)s”未部署") % {"key": ""}, code="unknown_process")
     definition = ProcessDefinition.objects.filter(key=key).first()
     if definition is None:
         raise NotFound(_("流程“%(key)s”未部署") % {"key": key}, code="unknown_process")
@@ -211,6 +222,8 @@ def process_versions(*, key: str):
 
 
 def process_version_get(*, key: str, version: int) -> ProcessVersion:
+    if not key_is_valid(key) or not -(2**31) < version < 2**31:
+        raise NotFound(_("流程“%(key)s”没有版本 %(version)s") % {"key": "", "version": version}, code="unknown_version")
     found = ProcessVersion.objects.filter(definition__key=key, version=version).defer("spec").select_related("definition").first()
     if found is None:
         raise NotFound(_("流程“%(key)s”没有版本 %(version)s") % {"key": key, "version": version}, code="unknown_version")

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from backend.common.audit import audit_batch, audit_event_record
 from backend.common.exceptions import ApplicationError, Conflict, NotFound, ValidationFailed
 from processes import runtime
+from processes.drafts import key_is_valid
 from processes.engine import MigrationIncompatible
 from processes.models import (
     InstanceMigration,
@@ -40,6 +41,8 @@ def _target(key: str, version: Any) -> ProcessVersion:
         number = int(version)
     except (TypeError, ValueError):
         raise ValidationFailed.field("target_version", _("请选择目标版本"))
+    if not key_is_valid(key) or not 0 < number < 2**31:
+        raise ValidationFailed.field("target_version", _("流程“%(key)s”没有版本 %(version)s") % {"key": "", "version": number})
     target = ProcessVersion.objects.filter(definition__key=key, version=number).defer("bpmn_xml").first()
     if target is None:
         raise ValidationFailed.field("target_version", _("流程“%(key)s”没有版本 %(version)s") % {"key": key, "version": number})
@@ -47,6 +50,8 @@ def _target(key: str, version: Any) -> ProcessVersion:
 
 
 def migration_candidates(*, key: str, from_version: int) -> list[int]:
+    if not key_is_valid(key) or not 0 < from_version < 2**31:
+        return []
     return list(
         ProcessInstance.objects.filter(version__definition__key=key, version__version=from_version, status=InstanceStatus.RUNNING)
         .order_by("id")
@@ -64,6 +69,8 @@ def instances_migrate(*, actor, key: str, target_version: Any, instance_ids: Any
         except (TypeError, ValueError):
             raise ValidationFailed.field("from_version", _("请选择源版本"))
     if not isinstance(instance_ids, list) or not instance_ids or not all(isinstance(i, int) and not isinstance(i, bool) for i in instance_ids):
+        raise ValidationFailed.field("instances", _("请选择要迁移的流程实例"))
+    if not all(0 < i < 2**63 for i in instance_ids):
         raise ValidationFailed.field("instances", _("请选择要迁移的流程实例"))
     if len(instance_ids) > MAX_BATCH:
         raise ValidationFailed.field("instances", _("一次最多迁移 %(n)d 个实例") % {"n": MAX_BATCH})

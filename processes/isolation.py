@@ -13,7 +13,7 @@ it back. The parent sees one of:
 - ``("killed", {"message"})`` — the child exceeded its wall-clock bound or died.
 
 Only for callers outside any transaction (the timer sweep): the child cannot see uncommitted
-rows of the parent. POSIX only (fork).
+rows of the parent. Linux only (fork, /proc, prctl).
 """
 
 from __future__ import annotations

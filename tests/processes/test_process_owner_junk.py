@@ -56,3 +56,30 @@ def test_pages_never_500(users, user):
                  "/processes/instances/99999/", "/processes/individual_account_opening/versions/?old=1&new=99"):
         assert client.get(path).status_code < 500, path
     assert client.post("/processes/individual_account_opening/migrations/99999/rollback/").status_code < 500
+
+
+def test_nul_bytes_and_huge_numbers_in_urls_never_500(api, users):
+    client = api("owner.ho")
+    for path in ("/api/processes/%00/versions/", "/api/processes/a%00b/versions/1/", "/api/processes/%00/diff/?old=1&new=2",
+                 "/api/processes/drafts/?key=%00", "/api/processes/individual_account_opening/versions/99999999999/"):
+        assert client.get(path).status_code < 500, path
+    for body in ({"target_version": 1, "from_version": 99999999999}, {"target_version": 99999999999, "instances": [1]},
+                 {"target_version": 1, "instances": [99999999999999999999]}):
+        assert client.post("/api/processes/%00/migrations/", body, format="json").status_code < 500, body
+        assert client.post("/api/processes/individual_account_opening/migrations/", body, format="json").status_code < 500, body
+    web = Client()
+    assert web.login(username="owner.ho", password=DEMO_PASSWORD)
+    for path in ("/processes/%00/versions/", "/processes/individual_account_opening/versions/?old=1&new=99999999999"):
+        assert web.get(path).status_code < 500, path
+    assert web.post("/processes/%00/migrate/", {"target_version": "1"}).status_code < 500
+
+
+def test_nul_bytes_in_a_draft_file_are_a_400(users):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    web = Client()
+    assert web.login(username="owner.ho", password=DEMO_PASSWORD)
+    resp = web.post("/processes/drafts/new/", {"key": "nul_test", "file": SimpleUploadedFile("n.bpmn", b"<a>\x00</a>")})
+    assert resp.status_code == 400 and "NUL" in resp.content.decode()
+    bad_utf8 = web.post("/processes/drafts/new/", {"key": "nul_test", "file": SimpleUploadedFile("n.bpmn", b"\xff\xfe<a/>")})
+    assert bad_utf8.status_code == 302  # saved as a draft whose problems say what is wrong

@@ -221,7 +221,7 @@ CUSTFLOW = {
     # Largest BPMN file a process owner may upload or save as a draft.
     "MAX_DIAGRAM_BYTES": int(os.environ.get("CUSTFLOW_MAX_DIAGRAM_BYTES", str(2 * 1024 * 1024))),
     # Timer steps in a forked child with hard bounds (C-level work the in-process sandbox cannot
-    # interrupt): a memory margin over the worker's size and a wall-clock kill. POSIX only.
+    # interrupt): a memory margin over the worker's size and a wall-clock kill. Linux only.
     "TIMER_STEP_ISOLATION": {
         "ENABLED": env_bool("CUSTFLOW_TIMER_STEP_ISOLATION", False),
         "SECONDS": float(os.environ.get("CUSTFLOW_TIMER_STEP_SECONDS", "10")),

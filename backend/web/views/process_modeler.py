@@ -73,7 +73,7 @@ def draft_new(request: HttpRequest) -> HttpResponse:
         xml = upload.read() if upload is not None else None
         if xml is not None and len(xml) > 50 * 1024 * 1024:
             raise ValidationFailed.field("bpmn_xml", _("文件过大"))
-        draft = process_draft_create(actor=request.user, key=key, bpmn_xml=xml.decode("utf-8", errors="replace") if xml else None)
+        draft = process_draft_create(actor=request.user, key=key, bpmn_xml=xml or None)
     except ApplicationError as exc:
         return draft_list(request, error=exc, key=key)
     return redirect("process-modeler", draft_id=draft.pk)
