@@ -83,3 +83,17 @@ def test_nul_bytes_in_a_draft_file_are_a_400(users):
     assert resp.status_code == 400 and "NUL" in resp.content.decode()
     bad_utf8 = web.post("/processes/drafts/new/", {"key": "nul_test", "file": SimpleUploadedFile("n.bpmn", b"\xff\xfe<a/>")})
     assert bad_utf8.status_code == 302  # saved as a draft whose problems say what is wrong
+
+
+def test_huge_ids_in_urls_never_500(api, users):
+    huge = "99999999999999999999"
+    client = api("owner.ho")
+    for path in (f"/api/processes/drafts/{huge}/", f"/api/processes/lint_test/versions/{huge}/"):
+        assert client.get(path).status_code < 500, path
+    for path in (f"/api/processes/drafts/{huge}/approve/", f"/api/processes/drafts/{huge}/request-publish/", f"/api/processes/migrations/{huge}/rollback/"):
+        assert client.post(path, {}, format="json").status_code < 500, path
+    web = Client()
+    assert web.login(username="owner.ho", password=DEMO_PASSWORD)
+    for path in (f"/processes/instances/{huge}/", f"/processes/drafts/{huge}/modeler/"):
+        assert web.get(path).status_code < 500, path
+    assert web.post(f"/processes/x/migrations/{huge}/rollback/").status_code < 500
