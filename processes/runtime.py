@@ -36,6 +36,7 @@ from processes.engine import (
 from processes.engine import clock as engine_clock
 from processes.models import InstanceStatus, ProcessInstance, ProcessVersion, Timer, TimerStatus
 from processes.registry import OperationContext, operation_get
+from processes.registry import helpers as registered_helpers
 
 logger = logging.getLogger(__name__)
 
@@ -131,10 +132,19 @@ def _call_operation(operation: str, params: dict, data: dict) -> dict | None:
     return op.handler(ctx, params, data)
 
 
+def _domain_helper(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def call(*args: Any) -> Any:
+        return fn(*args, now=engine_clock.now())
+
+    return call
+
+
 def engine() -> Engine:
+    helpers = dict(ENGINE_HELPERS)
+    helpers.update({name: _domain_helper(fn) for name, fn in registered_helpers().items()})
     return Engine(
         service_caller=_call_operation,
-        helpers=ENGINE_HELPERS,
+        helpers=helpers,
         max_steps=settings.CUSTFLOW["SCRIPT_MAX_STEPS"],
         max_seconds=settings.CUSTFLOW["SCRIPT_MAX_SECONDS"],
     )
@@ -269,6 +279,22 @@ def instance_restore_version(*, instance: ProcessInstance, version: ProcessVersi
     if _task_store is not None:
         _task_store.retarget(instance, result.ready)
     return result
+
+
+def instance_restart_timers(*, instance: ProcessInstance, actor: Any, specs: set[str], now: datetime | None = None) -> StepResult:
+    """Re-evaluate the waiting timers named in `specs` of a LOCKED instance from `now`: used when
+    a domain clock their expressions read has moved (a complaint's extension or pause)."""
+    assert transaction.get_connection().in_atomic_block
+    now = now or timezone.now()
+    spec = _version_spec(instance)
+
+    def action() -> Workflow:
+        wf = engine().restore(spec, bytes(instance.state))
+        wf.restart_timers(now, specs=specs)
+        return wf
+
+    wf = _run(instance, actor, action)
+    return _save(instance, wf, actor, fired=[], now=now)
 
 
 def instance_cancel(*, instance: ProcessInstance, actor: Any) -> None:

@@ -233,14 +233,17 @@ class Workflow:
             task.data.update(copy.deepcopy(data))
         return len(tasks)
 
-    def restart_timers(self, now: datetime) -> None:
-        """Give every waiting duration timer a fresh start at ``now``: used when a case returns
-        to an earlier step, whose deadline and reminder then count from the return."""
+    def restart_timers(self, now: datetime, specs: set[str] | None = None) -> None:
+        """Give every waiting duration timer (or those whose BPMN id is in ``specs``) a fresh
+        start at ``now``: used when a case returns to an earlier step, whose deadline and
+        reminder then count from the return, or when a domain clock the expression reads moved."""
         self._usable()
         now = clock.as_utc(now)
         with clock.frozen(now):
             for task in list(self._bpmn.event_manager.tasks.values()):
                 if not _is_timer(task) or not isinstance(task.task_spec.event_definition, DurationTimerEventDefinition):
+                    continue
+                if specs is not None and _bpmn_id(task) not in specs:
                     continue
                 task.internal_data.pop("event_value", None)
                 task.internal_data.pop("event_fired", None)

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "backend.policies",
     "backend.integrations",
     "backend.reports",
+    "backend.complaints",
     "backend.api",
     "backend.web",
 ]
@@ -259,6 +260,27 @@ CUSTFLOW = {
     "REPORT_ROLES": ["compliance", "process_owner", "customer_service"],
     # Batch print: at most this many cases in one merged PDF.
     "BATCH_PRINT_MAX": 200,
+    # 投诉 (管理办法 2020 art. 18–23): every figure of the regulatory clock is a setting.
+    "COMPLAINTS": {
+        "BASE_DAYS": int(os.environ.get("CUSTFLOW_COMPLAINT_BASE_DAYS", "15")),
+        "COMPLEX_DAYS": int(os.environ.get("CUSTFLOW_COMPLAINT_COMPLEX_DAYS", "30")),
+        "MAX_DAYS": int(os.environ.get("CUSTFLOW_COMPLAINT_MAX_DAYS", "60")),
+        # natural (自然日) or working (工作日) days for the decision deadline.
+        "CLOCK_MODE": os.environ.get("CUSTFLOW_COMPLAINT_CLOCK_MODE", "natural"),
+        # A complaint transferred by the regulator is registered within this many working days.
+        "REGULATOR_ACK_WORKING_DAYS": 7,
+        # Reminders this many hours before each deadline.
+        "REMIND_BEFORE_HOURS": {"decision": 72, "regulator_ack": 24},
+        # The complainant may ask for a review (核查) within this many days of the decision; the
+        # upper-level org decides within REVIEW_DECISION_DAYS.
+        "REVIEW_REQUEST_DAYS": 30,
+        "REVIEW_DECISION_DAYS": 30,
+        # Duplicate detection at intake: same complainant, same subject, within this window.
+        "DUPLICATE_WINDOW_DAYS": int(os.environ.get("CUSTFLOW_COMPLAINT_DUPLICATE_WINDOW_DAYS", "30")),
+        # This many complainants on one subject (within the window) make a major complaint (群体投诉).
+        "MAJOR_COMPLAINANTS": int(os.environ.get("CUSTFLOW_COMPLAINT_MAJOR_COMPLAINANTS", "20")),
+        "ATTACHMENT_MAX_BYTES": 20 * 1024 * 1024,
+    },
 }
 
 LOGGING = {
