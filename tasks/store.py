@@ -44,6 +44,27 @@ def _data_due(data: dict):
 
 
 class HumanTaskStore:
+    def retarget(self, instance: ProcessInstance, ready: list[ReadyTask]) -> None:
+        """The instance moved to another version (migration or its rollback): its open rows take
+        that version's step name, lane (role, candidate org unit, four eyes), form and a fresh
+        state snapshot; the assignee and due time stay (the sync before set the due time)."""
+        definition = instance.version.definition
+        by_id = {t.id: t for t in ready}
+        for row in HumanTask.objects.filter(instance=instance, status=TaskStatus.READY):
+            task = by_id.get(row.engine_task_id)
+            if task is None:
+                continue
+            rule = lane_rule(task.lane or "")
+            row.name = task.name or task.spec
+            row.process_name = definition.name
+            row.lane = task.lane or ""
+            row.role = rule.role
+            row.org_unit = lane_org_unit(task.lane or "", instance.org_unit)
+            row.four_eyes = rule.approval
+            row.form_key = (task.properties or {}).get("form", "")
+            row.state_snapshot = bytes(instance.state)
+            row.save(update_fields=["name", "process_name", "lane", "role", "org_unit", "four_eyes", "form_key", "state_snapshot"])
+
     def sync(self, instance: ProcessInstance, ready: list[ReadyTask], timers: list[WaitingTimer], actor: Any) -> None:
         now = timezone.now()
         ready_by_id = {t.id: t for t in ready}

@@ -217,6 +217,19 @@ CUSTFLOW = {
     "TIMER_SWEEP_BATCH": 200,
     # 催办: at most one reminder per task in this many minutes.
     "REMIND_MIN_INTERVAL_MINUTES": int(os.environ.get("CUSTFLOW_REMIND_MIN_INTERVAL_MINUTES", "30")),
+    # A direct upload deploys at once (no second owner). Off in production: publish through drafts.
+    "DIRECT_DEPLOY": env_bool("CUSTFLOW_DIRECT_DEPLOY", True),
+    # Largest BPMN file a process owner may upload or save as a draft.
+    "MAX_DIAGRAM_BYTES": int(os.environ.get("CUSTFLOW_MAX_DIAGRAM_BYTES", str(2 * 1024 * 1024))),
+    # Timer steps in a forked child with hard bounds (C-level work the in-process sandbox cannot
+    # interrupt): a memory margin over the worker's size and a wall-clock kill. Linux only.
+    "TIMER_STEP_ISOLATION": {
+        "ENABLED": env_bool("CUSTFLOW_TIMER_STEP_ISOLATION", False),
+        "SECONDS": float(os.environ.get("CUSTFLOW_TIMER_STEP_SECONDS", "10")),
+        "MEMORY_MB": int(os.environ.get("CUSTFLOW_TIMER_STEP_MEMORY_MB", "512")),
+    },
+    # bpmnlint's recommended rules on draft saves (warnings only; needs Node and npm packages).
+    "BPMNLINT": {"ENABLED": env_bool("CUSTFLOW_BPMNLINT", True), "TIMEOUT": 10},
     "SCRIPT_MAX_STEPS": 100_000,
     "SCRIPT_MAX_SECONDS": 2.0,
     # Status callbacks to upstream systems: retried with exponential backoff, every attempt logged.
