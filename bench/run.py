@@ -31,6 +31,9 @@ def main() -> int:
         [sys.executable, str(BENCH / "sla_report.py"), "--n", "1000000" if full else "20000", "--runs", "5" if full else "3"],
         # P5: N overdue review deadlines swept by 2 worker processes vs a raw SKIP LOCKED loop (PostgreSQL only).
         [sys.executable, str(BENCH / "timer_sweep.py"), "--n", "100000" if full else "300"],
+        # 客户投诉分析表 over one month of complaints (a throwaway test database; SQLite unless
+        # DATABASE_URL says otherwise).
+        [sys.executable, str(BENCH / "complaint_analysis.py"), "--n", "100000" if full else "5000", "--runs", "5" if full else "3"],
         # P6: rendered + signed forms ÷ raw WeasyPrint on the same template, one process.
         [sys.executable, str(BENCH / "signed_forms.py"), "--n", "30" if full else "5"],
     ]

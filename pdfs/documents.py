@@ -22,6 +22,7 @@ __all__ = [
     "render_change_request",
     "render_collection_card",
     "render_endorsement_form",
+    "render_opening_form",
 ]
 
 EMPTY = "—"
@@ -122,7 +123,6 @@ def render_collection_cards(cards: list[dict[str, Any]]) -> bytes:
 def render_collection_card(card: dict[str, Any]) -> bytes:
     """客户信息资料采集卡 (customer information collection card) as PDF bytes."""
     return render_pdf("pdfs/collection_card.html", card_context(card))
-
 
 
 def change_request_context(doc: dict[str, Any]) -> dict[str, Any]:
@@ -241,3 +241,60 @@ def render_report_table(table: dict[str, Any]) -> bytes:
         "rows": [["" if c is None else str(c) for c in row] for row in table.get("rows") or []],
     }
     return render_pdf("pdfs/report_table.html", context)
+
+
+# ---- 开户申请表 (individual and corporate account-opening forms) -------------------------------
+
+CHECK_ROWS: tuple[tuple[str, Any], ...] = (
+    ("A", _("A 证件未重复开户")),
+    ("B", _("B 证件号码符合规则")),
+    ("C", _("C 已附扫描件")),
+    ("D", _("D 联系电话未与他人或业务员共用")),
+    ("blacklist", _("黑名单核查")),
+)
+
+
+def opening_form_context(form: dict[str, Any]) -> dict[str, Any]:
+    """The opening form's template context, from whitelisted keys only: the application, the
+    customer as collected (masked by the caller), checks A–D and the trail."""
+    sha256 = str(form.get("sha256") or "")
+    verify_url = str(form.get("verify_url") or "")
+    customer = form.get("customer") or {}
+    checks = form.get("checks") or {}
+    application = [
+        {"label": label, "value": _text(form.get(key))}
+        for key, label in (
+            ("opening_id", _("申请编号")),
+            ("info_level_label", _("信息程度")),
+            ("submitted_by", _("采集人")),
+            ("submitted_at", _("提交时间")),
+            ("status_label", _("办理状态")),
+            ("closed_at", _("办结时间")),
+        )
+    ]
+    return {
+        **_marks(form),
+        "title": _text(form.get("title")),
+        "document_id": _text(form.get("document_id")),
+        "sha256": sha256,
+        "sha256_short": sha256[:16],
+        "qr_src": qr_data_uri(f"{verify_url}?sha256={sha256}"),
+        "printed_at": _text(form.get("printed_at")),
+        "printed_by": _text(form.get("printed_by")),
+        "org_unit": _text(form.get("org_unit")),
+        "application": [application[i : i + 2] for i in range(0, len(application), 2)],
+        "rows": _field_rows(customer),
+        "checks": [
+            {"label": label, "result": _text(checks.get(key))}
+            for key, label in CHECK_ROWS
+            if checks.get(key) is not None
+        ],
+        "flags": [_text(flag) for flag in form.get("flags") or []],
+        "decision_comment": _text(form.get("decision_comment")),
+        "trail": [{key: _text(step.get(key)) for key in ("at", "actor", "action", "comment")} for step in form.get("trail") or []],
+    }
+
+
+def render_opening_form(form: dict[str, Any]) -> bytes:
+    """个人/法人客户开户申请表 as PDF bytes."""
+    return render_pdf("pdfs/opening_form.html", opening_form_context(form))

@@ -1,34 +1,129 @@
-"""Domain lint over a parsed diagram: lanes map to roles, forms exist, operations are registered."""
+"""Domain lint over a parsed diagram. Every problem names the element it is about, so the
+modeler can put it on the diagram.
+
+- user tasks: a lane that maps to a known role, a form that exists, a deadline (an
+  interrupting timer on the task; its `deadline` property, when given, must be a known
+  deadline name or a duration);
+- service tasks: a registered operation;
+- exclusive / inclusive gateways that split: a default flow or a condition on every outgoing flow;
+- timers: the expression evaluates (sandboxed, no case data) to a valid duration, date or cycle.
+
+Scripts and conditions are compiled under the sandbox by the parser (`parse_diagram`).
+"""
 
 from __future__ import annotations
 
+import re
+
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from backend.organisation.lanes import LANES
 from forms.registry import form_exists
-from processes.engine import Diagram, Problem
+from processes.engine import Diagram, Engine, Problem
 from processes.registry import operation_get
+
+_DURATION = re.compile(r"^(P\d+WD|P(?!$)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?)$")
+
+
+def _label(item: dict) -> str:
+    return item.get("name") or item["id"]
+
+
+def _user_task_problems(task: dict, deadlines: set[str]) -> list[Problem]:
+    problems: list[Problem] = []
+    name = _label(task)
+    lane = task.get("lane")
+    if not lane:
+        problems.append(Problem(_("用户任务“%(name)s”不在有名称的泳道中(泳道名称决定由哪个角色处理)") % {"name": name}, task["id"]))
+    elif lane not in LANES:
+        problems.append(
+            Problem(_("泳道“%(lane)s”没有对应的角色(可用: %(known)s)") % {"lane": lane, "known": ", ".join(sorted(LANES))}, task["id"])
+        )
+    properties = task.get("properties") or {}
+    form = properties.get("form")
+    if not form:
+        problems.append(Problem(_("用户任务“%(name)s”没有指定表单(form 属性)") % {"name": name}, task["id"]))
+    elif not form_exists(form):
+        problems.append(Problem(_("表单“%(form)s”不存在") % {"form": form}, task["id"]))
+    deadline = properties.get("deadline")
+    if deadline and deadline not in deadlines and not _DURATION.match(deadline):
+        problems.append(
+            Problem(
+                _("用户任务“%(name)s”的时限“%(value)s”既不是已配置的时限名称,也不是时长(如 PT48H、P3D、P5WD)")
+                % {"name": name, "value": deadline},
+                task["id"],
+            )
+        )
+    return problems
+
+
+def _static_deadline(name: str, default: str | None = None) -> str:
+    """`deadline()` / `reminder_after()` for lint: checks the value without the working-day
+    calendar (no database at `manage.py check` time) and answers a duration of the same form."""
+    from processes.runtime import deadline_value, parse_duration
+
+    value = deadline_value(name, default)
+    if re.match(r"^P\d+WD$", value):
+        return "PT1S"
+    parse_duration(value)
+    return value
+
+
+def _lint_engine() -> Engine:
+    def no_service(*args, **kwargs):
+        raise RuntimeError("service calls are not available in a timer expression")
+
+    return Engine(
+        service_caller=no_service,
+        helpers={"deadline": _static_deadline, "reminder_after": _static_deadline},
+        max_steps=settings.CUSTFLOW["SCRIPT_MAX_STEPS"],
+        max_seconds=settings.CUSTFLOW["SCRIPT_MAX_SECONDS"],
+    )
 
 
 def diagram_lint(diagram: Diagram) -> list[Problem]:
     problems: list[Problem] = []
+    deadlines = set(settings.CUSTFLOW["DEADLINES"])
+    guarded = {t["attached_to"] for t in diagram.timers if t.get("attached_to") and t.get("interrupting")}
     for task in diagram.user_tasks:
-        lane = task.get("lane")
-        if not lane:
-            problems.append(Problem(_("用户任务“%(name)s”不在任何泳道中") % {"name": task["name"] or task["id"]}, task["id"]))
-        elif lane not in LANES:
+        problems.extend(_user_task_problems(task, deadlines))
+        if task["id"] not in guarded:
             problems.append(
-                Problem(_("泳道“%(lane)s”没有对应的角色(可用: %(known)s)") % {"lane": lane, "known": ", ".join(sorted(LANES))}, task["id"])
+                Problem(
+                    _("用户任务“%(name)s”没有时限(请附加一个中断型定时边界事件)") % {"name": _label(task)},
+                    task["id"],
+                    severity="warning",
+                )
             )
-        form = (task.get("properties") or {}).get("form")
-        if not form:
-            problems.append(Problem(_("用户任务“%(name)s”没有指定表单(form 属性)") % {"name": task["name"] or task["id"]}, task["id"]))
-        elif not form_exists(form):
-            problems.append(Problem(_("表单“%(form)s”不存在") % {"form": form}, task["id"]))
     for task in diagram.service_tasks:
         op = task.get("operation")
         if not op:
-            problems.append(Problem(_("服务任务“%(name)s”没有指定操作") % {"name": task["name"] or task["id"]}, task["id"]))
+            problems.append(Problem(_("服务任务“%(name)s”没有指定操作") % {"name": _label(task)}, task["id"]))
         elif operation_get(op) is None:
             problems.append(Problem(_("服务操作“%(op)s”未注册") % {"op": op}, task["id"]))
+    for gateway in diagram.gateways:
+        if gateway["type"] not in ("exclusive", "inclusive") or gateway.get("outgoing", 0) < 2:
+            continue
+        if not gateway["has_default"] and len(gateway["conditions"]) < gateway["outgoing"]:
+            problems.append(
+                Problem(
+                    _("网关“%(name)s”有 %(n)d 条出口,但只有 %(c)d 条有条件且没有默认出口:流程可能在此停住")
+                    % {"name": _label(gateway), "n": gateway["outgoing"], "c": len(gateway["conditions"])},
+                    gateway["id"],
+                )
+            )
+    timer_engine = _lint_engine()
+    for timer in diagram.timers:
+        found = timer_engine.check_timer(timer["expression"], timer.get("kind", "duration"))
+        if found is not None:
+            severity, message = found
+            problems.append(
+                Problem(
+                    _("定时器“%(name)s”的表达式 %(expr)s 无效: %(message)s")
+                    % {"name": _label(timer), "expr": timer["expression"], "message": message},
+                    timer["id"],
+                    severity=severity,
+                )
+            )
     return problems

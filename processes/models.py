@@ -22,6 +22,7 @@ class ProcessDefinition(models.Model):
 class VersionSource(models.TextChoices):
     SHIPPED = "shipped", _("随系统发布")
     UPLOAD = "upload", _("上传")
+    MODELER = "modeler", _("建模器发布(双人审批)")
 
 
 class ProcessVersion(models.Model):
@@ -118,3 +119,96 @@ class Timer(models.Model):
 
     def __str__(self) -> str:
         return f"timer {self.spec} due {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class DraftStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    PENDING = "pending", _("待审批发布")
+    PUBLISHED = "published", _("已发布")
+    REJECTED = "rejected", _("已驳回")
+
+
+class ProcessDraft(models.Model):
+    """A diagram a process owner edits freely. Publishing needs another owner's approval and
+    then deploys an immutable ProcessVersion (four eyes); the draft itself is never run."""
+
+    key = models.CharField(_("流程标识"), max_length=100)
+    bpmn_xml = models.TextField()
+    # The problems found when it was last saved (parse, sandbox compile, domain lint).
+    problems = models.JSONField(default=list)
+    status = models.CharField(max_length=16, choices=DraftStatus.choices, default=DraftStatus.DRAFT)
+    base_version = models.ForeignKey(ProcessVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_comment = models.CharField(max_length=500, blank=True)
+    published_version = models.ForeignKey(ProcessVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    row_version = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["key", "status"])]
+
+    def __str__(self) -> str:
+        return f"draft {self.pk} of {self.key}"
+
+
+class MigrationOutcome(models.TextChoices):
+    MIGRATED = "migrated", _("已迁移")
+    INCOMPATIBLE = "incompatible", _("不可迁移")
+    FAILED = "failed", _("失败")
+    ROLLED_BACK = "rolled_back", _("已回滚")
+
+
+class InstanceMigration(models.Model):
+    """One instance moved to another version by a batch migration; keeps what a rollback needs."""
+
+    batch = models.UUIDField(db_index=True)
+    instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="migrations")
+    from_version = models.ForeignKey(ProcessVersion, on_delete=models.PROTECT, related_name="+")
+    to_version = models.ForeignKey(ProcessVersion, on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(max_length=16, choices=MigrationOutcome.choices)
+    detail = models.JSONField(default=dict)
+    # The instance state before the move (a rollback restores it with from_version).
+    previous_state = models.BinaryField(default=b"")
+    previous_row_version = models.PositiveIntegerField(default=0)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    rolled_back_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"migration of instance {self.instance_id}: {self.outcome}"
+
+
+class ProcessIncident(models.Model):
+    """A background step of an instance failed (a timer's step ran into a script error, a sandbox
+    bound, a handler error). The instance keeps its last good state and the timer stays pending,
+    so the next sweep retries; the incident closes when a step of the instance succeeds."""
+
+    instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="incidents")
+    element = models.CharField(max_length=100, blank=True)
+    source = models.CharField(max_length=32)
+    message = models.TextField()
+    occurrences = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instance", "source", "element"], condition=models.Q(resolved_at__isnull=True), name="uniq_open_incident"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"incident on instance {self.instance_id}: {self.element or '-'}"

@@ -16,6 +16,12 @@ class OperationContext:
     instance: Any  # processes.models.ProcessInstance (locked for this step)
     actor: Any  # the user whose action runs this step, or None for a timer
 
+    def now(self):
+        """The engine clock's now: a timer fires at its sweep's time, not the wall clock's."""
+        from processes.engine import clock
+
+        return clock.now()
+
 
 Handler = Callable[[OperationContext, dict, dict], dict | None]
 
@@ -43,3 +49,19 @@ def operation_get(name: str) -> Operation | None:
 
 def operation_names() -> list[str]:
     return sorted(_OPERATIONS)
+
+
+# Helpers: functions a diagram's expressions may call by name (timer expressions above all),
+# registered by domain apps. The runtime passes the engine clock's `now` as a keyword.
+_HELPERS: dict[str, Callable[..., Any]] = {}
+
+
+def helper_register(name: str, fn: Callable[..., Any]) -> None:
+    existing = _HELPERS.get(name)
+    if existing is not None and existing is not fn:
+        raise ValueError(f"helper {name!r} is already registered")
+    _HELPERS[name] = fn
+
+
+def helpers() -> dict[str, Callable[..., Any]]:
+    return dict(_HELPERS)

@@ -24,10 +24,19 @@ from django.utils.translation import gettext as _
 
 from backend.common.exceptions import ApplicationError, Conflict
 from backend.common.workdays import add_working_days
-from processes.engine import STATE_FORMAT, Engine, EngineError, ReadyTask, WaitingTimer, Workflow
+from processes.engine import (
+    STATE_FORMAT,
+    Engine,
+    EngineError,
+    MigrationIncompatible,
+    ReadyTask,
+    WaitingTimer,
+    Workflow,
+)
 from processes.engine import clock as engine_clock
 from processes.models import InstanceStatus, ProcessInstance, ProcessVersion, Timer, TimerStatus
 from processes.registry import OperationContext, operation_get
+from processes.registry import helpers as registered_helpers
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +50,9 @@ class ProcessRunError(ApplicationError):
 
 class TaskStore(Protocol):
     def sync(self, instance: ProcessInstance, ready: list[ReadyTask], timers: list[WaitingTimer], actor: Any) -> None: ...
+
+    def retarget(self, instance: ProcessInstance, ready: list[ReadyTask]) -> None:
+        """After a version change: open task rows take the target's name, lane, form."""
 
 
 _task_store: TaskStore | None = None
@@ -83,16 +95,27 @@ def deadline_delta(value: str) -> timedelta:
     return parse_duration(value)
 
 
-def _deadline(name: str, default: str) -> str:
+def deadline_value(name: str, default: str | None = None) -> str:
+    """A deadline written in a diagram: a name in `CUSTFLOW["DEADLINES"]` (the setting wins,
+    else `default`), or the duration itself (`"PT72H"`, `"P3WD"`), as the modeler writes it."""
+    if isinstance(name, str) and (_ISO_DURATION.match(name) or _WORKING_DAYS.match(name)) and name not in {"P", "PT"}:
+        return name
     value = settings.CUSTFLOW["DEADLINES"].get(name, default)
+    if value is None:
+        raise ValueError(f"unknown deadline {name!r} and no default")
+    return value
+
+
+def _deadline(name: str, default: str | None = None) -> str:
+    value = deadline_value(name, default)
     if _WORKING_DAYS.match(value):
         return format_duration(deadline_delta(value))
     parse_duration(value)  # refuse a malformed setting here, not deep inside the engine
     return value
 
 
-def _reminder_after(name: str, default: str) -> str:
-    total = deadline_delta(settings.CUSTFLOW["DEADLINES"].get(name, default))
+def _reminder_after(name: str, default: str | None = None) -> str:
+    total = deadline_delta(deadline_value(name, default))
     return format_duration(total * settings.CUSTFLOW["REMINDER_FRACTION"])
 
 
@@ -109,10 +132,19 @@ def _call_operation(operation: str, params: dict, data: dict) -> dict | None:
     return op.handler(ctx, params, data)
 
 
+def _domain_helper(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def call(*args: Any) -> Any:
+        return fn(*args, now=engine_clock.now())
+
+    return call
+
+
 def engine() -> Engine:
+    helpers = dict(ENGINE_HELPERS)
+    helpers.update({name: _domain_helper(fn) for name, fn in registered_helpers().items()})
     return Engine(
         service_caller=_call_operation,
-        helpers=ENGINE_HELPERS,
+        helpers=helpers,
         max_steps=settings.CUSTFLOW["SCRIPT_MAX_STEPS"],
         max_seconds=settings.CUSTFLOW["SCRIPT_MAX_SECONDS"],
     )
@@ -154,7 +186,7 @@ def _run(instance: ProcessInstance, actor: Any, action: Callable[[], Workflow]) 
     token = _current.set(OperationContext(instance=instance, actor=actor))
     try:
         return action()
-    except (ApplicationError, DatabaseError):
+    except (ApplicationError, DatabaseError, MigrationIncompatible):
         raise
     except EngineError as exc:
         raise ProcessRunError(
@@ -210,6 +242,61 @@ def instance_reset_to(*, instance: ProcessInstance, state: bytes, actor: Any, st
     return _save(instance, wf, actor, fired=[], now=now)
 
 
+def instance_migrate(*, instance: ProcessInstance, target: ProcessVersion, actor: Any, dry_run: bool) -> dict:
+    """Move a LOCKED running instance onto `target` (same definition). Raises
+    MigrationIncompatible (nothing changed) or ProcessRunError. With `dry_run` nothing is
+    saved. Returns the engine's report plus the ready tasks and timers the instance would have."""
+    assert transaction.get_connection().in_atomic_block
+    old_spec, new_spec = _version_spec(instance), _spec_by_hash(target.pk, target.content_hash)
+    now = timezone.now()
+    migrated: dict[str, Any] = {}
+
+    def action() -> Workflow:
+        wf, report = engine().migrate(old_spec, new_spec, bytes(instance.state), now)
+        migrated["report"] = report
+        return wf
+
+    wf = _run(instance, actor, action)
+    report = migrated["report"]
+    report["ready"] = sorted(t.spec for t in wf.ready_user_tasks())
+    report["waiting_timers"] = {t.spec: t.due_at.isoformat() for t in wf.waiting_timers()}
+    if dry_run:
+        return report
+    instance.version = target
+    result = _save(instance, wf, actor, fired=[], now=now)
+    if _task_store is not None:
+        _task_store.retarget(instance, result.ready)
+    return report
+
+
+def instance_restore_version(*, instance: ProcessInstance, version: ProcessVersion, state: bytes, actor: Any) -> StepResult:
+    """Put a LOCKED instance back on `version` with `state` (a migration's rollback)."""
+    assert transaction.get_connection().in_atomic_block
+    spec = _spec_by_hash(version.pk, version.content_hash)
+    wf = _run(instance, actor, lambda: engine().restore(spec, bytes(state)))
+    instance.version = version
+    result = _save(instance, wf, actor, fired=[])
+    if _task_store is not None:
+        _task_store.retarget(instance, result.ready)
+    return result
+
+
+def instance_restart_timers(*, instance: ProcessInstance, actor: Any, specs: set[str], now: datetime | None = None) -> StepResult:
+    """Re-evaluate the waiting timers named in `specs` of a LOCKED instance from `now`: used when
+    a domain clock their expressions read has moved (a complaint's extension or pause)."""
+    assert transaction.get_connection().in_atomic_block
+    now = now or timezone.now()
+    spec = _version_spec(instance)
+
+    def action() -> Workflow:
+        wf = engine().restore(spec, bytes(instance.state))
+        wf.restart_timers(now, specs=specs)
+        return wf
+
+    wf = _run(instance, actor, action)
+    return _save(instance, wf, actor, fired=[], now=now)
+
+
 def instance_cancel(*, instance: ProcessInstance, actor: Any) -> None:
     """撤销: a LOCKED running instance ends here; its timers stop (task rows: the task app)."""
     now = timezone.now()
@@ -246,6 +333,7 @@ def _save(instance: ProcessInstance, wf: Workflow, actor: Any, *, fired: list[st
         instance.end_event = wf.end_event() or ""
         instance.completed_at = now
     updated = ProcessInstance.objects.filter(pk=instance.pk, row_version=loaded_version).update(
+        version_id=instance.version_id,
         state=instance.state,
         state_format=instance.state_format,
         row_version=instance.row_version,

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import random
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ from processes.lint import diagram_lint
 from processes.models import (
     InstanceStatus,
     ProcessDefinition,
+    ProcessIncident,
     ProcessInstance,
     ProcessVersion,
     Timer,
@@ -32,7 +34,6 @@ from processes.models import (
 logger = logging.getLogger(__name__)
 
 BPMN_DIR = Path(settings.BASE_DIR) / "bpmn"
-MAX_DIAGRAM_BYTES = 2 * 1024 * 1024
 
 
 class DiagramInvalid(ValidationFailed):
@@ -46,23 +47,36 @@ class DiagramInvalid(ValidationFailed):
         )
 
 
-def diagram_validate(data: bytes, filename: str):
-    """Parse + sandbox compile + domain lint. Returns the Diagram or raises DiagramInvalid."""
+def diagram_check(data: bytes, filename: str):
+    """Parse + sandbox compile + domain lint without raising: (diagram or None, problems).
+
+    Problems with severity "warning" do not block a deployment."""
     if not data:
-        raise DiagramInvalid([Problem(_("文件为空"))])
-    if len(data) > MAX_DIAGRAM_BYTES:
-        raise DiagramInvalid([Problem(_("文件过大(上限 2 MB)"))])
+        return None, [Problem(_("文件为空"))]
+    limit = settings.CUSTFLOW["MAX_DIAGRAM_BYTES"]
+    if len(data) > limit:
+        return None, [Problem(_("文件过大(上限 %(kb)d KB)") % {"kb": limit // 1024})]
     try:
         data.decode("utf-8")  # versions store the XML as text
     except UnicodeDecodeError:
-        raise DiagramInvalid([Problem(_("流程图文件须为 UTF-8 编码"))])
+        return None, [Problem(_("流程图文件须为 UTF-8 编码"))]
     try:
         diagram = parse_diagram(data, filename)
     except DiagramError as exc:
-        raise DiagramInvalid(list(exc.problems))
-    problems = diagram_lint(diagram)
-    if problems:
-        raise DiagramInvalid(problems)
+        return None, list(exc.problems)
+    return diagram, diagram_lint(diagram)
+
+
+def diagram_problems(data: bytes, filename: str) -> list[dict]:
+    return [asdict(p) for p in diagram_check(data, filename)[1]]
+
+
+def diagram_validate(data: bytes, filename: str):
+    """Parse + sandbox compile + domain lint. Returns the Diagram or raises DiagramInvalid."""
+    diagram, problems = diagram_check(data, filename)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors or diagram is None:
+        raise DiagramInvalid(errors)
     return diagram
 
 
@@ -201,6 +215,7 @@ def _timer_fire_locked(*, instance, timer_id: int, now: datetime) -> int:
         return 0
     at = max(now, timer.due_at)
     result = runtime.instance_fire_timers(instance=instance, at=at)
+    incidents_resolve(instance_id=instance.pk)
     timer.refresh_from_db(fields=["status"])
     if timer.status == TimerStatus.PENDING:
         # The engine no longer waits on it (its task moved on): it will never fire.
@@ -222,12 +237,20 @@ def timers_sweep(*, now: datetime | None = None, limit: int | None = None) -> in
     each in its own transaction; any number of sweepers may run at once."""
     now = now or timezone.now()
     limit = limit or settings.CUSTFLOW["TIMER_SWEEP_BATCH"]
+    if settings.CUSTFLOW["TIMER_STEP_ISOLATION"]["ENABLED"]:
+        return _timers_sweep_isolated(now=now, limit=limit)
     fired = 0
     failed: set[int] = set()
     for _round in range(limit):
         picked: list[int] = []
         try:
             result = timer_fire_next(now=now, exclude=failed, picked=picked)
+        except runtime.ProcessRunError as exc:
+            # The diagram failed (a script, a sandbox bound, a handler): a visible incident; the
+            # timer stays pending, so the next sweep retries once the cause is fixed.
+            failed.update(picked)
+            incident_record(timer_id=picked[-1], message=exc.message, element=str((exc.extra or {}).get("element") or ""))
+            continue
         except Exception:  # one broken instance must not stop the sweep
             logger.exception("timer %s failed to fire", picked[-1] if picked else None)
             failed.update(picked)
@@ -238,6 +261,57 @@ def timers_sweep(*, now: datetime | None = None, limit: int | None = None) -> in
             break
         fired += result
     return fired
+
+
+def _timers_sweep_isolated(*, now: datetime, limit: int) -> int:
+    """Hard bounds: each step runs in a forked child with a memory limit and a wall-clock kill."""
+    from processes.isolation import run_isolated
+
+    isolation = settings.CUSTFLOW["TIMER_STEP_ISOLATION"]
+    fired = 0
+    due = timers_due(now=now, limit=limit)
+    # Sweepers running at once read the same due rows: each walks them in its own order, so they
+    # do not take turns on every instance.
+    random.shuffle(due)
+    for timer_id in due:
+        kind, value = run_isolated(
+            lambda timer_id=timer_id: timer_fire(timer_id=timer_id, now=now),
+            seconds=isolation["SECONDS"],
+            memory_mb=isolation["MEMORY_MB"],
+        )
+        if kind == "ok":
+            fired += value
+        else:
+            incident_record(timer_id=timer_id, message=value["message"], element=value["element"])
+    return fired
+
+
+def incident_record(*, timer_id: int, message: str, element: str = "") -> None:
+    instance_id = Timer.objects.filter(pk=timer_id).values_list("instance_id", flat=True).first()
+    if instance_id is None:
+        return
+    now = timezone.now()
+    with transaction.atomic():
+        incident = ProcessIncident.objects.select_for_update().filter(instance_id=instance_id, source="timer", element=element, resolved_at__isnull=True).first()
+        if incident is not None:
+            incident.occurrences += 1
+            incident.last_seen_at, incident.message = now, message
+            incident.save(update_fields=["occurrences", "last_seen_at", "message"])
+            return
+        incident = ProcessIncident.objects.create(instance_id=instance_id, source="timer", element=element, message=message, last_seen_at=now)
+        audit_event_record(
+            actor=None,
+            action="process.incident",
+            obj=incident.instance,
+            process_instance_id=instance_id,
+            data={"element": element, "message": message[:500], "timer": timer_id},
+        )
+    logger.warning("instance %s: timer %s failed: %s", instance_id, timer_id, message)
+
+
+def incidents_resolve(*, instance_id: int) -> int:
+    """A step of the instance succeeded: its open incidents are resolved (inside that step's transaction)."""
+    return ProcessIncident.objects.filter(instance_id=instance_id, resolved_at__isnull=True).update(resolved_at=timezone.now())
 
 
 # ---- process owners -------------------------------------------------------------------------
@@ -257,6 +331,11 @@ def _require_process_owner(actor):
 
 def process_definition_upload(*, actor, data: bytes, filename: str) -> tuple[ProcessVersion, bool]:
     _require_process_owner(actor)
+    if not settings.CUSTFLOW["DIRECT_DEPLOY"]:
+        # Four eyes: a version is published only through a draft that another owner approves.
+        from backend.common.exceptions import Forbidden
+
+        raise Forbidden(_("流程图须通过草稿申请发布,并由另一位流程管理员批准"), code="publish_through_draft")
     if not filename.lower().endswith((".bpmn", ".xml")):
         raise ValidationFailed.field("file", _("请上传 .bpmn 文件"), code="invalid_diagram")
     return process_version_deploy(data=data, filename=filename, actor=actor, source=VersionSource.UPLOAD)

@@ -8,7 +8,7 @@ export DJANGO_SETTINGS_MODULE=backend.config.settings.local
 unset DATABASE_URL CELERY_BROKER_URL
 PY=.venv/bin/python
 $PY manage.py migrate --noinput -v 0
-$PY manage.py seed_demo --with-policies
+$PY manage.py seed_demo --with-policies --with-complaints
 $PY manage.py demo_certificates -v 0 >/dev/null
 mkdir -p var/log var/broker/out var/broker/processed
 .venv/bin/celery -A backend.config worker --beat --concurrency 2 --loglevel INFO \

@@ -28,3 +28,21 @@ def case_view_for(*, user, case_type: str, case_id: int | None) -> dict[str, Any
         return fn(user=user, case_id=case_id)
     except NotFound:
         return None
+
+
+# Recusal (回避): a case type may name users with an interest in a case; they can neither be
+# assigned its tasks nor claim or complete them. `fn(*, user, case_id) -> reason | None`.
+RecusalCheck = Callable[..., str | None]
+_RECUSALS: dict[str, RecusalCheck] = {}
+
+
+def case_recusal_register(case_type: str, fn: RecusalCheck) -> None:
+    _RECUSALS[case_type] = fn
+
+
+def case_recusal_reason(*, user, case_type: str, case_id: int | None) -> str | None:
+    """Why `user` must stay out of this case, or None."""
+    fn = _RECUSALS.get(case_type)
+    if fn is None or not case_id or user is None:
+        return None
+    return fn(user=user, case_id=case_id)

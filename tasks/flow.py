@@ -35,7 +35,7 @@ from tasks.models import (
 )
 from tasks.notifications import notifications_create
 from tasks.selectors import task_get_visible, user_is_candidate
-from tasks.services import _check_may_act
+from tasks.services import _check_may_act, recusal_check
 
 # process key → fn(*, actor, instance, step, reason): the domain's side of a return.
 ReturnHook = Callable[..., None]
@@ -145,17 +145,22 @@ def case_get_visible(*, user, instance_id: Any) -> ProcessInstance:
     return instance
 
 
+def instance_end(*, actor, instance: ProcessInstance, reason: str, outcome: str) -> None:
+    """End a LOCKED running instance here: its timers stop and its open tasks are cancelled
+    with `outcome` (a domain service decided the case is over, e.g. a complaint withdrawn)."""
+    runtime.instance_cancel(instance=instance, actor=actor)
+    now = timezone.now()
+    for row in HumanTask.objects.filter(instance=instance, status=TaskStatus.READY):
+        HumanTask.objects.filter(pk=row.pk).update(status=TaskStatus.CANCELLED, completed_at=now, outcome=outcome)
+        audit_event_record(actor=actor, action="task.cancelled", obj=row, org_unit=row.org_unit, process_instance_id=instance.pk, task_id=row.pk, data={"step": row.step, "reason": reason})
+
+
 def _cancel(*, actor, instance: ProcessInstance, reason: str, withdrawn: bool) -> None:
     key = instance.version.definition.key
     hook = _CANCEL_HOOKS.get(key)
     if hook is None:
         raise Conflict(_("该流程不允许撤销"), code="cancel_not_allowed")
-    runtime.instance_cancel(instance=instance, actor=actor)
-    now = timezone.now()
-    outcome = "withdrawn" if withdrawn else "case_cancelled"
-    for row in HumanTask.objects.filter(instance=instance, status=TaskStatus.READY):
-        HumanTask.objects.filter(pk=row.pk).update(status=TaskStatus.CANCELLED, completed_at=now, outcome=outcome)
-        audit_event_record(actor=actor, action="task.cancelled", obj=row, org_unit=row.org_unit, process_instance_id=instance.pk, task_id=row.pk, data={"step": row.step, "reason": reason})
+    instance_end(actor=actor, instance=instance, reason=reason, outcome="withdrawn" if withdrawn else "case_cancelled")
     hook(actor=actor, instance=instance, reason=reason, withdrawn=withdrawn)
 
 
@@ -227,6 +232,7 @@ def task_delegate(*, actor, task_id, to_username: object, reason: object) -> Hum
         raise ValidationFailed.field("to", _("四眼原则:不能委派给业务的提交人"), code="four_eyes")
     if not user_can_see_org_unit(target, task.org_unit):
         raise ValidationFailed.field("to", _("%(user)s 无权查看%(unit)s的业务") % {"user": _display(target), "unit": task.org_unit.name})
+    recusal_check(target, task, field="to")
     now = timezone.now()
     updated = HumanTask.objects.filter(pk=task.pk, status=TaskStatus.READY, assignee_id=task.assignee_id).update(
         assignee=target, delegated_by=actor, claimed_at=now
@@ -274,6 +280,7 @@ def task_signer_add(*, actor, task_id, username: object, position: object, reaso
         raise ValidationFailed.field("user", _("四眼原则:不能加签业务的提交人"), code="four_eyes")
     if not user_can_see_org_unit(target, task.org_unit):
         raise ValidationFailed.field("user", _("%(user)s 无权查看%(unit)s的业务") % {"user": _display(target), "unit": task.org_unit.name})
+    recusal_check(target, task, field="user")
     if task.signers.filter(user=target, status=SignerStatus.PENDING).exists():
         raise ValidationFailed.field("user", _("%(user)s 已是待审核的加签人") % {"user": _display(target)})
     signer = TaskSigner.objects.create(task=task, user=target, position=position, added_by=actor, reason=text, created_at=timezone.now())

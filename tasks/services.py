@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backend.common.audit import audit_batch, audit_event_record
-from backend.common.exceptions import Conflict, Forbidden
+from backend.common.exceptions import Conflict, Forbidden, ValidationFailed
 from forms.validation import form_data_validate
 from processes import runtime
 from tasks.models import HumanTask, TaskStatus
@@ -34,6 +34,20 @@ def _check_may_act(actor, task: HumanTask) -> None:
         raise Conflict(_("任务已被 %(user)s 认领") % {"user": task.assignee.get_full_name() or task.assignee.username}, code="task_claimed")
     if not user_is_candidate(actor, task):
         raise Forbidden(_("您不是该任务的处理人"), code="not_candidate")
+    recusal_check(actor, task)
+
+
+def recusal_check(user, task: HumanTask, field: str | None = None) -> None:
+    """回避: a user with an interest in the case may not work it (403), nor be given it (400 on
+    `field`)."""
+    from tasks.cases import case_recusal_reason
+
+    reason = case_recusal_reason(user=user, case_type=task.case_type, case_id=task.case_id)
+    if reason is None:
+        return
+    if field:
+        raise ValidationFailed.field(field, _("%(user)s 须回避:%(reason)s") % {"user": user.get_full_name() or user.username, "reason": reason}, code="recused")
+    raise Forbidden(_("您须回避此案件:%(reason)s") % {"reason": reason}, code="recused")
 
 
 @transaction.atomic

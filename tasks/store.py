@@ -7,7 +7,7 @@ from typing import Any
 from django.utils import timezone
 
 from backend.common.audit import audit_event_record
-from backend.organisation.lanes import lane_org_unit, lane_rule
+from backend.organisation.lanes import lane_assignee_id, lane_org_unit, lane_rule
 from processes.engine import ReadyTask, WaitingTimer
 from processes.models import ProcessInstance
 from tasks.models import HumanTask, TaskStatus
@@ -29,7 +29,42 @@ def _notify_new(row: HumanTask, *, escalated: bool) -> None:
     notifications_create([Notification(user=u, kind=kind, task=row, message=message[:300], created_at=now) for u in task_candidates(row)])
 
 
+def _data_due(data: dict):
+    """A task without its own deadline timer may carry the case's deadline in its data
+    (`task_due_at`, ISO 8601): a complaint's steps show the regulatory clock."""
+    from django.utils.dateparse import parse_datetime
+
+    value = data.get("task_due_at")
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        return None
+
+
 class HumanTaskStore:
+    def retarget(self, instance: ProcessInstance, ready: list[ReadyTask]) -> None:
+        """The instance moved to another version (migration or its rollback): its open rows take
+        that version's step name, lane (role, candidate org unit, four eyes), form and a fresh
+        state snapshot; the assignee and due time stay (the sync before set the due time)."""
+        definition = instance.version.definition
+        by_id = {t.id: t for t in ready}
+        for row in HumanTask.objects.filter(instance=instance, status=TaskStatus.READY):
+            task = by_id.get(row.engine_task_id)
+            if task is None:
+                continue
+            rule = lane_rule(task.lane or "")
+            row.name = task.name or task.spec
+            row.process_name = definition.name
+            row.lane = task.lane or ""
+            row.role = rule.role
+            row.org_unit = lane_org_unit(task.lane or "", instance.org_unit)
+            row.four_eyes = rule.approval
+            row.form_key = (task.properties or {}).get("form", "")
+            row.state_snapshot = bytes(instance.state)
+            row.save(update_fields=["name", "process_name", "lane", "role", "org_unit", "four_eyes", "form_key", "state_snapshot"])
+
     def sync(self, instance: ProcessInstance, ready: list[ReadyTask], timers: list[WaitingTimer], actor: Any) -> None:
         now = timezone.now()
         ready_by_id = {t.id: t for t in ready}
@@ -64,13 +99,13 @@ class HumanTaskStore:
                 process_name=definition.name,
                 lane=task.lane or "",
                 role=rule.role,
-                org_unit=lane_org_unit(task.lane or "", instance.org_unit),
+                org_unit=lane_org_unit(task.lane or "", instance.org_unit, data),
                 # 代理: a task for an absent submitter goes to their substitute.
-                assignee_id=(substitute_for(instance.started_by_id) or instance.started_by_id) if rule.submitter else None,
+                assignee_id=(substitute_for(instance.started_by_id) or instance.started_by_id) if rule.submitter else lane_assignee_id(task.lane or "", data),
                 four_eyes=rule.approval,
                 initiator_id=instance.started_by_id,
                 form_key=(task.properties or {}).get("form", ""),
-                due_at=deadlines.get(task.spec),
+                due_at=deadlines.get(task.spec) or _data_due(data),
                 flags=list(data.get("flags") or []),
                 case_type=instance.subject_type,
                 case_id=data.get("case_id") if isinstance(data.get("case_id"), int) else instance.subject_id,

@@ -28,6 +28,11 @@ KIND_LABELS = {
     "change_request": "客户信息变更申请表",
     "endorsement_form": "批改申请书",
     "print_batch": "批量打印",
+    "complaint_register": "客户投诉登记表",
+    "complaint_verify": "客户投诉核实表",
+    "complaint_handover": "客户投诉移交表",
+    "complaint_handle": "客户投诉处理表",
+    "complaint_analysis": "客户投诉分析表",
 }
 # Keys of a form's content that describe the print, not the form: left out of content_sha256.
 PRINT_KEYS = ("document_id", "printed_at", "printed_by", "copy_number")

@@ -71,6 +71,19 @@ def linkage_policies_register(fn) -> None:
         _POLICY_PROVIDERS.append(fn)
 
 
+_COMPLAINT_PROVIDERS: list = []
+
+
+def linkage_complaints_register(fn) -> None:
+    """fn(*, user, customer) -> [{"id", "number", "subject", "status", "status_label", "received_at"}]."""
+    if fn not in _COMPLAINT_PROVIDERS:
+        _COMPLAINT_PROVIDERS.append(fn)
+
+
+def _complaints(*, user, customer: Customer) -> list[dict[str, Any]]:
+    return [row for provider in _COMPLAINT_PROVIDERS for row in provider(user=user, customer=customer)]
+
+
 def _policies_by_role(*, user, customer: Customer) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {role: [] for role in POLICY_ROLES}
     for provider in _POLICY_PROVIDERS:
@@ -292,6 +305,5 @@ def customer_linkage(*, user, customer: Customer) -> dict[str, Any]:
             "agent_count": len(shared["agent_codes"]),
         },
         "policies_by_role": _policies_by_role(user=user, customer=customer),
-        # Complaints arrive with the complaint app (issue 5).
-        "complaints": [],
+        "complaints": _complaints(user=user, customer=customer),
     }

@@ -98,3 +98,62 @@ def change_request_print(*, actor, amendment, reason: str = "") -> tuple[bytes, 
         audit_data={"amendment": amendment.pk},
     )
     return pdf, document
+
+
+def _check_result(check) -> str | None:
+    if check is None:
+        return None
+    if isinstance(check, list):  # blacklist hits
+        return f"命中 {len(check)} 条,转省级审核" if check else "未命中"
+    return "通过" if check.get("passed") else "未通过(已提示审核人)"
+
+
+@transaction.atomic
+def opening_form_print(*, actor, opening, reason: str = "") -> tuple[bytes, PrintedDocument]:
+    """个人/法人客户开户申请表: the application, the customer as collected (masked per the
+    reader), checks A–D with the blacklist, the reviewer's comment and the trail."""
+    from backend.customers.models import CustomerType
+    from pdfs.documents import render_opening_form
+
+    customer = opening.customer
+    view = customer_view(user=actor, customer=customer, purpose="opening_form")
+    document = printed_document_start(
+        actor=actor,
+        kind="opening_form",
+        subject=f"opening:{opening.pk}",
+        customer_id=customer.pk,
+        org_unit=opening.org_unit,
+        reason=reason,
+    )
+    checks = opening.checks or {}
+    corporate = customer.customer_type == CustomerType.CORPORATE
+    content = {
+        **print_metadata(document, actor),
+        "title": "法人客户开户申请表" if corporate else "个人客户开户申请表",
+        "org_unit": opening.org_unit.name,
+        "opening_id": opening.pk,
+        "info_level_label": opening.get_info_level_display(),
+        "submitted_by": opening.submitted_by.get_full_name() or opening.submitted_by.username,
+        "submitted_at": timezone.localtime(opening.created_at).strftime("%Y-%m-%d %H:%M"),
+        "status_label": customer.get_status_display(),
+        "closed_at": timezone.localtime(opening.closed_at).strftime("%Y-%m-%d %H:%M") if opening.closed_at else "",
+        "customer": {
+            **view,
+            "customer_type_label": customer.get_customer_type_display(),
+            "collected_by": view["collected_by"] or "",
+            "created_at": timezone.localtime(customer.created_at).strftime("%Y-%m-%d %H:%M"),
+        },
+        "checks": {key: _check_result(checks.get(key)) for key in ("A", "B", "C", "D", "blacklist")},
+        "flags": [FLAG_LABELS.get(f, f) for f in opening.flags or []],
+        "decision_comment": opening.decision_comment,
+        "trail": customer_trail(customer=customer),
+    }
+    pdf = printed_document_finish(
+        actor=actor,
+        document=document,
+        content=content,
+        render=render_opening_form,
+        audit_obj=customer,
+        audit_data={"opening": opening.pk},
+    )
+    return pdf, document

@@ -11,13 +11,20 @@ from dataclasses import dataclass
 
 from backend.organisation.models import OrgLevel, OrgUnit, Role
 
+PARENT = "parent"  # the level above the case's org unit (head office stays itself)
+
 
 @dataclass(frozen=True)
 class LaneRule:
     role: str
-    level: str | None  # org level to walk up to; None = the case's own org unit
+    level: str | None  # org level to walk up to; None = the case's own org unit; PARENT
     submitter: bool = False  # the task goes to the case's submitter personally
     approval: bool = False  # an approval step: four eyes applies
+    # A task data key naming the user the task goes to (e.g. the handler a hand-over assigned).
+    assignee_key: str | None = None
+    # A task data path ("a.b") naming the org unit id whose role holders are candidates
+    # (multi-instance opinion requests to several org units).
+    org_unit_key: str | None = None
 
 
 LANES: dict[str, LaneRule] = {
@@ -30,6 +37,10 @@ LANES: dict[str, LaneRule] = {
     "city_complaint_handler": LaneRule(role=Role.COMPLAINT_HANDLER, level=OrgLevel.CITY),
     "province_complaint_handler": LaneRule(role=Role.COMPLAINT_HANDLER, level=OrgLevel.PROVINCE),
     "head_office_cs": LaneRule(role=Role.CUSTOMER_SERVICE, level=OrgLevel.HEAD_OFFICE),
+    # Complaints: the lanes follow the case as it is handed over between org units.
+    "complaint_handler": LaneRule(role=Role.COMPLAINT_HANDLER, level=None, assignee_key="handler_id"),
+    "upper_complaint_handler": LaneRule(role=Role.COMPLAINT_HANDLER, level=PARENT),
+    "opinion_giver": LaneRule(role=Role.COMPLAINT_HANDLER, level=None, org_unit_key="opinion_request.org_unit_id"),
     "process_owner": LaneRule(role=Role.PROCESS_OWNER, level=OrgLevel.HEAD_OFFICE),
 }
 
@@ -45,13 +56,33 @@ def lane_rule(lane: str) -> LaneRule:
         raise UnknownLane(lane) from None
 
 
-def lane_org_unit(lane: str, case_org_unit: OrgUnit) -> OrgUnit:
+def _data_path(data: dict | None, path: str):
+    value = data or {}
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def lane_org_unit(lane: str, case_org_unit: OrgUnit, data: dict | None = None) -> OrgUnit:
     """The org unit whose role holders are candidates for a task in this lane.
 
     Walks up from the case's org unit to the lane's level; a case owned above that level
     (a province case in a city lane) stays at its own unit.
     """
     rule = lane_rule(lane)
+    if rule.org_unit_key:
+        unit_id = _data_path(data, rule.org_unit_key)
+        unit = OrgUnit.objects.filter(pk=unit_id).first() if isinstance(unit_id, int) else None
+        if unit is not None:
+            return unit
     if rule.level is None:
         return case_org_unit
+    if rule.level == PARENT:
+        return case_org_unit.parent or case_org_unit
     return case_org_unit.ancestor_at(rule.level) or case_org_unit
+
+
+def lane_assignee_id(lane: str, data: dict | None) -> int | None:
+    rule = lane_rule(lane)
+    value = _data_path(data, rule.assignee_key) if rule.assignee_key else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

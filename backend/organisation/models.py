@@ -77,6 +77,11 @@ class SalesAgent(models.Model):
     phone = models.CharField(_("电话"), max_length=32, db_index=True)
     org_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="sales_agents")
     active = models.BooleanField(default=True)
+    # The agent's own login, if they have one: complaint recusal keeps agents out of cases
+    # about themselves or their clients.
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="sales_agent"
+    )
 
     class Meta:
         verbose_name = _("业务员")

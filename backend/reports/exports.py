@@ -59,20 +59,36 @@ def report_csv(report: dict[str, Any]) -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")  # BOM: Excel opens UTF-8 CSV correctly
 
 
-def report_xlsx(report: dict[str, Any], *, title: str = "") -> bytes:
+def xlsx_bytes(sheets: list[dict[str, Any]]) -> bytes:
+    """A workbook of one or more sheets: each {"name", "title" (first row), "headers" (bold,
+    second row), "rows", "first_width"}; shared by the SLA and the complaint reports."""
     workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "SLA"
-    sheet.append([title or _("时限报表"), f"{report['from']} ~ {report['to']}"])
-    sheet.append(_headers(report))
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
-    for row in _rows(report):
-        sheet.append(row)
-    sheet.column_dimensions["A"].width = 36
+    workbook.remove(workbook.active)
+    for spec in sheets:
+        sheet = workbook.create_sheet(spec["name"][:31])
+        sheet.append(list(spec.get("title") or []))
+        sheet.append(list(spec["headers"]))
+        for cell in sheet[2]:
+            cell.font = Font(bold=True)
+        for row in spec["rows"]:
+            sheet.append(list(row))
+        sheet.column_dimensions["A"].width = spec.get("first_width", 36)
     buf = io.BytesIO()
     workbook.save(buf)
     return buf.getvalue()
+
+
+def report_xlsx(report: dict[str, Any], *, title: str = "") -> bytes:
+    return xlsx_bytes(
+        [
+            {
+                "name": "SLA",
+                "title": [title or _("时限报表"), f"{report['from']} ~ {report['to']}"],
+                "headers": _headers(report),
+                "rows": _rows(report),
+            }
+        ]
+    )
 
 
 def report_pdf(report: dict[str, Any], *, title: str = "") -> bytes:

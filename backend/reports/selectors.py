@@ -333,3 +333,39 @@ def sla_breach_detail(*, user, task_id) -> dict[str, Any]:
             "chain": breach.chain,
         },
     }
+
+
+ARCHIVE_FORMATS = {
+    "pdf": ("application/pdf", "pdf"),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+}
+
+
+def report_archives(*, user) -> QuerySet:
+    """The monthly archives of org units inside the user's report scope, newest first (the
+    binary files are left out until one is downloaded)."""
+    from functools import reduce
+    from operator import or_
+
+    from backend.reports.models import ReportArchive
+
+    paths = report_scope_paths(user)
+    scope = reduce(or_, (Q(org_unit__path__startswith=p) for p in paths))
+    return ReportArchive.objects.filter(scope).select_related("org_unit").defer("pdf", "xlsx").order_by("-month", "org_unit__path")
+
+
+def report_archive_file(*, user, archive_id, fmt: str) -> tuple[bytes, str, str]:
+    """(content, content type, filename) of one archived report in the user's scope."""
+    from backend.common.exceptions import NotFound
+
+    if fmt not in ARCHIVE_FORMATS:
+        raise NotFound(_("不支持的格式"), code="unknown_format")
+    try:
+        pk = int(archive_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("归档不存在"), code="archive_not_found") from None
+    archive = report_archives(user=user).filter(pk=pk).defer(None).first()
+    if archive is None:
+        raise NotFound(_("归档不存在"), code="archive_not_found")
+    content_type, ext = ARCHIVE_FORMATS[fmt]
+    return bytes(getattr(archive, fmt)), content_type, f"{archive.kind}-{archive.org_unit.code}-{archive.month:%Y-%m}.{ext}"

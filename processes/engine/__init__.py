@@ -4,7 +4,7 @@ Pure Python (no Django): the rest of the system passes configuration in and gets
 back. See ``parse_diagram``, ``Engine`` and ``Workflow``.
 """
 
-from .errors import DiagramError, EngineError, Problem, ScriptError
+from .errors import DiagramError, EngineError, MigrationIncompatible, Problem, ScriptError
 from .parser import Diagram, parse_diagram
 from .runtime import Engine, ReadyTask, WaitingTimer, Workflow
 from .serializer import STATE_FORMAT
@@ -15,6 +15,7 @@ __all__ = [
     "DiagramError",
     "Engine",
     "EngineError",
+    "MigrationIncompatible",
     "Problem",
     "ReadyTask",
     "ScriptError",

@@ -12,6 +12,8 @@ class Problem:
     message: str
     element: str | None = None
     line: int | None = None
+    # "error" blocks deployment; "warning" is shown to the process owner only.
+    severity: str = "error"
 
 
 class EngineError(Exception):
@@ -29,6 +31,15 @@ class EngineError(Exception):
 
 class ScriptError(EngineError):
     """A sandboxed script, condition or expression failed or was refused."""
+
+
+class MigrationIncompatible(Exception):
+    """An instance cannot move to the target version: ``missing`` lists the BPMN ids of its
+    unfinished tasks that the target does not have (same id and type)."""
+
+    def __init__(self, missing: list[str]):
+        self.missing = list(missing)
+        super().__init__("unfinished tasks missing in the target version: " + ", ".join(self.missing))
 
 
 class DiagramError(Exception):

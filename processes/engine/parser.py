@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent, EventBasedGateway
 from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
@@ -25,6 +30,8 @@ SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 NS = {"bpmn": BPMN, "spiffworkflow": SPIFF}
 MAX_BYTES = 5_000_000
 _XSD_LOCK = threading.Lock()
+# A DOCTYPE can only come before the root element: after the XML declaration, comments and PIs.
+_DOCTYPE = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(?:<\?.*?\?>\s*|<!--.*?-->\s*)*<!DOCTYPE", re.S | re.I)
 
 # (xpath to the element holding code, compile mode, where the code is: None = element text, else attribute)
 _CODE_LOCATIONS = [
@@ -119,6 +126,9 @@ def _read_xml(data: bytes) -> etree._Element:
         raise DiagramError([Problem("the file is empty")])
     if len(data) > MAX_BYTES:
         raise DiagramError([Problem(f"the file is larger than {MAX_BYTES} bytes")])
+    if _DOCTYPE.match(bytes(data)):
+        # Entity expansion (billion laughs) and external entities both need a DTD: refuse any.
+        raise DiagramError([Problem("DOCTYPE declarations are not allowed in diagrams (entities, external references)")])
     safe = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     try:
         root = etree.fromstring(bytes(data), safe)
@@ -244,9 +254,18 @@ def _timer(ts) -> dict:
         "id": ts.bpmn_id,
         "name": ts.bpmn_name,
         "expression": ts.event_definition.expression,
+        "kind": _timer_kind(ts.event_definition),
         "attached_to": attached_to(ts),
         "interrupting": bool(getattr(ts, "cancel_activity", False)),
     }
+
+
+def _timer_kind(definition) -> str:
+    if isinstance(definition, CycleTimerEventDefinition):
+        return "cycle"
+    if isinstance(definition, TimeDateEventDefinition):
+        return "date"
+    return "duration"
 
 
 def _gateway_type(ts) -> str | None:
@@ -272,4 +291,5 @@ def _gateway(ts) -> dict:
         "type": _gateway_type(ts),
         "has_default": has_default,
         "conditions": [c.args[0] for c, _ in conditions if c is not None],
+        "outgoing": len(ts.outputs),
     }

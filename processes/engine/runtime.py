@@ -20,18 +20,19 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
+from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from . import clock
 from .compaction import compact
-from .errors import EngineError
+from .errors import EngineError, MigrationIncompatible
 from .guards import SandboxViolation
 from .jsondata import check_json
 from .parser import attached_to
 from .sandbox import SandboxEnvironment, SandboxScriptEngine
-from .serializer import SPECS, dump_state, load_state
+from .serializer import REGISTRY, SPECS, dump_state, load_state
 
 
 class _ClockDatetime(datetime):
@@ -107,6 +108,86 @@ class Engine:
         return Workflow(bpmn)
 
 
+    def migrate(self, old_spec: dict, new_spec: dict, state: bytes, now: datetime) -> tuple[Workflow, dict]:
+        """Move a saved instance onto another version of its diagram (the spec is swapped, the
+        instance's tasks are kept by BPMN id). Raises ``MigrationIncompatible`` when a task that
+        is not finished has no element of the same id and type in the target, or the instance
+        runs subprocesses. Returns the migrated workflow (engine steps run) and a report:
+        ``{"live": [...], "changed": [...], "timers": {spec: "kept" | "restarted"}}``.
+
+        Waiting timers whose expression is unchanged keep their due time; a changed
+        expression counts afresh from ``now``."""
+        workflow = self.restore(old_spec, state)
+        bpmn = workflow._bpmn
+        new_process, new_subprocesses = SPECS.get(new_spec)
+        if bpmn.subprocesses or bpmn.subprocess_specs or new_subprocesses:
+            raise MigrationIncompatible(["(subprocesses and call activities cannot be migrated yet)"])
+        live_mask = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
+        live = [t for t in bpmn.get_tasks(state=live_mask)]
+        missing = sorted(
+            {
+                _bpmn_id(t) or t.task_spec.name
+                for t in live
+                if t.task_spec.name not in new_process.task_specs
+                or type(new_process.task_specs[t.task_spec.name]) is not type(t.task_spec)
+            }
+        )
+        if missing:
+            raise MigrationIncompatible(missing)
+        spec_diff = SpecDiff(REGISTRY, bpmn.spec, new_process)
+        changed_specs = {ts.name for ts in spec_diff.changed}
+        timers_before = {
+            t.task_spec.name: (t.internal_data.get("event_value"), t.task_spec.event_definition.expression)
+            for t in bpmn.event_manager.tasks.values()
+            if _is_timer(t) and t.state == TaskState.WAITING
+        }
+        report = {
+            "live": sorted({_bpmn_id(t) for t in live if _bpmn_id(t)}),
+            "changed": sorted({_bpmn_id(t) for t in live if _bpmn_id(t) and t.task_spec.name in changed_specs}),
+            "timers": {},
+        }
+        with clock.frozen(clock.as_utc(now)):
+            try:
+                migrate_workflow(WorkflowDiff(bpmn, spec_diff), bpmn, new_process)
+            except Exception as exc:
+                raise _engine_error(exc) from exc
+            _splice_out_missing(bpmn, new_process)
+            for task in bpmn.event_manager.tasks.values():
+                if not _is_timer(task) or task.state != TaskState.WAITING:
+                    continue
+                before = timers_before.get(task.task_spec.name)
+                if before and before[0] and before[1] == task.task_spec.event_definition.expression:
+                    task.internal_data["event_value"] = before[0]
+                    report["timers"][task.task_spec.name] = "kept"
+                else:
+                    report["timers"][task.task_spec.name] = "restarted"
+            workflow._step(lambda: None)
+        return workflow, report
+
+    def check_timer(self, expression: str, kind: str) -> tuple[str, str] | None:
+        """Evaluate a timer expression with no case data, as the engine would when the timer
+        starts: None when it gives a valid value of its kind ("duration", "date", "cycle"),
+        else (severity, message). A name the case data would supply is only a warning."""
+        try:
+            value = self._environment.evaluate(expression, {})
+        except EngineError as exc:
+            if "is not defined" in exc.message:
+                return "warning", f"cannot check without case data: {exc.message}"
+            return "error", exc.message
+        if not isinstance(value, str):
+            return "error", f"the timer expression gives {type(value).__name__}, not text (quote it: \"PT48H\")"
+        try:
+            if kind == "date":
+                TimerEventDefinition.get_datetime(value)
+            elif kind == "cycle":
+                TimerEventDefinition.parse_iso_recurring_interval(value)
+            else:
+                TimerEventDefinition.parse_iso_duration(value)
+        except Exception as exc:
+            return "error", f"{value!r} is not a valid timer {kind}: {type(exc).__name__}: {exc}"
+        return None
+
+
 class Workflow:
     """One running instance. Call ``dump()`` after every action and store the bytes."""
 
@@ -152,14 +233,17 @@ class Workflow:
             task.data.update(copy.deepcopy(data))
         return len(tasks)
 
-    def restart_timers(self, now: datetime) -> None:
-        """Give every waiting duration timer a fresh start at ``now``: used when a case returns
-        to an earlier step, whose deadline and reminder then count from the return."""
+    def restart_timers(self, now: datetime, specs: set[str] | None = None) -> None:
+        """Give every waiting duration timer (or those whose BPMN id is in ``specs``) a fresh
+        start at ``now``: used when a case returns to an earlier step, whose deadline and
+        reminder then count from the return, or when a domain clock the expression reads moved."""
         self._usable()
         now = clock.as_utc(now)
         with clock.frozen(now):
             for task in list(self._bpmn.event_manager.tasks.values()):
                 if not _is_timer(task) or not isinstance(task.task_spec.event_definition, DurationTimerEventDefinition):
+                    continue
+                if specs is not None and _bpmn_id(task) not in specs:
                     continue
                 task.internal_data.pop("event_value", None)
                 task.internal_data.pop("event_fired", None)
@@ -278,6 +362,24 @@ class Workflow:
             return self._bpmn.get_task_from_id(UUID(str(task_id)))
         except (ValueError, SpiffWorkflowException):
             raise EngineError(f"no task {task_id} in this workflow") from None
+
+
+def _splice_out_missing(bpmn: BpmnWorkflow, process) -> None:
+    """After a migration, finished tasks whose element the target does not have (history kept by
+    compaction) leave the tree: their children hang under their parent, so the saved state names
+    only the target's specs."""
+    for task in list(bpmn.tasks.values()):
+        if task.task_spec.name in process.task_specs or task.parent is None:
+            continue
+        parent = task.parent
+        at = parent._children.index(task.id)
+        parent._children[at : at + 1] = task._children
+        for child_id in task._children:
+            bpmn.tasks[child_id]._parent = parent.id
+        del bpmn.tasks[task.id]
+        bpmn.event_manager.tasks.pop(task.id, None)
+        if bpmn.last_task is task:
+            bpmn.last_task = None
 
 
 def _check_input(data, what: str) -> None:

@@ -26,6 +26,8 @@ from backend.customers.models import Customer
 from backend.organisation.models import OrgUnit, Role
 from backend.organisation.services import role_assign, user_ensure
 from tasks.models import HumanTask
+from tests.complaints.factories import complaint_users
+from tests.complaints.helpers import complaint_payload
 from tests.conftest import inbox
 from tests.factories import corporate_payload, opening_payload, resident_id
 
@@ -40,17 +42,32 @@ EXEMPT = {
     "api-integration-client-rotate": "superusers only (tests/integrations)",
     "api-integration-client-revoke": "superusers only (tests/integrations)",
     "api-report-sla-export": "the path parameter is a file format, not an object id",
+    # Process definitions are not org-scoped: one set for the company, managed by head-office
+    # process owners (role checks in tests/processes and tests/web/test_process_owner_pages.py).
+    "api-process-draft": "process definitions are company-wide, process owners only",
+    "api-process-draft-request": "process definitions are company-wide, process owners only",
+    "api-process-draft-approve": "process definitions are company-wide, process owners only",
+    "api-process-draft-reject": "process definitions are company-wide, process owners only",
+    "api-process-versions": "process definitions are company-wide (path has a process key, no object id)",
+    "api-process-version": "process definitions are company-wide (path has a process key, no object id)",
+    "api-process-diff": "process definitions are company-wide (path has a process key, no object id)",
+    "api-process-migrations": "process definitions are company-wide (path has a process key, no object id)",
+    "api-process-migration-rollback": "instance migrations are run by process owners only",
+    "api-report-archive-file": "monthly SLA archives exist for head office and provinces only (no city object); "
+    "readers by report role and unit (tests/reports)",
 }
 # Answers that are 2xx by design but identical for a foreign and a missing id (nothing happens).
 SAME_AS_MISSING = {"api-notification-read"}
-OUTSIDERS = ["reviewer.gz", "collector.gz", "officer.gz", "reviewer.hz", "reviewer.zj", "officer.zj", "compliance.zj"]
+OUTSIDERS = ["reviewer.gz", "collector.gz", "officer.gz", "reviewer.hz", "reviewer.zj", "officer.zj", "compliance.zj", "handler.gz", "handler.hz"]
 READERS = ["reviewer.gd", "officer.gd", "compliance.gd", "compliance.ho", "officer.ho"]
+COMPLAINT_READERS = ["handler.gd", "cs.ho"]  # the complaint roles of the owning province and head office
 # Detail reads the owning province and head office must be able to make.
 READER_ROUTES = [
     "api-opening", "api-task", "api-task-timeline", "api-customer", "api-customer-history", "api-amendment",
-    "api-blacklist-entry", "api-blacklist-change", "api-policy", "api-endorsement",
+    "api-blacklist-entry", "api-blacklist-change", "api-policy", "api-endorsement", "api-complaint",
 ]
 MISSING = {"int": 987654321, "str": "00000000-0000-0000-0000-000000000000"}
+KEEP = {"form"}  # path parameters that name a kind, not an object: the same for the missing-id call
 
 
 def id_routes() -> list[tuple[str, dict[str, str], list[str]]]:
@@ -122,6 +139,13 @@ def objects(api, people, django_capture_on_commit_callbacks):
         f = io.BytesIO(legacy + f"张三,resident_id,{resident_id(birth=date(1970, 7, 7))},13500001111,深圳\n".encode())
         f.name = "legacy.csv"
         imported = _ok(api("officer.sz").post("/api/integrations/imports/", {"file": f}, format="multipart"))
+    complaint_users()
+    complaint = _ok(api("handler.sz").post("/api/complaints/", complaint_payload(), format="json"))
+    _ok(api("handler.sz").post(f"/api/complaints/{complaint['id']}/root-cause/", {"root_cause": "sales_conduct", "note": "夸大收益"}, format="json"))
+    action = _ok(api("handler.sz").post(f"/api/complaints/{complaint['id']}/corrective-actions/", {
+        "owner_org_unit": OrgUnit.objects.get(code="GD-SZ").pk, "due_date": (timezone.localdate() + timedelta(days=30)).isoformat(),
+        "description": "开展销售话术专项培训",
+    }, format="json"))
     now = timezone.now()
     substitution = _ok(api("reviewer.sz").post("/api/substitutions/", {"substitute": "collector.sz", "start_at": (now + timedelta(days=1)).isoformat(), "end_at": (now + timedelta(days=3)).isoformat(), "reason": "年假"}, format="json"))
     notification = api("reviewer.sz").get("/api/notifications/").json()["results"][0]
@@ -129,12 +153,13 @@ def objects(api, people, django_capture_on_commit_callbacks):
         "opening_id": pending["id"], "task_id": task.pk, "instance_id": task.instance_id, "customer_id": customer_id,
         "amendment_id": amendment["id"], "entry_id": change["entry"]["id"], "change_id": change["id"],
         "policy_id": policy["id"], "endorsement_id": endorsement["id"], "substitution_id": substitution["id"],
-        "notification_id": notification["id"],
+        "notification_id": notification["id"], "complaint_id": complaint["id"], "action_id": action["id"],
     }
     overrides = {
         "api-print-batch": {"batch_id": batch["id"]}, "api-print-batch-pdf": {"batch_id": batch["id"]},
         "api-import": {"batch_id": imported["id"]}, "api-import-result": {"batch_id": imported["id"]},
         "api-task-signer-remove": {"task_id": signed_task.pk, "signer_id": signer["id"]},
+        "api-complaint-form": {"form": "register"},
     }
     return ids, overrides
 
@@ -167,12 +192,12 @@ def test_no_cross_scope_read_or_action(api, objects):
     ids, overrides = objects
     routes = [r for r in id_routes() if r[0] not in EXEMPT]
     assert len(routes) > 40
-    owner_reads = {"api-opening": "collector.sz", "api-amendment": "collector.sz", "api-policy": "collector.sz"}
+    owner_reads = {"api-opening": "collector.sz", "api-amendment": "collector.sz", "api-policy": "collector.sz", "api-complaint": "handler.sz"}
     leaks = []
     for name, kinds, methods in routes:
         values = {**ids, **overrides.get(name, {})}
         url = _url(name, kinds, values)
-        missing = _url(name, kinds, {k: MISSING[t] for k, t in kinds.items()})
+        missing = _url(name, kinds, {k: values[k] if k in KEEP else MISSING[t] for k, t in kinds.items()})
         if "get" in methods and name in READER_ROUTES:  # the object is real: its owners read it
             assert api(owner_reads.get(name, "reviewer.sz")).get(url).status_code == 200, url
         for username in OUTSIDERS:
@@ -199,7 +224,7 @@ def test_owning_province_and_head_office_read(api, objects):
         if name not in READER_ROUTES:
             continue
         url = _url(name, kinds, {**ids, **overrides.get(name, {})})
-        for username in READERS:
+        for username in COMPLAINT_READERS if name.startswith("api-complaint") else READERS:
             status = api(username).get(url).status_code
             if status != 200:
                 denied.append(f"{username} GET {url} → {status}")

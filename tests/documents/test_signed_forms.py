@@ -175,3 +175,20 @@ def test_verify_by_id_api(api, client, customer):
     body = client.get(f"/api/documents/{document.pk}/verify/", {"sha256": document.data_sha256}).json()
     assert body["hash_matches"] is True and body["copy_number"] == 0 and body["superseded"] is False
     assert client.get("/api/documents/00000000-0000-0000-0000-000000000000/verify/").status_code == 404
+
+
+def test_the_opening_form_prints_signed_with_its_checks_and_reprints_need_a_reason(api, client, submit, tmp_path):
+    body = submit("advanced").json()
+    url = f"/api/account-openings/{body['id']}/form.pdf"
+    resp = api("reviewer.sz").get(url)
+    assert resp.status_code == 200, resp.content
+    document = PrintedDocument.objects.get(pk=resp["X-Document-Id"])
+    assert document.subject == f"opening:{body['id']}" and document.kind == "opening_form"
+    assert upload(client, resp.content).json()["verdict"] == "genuine"
+    text = subprocess.run(["pdftotext", "-", "-"], input=resp.content, capture_output=True, check=True).stdout.decode()
+    assert "个人客户开户申请表" in text and "A 证件未重复开户" in text and "通过" in text
+    assert api("reviewer.sz").get(url).status_code == 400  # a reprint without a reason
+    again = api("reviewer.sz").get(url, {"reason": "客户要求补打"})
+    assert again.status_code == 200 and again["X-Copy-Number"] == "1"
+    # Out of scope: Hangzhou cannot print Shenzhen's opening.
+    assert api("reviewer.hz").get(url).status_code == 404

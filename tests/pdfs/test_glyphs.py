@@ -14,7 +14,7 @@ import pytest
 from django.template.loader import render_to_string
 from PIL import Image, ImageChops
 
-from pdfs.documents import card_context, change_request_context, endorsement_context
+from pdfs.documents import card_context, change_request_context, endorsement_context, opening_form_context
 from pdfs.rendering import html_to_pdf
 from tests.pdfs.test_rendering import make_card
 
@@ -120,6 +120,26 @@ def _forms() -> dict[str, str]:
         "collection_card": _text("pdfs/collection_card.html", card_context(card)),
         "change_request": _text("pdfs/change_request.html", change_request_context(change)),
         "endorsement_form": _text("pdfs/endorsement_form.html", endorsement_context(endorsement)),
+        "opening_form": _text(
+            "pdfs/opening_form.html",
+            opening_form_context(
+                {
+                    "document_id": "o",
+                    "title": "法人客户开户申请表",
+                    "org_unit": "深圳市分公司",
+                    "opening_id": 12,
+                    "info_level_label": "高级程度",
+                    "submitted_by": "赵采集",
+                    "status_label": "待审核",
+                    "customer": card["customer"],
+                    "checks": {"A": "通过", "B": "通过", "C": "通过", "D": "未通过(已提示审核人)", "blacklist": "未命中"},
+                    "flags": ["电话号码与其他客户或业务员相同"],
+                    "decision_comment": "同意开户",
+                    "trail": card["trail"],
+                    "copy_number": 1,
+                }
+            ),
+        ),
     }
 
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from pdfs.documents import render_change_request, render_collection_card, render_endorsement_form
+from pdfs.documents import (
+    render_change_request,
+    render_collection_card,
+    render_endorsement_form,
+    render_opening_form,
+)
 from pdfs.rendering import STATIC_DIR
 from tests.pdfs.test_rendering import fetch_log, local_http_server, make_card, pdf_text  # noqa: F401
 
@@ -22,7 +27,7 @@ def hostile(base: str) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("form", ["card", "change", "endorsement"])
+@pytest.mark.parametrize("form", ["card", "change", "endorsement", "opening"])
 def test_hostile_values_are_printed_as_text_and_fetch_nothing(form, local_http_server, fetch_log, tmp_path):  # noqa: F811
     base, hits = local_http_server
     values = hostile(base)
@@ -41,6 +46,22 @@ def test_hostile_values_are_printed_as_text_and_fetch_nothing(form, local_http_s
                 "reason": values[1],
                 "org_unit": values[6],
                 "changes": [{"label": values[2], "old": values[3], "new": values[4]}],
+                "trail": [{"comment": values[5]}],
+            }
+        )
+    elif form == "opening":
+        card = make_card()
+        card["customer"].update(name=values[0], address=values[1])
+        pdf = render_opening_form(
+            {
+                "document_id": "x",
+                "title": values[2],
+                "org_unit": values[6],
+                "submitted_by": values[3],
+                "customer": card["customer"],
+                "checks": {"A": values[4], "D": values[5]},
+                "flags": values,
+                "decision_comment": values[1],
                 "trail": [{"comment": values[5]}],
             }
         )

@@ -76,3 +76,27 @@ def test_monthly_archive_is_written_once_per_unit(demo):
     sheet = load_workbook(io.BytesIO(bytes(archive.xlsx))).active
     assert sheet["A1"].value == f"广东省分公司 {month:%Y-%m} 时限报表"
     assert sheet["A2"].value == "分组" and sheet.cell(row=sheet.max_row, column=1).value == "合计"
+
+
+def test_archives_are_listed_and_downloaded_within_the_report_scope(demo, api, client):
+    archive_monthly_sla()
+    month = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    # Guangdong's compliance sees Guangdong's archive only; head office sees all three.
+    rows = api("compliance.gd").get("/api/reports/archives/").json()["results"]
+    assert [(r["org_unit"], r["month"]) for r in rows] == [("GD", f"{month:%Y-%m}")]
+    assert len(api("compliance.ho").get("/api/reports/archives/").json()["results"]) == 3
+    gd = rows[0]["id"]
+    pdf = api("compliance.gd").get(f"/api/reports/archives/{gd}/pdf/")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF") and pdf["Content-Type"] == "application/pdf"
+    xlsx = api("compliance.gd").get(f"/api/reports/archives/{gd}/xlsx/")
+    assert load_workbook(io.BytesIO(xlsx.content)).active["A1"].value == f"广东省分公司 {month:%Y-%m} 时限报表"
+    zj = ReportArchive.objects.get(month=month, org_unit__code="ZJ").pk
+    assert api("compliance.gd").get(f"/api/reports/archives/{zj}/pdf/").status_code == 404
+    assert api("compliance.gd").get(f"/api/reports/archives/{gd}/docx/").status_code == 404
+    assert api("collector.sz").get("/api/reports/archives/").status_code == 403
+    # The page lists them with download links.
+    client.login(username="compliance.gd", password="demo-pass-2026")
+    page = client.get("/reports/archives/")
+    assert page.status_code == 200 and f"/reports/archives/{gd}.pdf" in page.content.decode()
+    assert client.get(f"/reports/archives/{gd}.xlsx").status_code == 200
+    assert client.get(f"/reports/archives/{zj}.pdf").status_code == 404

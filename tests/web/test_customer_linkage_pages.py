@@ -65,7 +65,7 @@ def test_customer_page_sections(login, customers):
     ):
         assert f'data-testid="{testid}"' in body
     assert "暂无保单信息:保单模块接入后,这里列出该客户作为投保人、被保险人或受益人的保单。" in body
-    assert "暂无投诉信息:投诉流程上线后,这里列出该客户的投诉。" in body
+    assert "暂无您可查看的该客户投诉" in body
     assert '<dd data-testid="completeness">100% (6/6)' in body
     # A reviewer sees masked values and one reveal form per personal field holding a value.
     for field in ("id_number", "phone", "address", "email"):

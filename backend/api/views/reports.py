@@ -4,7 +4,7 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.http import urlencode
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -14,6 +14,8 @@ from backend.api.schema import paginated
 from backend.reports.exports import report_export
 from backend.reports.selectors import (
     drill_params,
+    report_archive_file,
+    report_archives,
     report_query_clean,
     sla_breach_detail,
     sla_report,
@@ -116,3 +118,54 @@ class TaskSlaApi(APIView):
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request, task_id: int):
         return Response(sla_breach_detail(user=request.user, task_id=task_id))
+
+
+class ReportArchiveListApi(APIView):
+    """The monthly SLA archives (PDF and XLSX) of org units in the user's report scope."""
+
+    @extend_schema(
+        responses={
+            200: paginated(
+                "ReportArchivePage",
+                type(
+                    inline_serializer(
+                        "ReportArchiveOutput",
+                        {
+                            "id": serializers.IntegerField(),
+                            "kind": serializers.CharField(),
+                            "org_unit": serializers.CharField(),
+                            "month": serializers.CharField(),
+                            "created_at": serializers.DateTimeField(),
+                        },
+                    )
+                )(many=True),
+            )
+        }
+    )
+    def get(self, request):
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(report_archives(user=request.user), request, view=self)
+        return paginator.get_paginated_response(
+            [
+                {
+                    "id": a.pk,
+                    "kind": a.kind,
+                    "org_unit": a.org_unit.code,
+                    "org_unit_name": a.org_unit.name,
+                    "month": f"{a.month:%Y-%m}",
+                    "created_at": a.created_at.isoformat(),
+                    "figures": a.figures,
+                    "downloads": {fmt: f"/api/reports/archives/{a.pk}/{fmt}/" for fmt in ("pdf", "xlsx")},
+                }
+                for a in page
+            ]
+        )
+
+
+class ReportArchiveFileApi(APIView):
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    def get(self, request, archive_id: int, fmt: str):
+        content, content_type, filename = report_archive_file(user=request.user, archive_id=archive_id, fmt=fmt)
+        response = HttpResponse(content, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response

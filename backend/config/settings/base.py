@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "backend.policies",
     "backend.integrations",
     "backend.reports",
+    "backend.complaints",
     "backend.api",
     "backend.web",
 ]
@@ -222,6 +223,19 @@ CUSTFLOW = {
     "TIMER_SWEEP_BATCH": 200,
     # 催办: at most one reminder per task in this many minutes.
     "REMIND_MIN_INTERVAL_MINUTES": int(os.environ.get("CUSTFLOW_REMIND_MIN_INTERVAL_MINUTES", "30")),
+    # A direct upload deploys at once (no second owner). Off in production: publish through drafts.
+    "DIRECT_DEPLOY": env_bool("CUSTFLOW_DIRECT_DEPLOY", True),
+    # Largest BPMN file a process owner may upload or save as a draft.
+    "MAX_DIAGRAM_BYTES": int(os.environ.get("CUSTFLOW_MAX_DIAGRAM_BYTES", str(2 * 1024 * 1024))),
+    # Timer steps in a forked child with hard bounds (C-level work the in-process sandbox cannot
+    # interrupt): a memory margin over the worker's size and a wall-clock kill. Linux only.
+    "TIMER_STEP_ISOLATION": {
+        "ENABLED": env_bool("CUSTFLOW_TIMER_STEP_ISOLATION", False),
+        "SECONDS": float(os.environ.get("CUSTFLOW_TIMER_STEP_SECONDS", "10")),
+        "MEMORY_MB": int(os.environ.get("CUSTFLOW_TIMER_STEP_MEMORY_MB", "512")),
+    },
+    # bpmnlint's recommended rules on draft saves (warnings only; needs Node and npm packages).
+    "BPMNLINT": {"ENABLED": env_bool("CUSTFLOW_BPMNLINT", True), "TIMEOUT": 10},
     "SCRIPT_MAX_STEPS": 100_000,
     "SCRIPT_MAX_SECONDS": 2.0,
     # Status callbacks to upstream systems: retried with exponential backoff, every attempt logged.
@@ -252,6 +266,27 @@ CUSTFLOW = {
     "REPORT_ROLES": ["compliance", "process_owner", "customer_service"],
     # Batch print: at most this many cases in one merged PDF.
     "BATCH_PRINT_MAX": 200,
+    # 投诉 (管理办法 2020 art. 18–23): every figure of the regulatory clock is a setting.
+    "COMPLAINTS": {
+        "BASE_DAYS": int(os.environ.get("CUSTFLOW_COMPLAINT_BASE_DAYS", "15")),
+        "COMPLEX_DAYS": int(os.environ.get("CUSTFLOW_COMPLAINT_COMPLEX_DAYS", "30")),
+        "MAX_DAYS": int(os.environ.get("CUSTFLOW_COMPLAINT_MAX_DAYS", "60")),
+        # natural (自然日) or working (工作日) days for the decision deadline.
+        "CLOCK_MODE": os.environ.get("CUSTFLOW_COMPLAINT_CLOCK_MODE", "natural"),
+        # A complaint transferred by the regulator is registered within this many working days.
+        "REGULATOR_ACK_WORKING_DAYS": 7,
+        # Reminders this many hours before each deadline.
+        "REMIND_BEFORE_HOURS": {"decision": 72, "regulator_ack": 24},
+        # The complainant may ask for a review (核查) within this many days of the decision; the
+        # upper-level org decides within REVIEW_DECISION_DAYS.
+        "REVIEW_REQUEST_DAYS": 30,
+        "REVIEW_DECISION_DAYS": 30,
+        # Duplicate detection at intake: same complainant, same subject, within this window.
+        "DUPLICATE_WINDOW_DAYS": int(os.environ.get("CUSTFLOW_COMPLAINT_DUPLICATE_WINDOW_DAYS", "30")),
+        # This many complainants on one subject (within the window) make a major complaint (群体投诉).
+        "MAJOR_COMPLAINANTS": int(os.environ.get("CUSTFLOW_COMPLAINT_MAJOR_COMPLAINANTS", "20")),
+        "ATTACHMENT_MAX_BYTES": 20 * 1024 * 1024,
+    },
 }
 
 LOGGING = {

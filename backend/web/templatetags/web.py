@@ -34,6 +34,7 @@ SLA_LABELS = {
     "none": _("无时限"),
 }
 OPENING_ROLES = {Role.COLLECTOR, Role.OFFICER}
+COMPLAINT_ROLES = {Role.COMPLAINT_HANDLER, Role.CUSTOMER_SERVICE}
 
 
 @register.simple_tag
@@ -54,8 +55,12 @@ def user_info(user) -> dict:
         "can_blacklist": bool(roles & {Role.OFFICER, Role.COMPLIANCE, Role.REVIEWER}) or user.is_superuser,
         "is_compliance": Role.COMPLIANCE in roles,
         "can_import": Role.OFFICER in roles,
+        "sees_complaints": bool(roles & (COMPLAINT_ROLES | {Role.COMPLIANCE})) or user.is_superuser,
+        "can_accept_complaint": bool(roles & COMPLAINT_ROLES),
         "sees_quality": bool(roles & {Role.OFFICER, Role.COMPLIANCE}) or user.is_superuser,
         "can_report": bool(roles & set(settings.CUSTFLOW["REPORT_ROLES"])) or user.is_superuser,
+        "reads_complaint_analysis": bool(roles & (set(settings.CUSTFLOW["REPORT_ROLES"]) | {Role.COMPLAINT_HANDLER}))
+        or user.is_superuser,
         "unread": notification_unread_count(user=user),  # the 通知 badge: one COUNT per page
     }
 

@@ -15,9 +15,10 @@ from backend.customers.models import (
     IdType,
     InfoLevel,
 )
-from backend.customers.selectors import customer_get_visible
+from backend.customers.printing import opening_form_print
+from backend.customers.selectors import customer_get_visible, opening_get_visible
 from backend.customers.services import account_opening_submit
-from backend.web.views.base import form_errors, page_view
+from backend.web.views.base import form_errors, page_view, printed_pdf
 
 FIELDS = ("info_level", "name", "id_type", "id_number", "phone", "address", "email")
 FORM_FIELDS = (*FIELDS, "scan")
@@ -104,3 +105,14 @@ def opening_corporate(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, _("已提交审核,客户号 %(id)s") % {"id": opening.customer_id})
     return redirect("customer-detail", customer_id=opening.customer_id)
+
+
+@page_view
+def opening_form_pdf(request: HttpRequest, opening_id: int) -> HttpResponse:
+    """个人/法人客户开户申请表 as a signed PDF (a reprint asks for a reason)."""
+    opening = opening_get_visible(user=request.user, opening_id=opening_id)
+    return printed_pdf(
+        request,
+        lambda reason: opening_form_print(actor=request.user, opening=opening, reason=reason),
+        filename=f"opening-{opening.pk}.pdf",
+    )

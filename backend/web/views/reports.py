@@ -16,6 +16,8 @@ from backend.reports.selectors import (
     DIMENSIONS,
     PERIODS,
     drill_params,
+    report_archive_file,
+    report_archives,
     report_query_clean,
     sla_report,
     sla_report_tasks,
@@ -111,6 +113,21 @@ def sla_report_tasks_page(request: HttpRequest) -> HttpResponse:
 def sla_report_export(request: HttpRequest, fmt: str) -> HttpResponse:
     query = report_query_clean(user=request.user, params=request.GET)
     content, content_type, filename = report_export(sla_report(user=request.user, query=query), fmt)
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@page_view
+def report_archives_page(request: HttpRequest) -> HttpResponse:
+    """报表归档: the monthly archives in the user's report scope, to download."""
+    page = paginate(request, report_archives(user=request.user))
+    return render(request, "web/report_archives.html", {"page": page})
+
+
+@page_view
+def report_archive_download(request: HttpRequest, archive_id: int, fmt: str) -> HttpResponse:
+    content, content_type, filename = report_archive_file(user=request.user, archive_id=archive_id, fmt=fmt)
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -45,6 +45,9 @@ CASE_TEMPLATES = {
     "integrations.integrationrequest": "web/_integration_case.html",
     "integrations.importreview": "web/_integration_case.html",
     "integrations.verificationsample": "web/_integration_case.html",
+    "complaints.complaint": "web/_complaint_case.html",
+    "complaints.complaintextension": "web/_complaint_case.html",
+    "complaints.complaintreview": "web/_complaint_case.html",
 }
 CHECK_LABELS = {
     "A": gettext_lazy("A 证件是否已在客户信息库中存在"),

@@ -62,6 +62,7 @@ def test_shipped_diagram_facts():
             "id": "review_reminder",
             "name": "审核催办",
             "expression": 'reminder_after("review", "PT48H")',
+            "kind": "duration",
             "attached_to": "review",
             "interrupting": False,
         },
@@ -69,6 +70,7 @@ def test_shipped_diagram_facts():
             "id": "review_deadline",
             "name": "审核超时",
             "expression": 'deadline("review", "PT48H")',
+            "kind": "duration",
             "attached_to": "review",
             "interrupting": True,
         },
@@ -80,6 +82,7 @@ def test_shipped_diagram_facts():
             "type": "exclusive",
             "has_default": True,
             "conditions": ['info_level == "primary"'],
+            "outgoing": 2,
         },
         {
             "id": "gw_decision",
@@ -87,6 +90,7 @@ def test_shipped_diagram_facts():
             "type": "exclusive",
             "has_default": False,
             "conditions": ['decision == "approve"', 'decision == "reject"', 'decision == "return"'],
+            "outgoing": 3,
         },
     ]
     assert json.loads(json.dumps(diagram.spec)) == diagram.spec

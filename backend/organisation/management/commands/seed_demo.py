@@ -31,6 +31,15 @@ USERS = [
     ("officer.gz", "广州客户信息管理岗", [(Role.OFFICER, "GD-GZ")]),
     ("officer.gd", "广东省客户信息管理岗", [(Role.OFFICER, "GD")]),
     ("compliance.gd", "广东省合规", [(Role.COMPLIANCE, "GD")]),
+    # Complaints (投诉): a handler at each branch, two in Shenzhen (recusal needs a second one),
+    # and customer service at head office.
+    ("handler.sz", "深圳投诉处理岗", [(Role.COMPLAINT_HANDLER, "GD-SZ")]),
+    ("handler2.sz", "深圳投诉处理岗二", [(Role.COMPLAINT_HANDLER, "GD-SZ")]),
+    ("handler.gz", "广州投诉处理岗", [(Role.COMPLAINT_HANDLER, "GD-GZ")]),
+    ("handler.gd", "广东省投诉处理岗", [(Role.COMPLAINT_HANDLER, "GD")]),
+    ("handler.zj", "浙江省投诉处理岗", [(Role.COMPLAINT_HANDLER, "ZJ")]),
+    ("handler.hz", "杭州投诉处理岗", [(Role.COMPLAINT_HANDLER, "ZJ-HZ")]),
+    ("cs.ho", "总公司客服管理部", [(Role.CUSTOMER_SERVICE, "HO"), (Role.COMPLAINT_HANDLER, "HO")]),
 ]
 
 AGENTS = [("AG-SZ-0001", "张业务", "+8613900000001", "GD-SZ"), ("AG-GZ-0001", "李业务", "+8613900000002", "GD-GZ")]
@@ -41,6 +50,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         # Opt-in: the test suites seed the org tree and users and expect no customers yet.
+        parser.add_argument(
+            "--with-complaints",
+            action="store_true",
+            help="also accept a few demo complaints (idempotent)",
+        )
         parser.add_argument(
             "--with-policies",
             action="store_true",
@@ -64,6 +78,35 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"demo data ready: {len(units)} org units, {len(USERS) + 1} users"))
         if options.get("with_policies"):
             self.stdout.write(self.style.SUCCESS(f"demo policies ready: {seed_demo_policies(units)}"))
+        if options.get("with_complaints"):
+            self.stdout.write(self.style.SUCCESS(f"demo complaints ready: {seed_demo_complaints()}"))
+
+
+# ---- demo complaints ----------------------------------------------------------------------------
+
+DEMO_COMPLAINTS = [
+    ("handler.sz", {"channel": "hotline", "category": "claims", "subject": "重疾险理赔款迟迟未到账", "complainant_name": "陈建国", "complainant_phone": "13800000101",
+                    "description": "客户称理赔材料已于上月交齐,至今未收到赔款。", "identity_verified": True}),
+    ("handler.gz", {"channel": "counter", "category": "sales", "subject": "分红险收益与宣传不符", "complainant_name": "林小红", "complainant_phone": "13800000205",
+                    "description": "客户认为销售人员夸大了分红收益。", "complainant_count": 3}),
+    ("handler.gd", {"channel": "regulator", "category": "service", "subject": "监管转办:退保手续办理缓慢", "complainant_name": "黄志强", "complainant_phone": "13800000309",
+                    "description": "银保监局转办:客户申请退保两周未办结。"}),
+]
+
+
+def seed_demo_complaints() -> int:
+    from django.contrib.auth import get_user_model
+
+    from backend.complaints.models import Complaint
+    from backend.complaints.services import complaint_accept
+
+    created = 0
+    for username, data in DEMO_COMPLAINTS:
+        if Complaint.objects.filter(subject=data["subject"]).exists():
+            continue
+        complaint_accept(actor=get_user_model().objects.get(username=username), data=dict(data))
+        created += 1
+    return created
 
 
 # ---- demo policies (and the active customers they need) -------------------------------------

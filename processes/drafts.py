@@ -1,0 +1,263 @@
+"""Process owners' drafts: saved freely, published only with a second owner's approval.
+
+draft (saved any number of times, problems recorded at each save)
+  → pending (publish requested: the draft must have no problems)
+  → published (another process owner approved: an immutable ProcessVersion is deployed)
+  or → rejected (back to editable: any save makes it a draft again).
+The approver is neither the requester nor the last editor (four eyes, DESIGN.md §6).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from backend.common.audit import audit_event_record
+from backend.common.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
+from processes.bpmnlint import bpmnlint_problems
+from processes.diff import diagram_diff
+from processes.engine import Problem
+from processes.models import DraftStatus, ProcessDefinition, ProcessDraft, ProcessVersion, VersionSource
+from processes.services import _require_process_owner, diagram_check, process_version_deploy
+
+_KEY_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+
+
+def _draft_lock(draft_id: int) -> ProcessDraft:
+    draft = ProcessDraft.objects.select_for_update().filter(pk=draft_id).first()
+    if draft is None:
+        raise NotFound(_("草稿不存在"), code="draft_not_found")
+    return draft
+
+
+def _xml_bytes(xml: Any) -> bytes:
+    if isinstance(xml, str):
+        xml = xml.encode("utf-8", errors="replace")
+    if not isinstance(xml, bytes):
+        raise ValidationFailed.field("bpmn_xml", _("请提供 BPMN XML 文本"), code="invalid_diagram")
+    if b"\x00" in xml:  # never XML, and PostgreSQL text cannot hold it
+        raise ValidationFailed.field("bpmn_xml", _("文件包含空字符(NUL),不是 BPMN XML"), code="invalid_diagram")
+    return xml
+
+
+def _problems_for(key: str, data: bytes) -> list[dict]:
+    diagram, problems = diagram_check(data, f"{key}.bpmn")
+    if diagram is not None:
+        problems.extend(bpmnlint_problems(data))
+    if diagram is not None and diagram.process_key != key:
+        # A diagram whose process id differs from the draft's key would deploy as another process.
+        problems.append(
+            Problem(_("流程标识须为“%(key)s”(图中为“%(found)s”)") % {"key": key, "found": diagram.process_key}, diagram.process_key)
+        )
+    return [asdict(p) for p in problems]
+
+
+def draft_errors(draft: ProcessDraft) -> list[dict]:
+    return [p for p in draft.problems if p.get("severity", "error") == "error"]
+
+
+@transaction.atomic
+def process_draft_create(*, actor, key: str, bpmn_xml: Any = None) -> ProcessDraft:
+    """A new draft of process `key`: the given XML, else a copy of the latest version."""
+    _require_process_owner(actor)
+    key = (key or "").strip() if isinstance(key, str) else ""
+    if not key or len(key) > 100 or not set(key) <= _KEY_CHARS:
+        raise ValidationFailed.field("key", _("流程标识只能由字母、数字、下划线和连字符组成(最多 100 个字符)"))
+    base = ProcessVersion.objects.filter(definition__key=key).order_by("-version").first()
+    if bpmn_xml is None or bpmn_xml == "":
+        if base is None:
+            raise ValidationFailed.field("bpmn_xml", _("流程“%(key)s”尚无版本,请提供 BPMN XML") % {"key": key})
+        data = base.bpmn_xml.encode("utf-8")
+    else:
+        data = _xml_bytes(bpmn_xml)
+    problems = _problems_for(key, data)
+    draft = ProcessDraft.objects.create(
+        key=key,
+        bpmn_xml=data.decode("utf-8", errors="replace"),
+        problems=problems,
+        base_version=base,
+        created_by=actor,
+        updated_by=actor,
+    )
+    audit_event_record(actor=actor, action="process.draft_created", obj=draft, data={"key": key, "problems": len(problems), "base_version": base.version if base else None})
+    return draft
+
+
+@transaction.atomic
+def process_draft_save(*, actor, draft_id: int, bpmn_xml: Any, row_version: int | None = None) -> ProcessDraft:
+    """Save the diagram as it is, problems and all; the problems are returned for display."""
+    _require_process_owner(actor)
+    draft = _draft_lock(draft_id)
+    if draft.status == DraftStatus.PUBLISHED:
+        raise Conflict(_("草稿已发布,不能再修改;请新建草稿"), code="draft_published")
+    if row_version is not None and row_version != draft.row_version:
+        raise Conflict(_("草稿已被他人修改,请刷新后重试"), code="stale_draft")
+    data = _xml_bytes(bpmn_xml)
+    draft.problems = _problems_for(draft.key, data)
+    draft.bpmn_xml = data.decode("utf-8", errors="replace")
+    previous = draft.status
+    # Any edit withdraws a pending publish request: the approver must see what is published.
+    draft.status = DraftStatus.DRAFT
+    draft.requested_by, draft.requested_at = None, None
+    draft.updated_by = actor
+    draft.row_version += 1
+    draft.save(update_fields=["problems", "bpmn_xml", "status", "requested_by", "requested_at", "updated_by", "row_version", "updated_at"])
+    audit_event_record(
+        actor=actor,
+        action="process.draft_saved",
+        obj=draft,
+        data={"key": draft.key, "problems": len(draft.problems), "previous_status": previous, "row_version": draft.row_version},
+    )
+    return draft
+
+
+@transaction.atomic
+def process_draft_publish_request(*, actor, draft_id: int) -> ProcessDraft:
+    _require_process_owner(actor)
+    draft = _draft_lock(draft_id)
+    if draft.status not in (DraftStatus.DRAFT, DraftStatus.REJECTED):
+        raise Conflict(_("草稿当前状态不能申请发布"), code="draft_not_editable")
+    errors = draft_errors(draft)
+    if errors:
+        raise ValidationFailed(
+            _("流程图还有 %(n)d 个问题,修正后才能申请发布") % {"n": len(errors)},
+            field_errors={"bpmn_xml": [_problem_text(p) for p in errors]},
+            code="invalid_diagram",
+            extra={"problems": errors},
+        )
+    draft.status = DraftStatus.PENDING
+    draft.requested_by, draft.requested_at = actor, timezone.now()
+    draft.decided_by, draft.decided_at, draft.decision_comment = None, None, ""
+    draft.save(update_fields=["status", "requested_by", "requested_at", "decided_by", "decided_at", "decision_comment", "updated_at"])
+    audit_event_record(actor=actor, action="process.publish_requested", obj=draft, data={"key": draft.key})
+    return draft
+
+
+def _check_second_owner(actor, draft: ProcessDraft) -> None:
+    if draft.status != DraftStatus.PENDING:
+        raise Conflict(_("该草稿没有待审批的发布申请"), code="draft_not_pending")
+    if actor.pk in (draft.requested_by_id, draft.updated_by_id):
+        raise Forbidden(_("发布须由另一位流程管理员审批(申请人或最后修改人不能审批)"), code="four_eyes")
+
+
+@transaction.atomic
+def process_draft_approve(*, actor, draft_id: int, comment: str = "") -> ProcessVersion:
+    """The second owner approves: the draft is deployed as an immutable version."""
+    _require_process_owner(actor)
+    draft = _draft_lock(draft_id)
+    _check_second_owner(actor, draft)
+    # Raises DiagramInvalid (400) when something the diagram depends on changed since the
+    # request (a form removed, an operation unregistered); the draft stays pending.
+    version, created = process_version_deploy(
+        data=draft.bpmn_xml.encode("utf-8"), filename=f"{draft.key}.bpmn", actor=draft.requested_by, source=VersionSource.MODELER
+    )
+    draft.status = DraftStatus.PUBLISHED
+    draft.decided_by, draft.decided_at = actor, timezone.now()
+    draft.decision_comment = (comment or "")[:500]
+    draft.published_version = version
+    draft.save(update_fields=["status", "decided_by", "decided_at", "decision_comment", "published_version", "updated_at"])
+    audit_event_record(
+        actor=actor,
+        action="process.publish_approved",
+        obj=draft,
+        data={"key": draft.key, "version": version.version, "hash": version.content_hash, "created": created, "requested_by": draft.requested_by_id},
+    )
+    return version
+
+
+@transaction.atomic
+def process_draft_reject(*, actor, draft_id: int, comment: str) -> ProcessDraft:
+    _require_process_owner(actor)
+    comment = (comment or "").strip() if isinstance(comment, str) else ""
+    if not comment:
+        raise ValidationFailed.field("comment", _("请填写驳回理由"))
+    draft = _draft_lock(draft_id)
+    _check_second_owner(actor, draft)
+    draft.status = DraftStatus.REJECTED
+    draft.decided_by, draft.decided_at, draft.decision_comment = actor, timezone.now(), comment[:500]
+    draft.save(update_fields=["status", "decided_by", "decided_at", "decision_comment", "updated_at"])
+    audit_event_record(actor=actor, action="process.publish_rejected", obj=draft, data={"key": draft.key, "comment": comment[:500]})
+    return draft
+
+
+def _problem_text(problem: dict) -> str:
+    return f"[{problem['element']}] {problem['message']}" if problem.get("element") else problem["message"]
+
+
+# ---- reads ----------------------------------------------------------------------------------
+
+
+def process_draft_get(*, actor, draft_id: int) -> ProcessDraft:
+    _require_process_owner(actor)
+    draft = ProcessDraft.objects.filter(pk=draft_id).select_related("created_by", "updated_by", "requested_by", "decided_by", "published_version").first()
+    if draft is None:
+        raise NotFound(_("草稿不存在"), code="draft_not_found")
+    return draft
+
+
+def key_is_valid(key) -> bool:
+    """Process keys are identifiers: anything else (NUL bytes included) finds nothing."""
+    return isinstance(key, str) and 0 < len(key) <= 100 and set(key) <= _KEY_CHARS
+
+
+def process_draft_list(*, actor, key: str | None = None):
+    _require_process_owner(actor)
+    qs = ProcessDraft.objects.select_related("updated_by", "requested_by", "published_version").defer("bpmn_xml")
+    if key is None:
+        return qs
+    return qs.filter(key=key) if key_is_valid(key) else qs.none()
+
+
+def process_versions(*, key: str):
+    if not key_is_valid(key):
+        raise NotFound(_("流程“%(key)s”未部署") % {"key": ""}, code="unknown_process")
+    definition = ProcessDefinition.objects.filter(key=key).first()
+    if definition is None:
+        raise NotFound(_("流程“%(key)s”未部署") % {"key": key}, code="unknown_process")
+    return definition.versions.defer("spec").select_related("created_by").order_by("-version")
+
+
+def process_version_get(*, key: str, version: int) -> ProcessVersion:
+    if not key_is_valid(key) or not -(2**31) < version < 2**31:
+        raise NotFound(_("流程“%(key)s”没有版本 %(version)s") % {"key": "", "version": version}, code="unknown_version")
+    found = ProcessVersion.objects.filter(definition__key=key, version=version).defer("spec").select_related("definition").first()
+    if found is None:
+        raise NotFound(_("流程“%(key)s”没有版本 %(version)s") % {"key": key, "version": version}, code="unknown_version")
+    return found
+
+
+def process_version_diff(*, key: str, old: int, new: int) -> dict:
+    a, b = process_version_get(key=key, version=old), process_version_get(key=key, version=new)
+    return {"key": key, "old": a.version, "new": b.version, **diagram_diff(a.bpmn_xml, b.bpmn_xml)}
+
+
+def modeler_catalog(*, actor) -> dict:
+    """What the modeler's properties panel offers for our extensions."""
+    from django.conf import settings
+
+    from backend.organisation.lanes import LANES
+    from backend.organisation.models import OrgLevel, Role
+    from forms.registry import form_get, form_keys
+    from processes.registry import operation_get, operation_names
+
+    _require_process_owner(actor)
+    roles, levels = dict(Role.choices), dict(OrgLevel.choices)
+    lanes = [
+        {
+            "name": name,
+            "role": rule.role,
+            "label": str(roles.get(rule.role, rule.role)),
+            "level": rule.level or "",
+            "level_label": str(levels.get(rule.level, _("案件所在机构"))) if rule.level else str(_("案件所在机构")),
+            "submitter": rule.submitter,
+        }
+        for name, rule in sorted(LANES.items())
+    ]
+    forms = [{"key": key, "title": form_get(key).title} for key in form_keys()]
+    operations = [{"name": name, "description": operation_get(name).description} for name in operation_names()]
+    deadlines = [{"name": name, "value": value} for name, value in sorted(settings.CUSTFLOW["DEADLINES"].items())]
+    return {"lanes": lanes, "forms": forms, "operations": operations, "deadlines": deadlines}

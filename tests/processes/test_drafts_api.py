@@ -1,0 +1,177 @@
+"""Drafts are saved freely; publishing needs a second process owner (four eyes); versions diff by element."""
+
+from __future__ import annotations
+
+import pytest
+
+from backend.common.models import AuditEvent
+from backend.organisation.models import OrgUnit, Role
+from backend.organisation.services import role_assign, user_ensure
+from processes.models import DraftStatus, ProcessDraft, ProcessInstance, ProcessVersion, VersionSource
+from tests.fixtures.diagrams import user_task_diagram
+
+pytestmark = pytest.mark.django_db
+
+DEMO_PASSWORD = "demo-pass-2026"
+
+
+@pytest.fixture
+def second_owner(users):
+    user = user_ensure(username="owner2.ho", password=DEMO_PASSWORD, full_name="第二流程管理员")
+    role_assign(user=user, role=Role.PROCESS_OWNER, org_unit=OrgUnit.objects.get(code="HO"))
+    return user
+
+
+def create_draft(client, xml: bytes, key: str = "lint_test"):
+    return client.post("/api/processes/drafts/", {"key": key, "bpmn_xml": xml.decode()}, format="json")
+
+
+def test_draft_with_problems_is_saved_and_lists_them_by_element(api):
+    resp = create_draft(api("owner.ho"), user_task_diagram(lane="nobody"))
+    assert resp.status_code == 201, resp.content
+    body = resp.json()
+    assert body["status"] == "draft" and body["can_request_publish"] is False
+    assert [(p["element"], p["severity"]) for p in body["problems"] if "nobody" in p["message"]] == [("task", "error")]
+    # Saving the fixed diagram clears the problem.
+    fixed = api("owner.ho").put(f"/api/processes/drafts/{body['id']}/", {"bpmn_xml": user_task_diagram().decode(), "row_version": 0}, format="json")
+    assert fixed.status_code == 200, fixed.content
+    assert fixed.json()["row_version"] == 1
+    assert not [p for p in fixed.json()["problems"] if p["severity"] == "error"]
+    assert ProcessVersion.objects.filter(definition__key="lint_test").count() == 0
+
+
+def test_stale_save_is_a_conflict(api):
+    draft = create_draft(api("owner.ho"), user_task_diagram()).json()
+    ok = api("owner.ho").put(f"/api/processes/drafts/{draft['id']}/", {"bpmn_xml": user_task_diagram().decode(), "row_version": 0}, format="json")
+    assert ok.status_code == 200
+    stale = api("owner.ho").put(f"/api/processes/drafts/{draft['id']}/", {"bpmn_xml": user_task_diagram().decode(), "row_version": 0}, format="json")
+    assert stale.status_code == 409 and stale.json()["code"] == "stale_draft"
+
+
+def test_publish_request_refused_while_errors_remain(api):
+    draft = create_draft(api("owner.ho"), user_task_diagram(form="no/such_form")).json()
+    resp = api("owner.ho").post(f"/api/processes/drafts/{draft['id']}/request-publish/")
+    assert resp.status_code == 400, resp.content
+    assert any("no/such_form" in m for m in resp.json()["bpmn_xml"])
+    assert ProcessDraft.objects.get(pk=draft["id"]).status == DraftStatus.DRAFT
+
+
+def test_four_eyes_publish_creates_immutable_version(api, second_owner):
+    owner, other = api("owner.ho"), api("owner2.ho")
+    draft = create_draft(owner, user_task_diagram()).json()
+    assert owner.post(f"/api/processes/drafts/{draft['id']}/request-publish/").status_code == 200
+    # The requester cannot approve their own request.
+    self_approval = owner.post(f"/api/processes/drafts/{draft['id']}/approve/", {}, format="json")
+    assert self_approval.status_code == 403 and self_approval.json()["code"] == "four_eyes"
+    assert ProcessVersion.objects.filter(definition__key="lint_test").count() == 0
+    resp = other.post(f"/api/processes/drafts/{draft['id']}/approve/", {"comment": "同意"}, format="json")
+    assert resp.status_code == 201, resp.content
+    assert resp.json()["version"] == 1 and resp.json()["key"] == "lint_test"
+    version = ProcessVersion.objects.get(definition__key="lint_test")
+    assert version.source == VersionSource.MODELER and version.created_by.username == "owner.ho"
+    stored = ProcessDraft.objects.get(pk=draft["id"])
+    assert (stored.status, stored.decided_by.username, stored.published_version_id) == ("published", "owner2.ho", version.pk)
+    # A published draft is frozen.
+    again = owner.put(f"/api/processes/drafts/{draft['id']}/", {"bpmn_xml": user_task_diagram().decode()}, format="json")
+    assert again.status_code == 409
+    actions = list(AuditEvent.objects.filter(object_type="processes.processdraft", object_id=str(draft["id"])).order_by("id").values_list("action", flat=True))
+    assert actions == ["process.draft_created", "process.publish_requested", "process.publish_approved"]
+
+
+def test_last_editor_cannot_approve_and_an_edit_withdraws_the_request(api, second_owner):
+    owner, other = api("owner.ho"), api("owner2.ho")
+    draft = create_draft(owner, user_task_diagram()).json()
+    assert owner.post(f"/api/processes/drafts/{draft['id']}/request-publish/").status_code == 200
+    # The second owner edits: the request is withdrawn, and now neither may approve it unseen.
+    edited = other.put(f"/api/processes/drafts/{draft['id']}/", {"bpmn_xml": user_task_diagram(key="lint_test").decode()}, format="json")
+    assert edited.status_code == 200 and edited.json()["status"] == "draft"
+    assert other.post(f"/api/processes/drafts/{draft['id']}/approve/", {}, format="json").status_code == 409
+    assert other.post(f"/api/processes/drafts/{draft['id']}/request-publish/").status_code == 200
+    denied = other.post(f"/api/processes/drafts/{draft['id']}/approve/", {}, format="json")
+    assert denied.status_code == 403
+    assert owner.post(f"/api/processes/drafts/{draft['id']}/approve/", {}, format="json").status_code == 201
+
+
+def test_reject_needs_a_reason_and_returns_the_draft(api, second_owner):
+    owner, other = api("owner.ho"), api("owner2.ho")
+    draft = create_draft(owner, user_task_diagram()).json()
+    owner.post(f"/api/processes/drafts/{draft['id']}/request-publish/")
+    assert other.post(f"/api/processes/drafts/{draft['id']}/reject/", {"comment": ""}, format="json").status_code == 400
+    resp = other.post(f"/api/processes/drafts/{draft['id']}/reject/", {"comment": "时限不对"}, format="json")
+    assert resp.status_code == 200 and resp.json()["status"] == "rejected" and resp.json()["decision_comment"] == "时限不对"
+
+
+def test_draft_key_must_match_the_diagram(api):
+    body = create_draft(api("owner.ho"), user_task_diagram(key="other_key"), key="lint_test").json()
+    assert any(p["element"] == "other_key" for p in body["problems"])
+
+
+def test_non_owner_cannot_touch_drafts(api):
+    assert create_draft(api("reviewer.sz"), user_task_diagram()).status_code == 403
+    assert api("reviewer.sz").get("/api/processes/drafts/").status_code == 403
+
+
+def test_diff_lists_added_removed_and_changed_elements(api, second_owner):
+    owner, other = api("owner.ho"), api("owner2.ho")
+
+    def publish(xml: bytes) -> int:
+        draft = create_draft(owner, xml).json()
+        assert owner.post(f"/api/processes/drafts/{draft['id']}/request-publish/").status_code == 200
+        resp = other.post(f"/api/processes/drafts/{draft['id']}/approve/", {}, format="json")
+        assert resp.status_code == 201, resp.content
+        return resp.json()["version"]
+
+    v1 = publish(user_task_diagram())
+    v2 = publish(user_task_diagram(lane="province_reviewer", form="account_opening/fix_submission", operation="customers.activate_customer"))
+    resp = owner.get(f"/api/processes/lint_test/diff/?old={v1}&new={v2}")
+    assert resp.status_code == 200, resp.content
+    body = resp.json()
+    assert body["added"] == [] and body["removed"] == []
+    changed = {c["id"]: c for c in body["changed"]}
+    assert {"field": "property:form", "old": "account_opening/review", "new": "account_opening/fix_submission"} in changed["task"]["changes"]
+    assert {"field": "attribute:lane", "old": "city_reviewer", "new": "province_reviewer"} in changed["task"]["changes"]
+    assert {"field": "type", "old": "scriptTask", "new": "serviceTask"} in changed["svc"]["changes"]
+    assert changed["lane1"]["changes"] == [{"field": "name", "old": "city_reviewer", "new": "province_reviewer"}]
+    assert set(changed) == {"task", "svc", "lane1", "start", "end"}  # start/end: their lane name changed
+    versions = owner.get("/api/processes/lint_test/versions/").json()
+    assert [v["version"] for v in versions] == [2, 1]
+    assert owner.get("/api/processes/lint_test/diff/?old=1&new=9").status_code == 404
+
+
+def test_running_instances_keep_their_version(api, second_owner):
+    owner, other = api("owner.ho"), api("owner2.ho")
+    draft = create_draft(owner, user_task_diagram()).json()
+    owner.post(f"/api/processes/drafts/{draft['id']}/request-publish/")
+    other.post(f"/api/processes/drafts/{draft['id']}/approve/", {}, format="json")
+    first = owner.post("/api/process-instances/", {"process": "lint_test", "data": {}}, format="json").json()
+    draft2 = create_draft(owner, user_task_diagram(form="account_opening/fix_submission")).json()
+    owner.post(f"/api/processes/drafts/{draft2['id']}/request-publish/")
+    other.post(f"/api/processes/drafts/{draft2['id']}/approve/", {}, format="json")
+    second = owner.post("/api/process-instances/", {"process": "lint_test", "data": {}}, format="json").json()
+    assert (first["version"], second["version"]) == (1, 2)
+    assert ProcessInstance.objects.get(pk=first["id"]).version.version == 1
+
+
+def test_bpmnlint_recommended_rules_come_back_as_warnings(api):
+    from processes.bpmnlint import bpmnlint_available
+
+    if not bpmnlint_available():
+        pytest.skip("node or node_modules/bpmnlint missing (scripts/build_static.sh installs them)")
+    resp = api("owner.ho").post("/api/processes/drafts/", {"key": "individual_account_opening"}, format="json")
+    assert resp.status_code == 201, resp.content
+    body = resp.json()
+    assert {"element": "gw_decision", "severity": "warning"}.items() <= next(
+        p for p in body["problems"] if "no-gateway-join-fork" in p["message"]
+    ).items()
+    assert all(p["severity"] == "warning" for p in body["problems"]) and body["can_request_publish"] is True
+
+
+def test_direct_upload_can_be_switched_off_so_every_version_has_four_eyes(api, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.CUSTFLOW = {**settings.CUSTFLOW, "DIRECT_DEPLOY": False}
+    resp = api("owner.ho").post(
+        "/api/process-definitions/", {"file": SimpleUploadedFile("t.bpmn", user_task_diagram(), "application/xml")}, format="multipart"
+    )
+    assert resp.status_code == 403 and resp.json()["code"] == "publish_through_draft"
+    assert ProcessVersion.objects.filter(definition__key="lint_test").count() == 0
