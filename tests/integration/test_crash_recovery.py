@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
 from datetime import date
-from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
@@ -31,6 +28,7 @@ from processes.models import Timer
 from tasks.models import HumanTask
 from tests.conftest import inbox
 from tests.factories import resident_id
+from tests.integration.harness import Cluster, wait_for
 
 pytestmark = [
     pytest.mark.integration,
@@ -38,70 +36,22 @@ pytestmark = [
     pytest.mark.skipif(os.environ.get("CUSTFLOW_INTEGRATION") != "1", reason="set CUSTFLOW_INTEGRATION=1 (scripts/test.sh does)"),
     pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="needs PostgreSQL + Redis"),
 ]
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _wait_for(predicate, timeout: float, every: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(every)
-    return False
-
-
-class Cluster:
-    """Worker and beat processes on the test database and a queue of their own."""
-
-    def __init__(self, tmp_path: Path):
-        s = connection.settings_dict
-        self.tmp = tmp_path
-        self.queue = f"custflow-crash-{uuid.uuid4().hex[:8]}"
-        self.env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "backend.config.settings.test",
-            "DATABASE_URL": f"postgres://{s.get('USER') or 'postgres'}@{s.get('HOST') or '127.0.0.1'}:{s.get('PORT') or 5432}/{s['NAME']}",
-            "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
-            "CUSTFLOW_QUEUE": self.queue,
-            "CUSTFLOW_TIMER_SWEEP_SECONDS": "1",
-            "CUSTFLOW_BROKER_VISIBILITY_TIMEOUT": "6",
-            "CUSTFLOW_BROKER_RESTORE_INTERVAL": "1",
-            "CUSTFLOW_INTEGRATION": "1",
-        }
-        self.procs: dict[str, subprocess.Popen] = {}
-
-    def start(self, name: str, *args: str) -> subprocess.Popen:
-        log = open(self.tmp / f"{name}.log", "w")
-        self.procs[name] = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "backend.config", *args, "--loglevel", "INFO"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-        )
-        return self.procs[name]
-
-    def worker(self, name: str) -> subprocess.Popen:
-        return self.start(name, "worker", "--pool", "solo", "-n", f"{name}@%h")
-
-    def beat(self) -> subprocess.Popen:
-        return self.start("beat", "beat", "--schedule", str(self.tmp / "beat-schedule"))
-
-    def logs(self) -> str:
-        return "\n".join(f"--- {n} ---\n" + (self.tmp / f"{n}.log").read_text()[-2000:] for n in self.procs)
-
-    def stop(self):
-        for p in self.procs.values():
-            if p.poll() is None:
-                p.terminate()
-        for p in self.procs.values():
-            try:
-                p.wait(20)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-
 
 @pytest.fixture
 def cluster(tmp_path):
-    c = Cluster(tmp_path)
+    """Worker and beat processes on the test database and a queue of their own."""
+    s = connection.settings_dict
+    c = Cluster(tmp_path, {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "backend.config.settings.test",
+        "DATABASE_URL": f"postgres://{s.get('USER') or 'postgres'}@{s.get('HOST') or '127.0.0.1'}:{s.get('PORT') or 5432}/{s['NAME']}",
+        "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
+        "CUSTFLOW_QUEUE": f"custflow-crash-{uuid.uuid4().hex[:8]}",
+        "CUSTFLOW_TIMER_SWEEP_SECONDS": "1",
+        "CUSTFLOW_BROKER_VISIBILITY_TIMEOUT": "6",
+        "CUSTFLOW_BROKER_RESTORE_INTERVAL": "1",
+        "CUSTFLOW_INTEGRATION": "1",
+    })
     yield c
     c.stop()
 
@@ -119,7 +69,7 @@ def test_worker_killed_in_the_middle_of_a_timer_sweep(submit, settings, cluster)
 
     first = cluster.worker("w1")
     cluster.beat()
-    assert _wait_for(lambda: fired() >= 3, timeout=90), cluster.logs()
+    assert wait_for(lambda: fired() >= 3, timeout=90), cluster.logs()
     first.send_signal(signal.SIGKILL)  # in the middle of the sweep: each fire is an engine step
     first.wait(10)
     killed_at = fired()
@@ -127,7 +77,7 @@ def test_worker_killed_in_the_middle_of_a_timer_sweep(submit, settings, cluster)
     assert Timer.objects.filter(spec="review_deadline", status="pending").exists()
 
     cluster.worker("w2")
-    assert _wait_for(lambda: not Timer.objects.filter(spec="review_deadline", status="pending").exists(), timeout=90), cluster.logs()
+    assert wait_for(lambda: not Timer.objects.filter(spec="review_deadline", status="pending").exists(), timeout=90), cluster.logs()
     time.sleep(3)  # more sweeps, and the killed sweep job handed out again: nothing fires twice
     per_instance = Counter(AuditEvent.objects.filter(action="timer.fired").values_list("process_instance_id", flat=True))
     assert len(per_instance) == n and set(per_instance.values()) == {1}
@@ -156,13 +106,13 @@ def test_worker_killed_in_the_middle_of_a_pdf_job(submit, api, users, cluster, d
     def done() -> int:
         return PrintBatch.objects.get(pk=batch.pk).done
 
-    assert _wait_for(lambda: done() >= 1, timeout=120), cluster.logs()
+    assert wait_for(lambda: done() >= 1, timeout=120), cluster.logs()
     first.send_signal(signal.SIGKILL)
     first.wait(10)
     batch.refresh_from_db()
     assert batch.status == "running" and batch.done < len(customers), "the job finished before the kill"
 
     cluster.worker("w2")  # recovers by itself: Redis hands the unacknowledged job out again
-    assert _wait_for(lambda: PrintBatch.objects.get(pk=batch.pk).status == "done", timeout=120, every=0.5), cluster.logs()
+    assert wait_for(lambda: PrintBatch.objects.get(pk=batch.pk).status == "done", timeout=120, every=0.5), cluster.logs()
     batch.refresh_from_db()
     assert batch.done == len(customers) and batch.document_id is not None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ from backend.common.models import AuditEvent
 from backend.customers.models import Customer
 from tasks.models import HumanTask
 from tests.factories import opening_payload, resident_id
+from tests.integration.harness import ROOT, free_port, wait_for
 
 pytestmark = [
     pytest.mark.integration,
@@ -35,23 +35,7 @@ pytestmark = [
     pytest.mark.skipif(os.environ.get("CUSTFLOW_INTEGRATION") != "1", reason="set CUSTFLOW_INTEGRATION=1 (scripts/test.sh does)"),
     pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="the multi-node layout runs on PostgreSQL + Redis"),
 ]
-ROOT = Path(__file__).resolve().parents[2]
 DEADLINE_SECONDS = 20
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for(predicate, timeout: float, every: float = 0.5) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(every)
-    return False
 
 
 class Node:
@@ -107,7 +91,7 @@ def test_two_web_nodes_two_workers_and_beat(users, tmp_path):
         "CUSTFLOW_DEMO_CERTIFICATES": "1",
         "CUSTFLOW_VAR_DIR": str(tmp_path / "var"),
     }
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     bin_dir = Path(sys.executable).parent
     commands = {
         **{f"web{i}": [str(bin_dir / "gunicorn"), "backend.config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "2",
@@ -129,7 +113,7 @@ def test_two_web_nodes_two_workers_and_beat(users, tmp_path):
 
     try:
         a, b = Node(ports[0]), Node(ports[1])
-        assert _wait_for(lambda: a.up() and b.up(), timeout=60), tail()
+        assert wait_for(lambda: a.up() and b.up(), timeout=60, every=0.5), tail()
         collector, reviewer = a.token("collector.sz"), b.token("reviewer.sz")
         first = _submit(a, collector)
         task = next(t for t in b.get("/api/tasks/", reviewer).json()["results"] if t["case_id"] == first["id"])
@@ -141,8 +125,8 @@ def test_two_web_nodes_two_workers_and_beat(users, tmp_path):
 
         second = _submit(b, collector, id_number=resident_id(serial=321), phone="13900009999")
         review = HumanTask.objects.get(case_id=second["id"], step="review")
-        escalated = _wait_for(lambda: HumanTask.objects.filter(instance_id=review.instance_id, step="province_review").exists(),
-                              timeout=DEADLINE_SECONDS + 60)
+        escalated = wait_for(lambda: HumanTask.objects.filter(instance_id=review.instance_id, step="province_review").exists(),
+                              timeout=DEADLINE_SECONDS + 60, every=0.5)
         assert escalated, tail()
         time.sleep(3)  # more sweeps by beat and both workers: nothing may fire twice
         province = a.get("/api/tasks/", a.token("reviewer.gd")).json()["results"]
