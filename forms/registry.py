@@ -65,7 +65,23 @@ def form_get(key: str) -> FormDefinition:
         raise KeyError(key)
     raw = json.loads((DEFINITIONS_DIR / f"{key}.json").read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(raw["schema"])
+    return form_from_raw(key, raw)
+
+
+def form_from_raw(key: str, raw: dict) -> FormDefinition:
+    """A definition from its JSON ({title, schema, ui, validator}), e.g. one stored with a version."""
     return FormDefinition(key=key, title=raw.get("title", key), schema=raw["schema"], ui=raw.get("ui", {}), validator=raw.get("validator"))
+
+
+def form_raw(key: str) -> dict:
+    """The file's JSON as it is, for editing."""
+    if not form_exists(key):
+        raise KeyError(key)
+    return json.loads((DEFINITIONS_DIR / f"{key}.json").read_text(encoding="utf-8"))
+
+
+def form_key_valid(key: Any) -> bool:
+    return isinstance(key, str) and len(key) <= 200 and bool(_KEY.match(key))
 
 
 def form_keys() -> list[str]:
@@ -83,3 +99,7 @@ def form_validator_register(name: str, fn: DomainValidator) -> None:
 
 def form_validator_get(name: str) -> DomainValidator:
     return _VALIDATORS[name]
+
+
+def form_validator_names() -> list[str]:
+    return sorted(_VALIDATORS)

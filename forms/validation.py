@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from jsonschema import Draft202012Validator
 
 from backend.common.exceptions import ValidationFailed
-from forms.registry import form_get, form_validator_get
+from forms.registry import FormDefinition, form_get, form_validator_get
 
 _MESSAGES = {
     "required": lambda e: _("此项为必填项"),
@@ -53,14 +53,16 @@ def _schema_validator(key: str) -> Draft202012Validator:
     return Draft202012Validator(form_get(key).schema)
 
 
-def form_data_validate(key: str, data: Any, context: Any = None) -> dict:
-    form = form_get(key)
+def form_data_validate(key: str, data: Any, context: Any = None, form: FormDefinition | None = None) -> dict:
+    """`form`: the definition stored with the case's process version, when it has its own."""
+    validator = _schema_validator(key) if form is None else Draft202012Validator(form.schema)
+    form = form or form_get(key)
     if not isinstance(data, dict):
         raise ValidationFailed(_("表单数据必须是 JSON 对象"), code="invalid_form")
     errors: dict[str, list[str]] = {name: [_("不能包含控制字符")] for name in control_character_fields(data)}
     if errors:
         raise ValidationFailed("", field_errors=errors, code="invalid_form")
-    for error in _schema_validator(key).iter_errors(data):
+    for error in validator.iter_errors(data):
         message = _MESSAGES.get(error.validator, lambda e: _("取值无效"))(error)
         errors.setdefault(_field_of(error), []).append(str(message))
     if errors:

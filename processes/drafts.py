@@ -79,6 +79,8 @@ def process_draft_create(*, actor, key: str, bpmn_xml: Any = None) -> ProcessDra
         key=key,
         bpmn_xml=data.decode("utf-8", errors="replace"),
         problems=problems,
+        # Forms edited in earlier drafts stay with the diagram in the next one.
+        forms=dict((base.metadata or {}).get("forms") or {}) if base else {},
         base_version=base,
         created_by=actor,
         updated_by=actor,
@@ -153,7 +155,11 @@ def process_draft_approve(*, actor, draft_id: int, comment: str = "") -> Process
     # Raises DiagramInvalid (400) when something the diagram depends on changed since the
     # request (a form removed, an operation unregistered); the draft stays pending.
     version, created = process_version_deploy(
-        data=draft.bpmn_xml.encode("utf-8"), filename=f"{draft.key}.bpmn", actor=draft.requested_by, source=VersionSource.MODELER
+        data=draft.bpmn_xml.encode("utf-8"),
+        filename=f"{draft.key}.bpmn",
+        actor=draft.requested_by,
+        source=VersionSource.MODELER,
+        forms=draft.forms or None,
     )
     draft.status = DraftStatus.PUBLISHED
     draft.decided_by, draft.decided_at = actor, timezone.now()
@@ -181,6 +187,78 @@ def process_draft_reject(*, actor, draft_id: int, comment: str) -> ProcessDraft:
     draft.decided_by, draft.decided_at, draft.decision_comment = actor, timezone.now(), comment[:500]
     draft.save(update_fields=["status", "decided_by", "decided_at", "decision_comment", "updated_at"])
     audit_event_record(actor=actor, action="process.publish_rejected", obj=draft, data={"key": draft.key, "comment": comment[:500]})
+    return draft
+
+
+# ---- forms edited with the diagram ----------------------------------------------------------
+
+MAX_DRAFT_FORMS = 50
+
+
+def _form_key_checked(form_key: Any) -> str:
+    from forms.registry import form_exists, form_key_valid
+
+    if not form_key_valid(form_key) or not form_exists(form_key):
+        raise NotFound(_("表单“%(key)s”不存在") % {"key": str(form_key)[:200]}, code="unknown_form")
+    return form_key
+
+
+def draft_form_raw(draft: ProcessDraft, form_key: str) -> dict:
+    """The draft's definition of `form_key`: its own edit, else the base version's, else the file's."""
+    from forms.registry import form_raw
+
+    form_key = _form_key_checked(form_key)
+    if form_key in (draft.forms or {}):
+        return draft.forms[form_key]
+    base_forms = (draft.base_version.metadata.get("forms") or {}) if draft.base_version_id else {}
+    return base_forms.get(form_key) or form_raw(form_key)
+
+
+def process_draft_form_get(*, actor, draft_id: int, form_key: str) -> dict:
+    draft = process_draft_get(actor=actor, draft_id=draft_id)
+    raw = draft_form_raw(draft, form_key)
+    return {"draft": draft.pk, "form_key": form_key, "definition": raw, "edited": form_key in (draft.forms or {}), "row_version": draft.row_version}
+
+
+def process_draft_form_preview(*, actor, definition: Any, form_key: str = "preview"):
+    """The checked definition as a FormDefinition, for rendering (raises 400 with messages)."""
+    from forms.editing import form_definition_parse
+    from forms.registry import form_from_raw
+
+    _require_process_owner(actor)
+    return form_from_raw(form_key, form_definition_parse(definition))
+
+
+@transaction.atomic
+def process_draft_form_save(*, actor, draft_id: int, form_key: str, definition: Any, row_version: int | None = None) -> ProcessDraft:
+    """Store the edited form with the draft; checked first, nothing saved when it is invalid."""
+    from forms.editing import form_definition_parse
+
+    _require_process_owner(actor)
+    form_key = _form_key_checked(form_key)
+    raw = form_definition_parse(definition)
+    draft = _draft_lock(draft_id)
+    if draft.status == DraftStatus.PUBLISHED:
+        raise Conflict(_("草稿已发布,不能再修改;请新建草稿"), code="draft_published")
+    if row_version is not None and row_version != draft.row_version:
+        raise Conflict(_("草稿已被他人修改,请刷新后重试"), code="stale_draft")
+    forms = dict(draft.forms or {})
+    if form_key not in forms and len(forms) >= MAX_DRAFT_FORMS:
+        raise ValidationFailed.field("form_key", _("一个草稿最多修改 %(n)d 个表单") % {"n": MAX_DRAFT_FORMS})
+    forms[form_key] = raw
+    draft.forms = forms
+    previous = draft.status
+    draft.status = DraftStatus.DRAFT  # like any edit, withdraws a pending publish request
+    draft.requested_by, draft.requested_at = None, None
+    draft.updated_by = actor
+    draft.row_version += 1
+    draft.save(update_fields=["forms", "status", "requested_by", "requested_at", "updated_by", "row_version", "updated_at"])
+    audit_event_record(
+        actor=actor,
+        action="process.draft_form_saved",
+        obj=draft,
+        data={"key": draft.key, "form": form_key, "previous_status": previous, "row_version": draft.row_version},
+    )
     return draft
 
 

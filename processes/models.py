@@ -136,6 +136,8 @@ class ProcessDraft(models.Model):
     bpmn_xml = models.TextField()
     # The problems found when it was last saved (parse, sandbox compile, domain lint).
     problems = models.JSONField(default=list)
+    # Forms edited with this diagram, {form key: definition}; published into the version's metadata.
+    forms = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=16, choices=DraftStatus.choices, default=DraftStatus.DRAFT)
     base_version = models.ForeignKey(ProcessVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

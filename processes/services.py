@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import random
 from dataclasses import asdict
@@ -16,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from backend.common.audit import audit_batch, audit_event_record
 from backend.common.exceptions import NotFound, ValidationFailed
+from forms.registry import FormDefinition, form_exists, form_from_raw, form_get
 from forms.validation import control_character_fields
 from processes import runtime
 from processes.engine import DiagramError, Problem, parse_diagram
@@ -81,14 +83,20 @@ def diagram_validate(data: bytes, filename: str):
 
 
 @transaction.atomic
-def process_version_deploy(*, data: bytes, filename: str, actor: Any = None, source: str = VersionSource.UPLOAD) -> tuple[ProcessVersion, bool]:
+def process_version_deploy(
+    *, data: bytes, filename: str, actor: Any = None, source: str = VersionSource.UPLOAD, forms: dict | None = None
+) -> tuple[ProcessVersion, bool]:
     """Deploy a diagram as an immutable version keyed by its content hash.
 
     Returns (version, created). The same bytes deploy once: a second upload returns the
-    existing version.
+    existing version. `forms` ({form key: definition}, edited in a draft) are stored with the
+    version and count in its hash; without them the hash is the diagram's alone, as before.
     """
     diagram = diagram_validate(data, filename)
-    content_hash = hashlib.sha256(data).hexdigest()
+    digest = hashlib.sha256(data)
+    if forms:
+        digest.update(b"\x00forms\x00" + json.dumps(forms, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+    content_hash = digest.hexdigest()
     definition, _created = ProcessDefinition.objects.get_or_create(key=diagram.process_key, defaults={"name": diagram.name or diagram.process_key})
     definition = ProcessDefinition.objects.select_for_update().get(pk=definition.pk)
     existing = ProcessVersion.objects.filter(definition=definition, content_hash=content_hash).first()
@@ -112,6 +120,7 @@ def process_version_deploy(*, data: bytes, filename: str, actor: Any = None, sou
                     "service_tasks": diagram.service_tasks,
                     "timers": diagram.timers,
                     "lanes": diagram.lanes,
+                    **({"forms": forms} if forms else {}),
                 },
                 source=source,
                 created_by=actor if getattr(actor, "is_authenticated", False) else None,
@@ -120,6 +129,18 @@ def process_version_deploy(*, data: bytes, filename: str, actor: Any = None, sou
         return ProcessVersion.objects.get(definition=definition, content_hash=content_hash), False
     audit_event_record(actor=actor, action="process.deployed", obj=version, data={"key": definition.key, "version": number, "hash": content_hash})
     return version, True
+
+
+def instance_form(instance_id: int | None, key: str) -> FormDefinition | None:
+    """The form `key` as the instance's version stored it (edited in the draft it was published
+    from), else the file's; None when neither exists. Running cases keep their version's forms."""
+    stored = None
+    if instance_id is not None:
+        metadata = ProcessVersion.objects.filter(instances__pk=instance_id).values_list("metadata", flat=True).first()
+        stored = ((metadata or {}).get("forms") or {}).get(key)
+    if isinstance(stored, dict):
+        return form_from_raw(key, stored)
+    return form_get(key) if form_exists(key) else None
 
 
 def shipped_diagrams() -> list[Path]:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from backend.common.exceptions import ApplicationError, ValidationFailed
 from forms.registry import form_get
+from processes.services import instance_form
 from tasks.actions import task_transfer
 from tasks.selectors import task_get_visible
 from tasks.services import task_claim, task_complete
@@ -22,7 +23,7 @@ BULK_ACTIONS = ("claim", "complete", "transfer")
 
 def _complete_if_allowed(actor, task_id: int, data: dict) -> None:
     task = task_get_visible(user=actor, task_id=task_id)
-    if not form_get(task.form_key).ui.get("bulk"):
+    if not (instance_form(task.instance_id, task.form_key) or form_get(task.form_key)).ui.get("bulk"):
         raise ValidationFailed("", field_errors={"action": [_("此任务的表单不支持批量办理")]}, code="bulk_not_allowed")
     task_complete(actor=actor, task_id=task_id, data=data)
 

@@ -13,6 +13,7 @@ from backend.common.audit import audit_batch, audit_event_record
 from backend.common.exceptions import Conflict, Forbidden, ValidationFailed
 from forms.validation import form_data_validate
 from processes import runtime
+from processes.services import instance_form
 from tasks.models import HumanTask, TaskStatus
 from tasks.selectors import task_get_visible, user_is_candidate
 
@@ -89,7 +90,7 @@ def task_complete(*, actor, task_id, data: Any) -> HumanTask:
 
     task = task_get_visible(user=actor, task_id=task_id)
     _check_may_act(actor, task)
-    cleaned = form_data_validate(task.form_key, data, FormContext(task=task, actor=actor))
+    cleaned = form_data_validate(task.form_key, data, FormContext(task=task, actor=actor), form=instance_form(task.instance_id, task.form_key))
     with transaction.atomic(), audit_batch():
         instance = runtime.instance_lock(task.instance_id)
         task = HumanTask.objects.select_related("org_unit", "assignee", "delegated_by").get(pk=task.pk)

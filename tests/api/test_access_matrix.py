@@ -48,6 +48,8 @@ EXEMPT = {
     "api-process-draft-request": "process definitions are company-wide, process owners only",
     "api-process-draft-approve": "process definitions are company-wide, process owners only",
     "api-process-draft-reject": "process definitions are company-wide, process owners only",
+    "api-process-draft-form": "process definitions are company-wide, process owners only",
+    "api-process-draft-form-preview": "process definitions are company-wide, process owners only",
     "api-process-versions": "process definitions are company-wide (path has a process key, no object id)",
     "api-process-version": "process definitions are company-wide (path has a process key, no object id)",
     "api-process-diff": "process definitions are company-wide (path has a process key, no object id)",

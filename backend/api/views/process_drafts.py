@@ -14,6 +14,9 @@ from processes.drafts import (
     modeler_catalog,
     process_draft_approve,
     process_draft_create,
+    process_draft_form_get,
+    process_draft_form_preview,
+    process_draft_form_save,
     process_draft_get,
     process_draft_list,
     process_draft_publish_request,
@@ -105,6 +108,50 @@ class DraftDetailApi(APIView):
             actor=request.user, draft_id=draft_id, bpmn_xml=data.validated_data["bpmn_xml"], row_version=data.validated_data.get("row_version")
         )
         return Response(DraftDetailOutputSerializer(draft).data)
+
+
+class DraftFormApi(APIView):
+    """A form as edited with the draft (its own edit, else the file's definition)."""
+
+    parser_classes = [JSONParser]
+
+    class InputSerializer(serializers.Serializer):
+        definition = serializers.JSONField()
+        row_version = serializers.IntegerField(required=False, min_value=0)
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, draft_id: int, form_key: str):
+        return Response(process_draft_form_get(actor=request.user, draft_id=draft_id, form_key=form_key))
+
+    @extend_schema(request=InputSerializer, responses={200: OpenApiTypes.OBJECT})
+    def put(self, request, draft_id: int, form_key: str):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        process_draft_form_save(
+            actor=request.user,
+            draft_id=draft_id,
+            form_key=form_key,
+            definition=data.validated_data["definition"],
+            row_version=data.validated_data.get("row_version"),
+        )
+        return Response(process_draft_form_get(actor=request.user, draft_id=draft_id, form_key=form_key))
+
+
+class DraftFormPreviewApi(APIView):
+    """Checks a definition without saving: its fields as the task page would show them."""
+
+    parser_classes = [JSONParser]
+
+    class InputSerializer(serializers.Serializer):
+        definition = serializers.JSONField()
+
+    @extend_schema(request=InputSerializer, responses={200: OpenApiTypes.OBJECT})
+    def post(self, request, draft_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        process_draft_get(actor=request.user, draft_id=draft_id)
+        form = process_draft_form_preview(actor=request.user, definition=data.validated_data["definition"])
+        return Response({"title": form.title, "fields": form.fields()})
 
 
 class DraftPublishRequestApi(APIView):

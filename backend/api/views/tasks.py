@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from backend.api.schema import paginated
 from forms.registry import form_get
+from processes.services import instance_form
 from tasks.cases import case_view_for
 from tasks.models import HumanTask
 from tasks.selectors import sla_state, task_get_visible, task_inbox_counts
@@ -77,7 +78,7 @@ class TaskDetailApi(APIView):
     def get(self, request, task_id: int):
         task = task_get_visible(user=request.user, task_id=task_id)
         data = TaskOutputSerializer(task).data
-        form = form_get(task.form_key)
+        form = instance_form(task.instance_id, task.form_key) or form_get(task.form_key)
         data["form_schema"] = {"title": form.title, "schema": form.schema, "ui": form.ui}
         data["case"] = case_view(request.user, task)
         return Response(data)

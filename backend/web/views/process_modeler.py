@@ -14,10 +14,14 @@ from django.views.decorators.http import require_POST
 
 from backend.common.exceptions import ApplicationError, ValidationFailed
 from backend.web.views.base import form_errors, page_view
+from backend.web.views.tasks import _form_rows
 from processes.drafts import (
     draft_errors,
+    draft_form_raw,
     modeler_catalog,
     process_draft_create,
+    process_draft_form_preview,
+    process_draft_form_save,
     process_draft_get,
     process_draft_list,
     process_version_diff,
@@ -53,6 +57,7 @@ def _modeler_labels() -> dict[str, str]:
         "rejected": _("已驳回"),
         "import_warnings": _("流程图导入时有 %s 条警告"),
         "import_failed": _("流程图无法打开:"),
+        "edit_form": _("编辑表单"),
     }
 
 
@@ -90,6 +95,8 @@ def modeler(request: HttpRequest, draft_id: int) -> HttpResponse:
             "request": reverse("api-process-draft-request", args=[draft.pk]),
             "approve": reverse("api-process-draft-approve", args=[draft.pk]),
             "reject": reverse("api-process-draft-reject", args=[draft.pk]),
+            # The form editor of a user task's form: this prefix + the form key + "/".
+            "form_editor": reverse("process-draft-form", args=[draft.pk, "x"])[:-2],
         },
         "csrf": get_token(request),
         "labels": _modeler_labels(),
@@ -185,3 +192,57 @@ def instance_view(request: HttpRequest, instance_id: int) -> HttpResponse:
     }
     data_json = json.dumps(overview["data"], ensure_ascii=False, indent=2, sort_keys=True, default=str)
     return render(request, "web/process_instance.html", {**overview, "config": config, "data_json": data_json})
+
+
+# ---- forms edited with the draft ---------------------------------------------------------------
+
+
+def _definition_text(raw: dict) -> str:
+    return json.dumps(raw, ensure_ascii=False, indent=2)
+
+
+@page_view
+def draft_form(request: HttpRequest, draft_id: int, form_key: str) -> HttpResponse:
+    """编辑表单: the form's JSON with a live preview (the task page's fields), saved into the draft."""
+    draft = process_draft_get(actor=request.user, draft_id=draft_id)
+    error: ApplicationError | None = None
+    text = None
+    if request.method == "POST":
+        text = request.POST.get("definition", "")
+        try:
+            process_draft_form_save(actor=request.user, draft_id=draft.pk, form_key=form_key, definition=text)
+        except ApplicationError as exc:
+            error = exc
+        else:
+            messages.success(request, _("表单“%(key)s”已保存到草稿") % {"key": form_key})
+            return redirect("process-draft-form", draft_id=draft.pk, form_key=form_key)
+    raw = draft_form_raw(draft, form_key)
+    if text is None:
+        text = _definition_text(raw)
+    preview = _preview_context(request, text)
+    context = {
+        "draft": draft,
+        "form_key": form_key,
+        "definition": text,
+        "edited": form_key in (draft.forms or {}),
+        "editable": draft.status != DraftStatus.PUBLISHED,
+        **preview,
+        **form_errors(error, ["definition"]),
+    }
+    return render(request, "web/process_form_editor.html", context, status=error.status_code if error else 200)
+
+
+def _preview_context(request: HttpRequest, text: str) -> dict:
+    try:
+        form = process_draft_form_preview(actor=request.user, definition=text)
+    except ValidationFailed as exc:
+        return {"preview_form": None, "form_rows": [], "preview_errors": [m for v in exc.field_errors.values() for m in v] or [exc.message]}
+    return {"preview_form": form, "form_rows": _form_rows(form.fields(), {}, {}), "preview_errors": []}
+
+
+@require_POST
+@page_view
+def draft_form_preview(request: HttpRequest, draft_id: int) -> HttpResponse:
+    """htmx: the posted definition checked and rendered as the task page renders it, or its errors."""
+    process_draft_get(actor=request.user, draft_id=draft_id)
+    return render(request, "web/_form_preview.html", _preview_context(request, request.POST.get("definition", "")))

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from backend.common.exceptions import ApplicationError, NotFound
 from backend.customers.selectors import PERSONAL_FIELDS
 from backend.web.views.base import error_page, form_errors, is_htmx, page_view, paginate, safe_next
-from forms.registry import form_exists, form_get
+from processes.services import instance_form
 from tasks.actions import task_remind, task_transfer
 from tasks.cases import case_view_for
 from tasks.flow import (
@@ -193,7 +193,7 @@ def _task_page(
     ACTION_FIELDS (转办, 催办)."""
     task = task_get_visible(user=request.user, task_id=task_id)
     case = _case_context(request, task)
-    form = form_get(task.form_key) if form_exists(task.form_key) else None
+    form = instance_form(task.instance_id, task.form_key)
     fields = form.fields() if form else []
     completing = action == "complete"
     posted_form = posted if completing else None
@@ -248,9 +248,10 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
     if request.method != "POST":
         return _task_page(request, task_id)
     task = task_get_visible(user=request.user, task_id=task_id)
-    if not form_exists(task.form_key):
+    form = instance_form(task.instance_id, task.form_key)
+    if form is None:
         return error_page(request, NotFound(_("该任务没有可提交的表单")))
-    data = _submitted_data(form_get(task.form_key).fields(), request.POST)
+    data = _submitted_data(form.fields(), request.POST)
     try:
         task_complete(actor=request.user, task_id=task.pk, data=data)
     except ApplicationError as exc:

@@ -192,7 +192,17 @@
     if (element.type === "bpmn:UserTask") {
       panel.appendChild(field(L.form, select("form", cfg.catalog.forms.map(function (f) {
         return { value: f.key, label: f.title + " (" + f.key + ")" };
-      }), getProperty(bo, "form"), function (v) { setProperty(element, "form", v); })));
+      }), getProperty(bo, "form"), function (v) { setProperty(element, "form", v); render(element); })));
+      var formKey = getProperty(bo, "form");
+      if (formKey && cfg.urls.form_editor) {
+        // 编辑表单: the form's JSON with a live preview; saved into this draft, published with it.
+        var edit = document.createElement("a");
+        edit.href = cfg.urls.form_editor + formKey.split("/").map(encodeURIComponent).join("/") + "/";
+        edit.textContent = L.edit_form;
+        edit.className = "btn btn-link";
+        edit.setAttribute("data-testid", "edit-form");
+        panel.appendChild(edit);
+      }
       var current = getProperty(bo, "deadline");
       panel.appendChild(field(L.deadline, text("deadline", current, function (v) {
         setProperty(element, "deadline", v);
