@@ -8,8 +8,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from pdfs.documents import EMPTY, _marks, _text
-from pdfs.qr import qr_data_uri
+from pdfs.documents import EMPTY, _text, document_header
 from pdfs.rendering import render_pdf
 
 __all__ = [
@@ -86,21 +85,6 @@ def _list(doc: dict[str, Any], name: str) -> list[dict[str, str]]:
     return [{key: _text(row.get(key)) for key in LIST_KEYS[name]} for row in rows if isinstance(row, dict)]
 
 
-def _closing(doc: dict[str, Any]) -> dict[str, Any]:
-    sha256 = str(doc.get("sha256") or "")
-    verify_url = str(doc.get("verify_url") or "")
-    return {
-        **_marks(doc),
-        "document_id": _text(doc.get("document_id")),
-        "sha256": sha256,
-        "sha256_short": sha256[:16],
-        "qr_src": qr_data_uri(f"{verify_url}?sha256={sha256}"),
-        "printed_at": _text(doc.get("printed_at")),
-        "printed_by": _text(doc.get("printed_by")),
-        "org_unit": _text(doc.get("org_unit")),
-    }
-
-
 def complaint_form_context(form: str, doc: dict[str, Any]) -> dict[str, Any]:
     """The template context of one complaint form, built from the whitelisted keys only."""
     case = doc.get("case") or {}
@@ -108,7 +92,7 @@ def complaint_form_context(form: str, doc: dict[str, Any]) -> dict[str, Any]:
     decision = doc.get("decision") or {}
     clock = doc.get("clock") or {}
     return {
-        **_closing(doc),
+        **document_header(doc),
         "title": COMPLAINT_FORMS[form][1],
         "rows": [pairs[i : i + 2] for i in range(0, len(pairs), 2)],
         "subject": _text(case.get("subject")),
@@ -130,7 +114,7 @@ def render_complaint_form(form: str, doc: dict[str, Any]) -> bytes:
 def analysis_table_context(doc: dict[str, Any]) -> dict[str, Any]:
     """客户投诉分析表: a totals block and one table per dimension, plain cells only."""
     return {
-        **_closing(doc),
+        **document_header(doc),
         "title": _text(doc.get("title")),
         "month": _text(doc.get("month")),
         "scope": _text(doc.get("scope")),

@@ -18,6 +18,7 @@ __all__ = [
     "CARD_FIELDS",
     "card_context",
     "change_request_context",
+    "document_header",
     "endorsement_context",
     "render_change_request",
     "render_collection_card",
@@ -87,20 +88,28 @@ def _marks(doc: dict[str, Any]) -> dict[str, Any]:
     return {"seal_org": _text(doc.get("org_unit")), "copy_number": copy_number}
 
 
-def card_context(card: dict[str, Any]) -> dict[str, Any]:
-    """The template context of the collection card, built from the whitelisted keys only."""
-    customer = card.get("customer") or {}
-    sha256 = str(card.get("sha256") or "")
-    verify_url = str(card.get("verify_url") or "")
+def document_header(doc: dict[str, Any]) -> dict[str, Any]:
+    """What every printed form carries in its header and closing block: seal and copy mark,
+    document id, content hash, the verification QR code, who printed it, when and where."""
+    sha256 = str(doc.get("sha256") or "")
+    verify_url = str(doc.get("verify_url") or "")
     return {
-        **_marks(card),
-        "document_id": _text(card.get("document_id")),
+        **_marks(doc),
+        "document_id": _text(doc.get("document_id")),
         "sha256": sha256,
         "sha256_short": sha256[:16],
         "qr_src": qr_data_uri(f"{verify_url}?sha256={sha256}"),
-        "printed_at": _text(card.get("printed_at")),
-        "printed_by": _text(card.get("printed_by")),
-        "org_unit": _text(card.get("org_unit")),
+        "printed_at": _text(doc.get("printed_at")),
+        "printed_by": _text(doc.get("printed_by")),
+        "org_unit": _text(doc.get("org_unit")),
+    }
+
+
+def card_context(card: dict[str, Any]) -> dict[str, Any]:
+    """The template context of the collection card, built from the whitelisted keys only."""
+    customer = card.get("customer") or {}
+    return {
+        **document_header(card),
         "customer_name": _text(customer.get("name")),
         "rows": _field_rows(customer),
         "flags": [_text(flag) for flag in card.get("flags") or []],
@@ -126,17 +135,8 @@ def render_collection_card(card: dict[str, Any]) -> bytes:
 
 
 def change_request_context(doc: dict[str, Any]) -> dict[str, Any]:
-    sha256 = str(doc.get("sha256") or "")
-    verify_url = str(doc.get("verify_url") or "")
     return {
-        **_marks(doc),
-        "document_id": _text(doc.get("document_id")),
-        "sha256": sha256,
-        "sha256_short": sha256[:16],
-        "qr_src": qr_data_uri(f"{verify_url}?sha256={sha256}"),
-        "printed_at": _text(doc.get("printed_at")),
-        "printed_by": _text(doc.get("printed_by")),
-        "org_unit": _text(doc.get("org_unit")),
+        **document_header(doc),
         "case_id": _text(doc.get("case_id")),
         "customer_id": _text(doc.get("customer_id")),
         "customer_name": _text(doc.get("customer_name")),
@@ -180,19 +180,10 @@ def _changes(rows: Any) -> list[dict[str, str]]:
 def endorsement_context(form: dict[str, Any]) -> dict[str, Any]:
     """The template context of the endorsement form, built from the whitelisted keys only."""
     case = form.get("endorsement") or {}
-    sha256 = str(form.get("sha256") or "")
-    verify_url = str(form.get("verify_url") or "")
     pairs = [{"label": label, "value": _text(case.get(key))} for key, label in ENDORSEMENT_FIELDS]
     beneficiaries = form.get("beneficiaries") or None
     return {
-        **_marks(form),
-        "document_id": _text(form.get("document_id")),
-        "sha256": sha256,
-        "sha256_short": sha256[:16],
-        "qr_src": qr_data_uri(f"{verify_url}?sha256={sha256}"),
-        "printed_at": _text(form.get("printed_at")),
-        "printed_by": _text(form.get("printed_by")),
-        "org_unit": _text(form.get("org_unit")),
+        **document_header(form),
         "rows": [pairs[i : i + 2] for i in range(0, len(pairs), 2)],
         "reason": _text(case.get("reason")),
         "decision_comment": _text(case.get("decision_comment")),
@@ -257,8 +248,6 @@ CHECK_ROWS: tuple[tuple[str, Any], ...] = (
 def opening_form_context(form: dict[str, Any]) -> dict[str, Any]:
     """The opening form's template context, from whitelisted keys only: the application, the
     customer as collected (masked by the caller), checks A–D and the trail."""
-    sha256 = str(form.get("sha256") or "")
-    verify_url = str(form.get("verify_url") or "")
     customer = form.get("customer") or {}
     checks = form.get("checks") or {}
     application = [
@@ -273,15 +262,8 @@ def opening_form_context(form: dict[str, Any]) -> dict[str, Any]:
         )
     ]
     return {
-        **_marks(form),
+        **document_header(form),
         "title": _text(form.get("title")),
-        "document_id": _text(form.get("document_id")),
-        "sha256": sha256,
-        "sha256_short": sha256[:16],
-        "qr_src": qr_data_uri(f"{verify_url}?sha256={sha256}"),
-        "printed_at": _text(form.get("printed_at")),
-        "printed_by": _text(form.get("printed_by")),
-        "org_unit": _text(form.get("org_unit")),
         "application": [application[i : i + 2] for i in range(0, len(application), 2)],
         "rows": _field_rows(customer),
         "checks": [
