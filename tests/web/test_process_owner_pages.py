@@ -68,6 +68,9 @@ def test_versions_page_diff_and_migration_dry_run(login, owners):
     client = login("owner.ho")
     body = html(client.get("/processes/review_test/versions/"))
     assert 'data-testid="version-diff"' in body and "code:timeDuration" in body and "PT72H" in body
+    # The migration panel is on the page once, and the title and nav blocks hold only their text.
+    assert body.count('data-testid="migrate-dry-run"') == 1
+    assert "<title>流程版本 · review_test" in body and 'class="active"' in body
     dry = client.post("/processes/review_test/migrate/", {"from_version": "1", "target_version": "2", "run": "0"})
     assert dry.status_code == 200
     assert 'data-outcome="can_move"' in html(dry) and f"#{instance.pk}" in html(dry)
