@@ -2,7 +2,7 @@
 
 SpiffWorkflow keeps every task it ever ran in one tree. Loops make it deep, and every step scans
 it: cost grows with history, searches stop at depth 1,000 and recursive helpers overflow. After a
-step we re-root the tree (rules measured on nine models, see DESIGN.md section 9):
+step we re-root the tree (rules measured on nine models and proven by the differential test):
 
 * keep the root, every unfinished task and everything below it, and up to 3 ancestors of each
   unfinished task;
@@ -84,6 +84,8 @@ def _plan(wf) -> _Plan:
             parent = tasks[parent]._parent if parent in tasks else None
             hops += 1
 
+    _keep_join_records(tasks, unfinished, keep)
+
     plan = _Plan(wf)
     waiting_joins = {
         t.task_spec
@@ -110,6 +112,58 @@ def _plan(wf) -> _Plan:
     _walk(plan, tasks, root, keep)
     _check(plan, keep, unfinished, wf)
     return plan
+
+
+def _keep_join_records(tasks: dict, unfinished: list, keep: set) -> None:
+    """Keep what a live parallel or inclusive join reads when a token arrives.
+
+    SpiffWorkflow's join decides from the tree: an input counts as arrived when a finished task of
+    the join's spec hangs under a completed task of that input (the record a first arrival leaves),
+    or when walking up from the join's predicted next round meets a task of that input. A loop
+    whose return flow enters the join itself therefore fires it on the returning token, through
+    the records of the round before. Compaction must keep those records, or the join waits for
+    ever. For every join in the tree (a loop may come back to it, and the next round's join task
+    may not be predicted yet), a bounded number of tasks:
+
+    * above each unfinished task, the nearest ancestor of each of the join's inputs;
+    * per input, the newest finished task of the join's spec under a completed task of that input,
+      with its parent, unless a task of that input is itself still to come (then the input will
+      arrive afresh, and an old record would fire the join early, which raw 3.2 does).
+    """
+    live_joins = {
+        t.task_spec
+        for t in tasks.values()
+        if isinstance(t.task_spec, UnstructuredJoin) and not isinstance(t.task_spec, _EndJoin)
+    }
+    if not live_joins:
+        return
+    inputs = {spec for join in live_joins for spec in join.inputs}
+    for task in unfinished:
+        wanted = set(inputs)
+        parent_id = task._parent
+        while parent_id is not None and wanted:
+            parent = tasks.get(parent_id)
+            if parent is None:
+                break
+            if parent.task_spec in wanted:
+                keep.add(parent_id)
+                wanted.discard(parent.task_spec)
+            parent_id = parent._parent
+    pending = {t.task_spec for t in unfinished}
+    newest: dict = {}
+    for task in tasks.values():
+        if not task._state & _FINISHED or task.task_spec not in live_joins:
+            continue
+        parent = tasks.get(task._parent) if task._parent is not None else None
+        if parent is None or parent._state != TaskState.COMPLETED:
+            continue
+        if parent.task_spec not in task.task_spec.inputs or parent.task_spec in pending:
+            continue
+        slot = (task.task_spec, parent.task_spec)
+        if slot not in newest or task.last_state_change > newest[slot].last_state_change:
+            newest[slot] = task
+    for task in newest.values():
+        keep.update((task.id, task._parent))
 
 
 def _walk(plan: _Plan, tasks: dict, root, keep: set) -> None:

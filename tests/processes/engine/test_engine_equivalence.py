@@ -48,6 +48,17 @@ SCENARIOS = {
             ("complete", "check", {"again": False}),
         ],
     ),
+    "loop_back_into_the_join": (
+        "loop_into_join.bpmn",
+        {},
+        [
+            ("complete", "task_b", {"b": 1}),
+            ("complete", "task_a", {"a": 1}),
+            ("complete", "check", {"again": True}),
+            ("complete", "check", {"again": True}),
+            ("complete", "check", {"again": False}),
+        ],
+    ),
     "inclusive_two_branches": (
         "inclusive.bpmn",
         {},
