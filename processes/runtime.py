@@ -22,6 +22,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from backend.common.audit import audit_event_record
 from backend.common.exceptions import ApplicationError, Conflict
 from backend.common.workdays import add_working_days
 from processes.engine import (
@@ -34,7 +35,14 @@ from processes.engine import (
     Workflow,
 )
 from processes.engine import clock as engine_clock
-from processes.models import InstanceStatus, ProcessInstance, ProcessVersion, Timer, TimerStatus
+from processes.models import (
+    InstanceStatus,
+    ProcessIncident,
+    ProcessInstance,
+    ProcessVersion,
+    Timer,
+    TimerStatus,
+)
 from processes.registry import OperationContext, operation_get
 from processes.registry import helpers as registered_helpers
 
@@ -346,10 +354,40 @@ def _save(instance: ProcessInstance, wf: Workflow, actor: Any, *, fired: list[st
         raise Conflict(_("流程实例已被其他操作更新,请刷新后重试"), code="stale_instance")
     ready = wf.ready_user_tasks()
     timers = wf.waiting_timers()
+    if not ready and not timers and instance.status != InstanceStatus.COMPLETED:
+        _stall_record(instance, wf.stalled_at(), now)
     _sync_timers(instance, timers, set(fired), now)
     if _task_store is not None:
         _task_store.sync(instance, ready, timers, actor)
     return StepResult(instance=instance, ready=ready, timers=timers, fired=fired)
+
+
+def _stall_record(instance: ProcessInstance, elements: list[str], now: datetime) -> None:
+    """An instance that can make no progress (no ready task, no waiting timer or event, not
+    finished) is an incident on the elements it waits at, which the instance page highlights for
+    process owners. Recorded in the step's transaction; the step itself still commits."""
+    if not elements:
+        return
+    element = ",".join(elements)[:100]
+    message = _("流程实例无法继续：在 %(elements)s 等待，但没有待办任务、定时器或可接收的事件") % {
+        "elements": "、".join(elements)
+    }
+    incident, created = ProcessIncident.objects.get_or_create(
+        instance=instance,
+        source="stall",
+        element=element,
+        resolved_at__isnull=True,
+        defaults={"message": message, "last_seen_at": now},
+    )
+    if created:
+        audit_event_record(
+            actor=None,
+            action="process.incident",
+            obj=instance,
+            process_instance_id=instance.pk,
+            data={"element": element, "message": message, "source": "stall"},
+        )
+    logger.error("instance %s stalled at %s", instance.pk, element)
 
 
 def _sync_timers(instance: ProcessInstance, waiting: list[WaitingTimer], fired: set[str], now: datetime) -> None:

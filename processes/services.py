@@ -332,7 +332,12 @@ def incident_record(*, timer_id: int, message: str, element: str = "") -> None:
 
 def incidents_resolve(*, instance_id: int) -> int:
     """A step of the instance succeeded: its open incidents are resolved (inside that step's transaction)."""
-    return ProcessIncident.objects.filter(instance_id=instance_id, resolved_at__isnull=True).update(resolved_at=timezone.now())
+    # A stall is not cured by a step that succeeded (the step that stalled succeeded too).
+    return (
+        ProcessIncident.objects.filter(instance_id=instance_id, resolved_at__isnull=True)
+        .exclude(source="stall")
+        .update(resolved_at=timezone.now())
+    )
 
 
 # ---- process owners -------------------------------------------------------------------------

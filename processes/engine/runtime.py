@@ -317,6 +317,19 @@ class Workflow:
     def is_completed(self) -> bool:
         return self._bpmn.is_completed()
 
+    def stalled_at(self) -> list[str]:
+        """The elements an instance waits at when nothing can ever move it: not completed, no ready
+        or running task of any kind, and no event (timer, message, signal) it could catch. Empty
+        while it can still progress. A parallel join waiting for a branch that will never come is
+        the usual cause; the caller records it as an incident on those elements."""
+        bpmn = self._bpmn
+        if bpmn.is_completed() or bpmn.event_manager.tasks:
+            return []
+        if bpmn.get_tasks(state=TaskState.READY | TaskState.STARTED):
+            return []
+        waiting = {_bpmn_id(t) for t in bpmn.get_tasks(state=TaskState.WAITING)}
+        return sorted(w for w in waiting if w) or [bpmn.spec.name]
+
     @property
     def data(self) -> dict:
         """The process data: the final data once completed, else the data of the live tasks."""
