@@ -10,8 +10,8 @@ them:
 - object count: the number of ``N G obj`` headers and the largest ``/Size`` of any trailer or
   cross-reference stream (objects inside object streams are counted by ``/Size``);
 - nesting depth of ``<<``/``[`` outside streams;
-- /Kids trees (page tree and form-field tree): every node has at most one parent, and no chain
-  is deeper than the limit (a cycle is an endless chain);
+- /Kids trees (page tree and form-field tree, inline or indirect /Kids arrays): every node has
+  at most one parent, and no chain is deeper than the limit (a cycle is an endless chain);
 - the total size of every Flate stream once inflated (inflated with a budget, never in full).
 
 What the pre-check cannot see (objects inside compressed object streams) is bounded by the
@@ -43,6 +43,7 @@ _HEADER = re.compile(rb"(\d{1,10})\s+\d{1,5}\s+$")
 _SIZE = re.compile(rb"/Size\s+(\d{1,12})")
 _NEST = re.compile(rb"<<|>>|\[|\]")
 _KIDS = re.compile(rb"/Kids\s*\[([^\]]*)\]")
+_KIDS_REF = re.compile(rb"/Kids\s*(\d{1,10})\s+\d{1,5}\s+R\b")
 _REF = re.compile(rb"(\d{1,10})\s+\d{1,5}\s+R\b")
 
 
@@ -105,18 +106,36 @@ def _owner(text: bytes, words: list[int], at: int) -> int:
 
 
 def _check_trees(text: bytes, max_depth: int) -> None:
-    kids_arrays = list(_KIDS.finditer(text))
-    if not kids_arrays:
+    inline = list(_KIDS.finditer(text))
+    indirect = list(_KIDS_REF.finditer(text))
+    if not inline and not indirect:
         return
     words = [m.start() for m in _OBJ_WORD.finditer(text)]
+    # Per object number, the /Kids of its last revision (an incremental update rewrites it).
+    kids_of: dict[int, list[int]] = {}
+    for kids in inline:
+        owner = _owner(text, words, kids.start())
+        kids_of[owner] = [int(ref.group(1)) for ref in _REF.finditer(kids.group(1))]
+    if indirect:
+        # /Kids N 0 R: the array object N is one more level, its entries are its children.
+        starts: dict[int, int] = {}
+        for at in words:
+            header = _HEADER.search(text, max(0, at - 32), at)
+            if header is not None:
+                starts[int(header.group(1))] = at + 3
+        for kids in indirect:
+            array = int(kids.group(1))
+            kids_of[_owner(text, words, kids.start())] = [array]
+            if array in starts:
+                end = text.find(b"endobj", starts[array])
+                body = text[starts[array] : end if end >= 0 else len(text)]
+                kids_of[array] = [int(ref.group(1)) for ref in _REF.finditer(body)]
     parent: dict[int, int] = {}
-    for kids in kids_arrays:
-        number = _owner(text, words, kids.start())
-        for ref in _REF.finditer(kids.group(1)):
-            child = int(ref.group(1))
-            if child in parent:
+    for owner, children in kids_of.items():
+        for child in children:
+            if child in parent or child == owner:
                 raise PdfRefused("pdf_bad_tree", f"object {child} has two parents")
-            parent[child] = number
+            parent[child] = owner
     depth: dict[int, int] = {}
     for node in parent:
         chain: list[int] = []
