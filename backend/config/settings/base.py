@@ -238,6 +238,11 @@ CUSTFLOW = {
     # Customer data not confirmed for this many days is shown as stale (过期).
     "FRESHNESS_DAYS": 365,
     "SCAN_MAX_BYTES": 10 * 1024 * 1024,
+    # Scan images (JPEG, PNG) are decoded for verification in a killable child.
+    "IMAGE_LIMITS": {
+        "SECONDS": float(os.environ.get("CUSTFLOW_IMAGE_SECONDS", "2")),
+        "MEMORY_MB": int(os.environ.get("CUSTFLOW_IMAGE_MEMORY_MB", "512")),
+    },
     "TIMER_SWEEP_BATCH": 200,
     # 催办: at most one reminder per task in this many minutes.
     "REMIND_MIN_INTERVAL_MINUTES": int(os.environ.get("CUSTFLOW_REMIND_MIN_INTERVAL_MINUTES", "30")),
