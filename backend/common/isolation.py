@@ -83,10 +83,20 @@ def run_isolated(
             try:
                 payload: list[Any] = ["ok", fn()]
             except MemoryError:
-                payload = ["error", {"message": f"step exceeded its memory bound ({memory_mb} MB)", "element": ""}]
+                payload = [
+                    "error",
+                    {"message": f"step exceeded its memory bound ({memory_mb} MB)", "element": ""},
+                ]
             except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
                 extra = getattr(exc, "extra", None) or {}
-                payload = ["error", {"message": getattr(exc, "message", "") or f"{type(exc).__name__}: {exc}", "element": str(extra.get("element") or ""), "code": str(getattr(exc, "code", "") or "")}]
+                payload = [
+                    "error",
+                    {
+                        "message": getattr(exc, "message", "") or f"{type(exc).__name__}: {exc}",
+                        "element": str(extra.get("element") or ""),
+                        "code": str(getattr(exc, "code", "") or ""),
+                    },
+                ]
             data = json.dumps(payload, default=str).encode()
             view = memoryview(data)
             while view:
@@ -123,7 +133,11 @@ def run_isolated(
     if killed:
         return "killed", {"message": f"step stopped after {seconds:g} s (killed)", "element": ""}
     if not chunks:
-        reason = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit status {os.WEXITSTATUS(status)}"
+        reason = (
+            f"signal {os.WTERMSIG(status)}"
+            if os.WIFSIGNALED(status)
+            else f"exit status {os.WEXITSTATUS(status)}"
+        )
         return "killed", {"message": f"step process died ({reason})", "element": ""}
     kind, value = json.loads(b"".join(chunks))
     return kind, value

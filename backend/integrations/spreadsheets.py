@@ -28,7 +28,9 @@ from backend.common.isolation import run_isolated
 
 _EOCD = b"PK\x05\x06"
 _SHARED_STRING = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si[\s>/]")
-_DIMENSION = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?dimension\s+ref=\"([A-Z]{1,3})(\d{1,7})(?::([A-Z]{1,3})(\d{1,7}))?\"")
+_DIMENSION = re.compile(
+    rb"<(?:[A-Za-z_][\w.-]*:)?dimension\s+ref=\"([A-Z]{1,3})(\d{1,7})(?::([A-Z]{1,3})(\d{1,7}))?\""
+)
 _RATIO_FLOOR = 1024 * 1024  # small parts (styles, themes) may compress better than any sheet
 _CHUNK = 1024 * 1024
 
@@ -120,7 +122,9 @@ def xlsx_check(fileobj: IO[bytes], limits: dict[str, Any] | None = None) -> None
             if total > limits["MAX_UNCOMPRESSED_BYTES"]:
                 raise _too_big(_("解压后 %(mb)d MB") % {"mb": total // (1024 * 1024)})
             for info in infos:
-                if info.file_size > _RATIO_FLOOR and info.file_size > limits["MAX_RATIO"] * max(info.compress_size, 1):
+                if info.file_size > _RATIO_FLOOR and info.file_size > limits["MAX_RATIO"] * max(
+                    info.compress_size, 1
+                ):
                     raise _too_big(_("压缩比异常：%(name)s") % {"name": info.filename[:100]})
             try:
                 for info in infos:

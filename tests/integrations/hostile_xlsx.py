@@ -76,7 +76,9 @@ def xlsx(
             if distinct:
                 for start in range(0, shared_strings, 10_000):
                     stop = min(start + 10_000, shared_strings)
-                    part.write(b"".join(b"<si><t>%x</t></si>" % (i * 2654435761 % 2**32) for i in range(start, stop)))
+                    part.write(
+                        b"".join(b"<si><t>%x</t></si>" % (i * 2654435761 % 2**32) for i in range(start, stop))
+                    )
             else:
                 block = b"<si><t>a</t></si>" * 10_000
                 for _ in range(shared_strings // 10_000):

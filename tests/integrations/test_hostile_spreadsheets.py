@@ -34,7 +34,10 @@ def upload(api, django_capture_on_commit_callbacks):
 @pytest.fixture
 def limits(settings):
     def _limits(**values):
-        settings.CUSTFLOW = {**settings.CUSTFLOW, "XLSX_LIMITS": {**settings.CUSTFLOW["XLSX_LIMITS"], **values}}
+        settings.CUSTFLOW = {
+            **settings.CUSTFLOW,
+            "XLSX_LIMITS": {**settings.CUSTFLOW["XLSX_LIMITS"], **values},
+        }
 
     return _limits
 

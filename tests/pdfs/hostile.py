@@ -39,7 +39,9 @@ def deep_kids(depth: int, *, fan: int = 2) -> bytes:
         number = first + level
         child = number + 1 if level < depth - 1 else 2
         kids = b" ".join([b"%d 0 R" % child] * fan)
-        objects.append(b"<< /Type /Pages /T (n%d) /Kids [%s] /Count %d >>" % (level, kids, fan ** (depth - level)))
+        objects.append(
+            b"<< /Type /Pages /T (n%d) /Kids [%s] /Count %d >>" % (level, kids, fan ** (depth - level))
+        )
     return assemble(objects)
 
 

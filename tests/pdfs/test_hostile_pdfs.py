@@ -88,7 +88,10 @@ def test_what_the_prechecks_cannot_see_is_killed_and_unreadable(client, demo):
 
 
 def test_a_child_that_runs_out_of_memory_is_unreadable(client, demo, settings):
-    settings.CUSTFLOW = {**settings.CUSTFLOW, "PDF_LIMITS": {**settings.CUSTFLOW["PDF_LIMITS"], "MEMORY_MB": 16}}
+    settings.CUSTFLOW = {
+        **settings.CUSTFLOW,
+        "PDF_LIMITS": {**settings.CUSTFLOW["PDF_LIMITS"], "MEMORY_MB": 16},
+    }
     # within the inflate budget of the pre-check, beyond the child's memory margin
     resp = post(client, hostile.deflate_bomb(40))
     assert resp.status_code == 200
@@ -135,7 +138,10 @@ def test_other_requests_are_served_while_a_hostile_pdf_is_read(client, demo):
 
 
 def test_uploads_are_rate_limited_per_address_with_retry_after(client, demo, settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"document_verify": "3/min"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"document_verify": "3/min"},
+    }
     for _ in range(3):
         assert post(client, b"not a pdf").json()["verdict"] == "unreadable"
     limited = post(client, b"not a pdf")
@@ -153,11 +159,18 @@ def test_the_verify_page_shares_the_budget_and_answers_429(client, api, submit, 
     document_id = api("reviewer.sz").get(f"/api/customers/{body['customer_id']}/collection-card.pdf")[
         "X-Document-Id"
     ]
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"document_verify": "2/min"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"document_verify": "2/min"},
+    }
     assert post(client, b"not a pdf").status_code == 200
-    page = client.post(f"/verify/{document_id}", {"pdf": SimpleUploadedFile("a.pdf", b"x", "application/pdf")})
+    page = client.post(
+        f"/verify/{document_id}", {"pdf": SimpleUploadedFile("a.pdf", b"x", "application/pdf")}
+    )
     assert page.status_code == 200
-    page = client.post(f"/verify/{document_id}", {"pdf": SimpleUploadedFile("a.pdf", b"x", "application/pdf")})
+    page = client.post(
+        f"/verify/{document_id}", {"pdf": SimpleUploadedFile("a.pdf", b"x", "application/pdf")}
+    )
     assert page.status_code == 429
     assert int(page["Retry-After"]) > 0
     assert "核验过于频繁" in page.content.decode()
