@@ -7,6 +7,15 @@ from rest_framework.test import APIClient
 from tests.factories import opening_payload
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit counters (the cache) start empty in every test."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def demo(db):
     """The demo org tree, users, sales agents and deployed diagrams."""

@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 from backend.common.audit import audit_event_record
 from backend.common.exceptions import ValidationFailed
 from backend.customers.models import Customer, PrintedDocument
-from pdfs.signing import sign_pdf, signature_check
+from pdfs.reading import PdfRefused, signature_check_bounded
+from pdfs.signing import sign_pdf
 
 KIND_LABELS = {
     "collection_card": "客户信息资料采集卡",
@@ -215,8 +216,14 @@ def printed_pdf_verify(*, pdf: bytes, document_id: Any = None) -> dict[str, Any]
     """Check an uploaded PDF: its signature must be intact, cover the whole file and be ours
     (the exact bytes we issued, recorded by SHA-256). Verdicts: genuine, reprint, superseded
     (a newer version was printed since), tampered, unsigned, unreadable, unknown.
-    When `document_id` is given (the /verify/<id> page), a PDF of another document is unknown."""
-    check = signature_check(pdf)
+    When `document_id` is given (the /verify/<id> page), a PDF of another document is unknown.
+
+    The bytes are read in a killable child with structural limits (pdfs/reading.py): a file that
+    breaks a limit is a 400 on `pdf`; one that cannot be read within the bounds is unreadable."""
+    try:
+        check = signature_check_bounded(pdf)
+    except PdfRefused as exc:
+        raise ValidationFailed.field("pdf", _pdf_refusal_message(exc.code), code="pdf_too_complex")
     if check.state in ("unsigned", "unreadable"):
         return {"verdict": check.state, "found": False}
     document = _document(check.document_id)
@@ -234,6 +241,16 @@ def printed_pdf_verify(*, pdf: bytes, document_id: Any = None) -> dict[str, Any]
         "signer": check.signer,
         "signed_at": check.signed_at,
     }
+
+
+def _pdf_refusal_message(code: str) -> str:
+    messages = {
+        "pdf_too_many_objects": _("PDF 文件包含的对象过多，无法核验。"),
+        "pdf_too_deeply_nested": _("PDF 文件的嵌套层级过深，无法核验。"),
+        "pdf_bad_tree": _("PDF 文件的页面树或表单域树结构异常（层级过深或节点被重复引用），无法核验。"),
+        "pdf_inflates_too_much": _("PDF 文件解压后的内容过大，无法核验。"),
+    }
+    return messages.get(code, _("PDF 文件结构过于复杂，无法核验。"))
 
 
 def uploaded_pdf_read(upload) -> bytes:

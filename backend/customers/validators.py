@@ -30,6 +30,7 @@ from stdnum.exceptions import InvalidChecksum
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
 from backend.common.exceptions import InvalidValue
+from backend.common.isolation import run_isolated
 
 __all__ = [
     "ID_TYPES",
@@ -353,6 +354,27 @@ def _verify_image(fileobj: IO[bytes], expected_format: str) -> None:
         _rewind(fileobj)
 
 
+def _verify_image_bounded(fileobj: IO[bytes], expected_format: str) -> None:
+    """``_verify_image`` in a killable child (backend.common.isolation): a 30 KB progressive
+    JPEG with a thousand repeated scans decodes for seconds, within the pixel cap. A child
+    that runs out of time or memory refuses the scan."""
+    limits = settings.CUSTFLOW["IMAGE_LIMITS"]
+
+    def work() -> dict[str, str]:
+        try:
+            _verify_image(fileobj, expected_format)
+        except InvalidValue as exc:
+            return {"message": exc.message, "code": exc.code}
+        return {}
+
+    kind, value = run_isolated(work, seconds=limits["SECONDS"], memory_mb=limits["MEMORY_MB"], database=False)
+    _rewind(fileobj)
+    if kind != "ok":
+        raise InvalidValue(_("扫描图像过于复杂，无法在限定时间内读取。"), "scan_too_complex")
+    if value.get("code"):
+        raise InvalidValue(value["message"], value["code"])
+
+
 def inspect_scan(fileobj: IO[bytes], *, max_bytes: int) -> ScanInfo:
     """Check an uploaded scan by its CONTENT (never its name or declared type).
 
@@ -399,7 +421,7 @@ def inspect_scan(fileobj: IO[bytes], *, max_bytes: int) -> ScanInfo:
         # Pillow alone would accept a truncated JPEG: insist on the end-of-image marker.
         if not last_marker_is_eoi:
             raise InvalidValue(_("扫描件须为 PDF、JPEG 或 PNG 文件"), "scan_type")
-        _verify_image(fileobj, "JPEG")
+        _verify_image_bounded(fileobj, "JPEG")
     elif content_type == "image/png":
-        _verify_image(fileobj, "PNG")
+        _verify_image_bounded(fileobj, "PNG")
     return ScanInfo(content_type=content_type, extension=extension, size=size, sha256=digest.hexdigest())

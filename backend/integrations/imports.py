@@ -10,7 +10,6 @@ import csv
 import hashlib
 import io
 import json
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
@@ -23,7 +22,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backend.common.audit import audit_event_record
-from backend.common.exceptions import ValidationFailed
 from backend.customers.checks import blacklist_hits, customer_clean
 from backend.customers.models import HOLDING_STATUSES, Customer, CustomerStatus, IdType, InfoLevel
 from backend.integrations.models import (
@@ -34,12 +32,20 @@ from backend.integrations.models import (
     ReviewKind,
     RowOutcome,
 )
+from backend.integrations.spreadsheets import (
+    ImportFileInvalid,
+    xlsx_cells_counter,
+    xlsx_check,
+    xlsx_check_bounded,
+)
 from backend.organisation.models import Role, SalesAgent
 from backend.organisation.selectors import user_org_unit_for_role
 
 IMPORT_PROCESS = "import_row_review"
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 CHUNK = 1000
+# Columns read per row (the known headers number 14; more are ignored, never padded out).
+MAX_COLUMNS = 64
 
 # Column header (Chinese or English) → field.
 HEADERS = {
@@ -87,11 +93,6 @@ LEVEL_LABELS = {"初级": "primary", "初级程度": "primary", "高级": "advan
 TYPE_LABELS = {"个人": "individual", "个人客户": "individual", "法人": "corporate", "法人客户": "corporate"}
 
 
-class ImportFileInvalid(ValidationFailed):
-    default_code = "invalid_import_file"
-
-    def __init__(self, message: str) -> None:
-        super().__init__("", field_errors={"file": [message]})
 
 
 # ---- reading ---------------------------------------------------------------------------------
@@ -125,35 +126,61 @@ def _open_csv(fileobj: IO[bytes]) -> Source:
 
 
 def _open_xlsx(fileobj: IO[bytes], size: int) -> Source:
+    """Only in the import job (worker): the structural check again, then openpyxl read-only."""
     from openpyxl import load_workbook
 
+    xlsx_check(fileobj)
     try:
         workbook = load_workbook(fileobj, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        sheet = workbook.worksheets[0]
+        total = max(sheet.max_row or 1, 1)
+    except Exception as exc:  # noqa: BLE001 — any failure of openpyxl on a hostile part
         raise ImportFileInvalid(_("XLSX 文件无法读取:%(error)s") % {"error": str(exc)[:200]}) from None
-    sheet = workbook.worksheets[0]
-    total = max(sheet.max_row or 1, 1)
     state = {"n": 0}
+    count_cells = xlsx_cells_counter()
 
     def rows() -> Iterator[list[Any]]:
         try:
-            for values in sheet.iter_rows(values_only=True):
+            for values in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS):
                 state["n"] += 1
+                count_cells(len(values))
                 yield ["" if v is None else v for v in values]
+        except ImportFileInvalid:
+            raise
+        except Exception as exc:  # noqa: BLE001 — malformed XML in a sheet, bad cell values
+            raise ImportFileInvalid(_("XLSX 文件无法读取:%(error)s") % {"error": str(exc)[:200]}) from None
         finally:
             workbook.close()
 
     return Source(rows=rows(), position=lambda: int(size * min(state["n"] / total, 1)))
 
 
-def source_open(fileobj: IO[bytes], size: int) -> Source:
+def _kind(fileobj: IO[bytes]) -> str:
     head = fileobj.read(8)
     fileobj.seek(0)
     if head.startswith(b"PK\x03\x04"):
-        return _open_xlsx(fileobj, size)
+        return "xlsx"
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise ImportFileInvalid(_("不支持旧版 Excel(.xls)文件,请另存为 .xlsx 或 CSV"))
+    return "csv"
+
+
+def source_open(fileobj: IO[bytes], size: int) -> Source:
+    """The rows of the file (the import job only: this parses)."""
+    if _kind(fileobj) == "xlsx":
+        return _open_xlsx(fileobj, size)
     return _open_csv(fileobj)
+
+
+def source_precheck(fileobj: IO[bytes]) -> None:
+    """At upload (the request thread): refuse what is clearly not a spreadsheet or breaks the
+    XLSX limits, without parsing it (CSV: the first 64 KB; XLSX: the structural check in a
+    killable child). Rewinds the file."""
+    if _kind(fileobj) == "xlsx":
+        xlsx_check_bounded(fileobj)
+    else:
+        _open_csv(fileobj)
+    fileobj.seek(0)
 
 
 def _columns(header: list[Any]) -> list[str | None]:
@@ -207,7 +234,7 @@ def import_batch_create(*, actor, fileobj: IO[bytes], filename: str) -> ImportBa
     if size > MAX_UPLOAD_BYTES:
         raise ImportFileInvalid(_("文件过大(上限 200 MB)"))
     fileobj.seek(0)
-    source_open(fileobj, size)  # refuse what is clearly not a spreadsheet before queueing
+    source_precheck(fileobj)  # refuse what is clearly not a spreadsheet before queueing
     fileobj.seek(0)
     with transaction.atomic():
         batch = ImportBatch(

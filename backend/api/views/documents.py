@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.common.exceptions import NotFound
+from backend.common.throttling import DocumentVerifyThrottle
 from backend.customers.documents import printed_document_verify, printed_pdf_verify, uploaded_pdf_read
 
 
@@ -48,11 +49,14 @@ class DocumentVerifyApi(APIView):
 
 class DocumentPdfVerifyApi(APIView):
     """Upload a PDF (`pdf`): verdict genuine / reprint / superseded / tampered / unsigned /
-    unreadable / unknown, and the record it claims to be when known."""
+    unreadable / unknown, and the record it claims to be when known. The file is read in a
+    killable child with structural limits (400 `pdf_too_complex` when one is broken); uploads
+    are rate limited per client address (429 with Retry-After)."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
     parser_classes = [MultiPartParser]
+    throttle_classes = [DocumentVerifyThrottle]
 
     class OutputSerializer(serializers.Serializer):
         verdict = serializers.CharField()
@@ -71,7 +75,7 @@ class DocumentPdfVerifyApi(APIView):
                 "properties": {"pdf": {"type": "string", "format": "binary"}},
             }
         },
-        responses={200: OutputSerializer, 400: OpenApiTypes.OBJECT},
+        responses={200: OutputSerializer, 400: OpenApiTypes.OBJECT, 429: OpenApiTypes.OBJECT},
     )
     def post(self, request):
         result = printed_pdf_verify(pdf=uploaded_pdf_read(request.FILES.get("pdf")))

@@ -129,6 +129,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "backend.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "backend.api.exception_handler.custom_exception_handler",
+    # Anonymous verification uploads (API and /verify/ page) per client address; the address is
+    # REMOTE_ADDR, or the entry this many proxies back in X-Forwarded-For (set 1 behind the TLS
+    # proxy; never trust a client-sent X-Forwarded-For without a proxy that overwrites it).
+    "NUM_PROXIES": int(os.environ.get("CUSTFLOW_NUM_PROXIES", "0")),
+    "DEFAULT_THROTTLE_RATES": {"document_verify": os.environ.get("CUSTFLOW_VERIFY_RATE", "10/min")},
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
 }
@@ -197,6 +202,19 @@ CELERY_BEAT_SCHEDULE["archive-monthly-sla"] = {
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
+# --- Cache (rate-limit counters): shared by every web process ------------------------------
+# Redis (CUSTFLOW_CACHE_URL, default: the Redis broker); embedded mode: files under var/.
+CACHE_URL = os.environ.get(
+    "CUSTFLOW_CACHE_URL", CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else ""
+)
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL, "KEY_PREFIX": "custflow"}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache")}
+    )
+}
+
 # --- Domain settings (every figure is a setting, not a constant) --------------------------
 CUSTFLOW = {
     # Deadlines named in the diagrams; the diagram holds the default, this overrides it.
@@ -220,6 +238,11 @@ CUSTFLOW = {
     # Customer data not confirmed for this many days is shown as stale (过期).
     "FRESHNESS_DAYS": 365,
     "SCAN_MAX_BYTES": 10 * 1024 * 1024,
+    # Scan images (JPEG, PNG) are decoded for verification in a killable child.
+    "IMAGE_LIMITS": {
+        "SECONDS": float(os.environ.get("CUSTFLOW_IMAGE_SECONDS", "2")),
+        "MEMORY_MB": int(os.environ.get("CUSTFLOW_IMAGE_MEMORY_MB", "512")),
+    },
     "TIMER_SWEEP_BATCH": 200,
     # 催办: at most one reminder per task in this many minutes.
     "REMIND_MIN_INTERVAL_MINUTES": int(os.environ.get("CUSTFLOW_REMIND_MIN_INTERVAL_MINUTES", "30")),
@@ -260,6 +283,28 @@ CUSTFLOW = {
     "REPRINT_REASON_LENGTH": (4, 500),
     # Uploads to /verify/<id> and the verification API.
     "VERIFY_MAX_BYTES": 20 * 1024 * 1024,
+    # Every uploaded PDF is read in a killable child (pdfs/reading.py): wall clock, memory over
+    # the worker's size, and structural limits checked on the raw bytes before pyHanko parses.
+    "PDF_LIMITS": {
+        "SECONDS": float(os.environ.get("CUSTFLOW_PDF_SECONDS", "2")),
+        "MEMORY_MB": int(os.environ.get("CUSTFLOW_PDF_MEMORY_MB", "512")),
+        "MAX_OBJECTS": int(os.environ.get("CUSTFLOW_PDF_MAX_OBJECTS", "100000")),
+        "MAX_NESTING": 64,
+        "MAX_TREE_DEPTH": 32,
+        "MAX_INFLATED_BYTES": int(os.environ.get("CUSTFLOW_PDF_MAX_INFLATED_BYTES", str(64 * 1024 * 1024))),
+    },
+    # XLSX imports are checked on the zip directory and streamed counts before openpyxl parses
+    # them (in the Celery worker only, never in the request thread; integrations/spreadsheets.py).
+    "XLSX_LIMITS": {
+        "MAX_ENTRIES": 10_000,
+        "MAX_UNCOMPRESSED_BYTES": int(os.environ.get("CUSTFLOW_XLSX_MAX_UNCOMPRESSED_BYTES", str(1024 * 1024 * 1024))),
+        "MAX_RATIO": int(os.environ.get("CUSTFLOW_XLSX_MAX_RATIO", "200")),
+        "MAX_SHARED_STRINGS": int(os.environ.get("CUSTFLOW_XLSX_MAX_SHARED_STRINGS", "1000000")),
+        "MAX_CELLS": int(os.environ.get("CUSTFLOW_XLSX_MAX_CELLS", "20000000")),
+        # The pre-check itself runs in a killable child with these bounds.
+        "SECONDS": float(os.environ.get("CUSTFLOW_XLSX_CHECK_SECONDS", "2")),
+        "MEMORY_MB": 256,
+    },
     # SLA: a ready task is "due soon" this many hours before its deadline.
     "SLA_DUE_SOON_HOURS": float(os.environ.get("CUSTFLOW_SLA_DUE_SOON_HOURS", "8")),
     # Who reads SLA reports (within the subtrees of the org units where they hold the role).

@@ -18,3 +18,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # One file per test run, so two runs in one checkout never share it.
     _RUN = os.environ.setdefault("CUSTFLOW_TEST_RUN", str(os.getpid()))
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-custflow-{_RUN}.sqlite3")}  # noqa: F405
+
+# Rate-limit counters live in each test process (tests/conftest.py clears them per test).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

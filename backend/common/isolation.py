@@ -1,0 +1,143 @@
+"""Hard CPU-time and memory bounds for one piece of work: run it in a forked child.
+
+The one place custflow runs work that may not end or may eat memory: background engine steps
+(a C-level call such as ``sorted([range(999999)] * 99, key=sorted)`` cannot be interrupted
+from inside the process) and the parsing of uploaded files (hostile PDFs, spreadsheets). The
+work runs in a child process with an address-space limit (``RLIMIT_AS``: the parent's size
+plus a margin), a CPU-time limit and a wall-clock kill. The parent waits in ``select`` (the
+GIL is released, so other threads of a web worker keep serving). With ``database=True`` the
+child uses its own database connections, so a killed step never commits and the database
+rolls it back. The parent sees one of:
+
+- ``("ok", value)`` — the step committed in the child;
+- ``("error", {"message", "element"})`` — the step failed with a clear error (its transaction
+  rolled back in the child);
+- ``("killed", {"message"})`` — the child exceeded its wall-clock bound or died.
+
+``database=True`` is only for callers outside any transaction (the timer sweep): the child
+cannot see uncommitted rows of the parent. ``database=False`` is for pure computations on
+bytes (file parsing): allowed inside a transaction, the child must not touch the database.
+The value returned by ``fn`` crosses back as JSON. Linux only (fork, /proc, prctl).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import select
+import signal
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.db import connections
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def _address_space() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[0]) * _PAGE
+
+
+def _die_with_parent() -> None:
+    """Linux: the child gets SIGKILL when the worker that forked it ends (no orphaned steps)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _detach_connections() -> None:
+    """In the child: forget the parent's database connections without closing them (closing
+    would end the parent's session on the shared socket); the child opens its own."""
+    for conn in connections.all(initialized_only=True):
+        conn.connection = None
+        conn.in_atomic_block = False
+        conn.savepoint_ids = []
+        conn.needs_rollback = False
+        conn.closed_in_transaction = False
+
+
+def run_isolated(
+    fn: Callable[[], Any], *, seconds: float, memory_mb: int, database: bool = True
+) -> tuple[str, Any]:
+    for conn in connections.all(initialized_only=True):
+        if database and conn.in_atomic_block:
+            raise RuntimeError("run_isolated must not be called inside a transaction")
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        status = 0
+        try:
+            os.close(read_fd)
+            _die_with_parent()
+            _detach_connections()
+            limit = _address_space() + memory_mb * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+            cpu = max(1, int(seconds) + 1)
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+            try:
+                payload: list[Any] = ["ok", fn()]
+            except MemoryError:
+                payload = [
+                    "error",
+                    {"message": f"step exceeded its memory bound ({memory_mb} MB)", "element": ""},
+                ]
+            except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
+                extra = getattr(exc, "extra", None) or {}
+                payload = [
+                    "error",
+                    {
+                        "message": getattr(exc, "message", "") or f"{type(exc).__name__}: {exc}",
+                        "element": str(extra.get("element") or ""),
+                        "code": str(getattr(exc, "code", "") or ""),
+                    },
+                ]
+            data = json.dumps(payload, default=str).encode()
+            view = memoryview(data)
+            while view:
+                view = view[os.write(write_fd, view) :]
+            for conn in connections.all(initialized_only=True):
+                try:
+                    conn.close()
+                except Exception:  # noqa: BLE001
+                    pass
+        except BaseException:  # noqa: BLE001
+            status = 1
+        finally:
+            os._exit(status)
+    os.close(write_fd)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + seconds
+    killed = False
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                os.kill(pid, signal.SIGKILL)
+                killed = True
+                break
+            ready, _, _ = select.select([read_fd], [], [], min(left, 0.5))
+            if ready:
+                chunk = os.read(read_fd, 65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+    finally:
+        os.close(read_fd)
+        _, status = os.waitpid(pid, 0)
+    if killed:
+        return "killed", {"message": f"step stopped after {seconds:g} s (killed)", "element": ""}
+    if not chunks:
+        reason = (
+            f"signal {os.WTERMSIG(status)}"
+            if os.WIFSIGNALED(status)
+            else f"exit status {os.WEXITSTATUS(status)}"
+        )
+        return "killed", {"message": f"step process died ({reason})", "element": ""}
+    kind, value = json.loads(b"".join(chunks))
+    return kind, value
