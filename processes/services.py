@@ -82,6 +82,15 @@ def diagram_validate(data: bytes, filename: str):
     return diagram
 
 
+def content_sha256(data: bytes, forms: dict | None = None) -> str:
+    """The content hash of a diagram and the forms edited with it: the SHA-256 of the XML bytes
+    alone when there are no edited forms (a version's `content_hash`, a draft's `content_sha256`)."""
+    digest = hashlib.sha256(data)
+    if forms:
+        digest.update(b"\x00forms\x00" + json.dumps(forms, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+    return digest.hexdigest()
+
+
 @transaction.atomic
 def process_version_deploy(
     *, data: bytes, filename: str, actor: Any = None, source: str = VersionSource.UPLOAD, forms: dict | None = None
@@ -93,10 +102,7 @@ def process_version_deploy(
     version and count in its hash; without them the hash is the diagram's alone, as before.
     """
     diagram = diagram_validate(data, filename)
-    digest = hashlib.sha256(data)
-    if forms:
-        digest.update(b"\x00forms\x00" + json.dumps(forms, sort_keys=True, ensure_ascii=False).encode("utf-8"))
-    content_hash = digest.hexdigest()
+    content_hash = content_sha256(data, forms)
     definition, _created = ProcessDefinition.objects.get_or_create(key=diagram.process_key, defaults={"name": diagram.name or diagram.process_key})
     definition = ProcessDefinition.objects.select_for_update().get(pk=definition.pk)
     existing = ProcessVersion.objects.filter(definition=definition, content_hash=content_hash).first()

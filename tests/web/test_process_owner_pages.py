@@ -12,8 +12,13 @@ from django.utils import timezone
 
 from backend.organisation.models import OrgUnit, Role
 from backend.organisation.services import role_assign, user_ensure
-from processes.drafts import process_draft_approve, process_draft_create, process_draft_publish_request
-from processes.models import ProcessIncident, ProcessInstance
+from processes.drafts import (
+    draft_content_sha256,
+    process_draft_approve,
+    process_draft_create,
+    process_draft_publish_request,
+)
+from processes.models import ProcessDraft, ProcessIncident, ProcessInstance
 from processes.services import process_instance_start
 from tasks.models import HumanTask
 from tasks.services import task_complete
@@ -34,7 +39,7 @@ def publish(owners, xml: bytes):
     owner, second = owners
     draft = process_draft_create(actor=owner, key="review_test", bpmn_xml=xml.decode())
     process_draft_publish_request(actor=owner, draft_id=draft.pk)
-    return process_draft_approve(actor=second, draft_id=draft.pk)
+    return process_draft_approve(actor=second, draft_id=draft.pk, content_sha256=draft_content_sha256(ProcessDraft.objects.get(pk=draft.pk)))
 
 
 def config(body: str, element_id: str) -> dict:

@@ -16,6 +16,7 @@ from backend.common.exceptions import ApplicationError, ValidationFailed
 from backend.web.views.base import form_errors, page_view
 from backend.web.views.tasks import _form_rows
 from processes.drafts import (
+    draft_content_sha256,
     draft_errors,
     draft_form_raw,
     modeler_catalog,
@@ -88,7 +89,16 @@ def draft_new(request: HttpRequest) -> HttpResponse:
 def modeler(request: HttpRequest, draft_id: int) -> HttpResponse:
     draft = process_draft_get(actor=request.user, draft_id=draft_id)
     config = {
-        "draft": {"id": draft.pk, "status": draft.status, "row_version": draft.row_version, "bpmn_xml": draft.bpmn_xml, "problems": draft.problems},
+        # content_sha256: the hash of exactly the text rendered here; approving sends it back and
+        # the server refuses (409) if the draft changed since this page was rendered.
+        "draft": {
+            "id": draft.pk,
+            "status": draft.status,
+            "row_version": draft.row_version,
+            "bpmn_xml": draft.bpmn_xml,
+            "problems": draft.problems,
+            "content_sha256": draft_content_sha256(draft),
+        },
         "catalog": modeler_catalog(actor=request.user),
         "urls": {
             "save": reverse("api-process-draft", args=[draft.pk]),
