@@ -18,3 +18,5 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # One file per test run, so two runs in one checkout never share it.
     _RUN = os.environ.setdefault("CUSTFLOW_TEST_RUN", str(os.getpid()))
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-custflow-{_RUN}.sqlite3")}  # noqa: F405
+# Audit checkpoints of one test run (tests/conftest.py gives every test its own directory).
+CUSTFLOW["AUDIT"] = {**CUSTFLOW["AUDIT"], "CHECKPOINT_DIR": str(VAR_DIR / f"test-audit-checkpoints-{os.environ['CUSTFLOW_TEST_RUN']}")}
