@@ -22,7 +22,13 @@ from processes.bpmnlint import bpmnlint_problems
 from processes.diff import diagram_diff
 from processes.engine import Problem
 from processes.models import DraftStatus, ProcessDefinition, ProcessDraft, ProcessVersion, VersionSource
-from processes.services import _require_process_owner, content_sha256, diagram_check, process_version_deploy
+from processes.services import (
+    _require_process_owner,
+    _require_process_reader,
+    content_sha256,
+    diagram_check,
+    process_version_deploy,
+)
 
 _KEY_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 
@@ -257,7 +263,7 @@ def process_draft_form_preview(*, actor, definition: Any, form_key: str = "previ
     from forms.editing import form_definition_parse
     from forms.registry import form_from_raw
 
-    _require_process_owner(actor)
+    _require_process_reader(actor)  # renders only; saving needs a process owner
     return form_from_raw(form_key, form_definition_parse(definition))
 
 
@@ -302,7 +308,7 @@ def _problem_text(problem: dict) -> str:
 
 
 def process_draft_get(*, actor, draft_id: int) -> ProcessDraft:
-    _require_process_owner(actor)
+    _require_process_reader(actor)
     draft = ProcessDraft.objects.filter(pk=draft_id).select_related("created_by", "updated_by", "requested_by", "decided_by", "published_version").first()
     if draft is None:
         raise NotFound(_("草稿不存在"), code="draft_not_found")
@@ -315,14 +321,15 @@ def key_is_valid(key) -> bool:
 
 
 def process_draft_list(*, actor, key: str | None = None):
-    _require_process_owner(actor)
+    _require_process_reader(actor)
     qs = ProcessDraft.objects.select_related("updated_by", "requested_by", "published_version").defer("bpmn_xml")
     if key is None:
         return qs
     return qs.filter(key=key) if key_is_valid(key) else qs.none()
 
 
-def process_versions(*, key: str):
+def process_versions(*, actor, key: str):
+    _require_process_reader(actor)
     if not key_is_valid(key):
         raise NotFound(_("流程“%(key)s”未部署") % {"key": ""}, code="unknown_process")
     definition = ProcessDefinition.objects.filter(key=key).first()
@@ -331,7 +338,8 @@ def process_versions(*, key: str):
     return definition.versions.defer("spec").select_related("created_by").order_by("-version")
 
 
-def process_version_get(*, key: str, version: int) -> ProcessVersion:
+def process_version_get(*, actor, key: str, version: int) -> ProcessVersion:
+    _require_process_reader(actor)
     if not key_is_valid(key) or not -(2**31) < version < 2**31:
         raise NotFound(_("流程“%(key)s”没有版本 %(version)s") % {"key": "", "version": version}, code="unknown_version")
     found = ProcessVersion.objects.filter(definition__key=key, version=version).defer("spec").select_related("definition").first()
@@ -340,8 +348,8 @@ def process_version_get(*, key: str, version: int) -> ProcessVersion:
     return found
 
 
-def process_version_diff(*, key: str, old: int, new: int) -> dict:
-    a, b = process_version_get(key=key, version=old), process_version_get(key=key, version=new)
+def process_version_diff(*, actor, key: str, old: int, new: int) -> dict:
+    a, b = process_version_get(actor=actor, key=key, version=old), process_version_get(actor=actor, key=key, version=new)
     return {"key": key, "old": a.version, "new": b.version, **diagram_diff(a.bpmn_xml, b.bpmn_xml)}
 
 
@@ -354,7 +362,7 @@ def modeler_catalog(*, actor) -> dict:
     from forms.registry import form_get, form_keys
     from processes.registry import operation_get, operation_names
 
-    _require_process_owner(actor)
+    _require_process_reader(actor)
     roles, levels = dict(Role.choices), dict(OrgLevel.choices)
     lanes = [
         {

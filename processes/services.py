@@ -356,6 +356,37 @@ def _require_process_owner(actor):
     return unit
 
 
+# Who may read diagrams (definitions, versions, drafts, diffs, XML): process owners and
+# compliance; a user of a case sees only his own case's picture (tasks/case_diagram.py).
+DIAGRAM_READER_ROLES = ("process_owner", "compliance")
+
+
+def user_reads_diagrams(actor) -> bool:
+    from backend.organisation.selectors import user_roles
+
+    if not getattr(actor, "is_authenticated", False):
+        return False
+    return bool(getattr(actor, "is_superuser", False) or user_roles(actor) & set(DIAGRAM_READER_ROLES))
+
+
+def _require_process_reader(actor) -> None:
+    if not user_reads_diagrams(actor):
+        from backend.common.exceptions import Forbidden
+
+        raise Forbidden(_("只有流程管理员和合规人员可以查看流程图"), code="not_process_reader")
+
+
+def process_definition_list(*, actor) -> list[ProcessVersion]:
+    """The latest version of every deployed process (readers of diagrams only)."""
+    _require_process_reader(actor)
+    latest = []
+    for definition in ProcessDefinition.objects.order_by("key"):
+        version = definition.versions.defer("spec", "bpmn_xml").order_by("-version").first()
+        if version is not None:
+            latest.append(version)
+    return latest
+
+
 def process_definition_upload(*, actor, data: bytes, filename: str) -> tuple[ProcessVersion, bool]:
     _require_process_owner(actor)
     if not settings.CUSTFLOW["DIRECT_DEPLOY"]:

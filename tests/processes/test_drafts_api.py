@@ -265,3 +265,35 @@ def test_modeler_page_carries_the_hash_of_the_text_it_renders(client, second_own
     config = _json.loads(page.split('id="modeler-config" type="application/json">')[1].split("</script>")[0])
     assert config["draft"]["content_sha256"] == draft_content_sha256(draft)
     assert f'data-content-sha256="{draft_content_sha256(draft)}"' in page
+
+
+# ---- control 11: diagrams are for their owners (and compliance) ----------------------------------
+
+
+def test_branch_users_cannot_read_versions_xml_or_diffs(api, second_owner):
+    owner, other = api("owner.ho"), api("owner2.ho")
+    draft = _pending(owner)
+    assert other.post(f"/api/processes/drafts/{draft['id']}/approve/", {"content_sha256": shown(draft)}, format="json").status_code == 201
+    paths = [
+        "/api/process-definitions/",
+        "/api/processes/lint_test/versions/",
+        "/api/processes/lint_test/versions/1/",
+        "/api/processes/lint_test/diff/?old=1&new=1",
+        "/api/processes/drafts/",
+        f"/api/processes/drafts/{draft['id']}/",
+        "/api/processes/catalog/",
+        "/api/processes/individual_account_opening/versions/1/",
+    ]
+    for username in ("reviewer.sz", "collector.sz", "officer.gd", "handler.sz"):
+        for path in paths:
+            resp = api(username).get(path)
+            assert resp.status_code in (403, 404), (username, path, resp.status_code)
+            assert b"bpmn" not in resp.content.lower(), (username, path)
+    for username in ("owner.ho", "compliance.ho", "compliance.gd"):
+        for path in paths:
+            assert api(username).get(path).status_code == 200, (username, path)
+    assert "<bpmn:definitions" in api("compliance.gd").get("/api/processes/lint_test/versions/1/").json()["bpmn_xml"]
+    # Compliance reads but never writes.
+    compliance = api("compliance.ho")
+    assert compliance.put(f"/api/processes/drafts/{draft['id']}/", {"bpmn_xml": user_task_diagram().decode()}, format="json").status_code == 403
+    assert compliance.post("/api/processes/drafts/", {"key": "lint_test"}, format="json").status_code == 403

@@ -109,3 +109,29 @@ def test_instance_view_marks_elements_and_masks_data(login, owners, django_user_
     assert 'data-testid="incidents"' in body
     # Another branch cannot see it.
     assert login("reviewer.hz").get(f"/processes/instances/{late.pk}/").status_code == 404
+
+
+def test_instance_diagram_only_for_the_people_of_the_case(login, owners, django_user_model):
+    """Control 11: the diagram picture of a case is for its people (starter, task holders and
+    candidates) and for process owners and compliance; others in the same branch get 404."""
+    publish(owners, review_diagram())
+    city = OrgUnit.objects.get(code="GD-SZ")
+    case = process_instance_start(actor=django_user_model.objects.get(username="collector.sz"), key="review_test", org_unit=city, data={})
+    url = f"/processes/instances/{case.pk}/"
+    for username in ("collector.sz", "reviewer.sz", "owner.ho", "compliance.gd", "compliance.ho"):
+        assert login(username).get(url).status_code == 200, username
+    for username in ("officer.sz", "handler.sz", "reviewer.gd", "officer.gd", "reviewer.gz"):
+        assert login(username).get(url).status_code == 404, username
+    # Whoever did a step keeps seeing the case once it moved on.
+    task = HumanTask.objects.get(instance=case, status="ready")
+    task_complete(actor=django_user_model.objects.get(username="reviewer.sz"), task_id=task.pk, data={"decision": "approve"})
+    assert login("reviewer.sz").get(url).status_code == 200
+
+
+def test_versions_and_definitions_are_not_for_branch_users(login, owners):
+    publish(owners, review_diagram())
+    for username in ("reviewer.sz", "collector.sz", "handler.sz", "officer.gd"):
+        client = login(username)
+        for path in ("/processes/", "/processes/review_test/versions/", "/processes/drafts/"):
+            assert client.get(path).status_code == 403, (username, path)
+    assert login("compliance.gd").get("/processes/review_test/versions/").status_code == 200

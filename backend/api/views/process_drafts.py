@@ -202,13 +202,13 @@ class DraftRejectApi(APIView):
 class VersionListApi(APIView):
     @extend_schema(responses={200: VersionOutputSerializer(many=True)})
     def get(self, request, key: str):
-        return Response(VersionOutputSerializer(process_versions(key=key), many=True).data)
+        return Response(VersionOutputSerializer(process_versions(actor=request.user, key=key), many=True).data)
 
 
 class VersionDetailApi(APIView):
     @extend_schema(responses={200: inline_serializer("VersionDetail", {"version": serializers.IntegerField(), "bpmn_xml": serializers.CharField()})})
     def get(self, request, key: str, version: int):
-        found = process_version_get(key=key, version=version)
+        found = process_version_get(actor=request.user, key=key, version=version)
         body = VersionOutputSerializer(found).data
         body["bpmn_xml"] = found.bpmn_xml
         return Response(body)
@@ -223,7 +223,7 @@ class VersionDiffApi(APIView):
     def get(self, request, key: str):
         query = self.QuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        return Response(process_version_diff(key=key, old=query.validated_data["old"], new=query.validated_data["new"]))
+        return Response(process_version_diff(actor=request.user, key=key, old=query.validated_data["old"], new=query.validated_data["new"]))
 
 
 class ModelerCatalogApi(APIView):
