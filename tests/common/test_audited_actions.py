@@ -125,7 +125,12 @@ def test_complaint_analysis_xlsx_is_audited(api, users):
     assert _download_event(users["compliance.ho"], "complaint_analysis_xlsx").data["month"] == month
 
 
-def test_import_result_and_print_batch_downloads_are_audited(api, users, django_capture_on_commit_callbacks):
+def test_import_result_and_print_batch_downloads_are_audited(api, users, django_capture_on_commit_callbacks, monkeypatch):
+    from backend.config.celery import app
+
+    # The jobs run inline here, also in an integration run (CUSTFLOW_INTEGRATION=1).
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    monkeypatch.setitem(app.conf, "task_eager_propagates", True)
     officer = api("officer.sz")
     with django_capture_on_commit_callbacks(execute=True):
         f = io.BytesIO("姓名,证件类型,证件号码,联系电话,通讯地址\n".encode() + f"张三,resident_id,{resident_id(birth=date(1970, 7, 7))},13500001111,深圳\n".encode())
