@@ -48,9 +48,17 @@ def role_assign(*, user, role: str, org_unit: OrgUnit, actor=None) -> RoleAssign
 
 
 @transaction.atomic
-def role_revoke(*, actor, assignment_id: int) -> RoleAssignment | None:
-    """Take a grant away (`role.revoked`); None when it no longer exists."""
-    assignment = RoleAssignment.objects.select_for_update().select_related("user", "org_unit").filter(pk=assignment_id).first()
+def role_revoke(
+    *, actor=None, assignment_id: int | None = None, user=None, role: str | None = None, org_unit: OrgUnit | None = None
+) -> RoleAssignment | None:
+    """Take a grant away (`role.revoked`), named by its id or by (user, role, org unit); None
+    when it does not exist (nothing is written then)."""
+    found = RoleAssignment.objects.select_for_update().select_related("user", "org_unit")
+    if assignment_id is not None:
+        found = found.filter(pk=assignment_id)
+    else:
+        found = found.filter(user=user, role=role, org_unit=org_unit)
+    assignment = found.first()
     if assignment is None:
         return None
     _role_event(actor=actor, action="role.revoked", assignment=assignment)

@@ -34,6 +34,11 @@ def test_role_grant_and_revocation_are_audited_in_the_users_stream(users):
     [revoked] = events("role.revoked", object_id=str(target.pk))
     assert revoked.actor_id == admin.pk and revoked.data["role"] == "reviewer"
     assert not RoleAssignment.objects.filter(pk=assignment.pk).exists()
+    # By (user, role, org unit) too; revoking what is not held writes nothing.
+    role_assign(user=target, role=Role.OFFICER, org_unit=sz, actor=admin)
+    assert role_revoke(actor=admin, user=target, role=Role.OFFICER, org_unit=sz) is not None
+    assert role_revoke(actor=admin, user=target, role=Role.OFFICER, org_unit=sz) is None
+    assert [e.data["role"] for e in events("role.revoked", object_id=str(target.pk))] == ["reviewer", "officer"]
 
 
 def test_django_admin_grants_and_revokes_through_the_service(client, users):
