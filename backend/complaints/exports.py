@@ -101,5 +101,11 @@ def complaint_analysis_xlsx_download(*, user, month: Month) -> tuple[bytes, str]
 
     content = complaint_analysis_xlsx(user=user, month=month)
     filename = f"complaint-analysis-{month.label}.xlsx"
-    audit_download_record(actor=user, kind="complaint_analysis_xlsx", filename=filename, content=content, data={"month": month.label})
+    audit_download_record(
+        actor=user,
+        kind="complaint_analysis_xlsx",
+        filename=filename,
+        content=content,
+        data={"month": month.label},
+    )
     return content, filename

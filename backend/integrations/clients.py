@@ -83,7 +83,12 @@ def api_client_create(
         action="api_client.created",
         obj=client,
         org_unit=org_unit,
-        data={"name": name, "scopes": scopes, "token_prefix": client.token_prefix, "callback_url": callback_url},
+        data={
+            "name": name,
+            "scopes": scopes,
+            "token_prefix": client.token_prefix,
+            "callback_url": callback_url,
+        },
     )
     return client, token
 

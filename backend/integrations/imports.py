@@ -544,5 +544,12 @@ def import_result_download(*, user, batch_id: Any):
     if not batch.result_file:
         raise NotFound(_("结果文件尚未生成"), code="result_not_ready")
     filename = f"import-{batch.pk}-result.xlsx"
-    audit_download_record(actor=user, kind="import_result", filename=filename, size=batch.result_file.size, obj=batch, org_unit=batch.org_unit)
+    audit_download_record(
+        actor=user,
+        kind="import_result",
+        filename=filename,
+        size=batch.result_file.size,
+        obj=batch,
+        org_unit=batch.org_unit,
+    )
     return batch.result_file.open("rb"), filename

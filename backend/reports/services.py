@@ -240,7 +240,11 @@ def sla_report_download(*, actor, query, fmt: str) -> tuple[bytes, str, str]:
 
     content, content_type, filename = report_export(sla_report(user=actor, query=query), fmt)
     audit_download_record(
-        actor=actor, kind="sla_report", filename=filename, content=content, data={"format": fmt, "query": query.as_params()}
+        actor=actor,
+        kind="sla_report",
+        filename=filename,
+        content=content,
+        data={"format": fmt, "query": query.as_params()},
     )
     return content, content_type, filename
 

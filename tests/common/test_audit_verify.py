@@ -20,7 +20,12 @@ pytestmark = pytest.mark.django_db
 
 
 def _stream(object_id: int, n: int = 3) -> list[AuditEvent]:
-    return [audit_event_record(actor=None, action=f"demo.step{i}", object_type="demo.thing", object_id=object_id, data={"i": i}) for i in range(n)]
+    return [
+        audit_event_record(
+            actor=None, action=f"demo.step{i}", object_type="demo.thing", object_id=object_id, data={"i": i}
+        )
+        for i in range(n)
+    ]
 
 
 def verify(*args: str) -> tuple[int, str, str]:
@@ -45,7 +50,9 @@ def test_clean_trail_exits_0_and_writes_a_signed_checkpoint(audit_checkpoint_dir
     assert checkpoint.heads[("demo.thing", "2")].count == 2
     assert checkpoint.path.parent == audit_checkpoint_dir
     # The log holds the second copy: the file's digest and signature.
-    assert any(checkpoint.path.name in r.getMessage() and "signature" in r.getMessage() for r in caplog.records)
+    assert any(
+        checkpoint.path.name in r.getMessage() and "signature" in r.getMessage() for r in caplog.records
+    )
 
 
 def test_empty_database_exits_0():
@@ -111,7 +118,10 @@ def test_a_forged_checkpoint_is_refused(audit_checkpoint_dir):
     AuditEvent.objects.filter(pk=events[-1].pk).delete()
     path = audit_checkpoint_latest().path
     body = json.loads(gzip.decompress(path.read_bytes()))
-    body["streams"] = [[t, i, events[-2].pk, events[-2].hash, 2] if (t, i) == ("demo.thing", "6") else [t, i, a, h, n] for t, i, a, h, n in body["streams"]]
+    body["streams"] = [
+        [t, i, events[-2].pk, events[-2].hash, 2] if (t, i) == ("demo.thing", "6") else [t, i, a, h, n]
+        for t, i, a, h, n in body["streams"]
+    ]
     path.write_bytes(gzip.compress(json.dumps(body).encode()))
     code, _out, err = verify()
     assert code != 0 and "signature" in err

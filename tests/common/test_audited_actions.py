@@ -28,7 +28,11 @@ def test_role_grant_and_revocation_are_audited_in_the_users_stream(users):
     assignment = role_assign(user=target, role=Role.REVIEWER, org_unit=sz, actor=admin)
     role_assign(user=target, role=Role.REVIEWER, org_unit=sz, actor=admin)  # already held: nothing new
     [granted] = events("role.granted", object_id=str(target.pk))
-    assert (granted.object_type, granted.actor_id, granted.org_unit_id) == (target._meta.label_lower, admin.pk, sz.pk)
+    assert (granted.object_type, granted.actor_id, granted.org_unit_id) == (
+        target._meta.label_lower,
+        admin.pk,
+        sz.pk,
+    )
     assert granted.data == {"user": "new.sz", "role": "reviewer", "org_unit": "GD-SZ"}
     role_revoke(actor=admin, assignment_id=assignment.pk)
     [revoked] = events("role.revoked", object_id=str(target.pk))
@@ -38,14 +42,20 @@ def test_role_grant_and_revocation_are_audited_in_the_users_stream(users):
     role_assign(user=target, role=Role.OFFICER, org_unit=sz, actor=admin)
     assert role_revoke(actor=admin, user=target, role=Role.OFFICER, org_unit=sz) is not None
     assert role_revoke(actor=admin, user=target, role=Role.OFFICER, org_unit=sz) is None
-    assert [e.data["role"] for e in events("role.revoked", object_id=str(target.pk))] == ["reviewer", "officer"]
+    assert [e.data["role"] for e in events("role.revoked", object_id=str(target.pk))] == [
+        "reviewer",
+        "officer",
+    ]
 
 
 def test_django_admin_grants_and_revokes_through_the_service(client, users):
     admin, target = users["admin"], user_ensure(username="new.sz", password="demo-pass-2026")
     sz = OrgUnit.objects.get(code="GD-SZ")
     client.force_login(admin)
-    resp = client.post("/admin/organisation/roleassignment/add/", {"user": target.pk, "role": "compliance", "org_unit": sz.pk})
+    resp = client.post(
+        "/admin/organisation/roleassignment/add/",
+        {"user": target.pk, "role": "compliance", "org_unit": sz.pk},
+    )
     assert resp.status_code == 302, resp.content[:500]
     assignment = RoleAssignment.objects.get(user=target, role="compliance")
     assert [e.actor_id for e in events("role.granted", object_id=str(target.pk))] == [admin.pk]
@@ -55,19 +65,28 @@ def test_django_admin_grants_and_revokes_through_the_service(client, users):
     assert [e.actor_id for e in events("role.revoked", object_id=str(target.pk))] == [admin.pk]
     # Bulk deletion from the list is audited too.
     again = role_assign(user=target, role=Role.OFFICER, org_unit=sz, actor=admin)
-    client.post("/admin/organisation/roleassignment/", {"action": "delete_selected", "_selected_action": [again.pk], "post": "yes"})
+    client.post(
+        "/admin/organisation/roleassignment/",
+        {"action": "delete_selected", "_selected_action": [again.pk], "post": "yes"},
+    )
     assert not RoleAssignment.objects.filter(pk=again.pk).exists()
     assert len(events("role.revoked", object_id=str(target.pk))) == 2
 
 
 def test_api_client_create_rotate_update_revoke_are_audited(api, users, client):
     admin = api("admin")
-    created = admin.post("/api/integrations/clients/", {"name": "呼叫中心", "org_unit": "GD-SZ", "scopes": ["query"]}, format="json")
+    created = admin.post(
+        "/api/integrations/clients/",
+        {"name": "呼叫中心", "org_unit": "GD-SZ", "scopes": ["query"]},
+        format="json",
+    )
     assert created.status_code == 201, created.content
     client_id = created.json()["id"]
     stream = {"object_type": "integrations.apiclient", "object_id": str(client_id)}
     [made] = events("api_client.created", **stream)
-    assert made.actor_id == users["admin"].pk and made.data["scopes"] == ["query"] and made.data["token_prefix"]
+    assert (
+        made.actor_id == users["admin"].pk and made.data["scopes"] == ["query"] and made.data["token_prefix"]
+    )
     assert "token" not in made.data  # the token itself is never recorded
     # Its service user's role is a grant like any other.
     from backend.integrations.models import ApiClient
@@ -120,7 +139,11 @@ def test_report_archive_download_is_audited(api, users):
     archive = ReportArchive.objects.get(org_unit__code="HO")
     assert api("compliance.ho").get(f"/api/reports/archives/{archive.pk}/xlsx/").status_code == 200
     event = _download_event(users["compliance.ho"], "report_archive")
-    assert (event.object_type, event.object_id, event.data["format"]) == ("reports.reportarchive", str(archive.pk), "xlsx")
+    assert (event.object_type, event.object_id, event.data["format"]) == (
+        "reports.reportarchive",
+        str(archive.pk),
+        "xlsx",
+    )
 
 
 def test_complaint_analysis_xlsx_is_audited(api, users):
@@ -130,7 +153,9 @@ def test_complaint_analysis_xlsx_is_audited(api, users):
     assert _download_event(users["compliance.ho"], "complaint_analysis_xlsx").data["month"] == month
 
 
-def test_import_result_and_print_batch_downloads_are_audited(api, users, django_capture_on_commit_callbacks, monkeypatch):
+def test_import_result_and_print_batch_downloads_are_audited(
+    api, users, django_capture_on_commit_callbacks, monkeypatch
+):
     from backend.config.celery import app
 
     # The jobs run inline here, also in an integration run (CUSTFLOW_INTEGRATION=1).
@@ -138,7 +163,10 @@ def test_import_result_and_print_batch_downloads_are_audited(api, users, django_
     monkeypatch.setitem(app.conf, "task_eager_propagates", True)
     officer = api("officer.sz")
     with django_capture_on_commit_callbacks(execute=True):
-        f = io.BytesIO("姓名,证件类型,证件号码,联系电话,通讯地址\n".encode() + f"张三,resident_id,{resident_id(birth=date(1970, 7, 7))},13500001111,深圳\n".encode())
+        f = io.BytesIO(
+            "姓名,证件类型,证件号码,联系电话,通讯地址\n".encode()
+            + f"张三,resident_id,{resident_id(birth=date(1970, 7, 7))},13500001111,深圳\n".encode()
+        )
         f.name = "legacy.csv"
         batch = officer.post("/api/integrations/imports/", {"file": f}, format="multipart").json()
     resp = officer.get(f"/api/integrations/imports/{batch['id']}/result.xlsx")
@@ -146,17 +174,36 @@ def test_import_result_and_print_batch_downloads_are_audited(api, users, django_
     event = _download_event(users["officer.sz"], "import_result")
     assert (event.object_type, event.object_id) == ("integrations.importbatch", str(batch["id"]))
 
-    opened = api("collector.sz").post("/api/account-openings/", opening_payload("primary"), format="multipart").json()
+    opened = (
+        api("collector.sz")
+        .post("/api/account-openings/", opening_payload("primary"), format="multipart")
+        .json()
+    )
     with django_capture_on_commit_callbacks(execute=True):
-        pb = api("reviewer.sz").post("/api/print-batches/", {"customer_ids": [opened["customer_id"]], "reason": "归档"}, format="json").json()
+        pb = (
+            api("reviewer.sz")
+            .post(
+                "/api/print-batches/",
+                {"customer_ids": [opened["customer_id"]], "reason": "归档"},
+                format="json",
+            )
+            .json()
+        )
     pdf = api("reviewer.sz").get(f"/api/print-batches/{pb['id']}/pdf/")
     assert pdf.status_code == 200
     event = _download_event(users["reviewer.sz"], "print_batch_pdf")
-    assert event.object_id == str(pb["id"]) and event.data["bytes"] == len(b"".join(pdf.streaming_content) if pdf.streaming else pdf.content)
+    assert event.object_id == str(pb["id"]) and event.data["bytes"] == len(
+        b"".join(pdf.streaming_content) if pdf.streaming else pdf.content
+    )
 
 
 def test_the_new_events_verify(users):
-    role_assign(user=users["reviewer.sz"], role=Role.COMPLIANCE, org_unit=OrgUnit.objects.get(code="GD-SZ"), actor=users["admin"])
+    role_assign(
+        user=users["reviewer.sz"],
+        role=Role.COMPLIANCE,
+        org_unit=OrgUnit.objects.get(code="GD-SZ"),
+        actor=users["admin"],
+    )
     out = io.StringIO()
     call_command("audit_verify", "--no-checkpoint", stdout=out)
     assert "intact" in out.getvalue()

@@ -52,6 +52,4 @@ class PrintBatchPdfApi(APIView):
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     def get(self, request, batch_id: str):
         content, batch = print_batch_pdf_download(user=request.user, batch_id=batch_id)
-        return pdf_response(
-            content, filename=f"print-batch-{batch.pk}.pdf", document_id=batch.document_id
-        )
+        return pdf_response(content, filename=f"print-batch-{batch.pk}.pdf", document_id=batch.document_id)

@@ -51,6 +51,4 @@ def print_batch_progress(request: HttpRequest, batch_id: str) -> HttpResponse:
 @page_view
 def print_batch_pdf(request: HttpRequest, batch_id: str) -> HttpResponse:
     content, batch = print_batch_pdf_download(user=request.user, batch_id=batch_id)
-    return pdf_response(
-        content, filename=f"print-batch-{batch.pk}.pdf", document_id=batch.document_id
-    )
+    return pdf_response(content, filename=f"print-batch-{batch.pk}.pdf", document_id=batch.document_id)
