@@ -22,7 +22,13 @@ from processes.bpmnlint import bpmnlint_problems
 from processes.diff import diagram_diff
 from processes.engine import Problem
 from processes.models import DraftStatus, ProcessDefinition, ProcessDraft, ProcessVersion, VersionSource
-from processes.services import _require_process_owner, diagram_check, process_version_deploy
+from processes.services import (
+    _require_process_owner,
+    _require_process_reader,
+    content_sha256,
+    diagram_check,
+    process_version_deploy,
+)
 
 _KEY_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 
@@ -139,6 +145,21 @@ def process_draft_publish_request(*, actor, draft_id: int) -> ProcessDraft:
     return draft
 
 
+def draft_content_sha256(draft: ProcessDraft) -> str:
+    """What an approver reviews: the draft's XML and its edited forms, hashed as the version
+    they would publish is hashed (the XML's SHA-256 alone when no form was edited)."""
+    return content_sha256(draft.bpmn_xml.encode("utf-8"), draft.forms or None)
+
+
+def _sha256_checked(value: Any) -> str:
+    text = value.strip().lower() if isinstance(value, str) else ""
+    if not text:
+        raise ValidationFailed.field("content_sha256", _("请提供所审阅草稿内容的 SHA-256"), code="content_sha256_required")
+    if len(text) != 64 or not set(text) <= set("0123456789abcdef"):
+        raise ValidationFailed.field("content_sha256", _("SHA-256 须为 64 位十六进制数"), code="invalid_content_sha256")
+    return text
+
+
 def _check_second_owner(actor, draft: ProcessDraft) -> None:
     if draft.status != DraftStatus.PENDING:
         raise Conflict(_("该草稿没有待审批的发布申请"), code="draft_not_pending")
@@ -147,11 +168,21 @@ def _check_second_owner(actor, draft: ProcessDraft) -> None:
 
 
 @transaction.atomic
-def process_draft_approve(*, actor, draft_id: int, comment: str = "") -> ProcessVersion:
-    """The second owner approves: the draft is deployed as an immutable version."""
+def process_draft_approve(*, actor, draft_id: int, content_sha256: Any = None, comment: str = "") -> ProcessVersion:
+    """The second owner approves what he reviewed: `content_sha256` is the hash of the draft
+    content shown to him (`draft_content_sha256`); anything saved since makes it stale (409 with
+    the current hash), so an approval never publishes text its approver did not see."""
     _require_process_owner(actor)
+    reviewed = _sha256_checked(content_sha256)
     draft = _draft_lock(draft_id)
     _check_second_owner(actor, draft)
+    current = draft_content_sha256(draft)
+    if reviewed != current:
+        raise Conflict(
+            _("草稿内容已在您审阅后变更,请重新审阅后再批准"),
+            code="stale_draft_content",
+            extra={"content_sha256": current},
+        )
     # Raises DiagramInvalid (400) when something the diagram depends on changed since the
     # request (a form removed, an operation unregistered); the draft stays pending.
     version, created = process_version_deploy(
@@ -170,7 +201,14 @@ def process_draft_approve(*, actor, draft_id: int, comment: str = "") -> Process
         actor=actor,
         action="process.publish_approved",
         obj=draft,
-        data={"key": draft.key, "version": version.version, "hash": version.content_hash, "created": created, "requested_by": draft.requested_by_id},
+        data={
+            "key": draft.key,
+            "version": version.version,
+            "hash": version.content_hash,
+            "content_sha256": current,
+            "created": created,
+            "requested_by": draft.requested_by_id,
+        },
     )
     return version
 
@@ -225,7 +263,7 @@ def process_draft_form_preview(*, actor, definition: Any, form_key: str = "previ
     from forms.editing import form_definition_parse
     from forms.registry import form_from_raw
 
-    _require_process_owner(actor)
+    _require_process_reader(actor)  # renders only; saving needs a process owner
     return form_from_raw(form_key, form_definition_parse(definition))
 
 
@@ -270,7 +308,7 @@ def _problem_text(problem: dict) -> str:
 
 
 def process_draft_get(*, actor, draft_id: int) -> ProcessDraft:
-    _require_process_owner(actor)
+    _require_process_reader(actor)
     draft = ProcessDraft.objects.filter(pk=draft_id).select_related("created_by", "updated_by", "requested_by", "decided_by", "published_version").first()
     if draft is None:
         raise NotFound(_("草稿不存在"), code="draft_not_found")
@@ -283,14 +321,15 @@ def key_is_valid(key) -> bool:
 
 
 def process_draft_list(*, actor, key: str | None = None):
-    _require_process_owner(actor)
+    _require_process_reader(actor)
     qs = ProcessDraft.objects.select_related("updated_by", "requested_by", "published_version").defer("bpmn_xml")
     if key is None:
         return qs
     return qs.filter(key=key) if key_is_valid(key) else qs.none()
 
 
-def process_versions(*, key: str):
+def process_versions(*, actor, key: str):
+    _require_process_reader(actor)
     if not key_is_valid(key):
         raise NotFound(_("流程“%(key)s”未部署") % {"key": ""}, code="unknown_process")
     definition = ProcessDefinition.objects.filter(key=key).first()
@@ -299,7 +338,8 @@ def process_versions(*, key: str):
     return definition.versions.defer("spec").select_related("created_by").order_by("-version")
 
 
-def process_version_get(*, key: str, version: int) -> ProcessVersion:
+def process_version_get(*, actor, key: str, version: int) -> ProcessVersion:
+    _require_process_reader(actor)
     if not key_is_valid(key) or not -(2**31) < version < 2**31:
         raise NotFound(_("流程“%(key)s”没有版本 %(version)s") % {"key": "", "version": version}, code="unknown_version")
     found = ProcessVersion.objects.filter(definition__key=key, version=version).defer("spec").select_related("definition").first()
@@ -308,8 +348,8 @@ def process_version_get(*, key: str, version: int) -> ProcessVersion:
     return found
 
 
-def process_version_diff(*, key: str, old: int, new: int) -> dict:
-    a, b = process_version_get(key=key, version=old), process_version_get(key=key, version=new)
+def process_version_diff(*, actor, key: str, old: int, new: int) -> dict:
+    a, b = process_version_get(actor=actor, key=key, version=old), process_version_get(actor=actor, key=key, version=new)
     return {"key": key, "old": a.version, "new": b.version, **diagram_diff(a.bpmn_xml, b.bpmn_xml)}
 
 
@@ -322,7 +362,7 @@ def modeler_catalog(*, actor) -> dict:
     from forms.registry import form_get, form_keys
     from processes.registry import operation_get, operation_names
 
-    _require_process_owner(actor)
+    _require_process_reader(actor)
     roles, levels = dict(Role.choices), dict(OrgLevel.choices)
     lanes = [
         {

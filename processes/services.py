@@ -82,6 +82,15 @@ def diagram_validate(data: bytes, filename: str):
     return diagram
 
 
+def content_sha256(data: bytes, forms: dict | None = None) -> str:
+    """The content hash of a diagram and the forms edited with it: the SHA-256 of the XML bytes
+    alone when there are no edited forms (a version's `content_hash`, a draft's `content_sha256`)."""
+    digest = hashlib.sha256(data)
+    if forms:
+        digest.update(b"\x00forms\x00" + json.dumps(forms, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+    return digest.hexdigest()
+
+
 @transaction.atomic
 def process_version_deploy(
     *, data: bytes, filename: str, actor: Any = None, source: str = VersionSource.UPLOAD, forms: dict | None = None
@@ -93,10 +102,7 @@ def process_version_deploy(
     version and count in its hash; without them the hash is the diagram's alone, as before.
     """
     diagram = diagram_validate(data, filename)
-    digest = hashlib.sha256(data)
-    if forms:
-        digest.update(b"\x00forms\x00" + json.dumps(forms, sort_keys=True, ensure_ascii=False).encode("utf-8"))
-    content_hash = digest.hexdigest()
+    content_hash = content_sha256(data, forms)
     definition, _created = ProcessDefinition.objects.get_or_create(key=diagram.process_key, defaults={"name": diagram.name or diagram.process_key})
     definition = ProcessDefinition.objects.select_for_update().get(pk=definition.pk)
     existing = ProcessVersion.objects.filter(definition=definition, content_hash=content_hash).first()
@@ -353,6 +359,37 @@ def _require_process_owner(actor):
 
         raise Forbidden(_("只有流程管理员可以执行此操作"), code="not_process_owner")
     return unit
+
+
+# Who may read diagrams (definitions, versions, drafts, diffs, XML): process owners and
+# compliance; a user of a case sees only his own case's picture (tasks/case_diagram.py).
+DIAGRAM_READER_ROLES = ("process_owner", "compliance")
+
+
+def user_reads_diagrams(actor) -> bool:
+    from backend.organisation.selectors import user_roles
+
+    if not getattr(actor, "is_authenticated", False):
+        return False
+    return bool(getattr(actor, "is_superuser", False) or user_roles(actor) & set(DIAGRAM_READER_ROLES))
+
+
+def _require_process_reader(actor) -> None:
+    if not user_reads_diagrams(actor):
+        from backend.common.exceptions import Forbidden
+
+        raise Forbidden(_("只有流程管理员和合规人员可以查看流程图"), code="not_process_reader")
+
+
+def process_definition_list(*, actor) -> list[ProcessVersion]:
+    """The latest version of every deployed process (readers of diagrams only)."""
+    _require_process_reader(actor)
+    latest = []
+    for definition in ProcessDefinition.objects.order_by("key"):
+        version = definition.versions.defer("spec", "bpmn_xml").order_by("-version").first()
+        if version is not None:
+            latest.append(version)
+    return latest
 
 
 def process_definition_upload(*, actor, data: bytes, filename: str) -> tuple[ProcessVersion, bool]:

@@ -16,6 +16,7 @@ import logging
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,8 +26,10 @@ from backend.common.models import AuditEvent
 from backend.organisation.selectors import scope_q
 from processes import runtime
 from processes.models import InstanceStatus, ProcessIncident, ProcessInstance
+from processes.services import user_reads_diagrams
 from tasks.comments import TIMELINE_ACTIONS
 from tasks.models import HumanTask, TaskStatus
+from tasks.selectors import inbox_q
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +50,18 @@ def _masked(value: Any, key: str = "") -> Any:
     return value
 
 
+def instance_diagram_visible(*, user, instance: ProcessInstance) -> bool:
+    """The diagram picture of a case is for those who read diagrams (process owners, compliance)
+    and for the people of that case: who started it, who holds or did one of its tasks, and the
+    candidates of its open tasks (its inbox). Anyone else in the org scope learns nothing (404)."""
+    if user_reads_diagrams(user) or instance.started_by_id == user.pk:
+        return True
+    tasks = HumanTask.objects.filter(instance=instance)
+    if tasks.filter(Q(assignee=user) | Q(completed_by=user) | Q(delegated_by=user)).exists():
+        return True
+    return tasks.filter(status=TaskStatus.READY).filter(inbox_q(user)).exists()
+
+
 def instance_overview(*, user, instance_id: int) -> dict[str, Any]:
     instance = (
         ProcessInstance.objects.filter(scope_q(user))
@@ -54,7 +69,7 @@ def instance_overview(*, user, instance_id: int) -> dict[str, Any]:
         .filter(pk=instance_id)
         .first()
     )
-    if instance is None:
+    if instance is None or not instance_diagram_visible(user=user, instance=instance):
         raise NotFound(_("流程实例不存在"), code="instance_not_found")
     labels = {**TIMELINE_ACTIONS, **_EXTRA_ACTIONS}
     events = list(

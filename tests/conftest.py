@@ -16,6 +16,19 @@ def _fresh_rate_limits():
     yield
 
 
+@pytest.fixture(autouse=True)
+def audit_checkpoint_dir(tmp_path_factory, monkeypatch):
+    """Every test its own audit checkpoint directory (created on first write): the test database is
+    rolled back after each test, so a checkpoint written by one test must not judge the next."""
+    from uuid import uuid4
+
+    from django.conf import settings
+
+    path = tmp_path_factory.getbasetemp() / f"audit-checkpoints-{uuid4().hex}"
+    monkeypatch.setitem(settings.CUSTFLOW["AUDIT"], "CHECKPOINT_DIR", str(path))
+    return path
+
+
 @pytest.fixture
 def demo(db):
     """The demo org tree, users, sales agents and deployed diagrams."""

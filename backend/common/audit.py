@@ -125,3 +125,35 @@ def audit_stream_verify(*, object_type: str, object_id: Any) -> bool:
             return False
         prev = event.hash
     return True
+
+
+def audit_download_record(
+    *,
+    actor: Any,
+    kind: str,
+    filename: str,
+    content: bytes | None = None,
+    size: int | None = None,
+    obj: Model | None = None,
+    object_type: str = "",
+    object_id: Any = "",
+    org_unit: Any = None,
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """An export or a download (`export.downloaded`): who took which file — its kind, name, size
+    and, when the bytes are at hand, SHA-256. The stream is the object downloaded, else the
+    actor's own export stream (`export:<user id>`)."""
+    from django.db import transaction
+
+    if obj is None and not object_type:
+        object_type, object_id = "export", getattr(actor, "pk", None) or "anonymous"
+    details = {"kind": kind, "filename": filename, **(data or {})}
+    if content is not None:
+        details["bytes"] = len(content)
+        details["sha256"] = hashlib.sha256(content).hexdigest()
+    elif size is not None:
+        details["bytes"] = size
+    with transaction.atomic():  # the stream's advisory lock lasts until this commits
+        return audit_event_record(
+            actor=actor, action="export.downloaded", obj=obj, object_type=object_type, object_id=object_id, org_unit=org_unit, data=details
+        )

@@ -93,3 +93,19 @@ def analysis_pdf_content(report: dict[str, Any], *, scope: str) -> dict[str, Any
         "totals": analysis_totals(report),
         "sections": [{k: s[k] for k in ("title", "headers", "rows")} for s in analysis_sections(report)],
     }
+
+
+def complaint_analysis_xlsx_download(*, user, month: Month) -> tuple[bytes, str]:
+    """The XLSX export and its file name, recorded in the audit trail (export.downloaded)."""
+    from backend.common.audit import audit_download_record
+
+    content = complaint_analysis_xlsx(user=user, month=month)
+    filename = f"complaint-analysis-{month.label}.xlsx"
+    audit_download_record(
+        actor=user,
+        kind="complaint_analysis_xlsx",
+        filename=filename,
+        content=content,
+        data={"month": month.label},
+    )
+    return content, filename

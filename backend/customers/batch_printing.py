@@ -180,3 +180,18 @@ def print_batch_view(batch: PrintBatch) -> dict[str, Any]:
         "error": batch.error,
         "document_id": str(batch.document_id) if batch.document_id else "",
     }
+
+
+def print_batch_pdf_download(*, user, batch_id: Any) -> tuple[bytes, PrintBatch]:
+    """The finished batch's signed PDF (409 while it is not done), recorded in the audit trail."""
+    from backend.common.audit import audit_download_record
+    from backend.common.exceptions import Conflict
+
+    batch = print_batch_get_visible(user=user, batch_id=batch_id)
+    if batch.status != PrintBatchStatus.DONE:
+        raise Conflict(_("批量打印尚未完成"), code="print_batch_not_ready")
+    content = bytes(batch.pdf)
+    audit_download_record(
+        actor=user, kind="print_batch_pdf", filename=f"print-batch-{batch.pk}.pdf", content=content, obj=batch, data={"document": str(batch.document_id or "")}
+    )
+    return content, batch

@@ -1,7 +1,8 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from backend.integrations.clients import api_client_revoke, api_client_rotate
+from backend.common.exceptions import ApplicationError
+from backend.integrations.clients import api_client_revoke, api_client_rotate, api_client_update
 from backend.integrations.models import ApiClient, CallbackAttempt, CallbackEvent, ImportBatch
 
 
@@ -37,11 +38,30 @@ class ApiClientAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def save_model(self, request, obj, form, change):
+        # Through the service, so every change of scopes or callback URL is audited.
+        try:
+            api_client_update(
+                actor=request.user,
+                client_id=obj.pk,
+                scopes=obj.scopes if "scopes" in form.changed_data else None,
+                callback_url=obj.callback_url if "callback_url" in form.changed_data else None,
+            )
+        except ApplicationError as exc:
+            self.message_user(request, f"{obj.name}: {exc.as_dict()}", messages.ERROR)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # clients are revoked (audited), never deleted
+
     @admin.action(description=_("更换令牌"))
     def rotate(self, request, queryset):
         for client in queryset:
-            _client, token = api_client_rotate(actor=request.user, client_id=client.pk)
-            self.message_user(request, f"{client.name}: {token}", messages.WARNING)
+            try:
+                _client, token = api_client_rotate(actor=request.user, client_id=client.pk)
+            except ApplicationError as exc:
+                self.message_user(request, f"{client.name}: {exc.as_dict()}", messages.ERROR)
+            else:
+                self.message_user(request, f"{client.name}: {token}", messages.WARNING)
 
     @admin.action(description=_("吊销"))
     def revoke(self, request, queryset):

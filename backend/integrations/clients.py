@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 from backend.common.audit import audit_event_record
 from backend.common.exceptions import Forbidden, NotFound, ValidationFailed
 from backend.integrations.models import ApiClient, Scope
-from backend.organisation.models import OrgUnit, Role, RoleAssignment
+from backend.organisation.models import OrgUnit, Role
+from backend.organisation.services import role_assign
 
 TOKEN_PREFIX = "cfk_"
 
@@ -64,7 +65,7 @@ def api_client_create(
     )
     user.set_unusable_password()
     user.save(update_fields=["password"])
-    RoleAssignment.objects.create(user=user, role=Role.COLLECTOR, org_unit=org_unit)
+    role_assign(user=user, role=Role.COLLECTOR, org_unit=org_unit, actor=actor)
     token = _new_token()
     client = ApiClient.objects.create(
         name=name,
@@ -82,7 +83,12 @@ def api_client_create(
         action="api_client.created",
         obj=client,
         org_unit=org_unit,
-        data={"name": name, "scopes": scopes},
+        data={
+            "name": name,
+            "scopes": scopes,
+            "token_prefix": client.token_prefix,
+            "callback_url": callback_url,
+        },
     )
     return client, token
 
@@ -101,11 +107,18 @@ def api_client_rotate(*, actor, client_id) -> tuple[ApiClient, str]:
     if client.revoked_at:
         raise ValidationFailed.field("client", _("已吊销的客户端不能更换令牌"))
     token = _new_token()
+    previous = client.token_prefix
     client.token_hash = token_hash(token)
     client.token_prefix = token[:12]
     client.rotated_at = timezone.now()
     client.save(update_fields=["token_hash", "token_prefix", "rotated_at"])
-    audit_event_record(actor=actor, action="api_client.rotated", obj=client, org_unit=client.org_unit)
+    audit_event_record(
+        actor=actor,
+        action="api_client.rotated",
+        obj=client,
+        org_unit=client.org_unit,
+        data={"token_prefix": client.token_prefix, "previous_token_prefix": previous},
+    )
     return client, token
 
 

@@ -559,3 +559,24 @@ def import_batch_run(*, batch_id: int) -> ImportBatch:
 
             import_reviews_start_on_commit(batch.pk)
     return batch
+
+
+def import_result_download(*, user, batch_id: Any):
+    """The batch's result workbook (an open file; 404 while not ready), recorded in the audit trail."""
+    from backend.common.audit import audit_download_record
+    from backend.common.exceptions import NotFound
+    from backend.integrations.selectors import import_batch_get_visible
+
+    batch = import_batch_get_visible(user=user, batch_id=batch_id)
+    if not batch.result_file:
+        raise NotFound(_("结果文件尚未生成"), code="result_not_ready")
+    filename = f"import-{batch.pk}-result.xlsx"
+    audit_download_record(
+        actor=user,
+        kind="import_result",
+        filename=filename,
+        size=batch.result_file.size,
+        obj=batch,
+        org_unit=batch.org_unit,
+    )
+    return batch.result_file.open("rb"), filename

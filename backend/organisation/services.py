@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from backend.common.audit import audit_event_record
 from backend.organisation.models import OrgUnit, RoleAssignment
 
 
@@ -25,9 +26,43 @@ def org_unit_ensure(*, code: str, name: str, level: str, parent: OrgUnit | None 
     return unit
 
 
+def _role_event(*, actor, action: str, assignment: RoleAssignment) -> None:
+    # One stream per user: the history of what that user was allowed to do, and who allowed it.
+    audit_event_record(
+        actor=actor,
+        action=action,
+        obj=assignment.user,
+        org_unit=assignment.org_unit,
+        data={"user": assignment.user.get_username(), "role": assignment.role, "org_unit": assignment.org_unit.code},
+    )
+
+
 @transaction.atomic
-def role_assign(*, user, role: str, org_unit: OrgUnit) -> RoleAssignment:
-    assignment, _ = RoleAssignment.objects.get_or_create(user=user, role=role, org_unit=org_unit)
+def role_assign(*, user, role: str, org_unit: OrgUnit, actor=None) -> RoleAssignment:
+    """Grant `role` at `org_unit` (idempotent); a new grant is audited (`role.granted`).
+    `actor` is who granted it (None: the system, e.g. seeding or an API client's creation)."""
+    assignment, created = RoleAssignment.objects.get_or_create(user=user, role=role, org_unit=org_unit)
+    if created:
+        _role_event(actor=actor, action="role.granted", assignment=assignment)
+    return assignment
+
+
+@transaction.atomic
+def role_revoke(
+    *, actor=None, assignment_id: int | None = None, user=None, role: str | None = None, org_unit: OrgUnit | None = None
+) -> RoleAssignment | None:
+    """Take a grant away (`role.revoked`), named by its id or by (user, role, org unit); None
+    when it does not exist (nothing is written then)."""
+    found = RoleAssignment.objects.select_for_update().select_related("user", "org_unit")
+    if assignment_id is not None:
+        found = found.filter(pk=assignment_id)
+    else:
+        found = found.filter(user=user, role=role, org_unit=org_unit)
+    assignment = found.first()
+    if assignment is None:
+        return None
+    _role_event(actor=actor, action="role.revoked", assignment=assignment)
+    assignment.delete()
     return assignment
 
 

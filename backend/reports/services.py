@@ -227,3 +227,41 @@ class _ArchiveReader:
 
     is_superuser = True
     pk = None
+
+
+# ---- exports and downloads (each one audited: export.downloaded) ------------------------------
+
+
+def sla_report_download(*, actor, query, fmt: str) -> tuple[bytes, str, str]:
+    """(content, content type, file name) of the SLA report export, recorded in the audit trail."""
+    from backend.common.audit import audit_download_record
+    from backend.reports.exports import report_export
+    from backend.reports.selectors import sla_report
+
+    content, content_type, filename = report_export(sla_report(user=actor, query=query), fmt)
+    audit_download_record(
+        actor=actor,
+        kind="sla_report",
+        filename=filename,
+        content=content,
+        data={"format": fmt, "query": query.as_params()},
+    )
+    return content, content_type, filename
+
+
+def report_archive_download(*, actor, archive_id, fmt: str) -> tuple[bytes, str, str]:
+    """One archived report file in the actor's scope, recorded in the audit trail."""
+    from backend.common.audit import audit_download_record
+    from backend.reports.selectors import report_archive_file
+
+    content, content_type, filename = report_archive_file(user=actor, archive_id=archive_id, fmt=fmt)
+    audit_download_record(
+        actor=actor,
+        kind="report_archive",
+        filename=filename,
+        content=content,
+        object_type=ReportArchive._meta.label_lower,
+        object_id=int(archive_id),
+        data={"format": fmt},
+    )
+    return content, content_type, filename

@@ -42,19 +42,16 @@ EXEMPT = {
     "api-integration-client-rotate": "superusers only (tests/integrations)",
     "api-integration-client-revoke": "superusers only (tests/integrations)",
     "api-report-sla-export": "the path parameter is a file format, not an object id",
-    # Process definitions are not org-scoped: one set for the company, managed by head-office
-    # process owners (role checks in tests/processes and tests/web/test_process_owner_pages.py).
-    "api-process-draft": "process definitions are company-wide, process owners only",
-    "api-process-draft-request": "process definitions are company-wide, process owners only",
-    "api-process-draft-approve": "process definitions are company-wide, process owners only",
-    "api-process-draft-reject": "process definitions are company-wide, process owners only",
-    "api-process-draft-form": "process definitions are company-wide, process owners only",
-    "api-process-draft-form-preview": "process definitions are company-wide, process owners only",
-    "api-process-versions": "process definitions are company-wide (path has a process key, no object id)",
-    "api-process-version": "process definitions are company-wide (path has a process key, no object id)",
-    "api-process-diff": "process definitions are company-wide (path has a process key, no object id)",
-    "api-process-migrations": "process definitions are company-wide (path has a process key, no object id)",
-    "api-process-migration-rollback": "instance migrations are run by process owners only",
+    # Process definitions are not org-scoped: one set for the company. Their routes are driven for
+    # every role by test_process_routes_for_every_role below (owners and compliance read, others 403/404).
+    **{
+        name: "process definitions are company-wide: test_process_routes_for_every_role"
+        for name in (
+            "api-process-draft", "api-process-draft-request", "api-process-draft-approve", "api-process-draft-reject",
+            "api-process-draft-form", "api-process-draft-form-preview", "api-process-versions", "api-process-version",
+            "api-process-diff", "api-process-migrations", "api-process-migration-rollback",
+        )
+    },
     "api-report-archive-file": "monthly SLA archives exist for head office and provinces only (no city object); "
     "readers by report role and unit (tests/reports)",
 }
@@ -277,3 +274,102 @@ def test_no_self_approval_on_any_process(api, self_approver):
         # Someone else can: the step is a real approval step waiting for a second person.
         other_reviewer = "reviewer.gd" if task.org_unit.code == "GD" else "reviewer.sz"
         assert task.pk in {t["id"] for t in inbox(api(other_reviewer))}, (task.process_key, task.step, task.org_unit.code)
+
+
+# ---- control 11: diagrams are for their owners -------------------------------------------------
+
+PROCESS_READ_ROLES = {Role.PROCESS_OWNER, Role.COMPLIANCE}
+PROCESS_VALUES = {"key": "individual_account_opening", "version": "1", "form_key": "account_opening/review", "migration_id": str(MISSING["int"])}
+PROCESS_QUERIES = {"api-process-diff": {"old": 1, "new": 1}}
+PROCESS_PAGES = ["processes", "process-drafts", "process-modeler", "process-draft-form", "process-versions"]
+
+
+def process_routes() -> list[tuple[str, list[str], list[str]]]:
+    """(url name, path parameters, methods) of every API route about process definitions."""
+    found = []
+
+    def walk(patterns):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns)
+            elif isinstance(p, URLPattern) and (p.name or "").startswith("api-process"):
+                view = getattr(p.callback, "view_class", None)
+                methods = [m for m in ("get", "post", "put", "patch", "delete") if view and hasattr(view, m)]
+                found.append((p.name, list(p.pattern.converters), methods))
+
+    walk(get_resolver().url_patterns)
+    return found
+
+
+def _converters_of(name: str) -> list[str]:
+    def walk(patterns, inherited):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                found = walk(p.url_patterns, [*inherited, *p.pattern.converters])
+                if found is not None:
+                    return found
+            elif isinstance(p, URLPattern) and p.name == name:
+                return [*inherited, *p.pattern.converters]
+        return None
+
+    return walk(get_resolver().url_patterns, []) or []
+
+
+def test_process_routes_for_every_role(api, users, client, django_user_model):
+    """Every process route (definitions, versions, drafts, forms, diffs, XML, catalogue, migrations),
+    generated from the URL conf, for every demo user: process owners and compliance read, anybody
+    else gets 403/404 on every method and changes nothing; compliance writes nothing either."""
+    from processes.drafts import process_draft_create, process_draft_publish_request
+    from processes.models import ProcessDraft, ProcessVersion
+
+    owner = users["owner.ho"]
+    draft = process_draft_create(actor=owner, key="individual_account_opening")
+    process_draft_publish_request(actor=owner, draft_id=draft.pk)
+    values = {**PROCESS_VALUES, "draft_id": str(draft.pk)}
+    routes = process_routes()
+    assert {"api-process-definitions", "api-process-drafts", "api-process-draft", "api-process-version", "api-process-diff"} <= {r[0] for r in routes}
+    exempt_process = {n for n in EXEMPT if n.startswith("api-process")}
+    assert exempt_process <= {r[0] for r in routes}
+
+    people = list(django_user_model.objects.filter(is_superuser=False, is_active=True).exclude(username__startswith="api:").order_by("username"))
+    readers = [u for u in people if {ra.role for ra in u.role_assignments.all()} & PROCESS_READ_ROLES]
+    others = [u for u in people if u not in readers]
+    assert {"owner.ho", "compliance.ho", "compliance.gd"} <= {u.username for u in readers}
+    assert len(others) >= 15
+    versions_before = ProcessVersion.objects.count()
+    problems = []
+    for name, params, methods in routes:
+        url = reverse(name, kwargs={k: values[k] for k in params})
+        query = PROCESS_QUERIES.get(name, {})
+        for user in others:
+            c = api(user.username)
+            for method in methods:
+                resp = c.get(url, query) if method == "get" else getattr(c, method)(url, {}, format="json")
+                allowed = (403, 404) if method == "get" else (400, 403, 404, 415)
+                if resp.status_code not in allowed:
+                    problems.append(f"{user.username} {method.upper()} {url} → {resp.status_code}: {resp.content[:150]!r}")
+        for user in readers:
+            c = api(user.username)
+            if "get" in methods and name != "api-process-migrations":
+                resp = c.get(url, query)
+                if resp.status_code != 200:
+                    problems.append(f"reader {user.username} GET {url} → {resp.status_code}: {resp.content[:150]!r}")
+            if Role.PROCESS_OWNER not in {ra.role for ra in user.role_assignments.all()}:
+                for method in (m for m in methods if m != "get"):
+                    resp = getattr(c, method)(url, {}, format="json")
+                    if resp.status_code not in (400, 403, 404, 415):
+                        problems.append(f"compliance {user.username} {method.upper()} {url} → {resp.status_code}")
+    # The web pages: the same rule.
+    web_values = {"draft_id": draft.pk, "key": "individual_account_opening", "form_key": "account_opening/review"}
+    for name in PROCESS_PAGES:
+        url = reverse(name, kwargs={k: web_values[k] for k in _converters_of(name)})
+        for user in people:
+            client.force_login(user)
+            status = client.get(url).status_code
+            expected = (200,) if user in readers else (403, 404)
+            if status not in expected:
+                problems.append(f"page {user.username} GET {url} → {status}")
+    assert problems == [], "\n".join(problems)
+    draft.refresh_from_db()
+    assert draft.status == "pending" and ProcessVersion.objects.count() == versions_before
+    assert ProcessDraft.objects.count() == 1

@@ -14,7 +14,12 @@ from django.core.management import call_command
 
 from backend.organisation.models import OrgUnit, Role
 from backend.organisation.services import role_assign, user_ensure
-from processes.drafts import process_draft_approve, process_draft_create, process_draft_publish_request
+from processes.drafts import (
+    draft_content_sha256,
+    process_draft_approve,
+    process_draft_create,
+    process_draft_publish_request,
+)
 from processes.models import DraftStatus, ProcessDraft, ProcessVersion, Timer
 from processes.services import process_instance_start
 from tasks.models import HumanTask
@@ -57,7 +62,7 @@ def test_owner_edits_deadline_fixes_lane_and_publishes_with_second_owner(live_se
     # v1: the review deadline is the configured "review" deadline (48 h); an old case runs on it.
     v1_draft = process_draft_create(actor=owner, key="review_test", bpmn_xml=review_diagram(deadline_property="review", deadline_timer='deadline("review")').decode())
     process_draft_publish_request(actor=owner, draft_id=v1_draft.pk)
-    v1 = process_draft_approve(actor=second, draft_id=v1_draft.pk)
+    v1 = process_draft_approve(actor=second, draft_id=v1_draft.pk, content_sha256=draft_content_sha256(ProcessDraft.objects.get(pk=v1_draft.pk)))
     old_case, old_timer, old_task = start_case(owner, city)
     assert old_timer.due_at - old_case.created_at == pytest.approx(timedelta(hours=48), abs=timedelta(seconds=5))
 
@@ -153,7 +158,7 @@ def test_instance_view_marks_the_diagram(live_server, transactional_db, chromium
     role_assign(user=second, role=Role.PROCESS_OWNER, org_unit=OrgUnit.objects.get(code="HO"))
     draft = process_draft_create(actor=owner, key="review_test", bpmn_xml=review_diagram().decode())
     process_draft_publish_request(actor=owner, draft_id=draft.pk)
-    process_draft_approve(actor=second, draft_id=draft.pk)
+    process_draft_approve(actor=second, draft_id=draft.pk, content_sha256=draft_content_sha256(ProcessDraft.objects.get(pk=draft.pk)))
     case, _timer, _task = start_case(owner, OrgUnit.objects.get(code="GD-SZ"))
     context = chromium.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1400, "height": 1000})
     try:

@@ -7,6 +7,7 @@ import pytest
 from backend.common.models import AuditEvent
 from backend.organisation.models import OrgUnit, Role
 from backend.organisation.services import role_assign, user_ensure
+from processes.drafts import draft_content_sha256
 from processes.models import DraftStatus, ProcessDraft, ProcessInstance, ProcessVersion, VersionSource
 from tests.fixtures.diagrams import user_task_diagram
 
@@ -20,6 +21,11 @@ def second_owner(users):
     user = user_ensure(username="owner2.ho", password=DEMO_PASSWORD, full_name="第二流程管理员")
     role_assign(user=user, role=Role.PROCESS_OWNER, org_unit=OrgUnit.objects.get(code="HO"))
     return user
+
+
+def shown(draft: dict) -> str:
+    """The content hash a reviewer's page shows for the draft now."""
+    return draft_content_sha256(ProcessDraft.objects.get(pk=draft["id"]))
 
 
 def create_draft(client, xml: bytes, key: str = "lint_test"):
@@ -61,10 +67,10 @@ def test_four_eyes_publish_creates_immutable_version(api, second_owner):
     draft = create_draft(owner, user_task_diagram()).json()
     assert owner.post(f"/api/processes/drafts/{draft['id']}/request-publish/").status_code == 200
     # The requester cannot approve their own request.
-    self_approval = owner.post(f"/api/processes/drafts/{draft['id']}/approve/", {}, format="json")
+    self_approval = owner.post(f"/api/processes/drafts/{draft['id']}/approve/", {"content_sha256": shown(draft)}, format="json")
     assert self_approval.status_code == 403 and self_approval.json()["code"] == "four_eyes"
     assert ProcessVersion.objects.filter(definition__key="lint_test").count() == 0
-    resp = other.post(f"/api/processes/drafts/{draft['id']}/approve/", {"comment": "同意"}, format="json")
+    resp = other.post(f"/api/processes/drafts/{draft['id']}/approve/", {"content_sha256": shown(draft), "comment": "同意"}, format="json")
     assert resp.status_code == 201, resp.content
     assert resp.json()["version"] == 1 and resp.json()["key"] == "lint_test"
     version = ProcessVersion.objects.get(definition__key="lint_test")
@@ -85,11 +91,11 @@ def test_last_editor_cannot_approve_and_an_edit_withdraws_the_request(api, secon
     # The second owner edits: the request is withdrawn, and now neither may approve it unseen.
     edited = other.put(f"/api/processes/drafts/{draft['id']}/", {"bpmn_xml": user_task_diagram(key="lint_test").decode()}, format="json")
     assert edited.status_code == 200 and edited.json()["status"] == "draft"
-    assert other.post(f"/api/processes/drafts/{draft['id']}/approve/", {}, format="json").status_code == 409
+    assert other.post(f"/api/processes/drafts/{draft['id']}/approve/", {"content_sha256": shown(draft)}, format="json").status_code == 409
     assert other.post(f"/api/processes/drafts/{draft['id']}/request-publish/").status_code == 200
-    denied = other.post(f"/api/processes/drafts/{draft['id']}/approve/", {}, format="json")
+    denied = other.post(f"/api/processes/drafts/{draft['id']}/approve/", {"content_sha256": shown(draft)}, format="json")
     assert denied.status_code == 403
-    assert owner.post(f"/api/processes/drafts/{draft['id']}/approve/", {}, format="json").status_code == 201
+    assert owner.post(f"/api/processes/drafts/{draft['id']}/approve/", {"content_sha256": shown(draft)}, format="json").status_code == 201
 
 
 def test_reject_needs_a_reason_and_returns_the_draft(api, second_owner):
@@ -117,7 +123,7 @@ def test_diff_lists_added_removed_and_changed_elements(api, second_owner):
     def publish(xml: bytes) -> int:
         draft = create_draft(owner, xml).json()
         assert owner.post(f"/api/processes/drafts/{draft['id']}/request-publish/").status_code == 200
-        resp = other.post(f"/api/processes/drafts/{draft['id']}/approve/", {}, format="json")
+        resp = other.post(f"/api/processes/drafts/{draft['id']}/approve/", {"content_sha256": shown(draft)}, format="json")
         assert resp.status_code == 201, resp.content
         return resp.json()["version"]
 
@@ -142,11 +148,11 @@ def test_running_instances_keep_their_version(api, second_owner):
     owner, other = api("owner.ho"), api("owner2.ho")
     draft = create_draft(owner, user_task_diagram()).json()
     owner.post(f"/api/processes/drafts/{draft['id']}/request-publish/")
-    other.post(f"/api/processes/drafts/{draft['id']}/approve/", {}, format="json")
+    other.post(f"/api/processes/drafts/{draft['id']}/approve/", {"content_sha256": shown(draft)}, format="json")
     first = owner.post("/api/process-instances/", {"process": "lint_test", "data": {}}, format="json").json()
     draft2 = create_draft(owner, user_task_diagram(form="account_opening/fix_submission")).json()
     owner.post(f"/api/processes/drafts/{draft2['id']}/request-publish/")
-    other.post(f"/api/processes/drafts/{draft2['id']}/approve/", {}, format="json")
+    other.post(f"/api/processes/drafts/{draft2['id']}/approve/", {"content_sha256": shown(draft2)}, format="json")
     second = owner.post("/api/process-instances/", {"process": "lint_test", "data": {}}, format="json").json()
     assert (first["version"], second["version"]) == (1, 2)
     assert ProcessInstance.objects.get(pk=first["id"]).version.version == 1
@@ -175,3 +181,119 @@ def test_direct_upload_can_be_switched_off_so_every_version_has_four_eyes(api, s
     )
     assert resp.status_code == 403 and resp.json()["code"] == "publish_through_draft"
     assert ProcessVersion.objects.filter(definition__key="lint_test").count() == 0
+
+
+# ---- control 6: approve what you saw -----------------------------------------------------------
+
+
+def _pending(owner, xml: bytes | None = None) -> dict:
+    draft = create_draft(owner, xml or user_task_diagram()).json()
+    assert owner.post(f"/api/processes/drafts/{draft['id']}/request-publish/").status_code == 200
+    return draft
+
+
+def test_approve_without_the_reviewed_hash_is_400_and_publishes_nothing(api, second_owner):
+    owner, other = api("owner.ho"), api("owner2.ho")
+    draft = _pending(owner)
+    for body in ({}, {"comment": "同意"}, {"content_sha256": ""}, {"content_sha256": "xyz"}, {"content_sha256": "a" * 63}, {"content_sha256": ["a" * 64]}):
+        resp = other.post(f"/api/processes/drafts/{draft['id']}/approve/", body, format="json")
+        assert resp.status_code == 400, (body, resp.content)
+        assert "content_sha256" in resp.json(), resp.content
+    assert ProcessDraft.objects.get(pk=draft["id"]).status == DraftStatus.PENDING
+    assert not ProcessVersion.objects.filter(definition__key="lint_test").exists()
+
+
+def test_detail_shows_the_hash_of_its_text(api):
+    import hashlib
+
+    draft = create_draft(api("owner.ho"), user_task_diagram()).json()
+    shown_body = api("owner.ho").get(f"/api/processes/drafts/{draft['id']}/").json()
+    assert shown_body["content_sha256"] == hashlib.sha256(shown_body["bpmn_xml"].encode("utf-8")).hexdigest()
+
+
+def test_xml_replaced_after_the_approver_opened_it_is_409_with_the_current_hash(api, second_owner):
+    """The attack: the approver opens the pending draft; the requester swaps the XML and asks again;
+    the approval (of the text the approver saw) must not publish the new text."""
+    owner, other = api("owner.ho"), api("owner2.ho")
+    draft = _pending(owner)
+    seen = other.get(f"/api/processes/drafts/{draft['id']}/").json()
+    swapped = user_task_diagram(lane="province_reviewer")
+    assert owner.put(f"/api/processes/drafts/{draft['id']}/", {"bpmn_xml": swapped.decode()}, format="json").status_code == 200
+    assert owner.post(f"/api/processes/drafts/{draft['id']}/request-publish/").status_code == 200
+
+    resp = other.post(f"/api/processes/drafts/{draft['id']}/approve/", {"content_sha256": seen["content_sha256"]}, format="json")
+    assert resp.status_code == 409, resp.content
+    current = ProcessDraft.objects.get(pk=draft["id"])
+    assert resp.json()["code"] == "stale_draft_content"
+    assert resp.json()["content_sha256"] == draft_content_sha256(current) != seen["content_sha256"]
+    assert current.status == DraftStatus.PENDING
+    assert not ProcessVersion.objects.filter(definition__key="lint_test").exists()
+    # Having reviewed the new text, the approver approves it.
+    again = other.get(f"/api/processes/drafts/{draft['id']}/").json()
+    assert again["content_sha256"] == resp.json()["content_sha256"]
+    ok = other.post(f"/api/processes/drafts/{draft['id']}/approve/", {"content_sha256": again["content_sha256"].upper()}, format="json")
+    assert ok.status_code == 201, ok.content
+    version = ProcessVersion.objects.get(definition__key="lint_test")
+    assert version.content_hash == again["content_sha256"] and 'name="province_reviewer"' in version.bpmn_xml
+
+
+def test_a_form_edited_after_review_makes_the_approval_stale(api, second_owner):
+    owner, other = api("owner.ho"), api("owner2.ho")
+    draft = _pending(owner)
+    seen = other.get(f"/api/processes/drafts/{draft['id']}/").json()["content_sha256"]
+    form = owner.get(f"/api/processes/drafts/{draft['id']}/forms/account_opening/review/").json()["definition"]
+    form["title"] = "被替换的表单"
+    assert owner.put(f"/api/processes/drafts/{draft['id']}/forms/account_opening/review/", {"definition": form}, format="json").status_code == 200
+    assert owner.post(f"/api/processes/drafts/{draft['id']}/request-publish/").status_code == 200
+    resp = other.post(f"/api/processes/drafts/{draft['id']}/approve/", {"content_sha256": seen}, format="json")
+    assert resp.status_code == 409 and resp.json()["content_sha256"] != seen
+    assert not ProcessVersion.objects.filter(definition__key="lint_test").exists()
+
+
+def test_modeler_page_carries_the_hash_of_the_text_it_renders(client, second_owner):
+    import json as _json
+
+    from django.contrib.auth import get_user_model
+
+    owner = get_user_model().objects.get(username="owner.ho")
+    from processes.drafts import process_draft_create, process_draft_publish_request
+
+    draft = process_draft_create(actor=owner, key="lint_test", bpmn_xml=user_task_diagram().decode())
+    process_draft_publish_request(actor=owner, draft_id=draft.pk)
+    client.force_login(second_owner)
+    page = client.get(f"/processes/drafts/{draft.pk}/modeler/").content.decode()
+    config = _json.loads(page.split('id="modeler-config" type="application/json">')[1].split("</script>")[0])
+    assert config["draft"]["content_sha256"] == draft_content_sha256(draft)
+    assert f'data-content-sha256="{draft_content_sha256(draft)}"' in page
+
+
+# ---- control 11: diagrams are for their owners (and compliance) ----------------------------------
+
+
+def test_branch_users_cannot_read_versions_xml_or_diffs(api, second_owner):
+    owner, other = api("owner.ho"), api("owner2.ho")
+    draft = _pending(owner)
+    assert other.post(f"/api/processes/drafts/{draft['id']}/approve/", {"content_sha256": shown(draft)}, format="json").status_code == 201
+    paths = [
+        "/api/process-definitions/",
+        "/api/processes/lint_test/versions/",
+        "/api/processes/lint_test/versions/1/",
+        "/api/processes/lint_test/diff/?old=1&new=1",
+        "/api/processes/drafts/",
+        f"/api/processes/drafts/{draft['id']}/",
+        "/api/processes/catalog/",
+        "/api/processes/individual_account_opening/versions/1/",
+    ]
+    for username in ("reviewer.sz", "collector.sz", "officer.gd", "handler.sz"):
+        for path in paths:
+            resp = api(username).get(path)
+            assert resp.status_code in (403, 404), (username, path, resp.status_code)
+            assert b"bpmn" not in resp.content.lower(), (username, path)
+    for username in ("owner.ho", "compliance.ho", "compliance.gd"):
+        for path in paths:
+            assert api(username).get(path).status_code == 200, (username, path)
+    assert "<bpmn:definitions" in api("compliance.gd").get("/api/processes/lint_test/versions/1/").json()["bpmn_xml"]
+    # Compliance reads but never writes.
+    compliance = api("compliance.ho")
+    assert compliance.put(f"/api/processes/drafts/{draft['id']}/", {"bpmn_xml": user_task_diagram().decode()}, format="json").status_code == 403
+    assert compliance.post("/api/processes/drafts/", {"key": "lint_test"}, format="json").status_code == 403

@@ -13,7 +13,12 @@ from backend.common.exceptions import ValidationFailed
 from backend.organisation.models import OrgUnit, Role
 from backend.organisation.services import role_assign, user_ensure
 from forms.registry import form_raw
-from processes.drafts import process_draft_approve, process_draft_create, process_draft_publish_request
+from processes.drafts import (
+    draft_content_sha256,
+    process_draft_approve,
+    process_draft_create,
+    process_draft_publish_request,
+)
 from processes.models import ProcessDraft, ProcessVersion
 from processes.services import process_instance_start
 from tasks.models import HumanTask
@@ -41,7 +46,7 @@ def api_as(user) -> APIClient:
 
 def publish(owners, draft: ProcessDraft) -> ProcessVersion:
     process_draft_publish_request(actor=owners[0], draft_id=draft.pk)
-    return process_draft_approve(actor=owners[1], draft_id=draft.pk)
+    return process_draft_approve(actor=owners[1], draft_id=draft.pk, content_sha256=draft_content_sha256(ProcessDraft.objects.get(pk=draft.pk)))
 
 
 def with_risk_note() -> dict:

@@ -12,8 +12,13 @@ from django.utils import timezone
 
 from backend.organisation.models import OrgUnit, Role
 from backend.organisation.services import role_assign, user_ensure
-from processes.drafts import process_draft_approve, process_draft_create, process_draft_publish_request
-from processes.models import ProcessIncident, ProcessInstance
+from processes.drafts import (
+    draft_content_sha256,
+    process_draft_approve,
+    process_draft_create,
+    process_draft_publish_request,
+)
+from processes.models import ProcessDraft, ProcessIncident, ProcessInstance
 from processes.services import process_instance_start
 from tasks.models import HumanTask
 from tasks.services import task_complete
@@ -34,7 +39,7 @@ def publish(owners, xml: bytes):
     owner, second = owners
     draft = process_draft_create(actor=owner, key="review_test", bpmn_xml=xml.decode())
     process_draft_publish_request(actor=owner, draft_id=draft.pk)
-    return process_draft_approve(actor=second, draft_id=draft.pk)
+    return process_draft_approve(actor=second, draft_id=draft.pk, content_sha256=draft_content_sha256(ProcessDraft.objects.get(pk=draft.pk)))
 
 
 def config(body: str, element_id: str) -> dict:
@@ -104,3 +109,29 @@ def test_instance_view_marks_elements_and_masks_data(login, owners, django_user_
     assert 'data-testid="incidents"' in body
     # Another branch cannot see it.
     assert login("reviewer.hz").get(f"/processes/instances/{late.pk}/").status_code == 404
+
+
+def test_instance_diagram_only_for_the_people_of_the_case(login, owners, django_user_model):
+    """Control 11: the diagram picture of a case is for its people (starter, task holders and
+    candidates) and for process owners and compliance; others in the same branch get 404."""
+    publish(owners, review_diagram())
+    city = OrgUnit.objects.get(code="GD-SZ")
+    case = process_instance_start(actor=django_user_model.objects.get(username="collector.sz"), key="review_test", org_unit=city, data={})
+    url = f"/processes/instances/{case.pk}/"
+    for username in ("collector.sz", "reviewer.sz", "owner.ho", "compliance.gd", "compliance.ho"):
+        assert login(username).get(url).status_code == 200, username
+    for username in ("officer.sz", "handler.sz", "reviewer.gd", "officer.gd", "reviewer.gz"):
+        assert login(username).get(url).status_code == 404, username
+    # Whoever did a step keeps seeing the case once it moved on.
+    task = HumanTask.objects.get(instance=case, status="ready")
+    task_complete(actor=django_user_model.objects.get(username="reviewer.sz"), task_id=task.pk, data={"decision": "approve"})
+    assert login("reviewer.sz").get(url).status_code == 200
+
+
+def test_versions_and_definitions_are_not_for_branch_users(login, owners):
+    publish(owners, review_diagram())
+    for username in ("reviewer.sz", "collector.sz", "handler.sz", "officer.gd"):
+        client = login(username)
+        for path in ("/processes/", "/processes/review_test/versions/", "/processes/drafts/"):
+            assert client.get(path).status_code == 403, (username, path)
+    assert login("compliance.gd").get("/processes/review_test/versions/").status_code == 200

@@ -32,7 +32,7 @@ from backend.complaints.corrective import (
     corrective_action_create,
     corrective_actions_of,
 )
-from backend.complaints.exports import XLSX_CONTENT_TYPE, complaint_analysis_xlsx
+from backend.complaints.exports import XLSX_CONTENT_TYPE, complaint_analysis_xlsx_download
 from backend.complaints.printing import complaint_analysis_print, complaint_form_print
 from pdfs.responses import pdf_response
 
@@ -99,10 +99,9 @@ class ComplaintAnalysisExportApi(APIView):
             )
         if fmt != "xlsx":
             raise NotFound("不支持的导出格式", code="export_format_not_found")
-        response = HttpResponse(
-            complaint_analysis_xlsx(user=request.user, month=month), content_type=XLSX_CONTENT_TYPE
-        )
-        response["Content-Disposition"] = f'attachment; filename="complaint-analysis-{month.label}.xlsx"'
+        content, filename = complaint_analysis_xlsx_download(user=request.user, month=month)
+        response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
 
 

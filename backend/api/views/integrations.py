@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from backend.api.authentication import ApiClientAuthentication
 from backend.integrations.clients import api_client_create, api_client_revoke, api_client_rotate
-from backend.integrations.imports import import_batch_create
+from backend.integrations.imports import import_batch_create, import_result_download
 from backend.integrations.selectors import (
     customer_check,
     import_batch_get_visible,
@@ -132,11 +132,5 @@ class ImportDetailApi(APIView):
 class ImportResultApi(APIView):
     @extend_schema(responses={200: bytes})
     def get(self, request, batch_id: int):
-        batch = import_batch_get_visible(user=request.user, batch_id=batch_id)
-        if not batch.result_file:
-            return Response(
-                {"detail": "结果文件尚未生成", "code": "result_not_ready"}, status=status.HTTP_404_NOT_FOUND
-            )
-        return FileResponse(
-            batch.result_file.open("rb"), as_attachment=True, filename=f"import-{batch.pk}-result.xlsx"
-        )
+        handle, filename = import_result_download(user=request.user, batch_id=batch_id)
+        return FileResponse(handle, as_attachment=True, filename=filename)

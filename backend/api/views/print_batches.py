@@ -7,9 +7,12 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.common.exceptions import Conflict
-from backend.customers.batch_printing import print_batch_get_visible, print_batch_request, print_batch_view
-from backend.customers.models import PrintBatchStatus
+from backend.customers.batch_printing import (
+    print_batch_get_visible,
+    print_batch_pdf_download,
+    print_batch_request,
+    print_batch_view,
+)
 from pdfs.responses import pdf_response
 
 
@@ -48,9 +51,5 @@ class PrintBatchDetailApi(APIView):
 class PrintBatchPdfApi(APIView):
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     def get(self, request, batch_id: str):
-        batch = print_batch_get_visible(user=request.user, batch_id=batch_id)
-        if batch.status != PrintBatchStatus.DONE:
-            raise Conflict("批量打印尚未完成", code="print_batch_not_ready")
-        return pdf_response(
-            bytes(batch.pdf), filename=f"print-batch-{batch.pk}.pdf", document_id=batch.document_id
-        )
+        content, batch = print_batch_pdf_download(user=request.user, batch_id=batch_id)
+        return pdf_response(content, filename=f"print-batch-{batch.pk}.pdf", document_id=batch.document_id)

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from processes.drafts import (
+    draft_content_sha256,
     draft_errors,
     modeler_catalog,
     process_draft_approve,
@@ -57,6 +58,10 @@ class DraftOutputSerializer(serializers.Serializer):
 
 class DraftDetailOutputSerializer(DraftOutputSerializer):
     bpmn_xml = serializers.CharField()
+    content_sha256 = serializers.SerializerMethodField(help_text="SHA-256 of the draft content (XML and edited forms); send it to approve")
+
+    def get_content_sha256(self, draft) -> str:
+        return draft_content_sha256(draft)
 
 
 @extend_schema_serializer(component_name="DraftVersionOutput")  # processes.py has its own VersionOutput
@@ -164,13 +169,17 @@ class DraftApproveApi(APIView):
     parser_classes = [JSONParser]
 
     class InputSerializer(serializers.Serializer):
+        # The hash of the draft content the approver reviewed (`content_sha256` of the draft).
+        content_sha256 = serializers.CharField(allow_blank=True, max_length=128)
         comment = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 
     @extend_schema(request=InputSerializer, responses={201: VersionOutputSerializer})
     def post(self, request, draft_id: int):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        version = process_draft_approve(actor=request.user, draft_id=draft_id, comment=data.validated_data["comment"])
+        version = process_draft_approve(
+            actor=request.user, draft_id=draft_id, content_sha256=data.validated_data["content_sha256"], comment=data.validated_data["comment"]
+        )
         body = VersionOutputSerializer(version).data
         body["key"] = version.definition.key
         return Response(body, status=status.HTTP_201_CREATED)
@@ -193,13 +202,13 @@ class DraftRejectApi(APIView):
 class VersionListApi(APIView):
     @extend_schema(responses={200: VersionOutputSerializer(many=True)})
     def get(self, request, key: str):
-        return Response(VersionOutputSerializer(process_versions(key=key), many=True).data)
+        return Response(VersionOutputSerializer(process_versions(actor=request.user, key=key), many=True).data)
 
 
 class VersionDetailApi(APIView):
     @extend_schema(responses={200: inline_serializer("VersionDetail", {"version": serializers.IntegerField(), "bpmn_xml": serializers.CharField()})})
     def get(self, request, key: str, version: int):
-        found = process_version_get(key=key, version=version)
+        found = process_version_get(actor=request.user, key=key, version=version)
         body = VersionOutputSerializer(found).data
         body["bpmn_xml"] = found.bpmn_xml
         return Response(body)
@@ -214,7 +223,7 @@ class VersionDiffApi(APIView):
     def get(self, request, key: str):
         query = self.QuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        return Response(process_version_diff(key=key, old=query.validated_data["old"], new=query.validated_data["new"]))
+        return Response(process_version_diff(actor=request.user, key=key, old=query.validated_data["old"], new=query.validated_data["new"]))
 
 
 class ModelerCatalogApi(APIView):

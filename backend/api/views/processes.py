@@ -5,8 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.common.exceptions import ValidationFailed
-from processes.models import ProcessDefinition
-from processes.services import process_definition_upload, process_test_instance_start
+from processes.services import process_definition_list, process_definition_upload, process_test_instance_start
 from tasks.models import HumanTask, TaskStatus
 
 
@@ -24,8 +23,7 @@ class ProcessDefinitionListCreateApi(APIView):
 
     @extend_schema(responses={200: VersionOutputSerializer(many=True)})
     def get(self, request):
-        latest = [d.versions.order_by("-version").first() for d in ProcessDefinition.objects.all()]
-        return Response(VersionOutputSerializer([v for v in latest if v], many=True).data)
+        return Response(VersionOutputSerializer(process_definition_list(actor=request.user), many=True).data)
 
     @extend_schema(
         request={"multipart/form-data": inline_serializer("DiagramUpload", {"file": serializers.FileField()})},

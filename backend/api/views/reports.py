@@ -11,16 +11,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.api.schema import paginated
-from backend.reports.exports import report_export
 from backend.reports.selectors import (
     drill_params,
-    report_archive_file,
     report_archives,
     report_query_clean,
     sla_breach_detail,
     sla_report,
     sla_report_tasks,
 )
+from backend.reports.services import report_archive_download, sla_report_download
 from tasks.sla import task_sla_state
 
 REPORT_PARAMETERS = [
@@ -96,20 +95,16 @@ class SlaReportTasksApi(APIView):
         return paginator.get_paginated_response(SlaTaskSerializer(page, many=True).data)
 
 
-def report_export_response(report: dict, fmt: str) -> HttpResponse:
-    content, content_type, filename = report_export(report, fmt)
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 class SlaReportExportApi(APIView):
     @extend_schema(
         parameters=REPORT_PARAMETERS, responses={(200, "application/octet-stream"): OpenApiTypes.BINARY}
     )
     def get(self, request, fmt: str):
         query = report_query_clean(user=request.user, params=request.query_params)
-        return report_export_response(sla_report(user=request.user, query=query), fmt)
+        content, content_type, filename = sla_report_download(actor=request.user, query=query, fmt=fmt)
+        response = HttpResponse(content, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
 
 
 class TaskSlaApi(APIView):
@@ -165,7 +160,7 @@ class ReportArchiveListApi(APIView):
 class ReportArchiveFileApi(APIView):
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     def get(self, request, archive_id: int, fmt: str):
-        content, content_type, filename = report_archive_file(user=request.user, archive_id=archive_id, fmt=fmt)
+        content, content_type, filename = report_archive_download(actor=request.user, archive_id=archive_id, fmt=fmt)
         response = HttpResponse(content, content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response

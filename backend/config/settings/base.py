@@ -200,6 +200,11 @@ CELERY_BEAT_SCHEDULE["archive-monthly-sla"] = {
     "task": "reports.archive_monthly_sla",
     "schedule": crontab(minute=30, hour=17, day_of_month="1"),  # 01:30 on the 2nd, Beijing time
 }
+# The audit trail verified end to end and its stream heads checkpointed (signed, outside the database).
+CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
+    "task": "common.audit_checkpoint",
+    "schedule": timedelta(seconds=float(os.environ.get("CUSTFLOW_AUDIT_CHECKPOINT_SECONDS", "3600"))),
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Cache (rate-limit counters): shared by every web process ------------------------------
@@ -278,6 +283,14 @@ CUSTFLOW = {
         "ORG_UNITS": json.loads(os.environ.get("CUSTFLOW_SIGNING_ORG_UNITS", "{}")),
         "TRUST_ROOTS": [p for p in os.environ.get("CUSTFLOW_SIGNING_TRUST_ROOTS", "").split(",") if p],
         "ISSUE_DEMO_CERTIFICATES": env_bool("CUSTFLOW_DEMO_CERTIFICATES", True),
+    },
+    # Audit checkpoints (backend/common/audit_checkpoints.py): signed heads of every audit stream,
+    # written by the beat job and `manage.py audit_verify` to files here (keep it off the database
+    # host, e.g. on the shared storage, and ship the log) and signed with CHECKPOINT_KEY (default:
+    # derived from SECRET_KEY).
+    "AUDIT": {
+        "CHECKPOINT_DIR": os.environ.get("CUSTFLOW_AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit-checkpoints")),
+        "CHECKPOINT_KEY": os.environ.get("CUSTFLOW_AUDIT_CHECKPOINT_KEY", ""),
     },
     # A reprint (副本) asks for a reason of this many characters.
     "REPRINT_REASON_LENGTH": (4, 500),

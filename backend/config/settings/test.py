@@ -21,3 +21,5 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 
 # Rate-limit counters live in each test process (tests/conftest.py clears them per test).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Audit checkpoints of one test run (tests/conftest.py gives every test its own directory).
+CUSTFLOW["AUDIT"] = {**CUSTFLOW["AUDIT"], "CHECKPOINT_DIR": str(VAR_DIR / f"test-audit-checkpoints-{os.environ['CUSTFLOW_TEST_RUN']}")}

@@ -38,7 +38,7 @@ from backend.complaints.corrective import (
     corrective_may_act,
     corrective_owner_units,
 )
-from backend.complaints.exports import XLSX_CONTENT_TYPE, complaint_analysis_xlsx
+from backend.complaints.exports import XLSX_CONTENT_TYPE, complaint_analysis_xlsx_download
 from backend.complaints.models import RootCause
 from backend.complaints.printing import FORMS, complaint_analysis_print, complaint_form_print
 from backend.complaints.selectors import complaint_get
@@ -173,10 +173,9 @@ def complaint_analysis_export(request: HttpRequest, fmt: str) -> HttpResponse:
         )
     if fmt != "xlsx":
         raise NotFound(_("不支持的导出格式"), code="export_format_not_found")
-    response = HttpResponse(
-        complaint_analysis_xlsx(user=request.user, month=month), content_type=XLSX_CONTENT_TYPE
-    )
-    response["Content-Disposition"] = f'attachment; filename="complaint-analysis-{month.label}.xlsx"'
+    content, filename = complaint_analysis_xlsx_download(user=request.user, month=month)
+    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 

@@ -6,9 +6,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from backend.common.exceptions import Conflict, ValidationFailed
-from backend.customers.batch_printing import print_batch_get_visible, print_batch_request, print_batch_view
-from backend.customers.models import PrintBatchStatus
+from backend.common.exceptions import ValidationFailed
+from backend.customers.batch_printing import (
+    print_batch_get_visible,
+    print_batch_pdf_download,
+    print_batch_request,
+    print_batch_view,
+)
 from backend.web.views.base import form_errors, page_view
 from pdfs.responses import pdf_response
 
@@ -46,9 +50,5 @@ def print_batch_progress(request: HttpRequest, batch_id: str) -> HttpResponse:
 
 @page_view
 def print_batch_pdf(request: HttpRequest, batch_id: str) -> HttpResponse:
-    batch = print_batch_get_visible(user=request.user, batch_id=batch_id)
-    if batch.status != PrintBatchStatus.DONE:
-        raise Conflict("批量打印尚未完成", code="print_batch_not_ready")
-    return pdf_response(
-        bytes(batch.pdf), filename=f"print-batch-{batch.pk}.pdf", document_id=batch.document_id
-    )
+    content, batch = print_batch_pdf_download(user=request.user, batch_id=batch_id)
+    return pdf_response(content, filename=f"print-batch-{batch.pk}.pdf", document_id=batch.document_id)

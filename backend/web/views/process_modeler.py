@@ -13,9 +13,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from backend.common.exceptions import ApplicationError, ValidationFailed
+from backend.organisation.models import Role
+from backend.organisation.selectors import user_has_role
 from backend.web.views.base import form_errors, page_view
 from backend.web.views.tasks import _form_rows
 from processes.drafts import (
+    draft_content_sha256,
     draft_errors,
     draft_form_raw,
     modeler_catalog,
@@ -88,7 +91,16 @@ def draft_new(request: HttpRequest) -> HttpResponse:
 def modeler(request: HttpRequest, draft_id: int) -> HttpResponse:
     draft = process_draft_get(actor=request.user, draft_id=draft_id)
     config = {
-        "draft": {"id": draft.pk, "status": draft.status, "row_version": draft.row_version, "bpmn_xml": draft.bpmn_xml, "problems": draft.problems},
+        # content_sha256: the hash of exactly the text rendered here; approving sends it back and
+        # the server refuses (409) if the draft changed since this page was rendered.
+        "draft": {
+            "id": draft.pk,
+            "status": draft.status,
+            "row_version": draft.row_version,
+            "bpmn_xml": draft.bpmn_xml,
+            "problems": draft.problems,
+            "content_sha256": draft_content_sha256(draft),
+        },
         "catalog": modeler_catalog(actor=request.user),
         "urls": {
             "save": reverse("api-process-draft", args=[draft.pk]),
@@ -101,8 +113,10 @@ def modeler(request: HttpRequest, draft_id: int) -> HttpResponse:
         "csrf": get_token(request),
         "labels": _modeler_labels(),
     }
-    editable = draft.status in (DraftStatus.DRAFT, DraftStatus.REJECTED, DraftStatus.PENDING)
-    may_decide = draft.status == DraftStatus.PENDING and request.user.pk not in (draft.requested_by_id, draft.updated_by_id)
+    # Compliance reads drafts too; only process owners edit and decide.
+    owner = request.user.is_superuser or user_has_role(request.user, Role.PROCESS_OWNER)
+    editable = owner and draft.status in (DraftStatus.DRAFT, DraftStatus.REJECTED, DraftStatus.PENDING)
+    may_decide = owner and draft.status == DraftStatus.PENDING and request.user.pk not in (draft.requested_by_id, draft.updated_by_id)
     context = {
         "draft": draft,
         "config": config,
@@ -115,14 +129,14 @@ def modeler(request: HttpRequest, draft_id: int) -> HttpResponse:
 
 @page_view
 def versions(request: HttpRequest, key: str, migration: dict | None = None, migration_error: ApplicationError | None = None) -> HttpResponse:
-    found = list(process_versions(key=key))
+    found = list(process_versions(actor=request.user, key=key))
     diff, diff_error = None, None
     old, new = request.GET.get("old"), request.GET.get("new")
     if not (old and new) and len(found) >= 2:
         old, new = str(found[1].version), str(found[0].version)  # the latest change by default
     if old and new:
         try:
-            diff = process_version_diff(key=key, old=int(old), new=int(new))
+            diff = process_version_diff(actor=request.user, key=key, old=int(old), new=int(new))
         except ValueError:
             diff_error = _("请选择两个版本")
         except ApplicationError as exc:
@@ -225,7 +239,7 @@ def draft_form(request: HttpRequest, draft_id: int, form_key: str) -> HttpRespon
         "form_key": form_key,
         "definition": text,
         "edited": form_key in (draft.forms or {}),
-        "editable": draft.status != DraftStatus.PUBLISHED,
+        "editable": draft.status != DraftStatus.PUBLISHED and (request.user.is_superuser or user_has_role(request.user, Role.PROCESS_OWNER)),
         **preview,
         **form_errors(error, ["definition"]),
     }

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from django.contrib import messages
-from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -13,17 +12,13 @@ from django.views.decorators.http import require_POST
 
 from backend.common.exceptions import ApplicationError, ValidationFailed
 from backend.web.views.base import form_errors, page_view
-from processes.models import ProcessDefinition, ProcessVersion
-from processes.services import process_definition_upload, process_test_instance_start
+from processes.services import process_definition_list, process_definition_upload, process_test_instance_start
 from tasks.models import HumanTask, TaskStatus
 
 
 def _render(request: HttpRequest, *, upload_error=None, start_error=None, started=None, values=None) -> HttpResponse:
-    definitions = []
-    for definition in ProcessDefinition.objects.prefetch_related(Prefetch("versions", queryset=ProcessVersion.objects.only("id", "definition_id", "version", "content_hash", "source", "created_at"))).order_by("key"):
-        latest = max(definition.versions.all(), key=lambda v: v.version, default=None)
-        if latest is not None:
-            definitions.append({"key": definition.key, "name": definition.name, "version": latest})
+    # Process owners and compliance only (403 for everyone else).
+    definitions = [{"key": v.definition.key, "name": v.definition.name, "version": v} for v in process_definition_list(actor=request.user)]
     error = upload_error or start_error
     context = {
         "definitions": definitions,
@@ -49,6 +44,8 @@ def process_upload(request: HttpRequest) -> HttpResponse:
             raise ValidationFailed.field("file", _("请上传 BPMN 文件"))
         version, created = process_definition_upload(actor=request.user, data=upload.read(), filename=upload.name or "diagram.bpmn")
     except ApplicationError as exc:
+        if exc.status_code == 403:
+            raise  # the error page: a refused user does not get the definitions list either
         return _render(request, upload_error=exc)
     except UnicodeDecodeError:
         # Workaround: process_version_deploy stores the XML with data.decode("utf-8") and lets a
@@ -75,6 +72,8 @@ def process_test_start(request: HttpRequest) -> HttpResponse:
             raise ValidationFailed.field("data", _("JSON 嵌套层次过深"))
         instance = process_test_instance_start(actor=request.user, key=values["process"], data=data)
     except ApplicationError as exc:
+        if exc.status_code == 403:
+            raise
         return _render(request, start_error=exc, values=values)
     started = {
         "instance": instance,

@@ -11,12 +11,11 @@ from django.utils.http import urlencode
 
 from backend.common.exceptions import ValidationFailed
 from backend.organisation.models import OrgLevel
-from backend.reports.exports import report_export
+from backend.reports import services as report_services
 from backend.reports.selectors import (
     DIMENSIONS,
     PERIODS,
     drill_params,
-    report_archive_file,
     report_archives,
     report_query_clean,
     sla_report,
@@ -112,7 +111,9 @@ def sla_report_tasks_page(request: HttpRequest) -> HttpResponse:
 @page_view
 def sla_report_export(request: HttpRequest, fmt: str) -> HttpResponse:
     query = report_query_clean(user=request.user, params=request.GET)
-    content, content_type, filename = report_export(sla_report(user=request.user, query=query), fmt)
+    content, content_type, filename = report_services.sla_report_download(
+        actor=request.user, query=query, fmt=fmt
+    )
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -127,7 +128,9 @@ def report_archives_page(request: HttpRequest) -> HttpResponse:
 
 @page_view
 def report_archive_download(request: HttpRequest, archive_id: int, fmt: str) -> HttpResponse:
-    content, content_type, filename = report_archive_file(user=request.user, archive_id=archive_id, fmt=fmt)
+    content, content_type, filename = report_services.report_archive_download(
+        actor=request.user, archive_id=archive_id, fmt=fmt
+    )
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -310,7 +310,11 @@
   bind("btn-request", function () {
     (dirty ? save() : Promise.resolve(true)).then(function (ok) { if (ok) { post(cfg.urls.request, {}, L.requested); } });
   });
-  bind("btn-approve", function () { post(cfg.urls.approve, { comment: document.getElementById("decision-comment").value || "" }, L.approved); });
+  // The approval names what was shown: the server compares this hash (computed when the page was
+  // rendered, over the same text) with the draft's current content and refuses a stale one.
+  bind("btn-approve", function () {
+    post(cfg.urls.approve, { content_sha256: cfg.draft.content_sha256, comment: document.getElementById("decision-comment").value || "" }, L.approved);
+  });
   bind("btn-reject", function () { post(cfg.urls.reject, { comment: document.getElementById("decision-comment").value || "" }, L.rejected); });
 
   modeler.importXML(cfg.draft.bpmn_xml).then(function (result) {
