@@ -84,7 +84,10 @@ def test_bad_input_is_a_400_and_records_nothing(api, people):
     assert lookup(client, "id_number", "1" * 101).status_code == 400
     assert lookup(client, "phone", ["13812340001"]).status_code == 400
     assert client.post(SEARCH, [1], format="json").status_code == 400
-    assert client.post(SEARCH, "phone=13812340001", content_type="application/x-www-form-urlencoded").status_code == 415
+    assert (
+        client.post(SEARCH, "phone=13812340001", content_type="application/x-www-form-urlencoded").status_code
+        == 415
+    )
     assert RevealEvent.objects.count() == 0
 
 
@@ -203,7 +206,9 @@ def test_lookup_listing_is_paged(api, users, people, settings):
     compliance = api("compliance.ho")
     first = compliance.get("/api/reveal-events/", {"kind": "lookup", "user": "reviewer.sz"}).json()
     assert (first["count"], len(first["results"])) == (55, 50)
-    second = compliance.get("/api/reveal-events/", {"kind": "lookup", "user": "reviewer.sz", "page": 2}).json()
+    second = compliance.get(
+        "/api/reveal-events/", {"kind": "lookup", "user": "reviewer.sz", "page": 2}
+    ).json()
     assert len(second["results"]) == 5
 
 
@@ -229,9 +234,10 @@ def test_web_search_is_a_recorded_post_with_the_limit_next_to_the_field(users, p
     value_input = body.index('name="value"')
     message = body.index('<ul class="field-errors"><li>查询过于频繁:每小时最多查询 2 次')
     assert value_input < message < body.index('data-testid="linkage-search-submit"')
-    assert list(RevealEvent.objects.values_list("user__username", "kind", "field", "result_count")) == [
-        ("reviewer.sz", "lookup", "id_number", 1)
-    ] * 2
+    assert (
+        list(RevealEvent.objects.values_list("user__username", "kind", "field", "result_count"))
+        == [("reviewer.sz", "lookup", "id_number", 1)] * 2
+    )
 
 
 def test_web_search_needs_the_csrf_token(users, people):
