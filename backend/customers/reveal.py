@@ -22,8 +22,8 @@ from django.utils.translation import gettext as _
 
 from backend.common.audit import audit_event_record
 from backend.common.exceptions import Forbidden, TooManyRequests, ValidationFailed
-from backend.customers.models import Customer, RevealEvent, RevealEventKind
 from backend.customers.lookups import LOOKUP_FIELDS
+from backend.customers.models import Customer, RevealEvent, RevealEventKind
 from backend.customers.selectors import PERSONAL_FIELDS
 from backend.organisation.models import Role
 from backend.organisation.selectors import scope_filter, user_has_role, user_role_assignments

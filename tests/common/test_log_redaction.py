@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 from backend.common.log_redaction import REDACTED, redact_identifiers
 from tests.customers.factories import corporate_make, customer_make
 from tests.factories import resident_id, uscc
-from tests.integrations.conftest import make_client, open_payload  # noqa: F401 (fixture)
+from tests.integrations.conftest import open_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -98,6 +98,21 @@ def log_streams():
     configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)
 
 
+def _upstream(org_unit: str) -> APIClient:
+    from backend.integrations.clients import api_client_create
+
+    _client, token = api_client_create(
+        actor=None,
+        name=f"承保系统-{org_unit}",
+        org_unit_code=org_unit,
+        scopes=["open", "query"],
+        callback_url="",
+    )
+    http = APIClient()
+    http.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return http
+
+
 @pytest.fixture
 def requests_made(monkeypatch):
     made: list[tuple[str, str, str, int]] = []
@@ -142,7 +157,7 @@ def _access_lines(requests_made, gunicorn_logger):
 
 
 def test_a_run_of_lookups_and_openings_logs_no_identifier(
-    api, users, make_client, caplog, log_streams, requests_made, settings
+    api, users, caplog, log_streams, requests_made, settings
 ):
     buffer, gunicorn_logger = log_streams
     caplog.set_level(logging.DEBUG)
@@ -150,8 +165,7 @@ def test_a_run_of_lookups_and_openings_logs_no_identifier(
     customer_make("GD-SZ", id_number=ID_SZ, phone=f"+86{PHONE}")
     corporate_make("GD-SZ", id_number=USCC)
     reviewer = api("reviewer.sz")
-    _c, upstream, _t = make_client("GD-SZ")
-    _c2, hangzhou, _t2 = make_client("ZJ-HZ")
+    upstream, hangzhou = _upstream("GD-SZ"), _upstream("ZJ-HZ")
 
     for field, value in (("id_number", ID_SZ), ("phone", PHONE), ("phone", f"+86 {PHONE}"), ("uscc", USCC)):
         assert (

@@ -7,8 +7,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.api.schema import paginated
-from backend.customers.lookups import customer_lookup, lookup_query_refuse
 from backend.customers.linkage import customer_field_history, customer_linkage, field_history_rows
+from backend.customers.lookups import customer_lookup, lookup_query_refuse
 from backend.customers.printing import collection_card_print
 from backend.customers.reveal import customer_field_reveal, reveal_event_list, reveal_event_row
 from backend.customers.selectors import (
