@@ -247,3 +247,21 @@ def test_web_search_needs_the_csrf_token(users, people):
     client.force_login(users["reviewer.sz"])
     assert client.post("/customers/", {"field": "phone", "value": "13812340001"}).status_code == 403
     assert RevealEvent.objects.count() == 0
+
+
+def test_web_reveal_log_lists_lookups(api, users, people):
+    from django.test import Client
+
+    assert lookup(api("reviewer.sz"), "phone", "13812340001").status_code == 200
+    event = RevealEvent.objects.get(kind="lookup")
+    web = Client()
+    web.force_login(users["compliance.ho"])
+    page = web.get("/compliance/reveals/", {"kind": "lookup", "user": "reviewer.sz"})
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert f'data-testid="reveal-row-{event.pk}"' in body
+    assert f'<span data-testid="lookup-count-{event.pk}">1</span>' in body
+    assert "13812340001" not in body
+    # The reveal log without kind does not list look-ups; a bad kind is the form again.
+    assert f'data-testid="reveal-row-{event.pk}"' not in web.get("/compliance/reveals/").content.decode()
+    assert web.get("/compliance/reveals/", {"kind": "x"}).status_code == 400
