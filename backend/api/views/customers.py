@@ -60,9 +60,8 @@ class CustomerListApi(APIView):
 class CustomerSearchApi(APIView):
     """客户精确查询 by one identifier or exact name, in the body (never in the URL). Each call is
     a recorded look-up (listed at /api/reveal-events/?kind=lookup) and counts against the
-    user's hourly limit (429 with Retry-After). Results are masked and paginated (?page=)."""
-
-    parser_classes = [JSONParser]
+    user's hourly limit (429 with Retry-After). Results are masked and paginated (?page=).
+    The body is JSON (a form body is read too: either way the value stays out of the URL)."""
 
     class InputSerializer(serializers.Serializer):
         field = serializers.ChoiceField(choices=["phone", "id_number", "uscc", "name"])

@@ -39,9 +39,7 @@ class AutomaticOpeningApi(ClientApi):
 class CustomerCheckApi(ClientApi):
     """自动查询: POST a JSON body {"id_type", "id_number"} or {"uscc"}; a recorded look-up
     under the client's service user (hourly limit, 429 with Retry-After). A GET — identifiers
-    in the URL — is a 400 pointing here."""
-
-    parser_classes = [JSONParser]
+    in the URL — is a 400 pointing here. (A form body is read too.)"""
 
     class InputSerializer(serializers.Serializer):
         id_type = serializers.CharField(required=False)
@@ -56,7 +54,10 @@ class CustomerCheckApi(ClientApi):
 
     @extend_schema(request=InputSerializer, responses={200: OutputSerializer})
     def post(self, request):
-        return Response(self.OutputSerializer(customer_check(client=request.auth, params=request.data)).data)
+        params = request.data
+        if hasattr(params, "dict"):  # a form body (QueryDict): one value per key
+            params = params.dict()
+        return Response(self.OutputSerializer(customer_check(client=request.auth, params=params)).data)
 
     @extend_schema(deprecated=True, responses={400: dict})
     def get(self, request):
