@@ -6,41 +6,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0005_merge_0003_inbox_flow_actions_0004_print_batch'),
-        ('organisation', '0002_salesagent_user'),
+        ("customers", "0005_merge_0003_inbox_flow_actions_0004_print_batch"),
+        ("organisation", "0002_salesagent_user"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='revealevent',
-            name='kind',
-            field=models.CharField(choices=[('reveal', '查看完整信息'), ('lookup', '按证件号码、电话或名称查询')], default='reveal', max_length=16),
+            model_name="revealevent",
+            name="kind",
+            field=models.CharField(
+                choices=[("reveal", "查看完整信息"), ("lookup", "按证件号码、电话或名称查询")],
+                default="reveal",
+                max_length=16,
+            ),
         ),
         migrations.AddField(
-            model_name='revealevent',
-            name='result_count',
+            model_name="revealevent",
+            name="result_count",
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='revealevent',
-            name='value_hash',
-            field=models.CharField(blank=True, db_index=True, default='', max_length=64),
+            model_name="revealevent",
+            name="value_hash",
+            field=models.CharField(blank=True, db_index=True, default="", max_length=64),
         ),
         migrations.AlterField(
-            model_name='revealevent',
-            name='customer',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='reveal_events', to='customers.customer'),
+            model_name="revealevent",
+            name="customer",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="reveal_events",
+                to="customers.customer",
+            ),
         ),
         migrations.AlterField(
-            model_name='revealevent',
-            name='reason',
-            field=models.TextField(blank=True, default=''),
+            model_name="revealevent",
+            name="reason",
+            field=models.TextField(blank=True, default=""),
         ),
         migrations.AddIndex(
-            model_name='revealevent',
-            index=models.Index(fields=['kind', 'user', 'created_at'], name='reveal_kind_user_created'),
+            model_name="revealevent",
+            index=models.Index(fields=["kind", "user", "created_at"], name="reveal_kind_user_created"),
         ),
     ]
