@@ -152,6 +152,13 @@ def lookup_input_clean(field: Any, value: Any) -> tuple[str, CustomerSearch]:
     return field, search
 
 
+def lookup_hash_of(*, field: Any, value: Any) -> str:
+    """The `value_hash` a look-up of `value` by `field` was recorded under (compliance's
+    "was this value looked up"): the same normalisation, the same keyed hash."""
+    field, search = lookup_input_clean(field, value)
+    return lookup_value_hash(getattr(search, field))
+
+
 def customer_lookup(*, actor, field: Any, value: Any) -> QuerySet[Customer]:
     """客户精确查询 as a record: the customers in the actor's scope whose `field` equals the
     normalised `value` (masked by the caller's view), after writing the look-up event."""

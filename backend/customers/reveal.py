@@ -123,6 +123,7 @@ def customer_field_reveal(*, actor, customer: Customer, field: Any, reason: Any)
 class RevealFilters:
     kind: str = RevealEventKind.REVEAL
     user: str = ""
+    value_hash: str = ""
     customer: int | None = None
     field: str = ""
     date_from: date | None = None
@@ -173,8 +174,9 @@ def reveal_filters_clean(params: dict[str, Any]) -> RevealFilters:
             _("只能查看以下字段的完整信息: %(fields)s") % {"fields": ", ".join(PERSONAL_FIELDS)},
             code="invalid_field",
         )
-    if out.kind == RevealEventKind.LOOKUP and out.customer is not None:
-        raise ValidationFailed.field("customer", _("查询记录不关联客户"), code="invalid")
+    out.value_hash = str(params.get("value_hash") or "").strip().lower()
+    if out.value_hash and not re.fullmatch(r"[0-9a-f]{64}", out.value_hash):
+        raise ValidationFailed.field("value_hash", _("应为 64 位十六进制摘要"), code="invalid")
     out.date_from = _date_clean("date_from", params.get("date_from"))
     out.date_to = _date_clean("date_to", params.get("date_to"))
     if out.date_from and out.date_to and out.date_from > out.date_to:
@@ -189,7 +191,7 @@ def _local_midnight(day: date) -> datetime:
 def reveal_event_list(*, user, params: Mapping[str, Any]) -> QuerySet[RevealEvent]:
     """合规: the reveal log of the user's org subtrees (by the event's org unit), newest first,
     filtered by `params` (kind — reveal (default) or lookup —, user, customer, field,
-    date_from, date_to). Compliance role only."""
+    value_hash, date_from, date_to). Compliance role only."""
     if not user_has_role(user, Role.COMPLIANCE):
         raise Forbidden(_("只有合规岗可以查看敏感信息查看记录"), code="compliance_only")
     filters = reveal_filters_clean(params)
@@ -201,6 +203,8 @@ def reveal_event_list(*, user, params: Mapping[str, Any]) -> QuerySet[RevealEven
         qs = qs.filter(customer_id=filters.customer)
     if filters.field:
         qs = qs.filter(field=filters.field)
+    if filters.value_hash:
+        qs = qs.filter(value_hash=filters.value_hash)
     # Dates are Asia/Shanghai calendar days.
     if filters.date_from:
         qs = qs.filter(created_at__gte=_local_midnight(filters.date_from))

@@ -269,3 +269,23 @@ def test_a_form_body_is_read_too(api, people):
     assert resp.status_code == 200
     assert resp.json()["count"] == 1
     assert RevealEvent.objects.filter(kind="lookup").count() == 1
+
+
+def test_compliance_finds_a_value_by_its_hash(api, users, people, monkeypatch):
+    import io
+
+    from django.core.management import call_command
+
+    assert lookup(api("reviewer.sz"), "phone", "138-1234-0001").status_code == 200
+    assert lookup(api("reviewer.sz"), "phone", "13900000009").status_code == 200
+    monkeypatch.setattr("sys.stdin", io.StringIO("+86 138 1234 0001\n"))
+    out = io.StringIO()
+    call_command("lookup_hash", "--field", "phone", stdout=out)
+    digest = out.getvalue().strip()
+    assert digest == lookup_value_hash("+8613812340001")
+    body = api("compliance.ho").get("/api/reveal-events/", {"kind": "lookup", "value_hash": digest}).json()
+    assert [(r["user"], r["field"], r["result_count"]) for r in body["results"]] == [
+        ("reviewer.sz", "phone", 1)
+    ]
+    bad = api("compliance.ho").get("/api/reveal-events/", {"kind": "lookup", "value_hash": "not-a-digest"})
+    assert bad.status_code == 400

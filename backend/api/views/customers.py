@@ -139,6 +139,7 @@ class RevealEventListApi(APIView):
         parameters=[
             OpenApiParameter("kind", str, enum=["reveal", "lookup"], description="reveal(默认)或 lookup"),
             OpenApiParameter("user", str, description="用户名"),
+            OpenApiParameter("value_hash", str, description="查询值的摘要(manage.py lookup_hash)"),
             OpenApiParameter("customer", int, description="客户号"),
             OpenApiParameter("field", str),
             OpenApiParameter("date_from", str, description="YYYY-MM-DD(北京时间)"),
