@@ -27,7 +27,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from backend.common.audit import audit_event_record
-from backend.common.exceptions import TooManyRequests, ValidationFailed
+from backend.common.exceptions import Forbidden, TooManyRequests, ValidationFailed
 from backend.customers.models import Customer, RevealEvent, RevealEventKind
 from backend.customers.selectors import CustomerSearch, customer_list, customer_search_clean
 from backend.organisation.models import OrgUnit
@@ -57,9 +57,9 @@ def lookup_value_hash(value: str) -> str:
 def _lookup_org_unit(user) -> OrgUnit:
     """The org unit the event is filed under (compliance reads it level-scoped): where the
     user works, or the root for users without a role (administrators)."""
-    unit = user_home_org_unit(user)
-    if unit is None:
-        unit = OrgUnit.objects.order_by("path").first()
+    unit = user_home_org_unit(user) or OrgUnit.objects.order_by("path").first()
+    if unit is None:  # no organisation set up yet: nothing to search, nowhere to file it
+        raise Forbidden(_("尚未设置机构,不能查询"), code="no_org_unit")
     return unit
 
 
