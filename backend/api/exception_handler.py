@@ -6,12 +6,15 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from backend.common.exceptions import ApplicationError
+from backend.common.exceptions import ApplicationError, TooManyRequests
 
 
 def custom_exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
-        return Response(exc.as_dict(), status=exc.status_code)
+        response = Response(exc.as_dict(), status=exc.status_code)
+        if isinstance(exc, TooManyRequests) and "retry_after" in exc.extra:
+            response["Retry-After"] = str(int(exc.extra["retry_after"]))
+        return response
     if isinstance(exc, Http404):
         exc = exceptions.NotFound("未找到")
     elif isinstance(exc, DjangoPermissionDenied):

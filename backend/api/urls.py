@@ -65,6 +65,7 @@ urlpatterns = [
     path("documents/verify/", documents.DocumentPdfVerifyApi.as_view(), name="api-documents-verify"),
     path("documents/<str:document_id>/verify/", documents.DocumentVerifyApi.as_view(), name="api-document-verify"),
     path("customers/", customers.CustomerListApi.as_view(), name="api-customers"),
+    path("customers/search/", customers.CustomerSearchApi.as_view(), name="api-customer-search"),
     path("customers/<int:customer_id>/", customers.CustomerDetailApi.as_view(), name="api-customer"),
     path("customers/<int:customer_id>/reveal/", customers.CustomerRevealApi.as_view(), name="api-customer-reveal"),
     path("customers/<int:customer_id>/linkage/", customers.CustomerLinkageApi.as_view(), name="api-customer-linkage"),

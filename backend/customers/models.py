@@ -367,23 +367,38 @@ class BlacklistChange(models.Model):
         return f"blacklist change #{self.pk}"
 
 
-class RevealEvent(models.Model):
-    """An access event: a user revealed one personal field of a customer, with a reason."""
+class RevealEventKind(models.TextChoices):
+    REVEAL = "reveal", _("查看完整信息")
+    LOOKUP = "lookup", _("按证件号码、电话或名称查询")
 
+
+class RevealEvent(models.Model):
+    """An access event. `reveal`: a user revealed one personal field of a customer, with a
+    reason. `lookup`: a user searched customers by one identifier; the value is kept only as
+    a keyed hash (`value_hash`), with the number of results; there is no customer."""
+
+    kind = models.CharField(max_length=16, choices=RevealEventKind.choices, default=RevealEventKind.REVEAL)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="reveal_events")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="reveal_events", null=True, blank=True
+    )
     field = models.CharField(max_length=32)
-    reason = models.TextField()
+    reason = models.TextField(blank=True, default="")
+    value_hash = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    result_count = models.PositiveIntegerField(null=True, blank=True)
     org_unit = models.ForeignKey("organisation.OrgUnit", on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(db_index=True)
 
     class Meta:
-        indexes = [models.Index(fields=["user", "created_at"])]
+        indexes = [
+            models.Index(fields=["user", "created_at"]),
+            models.Index(fields=["kind", "user", "created_at"], name="reveal_kind_user_created"),
+        ]
         verbose_name = _("敏感信息查看记录")
         verbose_name_plural = _("敏感信息查看记录")
 
     def __str__(self) -> str:
-        return f"reveal {self.field} of {self.customer_id}"
+        return f"{self.kind} {self.field} of {self.customer_id or '-'}"
 
 
 class PrintBatchStatus(models.TextChoices):

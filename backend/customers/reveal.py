@@ -22,7 +22,8 @@ from django.utils.translation import gettext as _
 
 from backend.common.audit import audit_event_record
 from backend.common.exceptions import Forbidden, TooManyRequests, ValidationFailed
-from backend.customers.models import Customer, RevealEvent
+from backend.customers.lookups import LOOKUP_FIELDS
+from backend.customers.models import Customer, RevealEvent, RevealEventKind
 from backend.customers.selectors import PERSONAL_FIELDS
 from backend.organisation.models import Role
 from backend.organisation.selectors import scope_filter, user_has_role, user_role_assignments
@@ -60,7 +61,7 @@ def _rate_limit_check(user, now: datetime) -> None:
     limit = settings.CUSTFLOW["REVEAL_RATE_LIMIT"]
     window = timedelta(minutes=int(limit["minutes"]))
     recent = list(
-        RevealEvent.objects.filter(user=user, created_at__gt=now - window)
+        RevealEvent.objects.filter(kind=RevealEventKind.REVEAL, user=user, created_at__gt=now - window)
         .order_by("-created_at")
         .values_list("created_at", flat=True)[: int(limit["count"])]
     )
@@ -120,7 +121,9 @@ def customer_field_reveal(*, actor, customer: Customer, field: Any, reason: Any)
 
 @dataclass
 class RevealFilters:
+    kind: str = RevealEventKind.REVEAL
     user: str = ""
+    value_hash: str = ""
     customer: int | None = None
     field: str = ""
     date_from: date | None = None
@@ -142,6 +145,13 @@ def _date_clean(name: str, raw: Any) -> date | None:
 def reveal_filters_clean(params: dict[str, Any]) -> RevealFilters:
     """The listing's filters from query parameters; bad values are 400 field errors."""
     out = RevealFilters()
+    # Without `kind` the listing is what it always was: the reveals.
+    kind = str(params.get("kind") or "").strip()
+    if kind and kind not in RevealEventKind.values:
+        raise ValidationFailed.field(
+            "kind", _("记录类型无效,可选: %(kinds)s") % {"kinds": ", ".join(RevealEventKind.values)}, code="invalid"
+        )
+    out.kind = kind or RevealEventKind.REVEAL
     out.user = str(params.get("user") or "").strip()
     if control_character_fields(out.user):
         raise ValidationFailed.field("user", _("不能包含控制字符"), code="invalid")
@@ -151,12 +161,22 @@ def reveal_filters_clean(params: dict[str, Any]) -> RevealFilters:
             raise ValidationFailed.field("customer", _("客户号应为数字"), code="invalid")
         out.customer = int(customer)
     out.field = str(params.get("field") or "").strip()
-    if out.field and out.field not in PERSONAL_FIELDS:
+    if out.kind == RevealEventKind.LOOKUP:
+        if out.field and out.field not in LOOKUP_FIELDS:
+            raise ValidationFailed.field(
+                "field",
+                _("查询字段无效,可选: %(fields)s") % {"fields": ", ".join(LOOKUP_FIELDS)},
+                code="invalid_field",
+            )
+    elif out.field and out.field not in PERSONAL_FIELDS:
         raise ValidationFailed.field(
             "field",
             _("只能查看以下字段的完整信息: %(fields)s") % {"fields": ", ".join(PERSONAL_FIELDS)},
             code="invalid_field",
         )
+    out.value_hash = str(params.get("value_hash") or "").strip().lower()
+    if out.value_hash and not re.fullmatch(r"[0-9a-f]{64}", out.value_hash):
+        raise ValidationFailed.field("value_hash", _("应为 64 位十六进制摘要"), code="invalid")
     out.date_from = _date_clean("date_from", params.get("date_from"))
     out.date_to = _date_clean("date_to", params.get("date_to"))
     if out.date_from and out.date_to and out.date_from > out.date_to:
@@ -170,17 +190,21 @@ def _local_midnight(day: date) -> datetime:
 
 def reveal_event_list(*, user, params: Mapping[str, Any]) -> QuerySet[RevealEvent]:
     """合规: the reveal log of the user's org subtrees (by the event's org unit), newest first,
-    filtered by `params` (user, customer, field, date_from, date_to). Compliance role only."""
+    filtered by `params` (kind — reveal (default) or lookup —, user, customer, field,
+    value_hash, date_from, date_to). Compliance role only."""
     if not user_has_role(user, Role.COMPLIANCE):
         raise Forbidden(_("只有合规岗可以查看敏感信息查看记录"), code="compliance_only")
     filters = reveal_filters_clean(params)
     qs = scope_filter(RevealEvent.objects.select_related("user", "customer", "org_unit"), user)
+    qs = qs.filter(kind=filters.kind)
     if filters.user:
         qs = qs.filter(user__username=filters.user)
     if filters.customer is not None:
         qs = qs.filter(customer_id=filters.customer)
     if filters.field:
         qs = qs.filter(field=filters.field)
+    if filters.value_hash:
+        qs = qs.filter(value_hash=filters.value_hash)
     # Dates are Asia/Shanghai calendar days.
     if filters.date_from:
         qs = qs.filter(created_at__gte=_local_midnight(filters.date_from))
@@ -192,12 +216,17 @@ def reveal_event_list(*, user, params: Mapping[str, Any]) -> QuerySet[RevealEven
 def reveal_event_row(event: RevealEvent) -> dict[str, Any]:
     return {
         "id": event.pk,
+        "kind": event.kind,
         "user": event.user.username,
         "user_name": event.user.get_full_name() or event.user.username,
         "customer_id": event.customer_id,
-        "customer_name": event.customer.name,
+        "customer_name": event.customer.name if event.customer_id else "",
         "field": event.field,
         "reason": event.reason,
+        # Look-ups: how many customers the search returned and the keyed hash of the value
+        # (never the value); both null for reveals.
+        "result_count": event.result_count,
+        "value_hash": event.value_hash or None,
         "org_unit": event.org_unit.name,
         "created_at": timezone.localtime(event.created_at).isoformat(),
     }

@@ -65,11 +65,11 @@ def customer_list(
     if control_character_fields(query):  # PostgreSQL refuses NUL in text: a 400, not a 500
         raise ValidationFailed.field("q", _("不能包含控制字符"), code="invalid_search")
     if query:
+        # Name or customer number only: an identifier is never searched through a URL
+        # (POST /api/customers/search/ records each look-up).
         q = Q(name__icontains=query)
-        if query.isdigit():
+        if query.isascii() and query.isdigit() and len(query) <= 18:
             q |= Q(pk=int(query))
-        # Exact id number match (never a partial match on a personal field).
-        q |= Q(id_number=query.upper())
         qs = qs.filter(q)
     if search:
         # Each key is an equality on an indexed column: name, id_number, (id_type, id_number), phone.

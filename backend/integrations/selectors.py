@@ -9,20 +9,33 @@ from django.utils.translation import gettext as _
 
 from backend.common.exceptions import InvalidValue, ValidationFailed
 from backend.customers.checks import blacklist_hits, customer_documents
+from backend.customers.lookups import lookup_run
 from backend.customers.models import HOLDING_STATUSES, Customer, CustomerStatus, IdType
 from backend.customers.validators import validate_id_number
 from backend.integrations.clients import api_client_require_scope
 from backend.integrations.models import ApiClient, Scope
+from forms.validation import control_character_fields
 
 NOT_FOUND = {"exists": False, "status": None, "can_do_business": False, "customer_id": None}
 
 
-def _document_from(params: Any) -> tuple[str, str]:
-    uscc = str(params.get("uscc") or "").strip()
+def _document_from(params: Any) -> tuple[str, str, str]:
+    """(field, id_type, normalised id number) from the body; 400 with field messages."""
+    if not isinstance(params, dict):
+        raise ValidationFailed.field("non_field_errors", _("请求体须为 JSON 对象"))
+    values = {k: params.get(k) for k in ("uscc", "id_type", "id_number")}
+    if any(v is not None and not isinstance(v, str) for v in values.values()):
+        bad = sorted(k for k, v in values.items() if v is not None and not isinstance(v, str))
+        raise ValidationFailed("", field_errors={k: [_("须为字符串")] for k in bad})
+    nul = sorted(k for k, v in values.items() if v and control_character_fields(v))
+    if nul:
+        raise ValidationFailed("", field_errors={k: [_("不能包含控制字符")] for k in nul})
+    uscc = (values["uscc"] or "").strip()
     if uscc:
-        id_type, raw = IdType.USCC.value, uscc
+        field, id_type, raw = "uscc", IdType.USCC.value, uscc
     else:
-        id_type, raw = str(params.get("id_type") or "").strip(), str(params.get("id_number") or "")
+        field = "id_number"
+        id_type, raw = (values["id_type"] or "").strip(), values["id_number"] or ""
         if not id_type or not raw.strip():
             raise ValidationFailed(
                 _("请提供 id_type 与 id_number,或 uscc"),
@@ -33,25 +46,44 @@ def _document_from(params: Any) -> tuple[str, str]:
                 "id_type", _("证件类型无效,可选: %(choices)s") % {"choices": ", ".join(IdType.values)}
             )
     try:
-        return id_type, validate_id_number(id_type, raw).normalized
+        return field, id_type, validate_id_number(id_type, raw).normalized
     except InvalidValue as exc:
-        raise ValidationFailed.field("uscc" if uscc else "id_number", exc.message) from None
+        raise ValidationFailed.field(field, exc.message) from None
+
+
+def customer_check_refuse_get(*, client: ApiClient) -> None:
+    """The old GET …/check?id_number=…: identifiers never travel in a URL."""
+    api_client_require_scope(client, Scope.QUERY)
+    message = _("请使用 POST /api/integrations/customers/check,在 JSON 请求体中提供证件信息")
+    raise ValidationFailed(message, code="use_post", extra={"method": "POST"})
 
 
 def customer_check(*, client: ApiClient, params: Any) -> dict[str, Any]:
     """{"exists","status","can_do_business","customer_id"}. A customer outside the client's
-    org subtree answers exactly like one that does not exist."""
+    org subtree answers exactly like one that does not exist. Each check is a recorded
+    look-up of the client's service user (what it learned: 0 or 1 customer)."""
     api_client_require_scope(client, Scope.QUERY)
-    id_type, id_number = _document_from(params)
-    customer = (
-        Customer.objects.filter(
-            id_type=id_type,
-            id_number=id_number,
-            status__in=HOLDING_STATUSES,
-            org_unit__path__startswith=client.org_unit.path,
+    field, id_type, id_number = _document_from(params)
+
+    def search() -> Customer | None:
+        return (
+            Customer.objects.filter(
+                id_type=id_type,
+                id_number=id_number,
+                status__in=HOLDING_STATUSES,
+                org_unit__path__startswith=client.org_unit.path,
+            )
+            .order_by("id")
+            .first()
         )
-        .order_by("id")
-        .first()
+
+    customer = lookup_run(
+        actor=client.service_user,
+        field=field,
+        normalized_value=id_number,
+        search=search,
+        count=lambda found: 0 if found is None else 1,
+        org_unit=client.org_unit,
     )
     if customer is None:
         return dict(NOT_FOUND)

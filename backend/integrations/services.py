@@ -83,8 +83,16 @@ def _org_unit_for(client: ApiClient, payload: dict) -> OrgUnit:
     raise ValidationFailed.field("org_unit", _("接口客户端只能在其绑定的机构开户"))
 
 
+def refusal_message() -> str:
+    """The one wording every refused request shows the client, whatever the reason."""
+    return _("未能自动开户,已转人工处理")
+
+
 def request_view(request: IntegrationRequest) -> dict[str, Any]:
-    """What the client sees of its request: no personal data."""
+    """What the client sees of its request: no personal data, and no reason beyond which
+    fields a person will look at. Every refused request reads the same (`refusal_message`),
+    so an id number held by another branch answers exactly like a bad one; the officer's
+    task keeps the real reasons (`request.errors`)."""
     customer = request.customer
     return {
         "request_id": request.pk,
@@ -92,7 +100,7 @@ def request_view(request: IntegrationRequest) -> dict[str, Any]:
         "customer_id": customer.pk if customer else None,
         "customer_status": str(customer.status) if customer else None,
         "case_id": request.pk if request.process_instance_id else None,
-        "errors": request.errors or {},
+        "errors": {field: [refusal_message()] for field in (request.errors or {})},
     }
 
 
@@ -159,7 +167,8 @@ def _open(client: ApiClient, key: str, payload: dict) -> tuple[int, dict]:
         if existing.org_unit.path.startswith(client.org_unit.path):
             customer, status = existing, RequestStatus.EXISTING
         else:
-            # Held by another branch: a person sorts it out; the client learns nothing more.
+            # Held by another branch: a person sorts it out. The client's answer reads like
+            # any other refusal (request_view); only the officer's task says why.
             errors = {"id_number": [_("该证件已在其他机构开户,需人工处理")]}
             status = RequestStatus.NEEDS_REVIEW
     except ValidationFailed as exc:

@@ -1,5 +1,6 @@
-"""客户业务关联查询: exact search on GET /api/customers/, GET /api/customers/<id>/linkage/ and
-GET /api/customers/<id>/history/."""
+"""客户业务关联查询: exact search on POST /api/customers/search/ (identifiers never in the URL;
+the look-up records themselves are tested in test_lookups.py), GET /api/customers/<id>/linkage/
+and GET /api/customers/<id>/history/."""
 
 from __future__ import annotations
 
@@ -17,8 +18,14 @@ from tests.customers.factories import corporate_make, customer_make
 pytestmark = pytest.mark.django_db
 
 
-def search(api, username, **params):
-    resp = api(username).get("/api/customers/", params)
+def search(api, username, page=None, **params):
+    """One exact search: a single {"field", "value"} body; `q`/`status` go to the GET list."""
+    if set(params) <= {"q", "status"}:
+        resp = api(username).get("/api/customers/", params)
+    else:
+        ((field, value),) = params.items()
+        url = "/api/customers/search/" + (f"?page={page}" if page else "")
+        resp = api(username).post(url, {"field": field, "value": value}, format="json")
     assert resp.status_code == 200, resp.content
     return resp.json()
 
@@ -73,32 +80,37 @@ def test_search_by_uscc(api, population):
     assert search(api, "reviewer.sz", uscc=population["target"].id_number)["count"] == 0
 
 
-def test_keys_combine(api, population):
-    assert (
-        search(api, "reviewer.sz", name="陈静", phone="13812340002")["results"][0]["id"]
-        == population["same_name"].pk
-    )
-    assert search(api, "reviewer.sz", name="陈静怡", phone="13812340002")["count"] == 0
+def test_one_key_per_search(api, population):
+    # The body names one field: the other customer sharing the name is found by name alone,
+    # the phone alone finds exactly one.
+    assert {r["id"] for r in search(api, "reviewer.sz", name="陈静")["results"]} == {
+        population["same_name"].pk,
+        population["target"].pk,
+    }
+    assert [r["id"] for r in search(api, "reviewer.sz", phone="13812340002")["results"]] == [
+        population["same_name"].pk
+    ]
 
 
 @pytest.mark.parametrize("value", ["abc", "123", "+1 555", "1" * 40])
 def test_unparsable_phone_is_a_400(api, population, value):
-    resp = api("reviewer.sz").get("/api/customers/", {"phone": value})
+    resp = api("reviewer.sz").post(
+        "/api/customers/search/", {"field": "phone", "value": value}, format="json"
+    )
     assert resp.status_code == 400
     assert resp.json() == {
-        "phone": ["请输入有效的电话号码(手机号码,或带区号的固定电话)"],
+        "value": ["请输入有效的电话号码(手机号码,或带区号的固定电话)"],
         "code": "invalid_phone",
     }
 
 
-def test_control_characters_are_refused(api, population):
-    resp = api("reviewer.sz").get("/api/customers/", {"name": "陈\x00静", "id_number": "1\x00"})
+@pytest.mark.parametrize("field", ["name", "id_number"])
+def test_control_characters_are_refused(api, population, field):
+    resp = api("reviewer.sz").post(
+        "/api/customers/search/", {"field": field, "value": "陈\x00静"}, format="json"
+    )
     assert resp.status_code == 400
-    assert resp.json() == {
-        "name": ["不能包含控制字符"],
-        "id_number": ["不能包含控制字符"],
-        "code": "invalid_search",
-    }
+    assert resp.json() == {"value": ["不能包含控制字符"], "code": "invalid_search"}
 
 
 def test_search_is_level_scoped(api, population):
@@ -121,7 +133,9 @@ def test_lists_are_masked_even_for_full_view_roles(api, population):
 
 def test_q_and_status_keep_working(api, population):
     target = population["target"]
-    assert [r["id"] for r in search(api, "reviewer.sz", q=target.id_number)["results"]] == [target.pk]
+    # q is a name or a customer number; an id number in it is refused (never in a URL).
+    assert [r["id"] for r in search(api, "reviewer.sz", q=str(target.pk))["results"]] == [target.pk]
+    assert api("reviewer.sz").get("/api/customers/", {"q": target.id_number}).status_code == 400
     assert search(api, "reviewer.sz", q="陈静")["count"] == 3
     assert search(api, "reviewer.sz", status="pending_review")["count"] == 0
     assert search(api, "reviewer.sz", status="active")["count"] == 4

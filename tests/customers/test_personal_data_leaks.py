@@ -2,7 +2,8 @@
 phone that was not revealed.
 
 Every API response of the flows (opening submitted, reviewed and approved; inbox, task, timeline,
-notifications, my cases; customer list, detail, history, linkage, search; a contact amendment
+notifications, my cases; customer list, detail, history, linkage, search (POST, and the refused
+GET with an identifier in its query); a contact amendment
 reviewed; a rejected submission; a historical import with its result file) is recorded, with
 every log record (all loggers, DEBUG) and every job's return value. Allowed to hold a full
 value: the reveal endpoint's answer (查看完整信息, logged) and one customer's page (detail, linkage, history)
@@ -110,9 +111,15 @@ def test_main_flows_leak_no_unrevealed_id_number_or_phone(api, recorder, caplog,
     customer = Customer.objects.get(pk=body["customer_id"])
     for client in (collector, reviewer, province, api("compliance.ho"), officer):
         for path in ("/api/tasks/?tab=done", "/api/my-cases/", "/api/notifications/", "/api/customers/",
-                     f"/api/customers/?q={ID_A}", f"/api/customers/?q={PHONE_A}", f"/api/customers/{customer.pk}/",
+                     f"/api/customers/{customer.pk}/",
                      f"/api/customers/{customer.pk}/history/", f"/api/customers/{customer.pk}/linkage/"):
             assert client.get(path).status_code in (200, 403, 404), path
+        # Exact search: in the body; the old GET with an identifier is refused.
+        for field, value in (("id_number", ID_A), ("phone", PHONE_A), ("phone", f"+86 {PHONE_A}")):
+            found = client.post("/api/customers/search/", {"field": field, "value": value}, format="json")
+            assert found.status_code == 200, found.content
+        for key, value in (("q", ID_A), ("q", PHONE_A), ("phone", PHONE_A), ("id_number", ID_A)):
+            assert client.get("/api/customers/", {key: value}).status_code == 400
     # A contact amendment, reviewed.
     with django_capture_on_commit_callbacks(execute=True):
         amended = collector.post(f"/api/customers/{customer.pk}/amendments/", {"phone": PHONE_A2, "reason": "客户来电"}, format="json")

@@ -169,7 +169,9 @@ def test_rate_limit_counts_only_the_window(api, users):
 def compliance_gd(users):
     """The demo's 广东省合规 (compliance at the GD province branch)."""
     user = users["compliance.gd"]
-    assert RoleAssignment.objects.filter(user=user, role="compliance", org_unit=OrgUnit.objects.get(code="GD")).exists()
+    assert RoleAssignment.objects.filter(
+        user=user, role="compliance", org_unit=OrgUnit.objects.get(code="GD")
+    ).exists()
     return user
 
 
@@ -192,12 +194,15 @@ def test_compliance_list_is_scoped_and_newest_first(api, users, compliance_gd):
     assert [r["id"] for r in body["results"]] == [e3.pk, e2.pk, e1.pk]
     assert body["results"][0] == {
         "id": e3.pk,
+        "kind": "reveal",
         "user": "officer.sz",
         "user_name": "深圳客户信息管理岗",
         "customer_id": sz.pk,
         "customer_name": "深圳客户",
         "field": "address",
         "reason": "寄送保单",
+        "result_count": None,
+        "value_hash": None,
         "org_unit": "深圳市分公司",
         "created_at": "2026-11-20T11:00:00+08:00",
     }
@@ -305,9 +310,18 @@ def test_reveal_search_and_log_never_500(api, users, username):
             assert resp.status_code < 500, (body, resp.content[:200])
         for key in ("q", "name", "id_number", "uscc", "phone", "status", "page"):
             assert client.get("/api/customers/", {key: value}).status_code < 500, (key, value)
-        for key in ("user", "customer", "field", "date_from", "date_to", "page"):
+        for key in ("user", "customer", "field", "date_from", "date_to", "page", "kind"):
             assert client.get("/api/reveal-events/", {key: value}).status_code < 500, (key, value)
+        assert client.get("/api/reveal-events/", {"kind": "lookup", "field": value}).status_code < 500
+        for body in (
+            {"field": value, "value": value},
+            *({"field": f, "value": value} for f in ("phone", "id_number", "uscc", "name")),
+        ):
+            resp = client.post("/api/customers/search/", body, format="json")
+            assert resp.status_code < 500, (body, resp.content[:200])
     for body in (None, [], [1], "text", 12, {"field": ["phone"]}, {"reason": {"x": 1}, "field": "phone"}):
         resp = client.post(f"/api/customers/{customer.pk}/reveal/", body, format="json")
+        assert resp.status_code < 500, (body, resp.content[:200])
+        resp = client.post("/api/customers/search/", body, format="json")
         assert resp.status_code < 500, (body, resp.content[:200])
     assert not [r for r in RevealEvent.objects.values_list("reason", flat=True) if "\x00" in r]

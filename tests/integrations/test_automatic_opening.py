@@ -1,4 +1,4 @@
-"""POST /api/integrations/customers/ and GET …/check: idempotency, failed checks become an
+"""POST /api/integrations/customers/ and POST …/check: idempotency, failed checks become an
 officer's task, existing customers are returned, scope and revocation."""
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def test_corporate_opening_by_uscc_and_check_by_uscc(make_client):
         open_payload(customer_type="corporate", name="深圳自动科技有限公司", id_type="uscc", id_number=code),
     )
     assert resp.status_code == 201, resp.content
-    check = http.get("/api/integrations/customers/check", {"uscc": code})
+    check = http.post("/api/integrations/customers/check", {"uscc": code}, format="json")
     assert check.json() == {
         "exists": True,
         "status": "active",
@@ -144,7 +144,9 @@ def test_check_answers_exactly_four_fields(make_client):
     _c, http, _t = make_client()
     number = resident_id()
     opened = post(http, open_payload(id_number=number)).json()
-    resp = http.get("/api/integrations/customers/check", {"id_type": "resident_id", "id_number": number})
+    resp = http.post(
+        "/api/integrations/customers/check", {"id_type": "resident_id", "id_number": number}, format="json"
+    )
     assert resp.status_code == 200
     assert resp.json() == {
         "exists": True,
@@ -152,11 +154,15 @@ def test_check_answers_exactly_four_fields(make_client):
         "can_do_business": True,
         "customer_id": opened["customer_id"],
     }
-    missing = http.get(
-        "/api/integrations/customers/check", {"id_type": "resident_id", "id_number": resident_id()}
+    missing = http.post(
+        "/api/integrations/customers/check",
+        {"id_type": "resident_id", "id_number": resident_id()},
+        format="json",
     )
     assert missing.json() == {"exists": False, "status": None, "can_do_business": False, "customer_id": None}
-    bad = http.get("/api/integrations/customers/check", {"id_type": "resident_id", "id_number": "123"})
+    bad = http.post(
+        "/api/integrations/customers/check", {"id_type": "resident_id", "id_number": "123"}, format="json"
+    )
     assert bad.status_code == 400
     assert "id_number" in bad.json()
 
@@ -177,7 +183,9 @@ def test_blacklisted_or_frozen_customer_cannot_do_business(make_client, users):
         org_unit=OrgUnit.objects.get(code="GD"),
         created_by=users["officer.gd"],
     )
-    resp = http.get("/api/integrations/customers/check", {"id_type": "resident_id", "id_number": number})
+    resp = http.post(
+        "/api/integrations/customers/check", {"id_type": "resident_id", "id_number": number}, format="json"
+    )
     assert resp.json() == {
         "exists": True,
         "status": "active",
@@ -192,7 +200,9 @@ def test_shenzhen_token_cannot_open_or_query_outside_its_scope(make_client):
     number = resident_id()
     opened = post(gz_http, open_payload(id_number=number), key="gz").json()
     # Query: a Guangzhou customer looks exactly like a missing one from Shenzhen.
-    resp = sz_http.get("/api/integrations/customers/check", {"id_type": "resident_id", "id_number": number})
+    resp = sz_http.post(
+        "/api/integrations/customers/check", {"id_type": "resident_id", "id_number": number}, format="json"
+    )
     assert resp.json() == {"exists": False, "status": None, "can_do_business": False, "customer_id": None}
     # Open: another branch's org unit is 404, and the Guangzhou customer is not handed out.
     outside = post(sz_http, open_payload(org_unit="GD-GZ"), key="sz-1")
@@ -211,20 +221,22 @@ def test_revoked_and_rotated_tokens_are_refused_at_once(make_client, api):
 
     client, http, token = make_client()
     assert (
-        http.get(
-            "/api/integrations/customers/check", {"id_type": "resident_id", "id_number": resident_id()}
+        http.post(
+            "/api/integrations/customers/check",
+            {"id_type": "resident_id", "id_number": resident_id()},
+            format="json",
         ).status_code
         == 200
     )
     admin = api("admin")
     rotated = admin.post(f"/api/integrations/clients/{client.pk}/rotate/")
     assert rotated.status_code == 200
-    assert http.get("/api/integrations/customers/check", {"uscc": uscc()}).status_code == 401
+    assert http.post("/api/integrations/customers/check", {"uscc": uscc()}, format="json").status_code == 401
     fresh = APIClient()
     fresh.credentials(HTTP_AUTHORIZATION=f"Bearer {rotated.json()['token']}")
-    assert fresh.get("/api/integrations/customers/check", {"uscc": uscc()}).status_code == 200
+    assert fresh.post("/api/integrations/customers/check", {"uscc": uscc()}, format="json").status_code == 200
     assert admin.post(f"/api/integrations/clients/{client.pk}/revoke/").status_code == 200
-    assert fresh.get("/api/integrations/customers/check", {"uscc": uscc()}).status_code == 401
+    assert fresh.post("/api/integrations/customers/check", {"uscc": uscc()}, format="json").status_code == 401
     assert post(fresh, open_payload()).status_code == 401
     assert Customer.objects.count() == 0
 
@@ -233,7 +245,10 @@ def test_scopes_are_enforced(make_client):
     _c, query_only, _t = make_client(scopes=("query",))
     assert post(query_only, open_payload()).status_code == 403
     _c2, open_only, _t2 = make_client(scopes=("open",))
-    assert open_only.get("/api/integrations/customers/check", {"uscc": uscc()}).status_code == 403
+    assert (
+        open_only.post("/api/integrations/customers/check", {"uscc": uscc()}, format="json").status_code
+        == 403
+    )
 
 
 def test_only_administrators_create_clients(api):
@@ -279,9 +294,11 @@ def test_junk_never_500s(make_client):
             resp = post(http, {**open_payload(), field: value}, key=f"junk-{i}-{field}")
             assert resp.status_code < 500, (field, value, resp.content[:300])
         for params in ({"id_type": value, "id_number": value}, {"uscc": value}):
-            resp = http.get("/api/integrations/customers/check", {k: str(v) for k, v in params.items()})
-            assert resp.status_code < 500, (params, resp.content[:300])
+            for body in (params, {k: str(v) for k, v in params.items()}):
+                resp = http.post("/api/integrations/customers/check", body, format="json")
+                assert resp.status_code < 500, (body, resp.content[:300])
     for body in ([], [1], "text", 12):
         assert http.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="junk-body").status_code == 400
+        assert http.post("/api/integrations/customers/check", body, format="json").status_code == 400
     for key in ("\x01", "a" * 300, " "):
         assert post(http, open_payload(), key=key).status_code == 400

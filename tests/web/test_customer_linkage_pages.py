@@ -39,13 +39,11 @@ def test_pages_render_for_every_demo_role(login, customers, username):
     client = login(username)
     sees_sz = username not in {"reviewer.gz", "reviewer.hz"}
     assert client.get("/customers/").status_code == 200
-    assert (
-        client.get(
-            "/customers/", {"phone": "13812340001", "name": "x", "id_number": "1", "uscc": "9"}
-        ).status_code
-        == 200
-    )
-    assert client.get("/customers/", {"phone": "junk"}).status_code == 400
+    assert client.get("/customers/", {"name": "x"}).status_code == 200
+    assert client.post("/customers/", {"field": "phone", "value": "13812340001"}).status_code == 200
+    assert client.post("/customers/", {"field": "phone", "value": "junk"}).status_code == 400
+    # Identifiers never travel in the URL.
+    assert client.get("/customers/", {"phone": "13812340001"}).status_code == 400
     for key in ("sz", "corp"):
         response = client.get(f"/customers/{customers[key].pk}/")
         assert response.status_code == (200 if sees_sz else 404)
@@ -133,18 +131,27 @@ def test_reveal_refused_and_out_of_scope(login, customers):
 
 def test_list_exact_search_form(login, customers):
     client = login("reviewer.sz")
-    body = html(client.get("/customers/", {"id_number": customers["sz"].id_number.lower()}))
+    form = html(client.get("/customers/"))
+    assert '<form method="post" action="/customers/" class="filters" role="search" data-testid="linkage-search">' in form
+    assert 'name="csrfmiddlewaretoken"' in form
+    body = html(client.post("/customers/", {"field": "id_number", "value": customers["sz"].id_number.lower()}))
     assert f'data-testid="customer-link-{customers["sz"].pk}"' in body
     assert f'data-testid="customer-link-{customers["corp"].pk}"' not in body
     assert "138****0001" in body
-    response = client.get("/customers/", {"phone": "12"})
+    response = client.post("/customers/", {"field": "phone", "value": "12"})
     assert response.status_code == 400
     assert '<ul class="field-errors"><li>请输入有效的电话号码(手机号码,或带区号的固定电话)</li></ul>' in html(
         response
     )
     assert 'value="12"' in html(response)
     # 杭州's customer is not found from 深圳 even by its exact id.
-    assert "customer-link-" not in html(client.get("/customers/", {"id_number": customers["hz"].id_number}))
+    found = html(client.post("/customers/", {"field": "id_number", "value": customers["hz"].id_number}))
+    assert "customer-link-" not in found
+    # A GET carrying an identifier is refused with the form again, and nothing is searched.
+    refused = client.get("/customers/", {"id_number": customers["sz"].id_number})
+    assert refused.status_code == 400
+    assert "customer-link-" not in html(refused)
+    assert "证件号码、电话和统一社会信用代码不能放在网址中" in html(refused)
 
 
 def test_compliance_page_lists_and_filters(login, customers):

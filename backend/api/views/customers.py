@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from backend.api.schema import paginated
 from backend.customers.linkage import customer_field_history, customer_linkage, field_history_rows
+from backend.customers.lookups import customer_lookup, lookup_query_refuse
 from backend.customers.printing import collection_card_print
 from backend.customers.reveal import customer_field_reveal, reveal_event_list, reveal_event_row
 from backend.customers.selectors import (
@@ -36,23 +37,43 @@ class CustomerOutputSerializer(serializers.Serializer):
 class CustomerListApi(APIView):
     @extend_schema(
         parameters=[
-            OpenApiParameter("q", str, description="姓名、客户号或完整证件号码"),
+            OpenApiParameter("q", str, description="姓名或客户号(证件号码、电话请用 POST /api/customers/search/)"),
             OpenApiParameter("status", str),
             OpenApiParameter("name", str, description="姓名/名称,精确匹配"),
-            OpenApiParameter("id_number", str, description="证件号码,精确匹配(忽略空格和大小写)"),
-            OpenApiParameter("uscc", str, description="统一社会信用代码,精确匹配"),
-            OpenApiParameter("phone", str, description="联系电话,精确匹配(无法识别的号码返回 400)"),
         ],
         responses={200: paginated("CustomerPage", CustomerOutputSerializer(many=True))},
     )
     def get(self, request):
         params = request.query_params
+        lookup_query_refuse(params)  # identifiers in the URL: 400 pointing at the POST search
         qs = customer_list(
             user=request.user,
             query=params.get("q", ""),
             status=params.get("status", ""),
-            search=customer_search_clean(params),
+            search=customer_search_clean({"name": params.get("name", "")}),
         )
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response([customer_view(user=request.user, customer=c, purpose="list") for c in page])
+
+
+class CustomerSearchApi(APIView):
+    """客户精确查询 by one identifier or exact name, in the body (never in the URL). Each call is
+    a recorded look-up (listed at /api/reveal-events/?kind=lookup) and counts against the
+    user's hourly limit (429 with Retry-After). Results are masked and paginated (?page=).
+    The body is JSON (a form body is read too: either way the value stays out of the URL)."""
+
+    class InputSerializer(serializers.Serializer):
+        field = serializers.ChoiceField(choices=["phone", "id_number", "uscc", "name"])
+        value = serializers.CharField(max_length=100, trim_whitespace=False)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: paginated("CustomerSearchPage", CustomerOutputSerializer(many=True))},
+    )
+    def post(self, request):
+        body = request.data if isinstance(request.data, dict) else {}
+        qs = customer_lookup(actor=request.user, field=body.get("field"), value=body.get("value"))
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response([customer_view(user=request.user, customer=c, purpose="list") for c in page])
@@ -100,12 +121,15 @@ class CustomerRevealApi(APIView):
 
 class RevealEventOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
+    kind = serializers.CharField()
     user = serializers.CharField()
     user_name = serializers.CharField()
-    customer_id = serializers.IntegerField()
+    customer_id = serializers.IntegerField(allow_null=True)
     customer_name = serializers.CharField()
     field = serializers.CharField()
     reason = serializers.CharField()
+    result_count = serializers.IntegerField(allow_null=True)
+    value_hash = serializers.CharField(allow_null=True)
     org_unit = serializers.CharField()
     created_at = serializers.CharField()
 
@@ -113,7 +137,9 @@ class RevealEventOutputSerializer(serializers.Serializer):
 class RevealEventListApi(APIView):
     @extend_schema(
         parameters=[
+            OpenApiParameter("kind", str, enum=["reveal", "lookup"], description="reveal(默认)或 lookup"),
             OpenApiParameter("user", str, description="用户名"),
+            OpenApiParameter("value_hash", str, description="查询值的摘要(manage.py lookup_hash)"),
             OpenApiParameter("customer", int, description="客户号"),
             OpenApiParameter("field", str),
             OpenApiParameter("date_from", str, description="YYYY-MM-DD(北京时间)"),

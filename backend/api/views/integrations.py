@@ -11,6 +11,7 @@ from backend.integrations.clients import api_client_create, api_client_revoke, a
 from backend.integrations.imports import import_batch_create, import_result_download
 from backend.integrations.selectors import (
     customer_check,
+    customer_check_refuse_get,
     import_batch_get_visible,
     import_batch_view,
 )
@@ -36,17 +37,31 @@ class AutomaticOpeningApi(ClientApi):
 
 
 class CustomerCheckApi(ClientApi):
+    """自动查询: POST a JSON body {"id_type", "id_number"} or {"uscc"}; a recorded look-up
+    under the client's service user (hourly limit, 429 with Retry-After). A GET — identifiers
+    in the URL — is a 400 pointing here. (A form body is read too.)"""
+
+    class InputSerializer(serializers.Serializer):
+        id_type = serializers.CharField(required=False)
+        id_number = serializers.CharField(required=False)
+        uscc = serializers.CharField(required=False)
+
     class OutputSerializer(serializers.Serializer):
         exists = serializers.BooleanField()
         status = serializers.CharField(allow_null=True)
         can_do_business = serializers.BooleanField()
         customer_id = serializers.IntegerField(allow_null=True)
 
-    @extend_schema(responses={200: OutputSerializer})
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer})
+    def post(self, request):
+        params = request.data
+        if hasattr(params, "dict"):  # a form body (QueryDict): one value per key
+            params = params.dict()
+        return Response(self.OutputSerializer(customer_check(client=request.auth, params=params)).data)
+
+    @extend_schema(deprecated=True, responses={400: dict})
     def get(self, request):
-        return Response(
-            self.OutputSerializer(customer_check(client=request.auth, params=request.query_params)).data
-        )
+        customer_check_refuse_get(client=request.auth)
 
 
 class IntegrationRequestApi(ClientApi):

@@ -221,6 +221,10 @@ CACHES = {
 }
 
 # --- Domain settings (every figure is a setting, not a constant) --------------------------
+# Look-ups by identifier (POST /api/customers/search/, the web search form, the upstream
+# check) each user may make per hour; the next one is a 429 with Retry-After.
+LOOKUP_LIMIT_PER_HOUR = int(os.environ.get("LOOKUP_LIMIT_PER_HOUR", "60"))
+
 CUSTFLOW = {
     # Deadlines named in the diagrams; the diagram holds the default, this overrides it.
     "DEADLINES": {"review": os.environ.get("CUSTFLOW_REVIEW_DEADLINE", "PT48H")},
@@ -347,12 +351,35 @@ CUSTFLOW = {
     },
 }
 
+# Identifiers (resident ids, USCCs, mobile numbers) never reach a log line: every handler
+# carries the redacting filter, including runserver's access log (django.server) and
+# gunicorn's (gunicorn.access / gunicorn.error, routed here when gunicorn runs the app), and
+# LOGGING_CONFIG also redacts each record when it is created.
+LOGGING_CONFIG = "backend.common.log_redaction.configure_logging"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_identifiers": {"()": "backend.common.log_redaction.RedactIdentifiersFilter"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_identifiers"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact_identifiers"],
+        },
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("CUSTFLOW_LOG_LEVEL", "INFO")},
     "loggers": {
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "weasyprint": {"level": "ERROR"},
         "fontTools": {"level": "ERROR"},
         "spiff": {"level": "WARNING"},

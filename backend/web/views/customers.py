@@ -7,10 +7,12 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from backend.common.exceptions import ApplicationError, NotFound
 from backend.customers.linkage import customer_linkage, field_label
+from backend.customers.lookups import customer_lookup, lookup_query_refuse
 from backend.customers.models import CustomerStatus
 from backend.customers.printing import collection_card_print
 from backend.customers.reveal import (
@@ -30,30 +32,72 @@ from backend.customers.selectors import (
 from backend.web.views.base import error_page, form_errors, is_htmx, page_view, paginate, printed_pdf
 
 SEARCH_FIELDS = ("name", "id_number", "uscc", "phone")
-REVEAL_FILTERS = ("user", "customer", "field", "date_from", "date_to")
+REVEAL_FILTERS = ("kind", "user", "customer", "field", "date_from", "date_to")
+LOOKUP_FORM_FIELDS = ("field", "value")
+LOOKUP_FIELD_CHOICES = (
+    ("id_number", _("证件号码")),
+    ("phone", _("联系电话")),
+    ("uscc", _("统一社会信用代码")),
+    ("name", _("姓名/名称")),
+)
+# Exact-search results are shown on one page (a POST has no page links).
+LOOKUP_MAX_ROWS = 100
 
 
 @page_view
 def customer_list_page(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()
-    status = request.GET.get("status", "").strip()
+    """GET: the scoped list with the name/customer-number filter. POST (CSRF): the exact search
+    by one identifier or name, a recorded look-up under the hourly limit; identifiers never
+    travel in the URL (a GET carrying one is refused with the form again)."""
+    source = request.GET
+    query = source.get("q", "").strip()
+    status = source.get("status", "").strip()
     if status not in CustomerStatus.values:
         status = ""
-    typed = {name: request.GET.get(name, "") for name in SEARCH_FIELDS}
+    lookup = {name: request.POST.get(name, "") for name in LOOKUP_FORM_FIELDS}
+    if request.method == "POST" and not lookup["field"]:
+        # An older form posted one input per key: the first filled one is the look-up.
+        given = [(k, request.POST.get(k, "")) for k in SEARCH_FIELDS if request.POST.get(k, "").strip()]
+        if given:
+            lookup = {"field": given[0][0], "value": given[0][1]}
     context: dict[str, Any] = {
         "q": query,
         "status": status,
         "statuses": CustomerStatus.choices,
-        "search": typed,
+        "lookup": lookup,
+        "lookup_fields": LOOKUP_FIELD_CHOICES,
     }
+    if request.method == "POST":
+        return _lookup_results(request, context, lookup)
     try:
-        search = customer_search_clean(request.GET)
+        lookup_query_refuse(request.GET, where=_("本页的精确查询表单"))
+        search = customer_search_clean({"name": request.GET.get("name", "")})
     except ApplicationError as exc:
-        context.update(form_errors(exc, SEARCH_FIELDS), rows=[], page=None)
+        context.update(form_errors(exc, ("q", *SEARCH_FIELDS)), rows=[], page=None)
         return render(request, "web/customer_list.html", context, status=exc.status_code)
     page = paginate(request, customer_list(user=request.user, query=query, status=status, search=search))
     rows = [customer_view(user=request.user, customer=c, purpose="list") for c in page.object_list]
     context.update(page=page, rows=rows, searched=bool(search or query or status))
+    return render(request, "web/customer_list.html", context)
+
+
+def _lookup_results(request: HttpRequest, context: dict[str, Any], lookup: dict[str, str]) -> HttpResponse:
+    try:
+        qs = customer_lookup(actor=request.user, field=lookup["field"], value=lookup["value"])
+    except ApplicationError as exc:
+        if exc.status_code not in (400, 429):
+            raise
+        context.update(form_errors(exc, LOOKUP_FORM_FIELDS), rows=[], page=None)
+        if not exc.field_errors:
+            # The limit message sits next to the value field, not only at the top.
+            context["errors"] = {"value": [exc.message]}
+        response = render(request, "web/customer_list.html", context, status=exc.status_code)
+        if "retry_after" in exc.extra:
+            response["Retry-After"] = str(int(exc.extra["retry_after"]))
+        return response
+    customers = list(qs[:LOOKUP_MAX_ROWS])
+    rows = [customer_view(user=request.user, customer=c, purpose="list") for c in customers]
+    context.update(page=None, rows=rows, searched=True, lookup_done=True)
     return render(request, "web/customer_list.html", context)
 
 
