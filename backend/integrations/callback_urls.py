@@ -75,7 +75,7 @@ def address_forbidden(address: str) -> bool:
 def callback_target(url: str) -> CallbackTarget:
     """Parse, resolve and check a callback URL; raises CallbackUrlRefused."""
     if len(url) > MAX_URL_LENGTH:
-        raise CallbackUrlRefused(_("回调地址过长(最多 %(n)s 个字符)") % {"n": MAX_URL_LENGTH})
+        raise CallbackUrlRefused(_("回调地址过长（最多 %(n)s 个字符）") % {"n": MAX_URL_LENGTH})
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -95,7 +95,7 @@ def callback_target(url: str) -> CallbackTarget:
     if not addresses:
         raise CallbackUrlRefused(_("回调地址的主机名无法解析"))
     if not _host_allowed(host, port) and any(address_forbidden(a) for a in addresses):
-        raise CallbackUrlRefused(_("回调地址不得指向内部网络(回环、私有、链路本地、保留或组播地址)"))
+        raise CallbackUrlRefused(_("回调地址不得指向内部网络（回环、私有、链路本地、保留或组播地址）"))
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return CallbackTarget(scheme=parts.scheme, host=host, port=port, path=path, addresses=addresses)
 

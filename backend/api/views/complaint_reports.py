@@ -108,7 +108,7 @@ class ComplaintAnalysisExportApi(PrintApi):
         fmt = request.query_params.get("format", "")
         month = month_parse(request.query_params.get("month"))
         if fmt == "pdf":
-            raise MethodNotAllowed("GET", detail=_("签章 PDF 是一次打印,请使用 POST。"))
+            raise MethodNotAllowed("GET", detail=_("签章 PDF 是一次打印，请使用 POST。"))
         if fmt != "xlsx":
             raise NotFound("不支持的导出格式", code="export_format_not_found")
         response = HttpResponse(

@@ -25,7 +25,7 @@ class PrintInputSerializer(serializers.Serializer):
 
 def reprint_reason_required() -> ValidationFailed:
     return ValidationFailed(
-        _("重新打印为副本,请填写重印原因。"),
+        _("重新打印为副本，请填写重印原因。"),
         field_errors={"reason": [_("请填写重印原因。")]},
         code="reprint_reason_required",
     )

@@ -104,7 +104,7 @@ def printed_pdf(
         return HttpResponseNotAllowed(["GET", "POST"])
     reason = request.POST.get("reason", "")
     if reprint and not reason.strip():
-        return form(400, message=_("重新打印为副本,请填写重印原因。"), errors=[_("请填写重印原因。")])
+        return form(400, message=_("重新打印为副本，请填写重印原因。"), errors=[_("请填写重印原因。")])
     try:
         pdf, document = print_call(reason=reason)
     except ValidationFailed as exc:
