@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 export DJANGO_SETTINGS_MODULE=backend.config.settings.local
 unset DATABASE_URL CELERY_BROKER_URL
+# Callbacks may reach only this local sink inside the network (control 14).
+export CUSTFLOW_CALLBACK_ALLOWED_HOSTS="${CUSTFLOW_CALLBACK_ALLOWED_HOSTS:-127.0.0.1:9}"
 PY=.venv/bin/python
 $PY manage.py migrate --noinput -v 0
 $PY manage.py seed_demo --with-policies --with-complaints

@@ -1,9 +1,23 @@
+from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from backend.common.exceptions import ApplicationError
+from backend.common.exceptions import ApplicationError, ValidationFailed
+from backend.integrations.callback_urls import callback_url_clean
 from backend.integrations.clients import api_client_revoke, api_client_rotate, api_client_update
 from backend.integrations.models import ApiClient, CallbackAttempt, CallbackEvent, ImportBatch
+
+
+class ApiClientForm(forms.ModelForm):
+    class Meta:
+        model = ApiClient
+        fields = ("scopes", "callback_url")
+
+    def clean_callback_url(self) -> str:
+        try:
+            return callback_url_clean(self.cleaned_data.get("callback_url") or "")
+        except ValidationFailed as exc:
+            raise forms.ValidationError(exc.field_errors["callback_url"]) from exc
 
 
 @admin.register(ApiClient)
@@ -11,6 +25,7 @@ class ApiClientAdmin(admin.ModelAdmin):
     """Clients are created with `manage.py api_client create` or the admin API (the token is
     shown once); here administrators rotate, revoke and edit the callback URL."""
 
+    form = ApiClientForm
     list_display = ("name", "org_unit", "scopes", "token_prefix", "created_at", "revoked_at")
     readonly_fields = (
         "name",

@@ -7,14 +7,13 @@ import hashlib
 import hmac
 import json
 import time
-import urllib.error
-import urllib.request
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from backend.integrations.callback_urls import CallbackUrlRefused, callback_post, callback_target
 from backend.integrations.models import ApiClient, CallbackAttempt, CallbackEvent, CallbackStatus
 
 
@@ -56,26 +55,25 @@ def _post(event: CallbackEvent) -> tuple[int | None, str]:
         sort_keys=True,
     ).encode("utf-8")
     timestamp = str(int(time.time()))
-    request = urllib.request.Request(
-        event.client.callback_url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json; charset=utf-8",
-            "X-Custflow-Event-Id": str(event.event_id),
-            "X-Custflow-Timestamp": timestamp,
-            "X-Custflow-Signature": callback_signature(event.client.callback_secret, timestamp, body),
-        },
-    )
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "X-Custflow-Event-Id": str(event.event_id),
+        "X-Custflow-Timestamp": timestamp,
+        "X-Custflow-Signature": callback_signature(event.client.callback_secret, timestamp, body),
+    }
     try:
-        with urllib.request.urlopen(
-            request, timeout=settings.CUSTFLOW["CALLBACKS"]["TIMEOUT_SECONDS"]
-        ) as response:  # noqa: S310
-            return response.status, ""
-    except urllib.error.HTTPError as exc:
-        return exc.code, f"HTTP {exc.code}"
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+        # Checked again at every delivery (the allow-list or DNS may have changed since the
+        # registration) and posted to the checked address itself, never following a redirect.
+        target = callback_target(event.client.callback_url)
+    except CallbackUrlRefused as exc:
+        return None, f"refused: {exc}"[:500]
+    try:
+        status = callback_post(
+            target, body=body, headers=headers, timeout=settings.CUSTFLOW["CALLBACKS"]["TIMEOUT_SECONDS"]
+        )
+    except (OSError, ValueError) as exc:
         return None, str(exc)[:500]
+    return status, "" if 200 <= status < 300 else f"HTTP {status}"
 
 
 def callbacks_deliver(*, now: datetime | None = None, limit: int = 100) -> int:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from backend.common.audit import audit_event_record
 from backend.common.exceptions import Forbidden, NotFound, ValidationFailed
+from backend.integrations.callback_urls import callback_url_clean
 from backend.integrations.models import ApiClient, Scope
 from backend.organisation.models import OrgUnit, Role
 from backend.organisation.services import role_assign
@@ -38,10 +39,8 @@ def _clean_scopes(scopes) -> list[str]:
 
 
 def _clean_callback_url(url: str) -> str:
-    url = (url or "").strip()
-    if url and not (url.startswith("http://") or url.startswith("https://")):
-        raise ValidationFailed.field("callback_url", _("回调地址须以 http:// 或 https:// 开头"))
-    return url
+    # Resolved and refused when it points inside the network (callback_urls.py).
+    return callback_url_clean(url)
 
 
 @transaction.atomic

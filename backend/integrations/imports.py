@@ -8,7 +8,6 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
-import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backend.common.audit import audit_event_record
+from backend.common.spreadsheets import InertWorkbook
 from backend.customers.checks import blacklist_hits, customer_clean
 from backend.customers.models import HOLDING_STATUSES, Customer, CustomerStatus, IdType, InfoLevel
 from backend.integrations.models import (
@@ -479,10 +479,8 @@ def import_reviews_start(*, batch_id: int) -> int:
 
 
 def _result_file(batch: ImportBatch) -> None:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("导入结果"))
+    workbook = InertWorkbook(write_only=True)
+    sheet = workbook.add_sheet(_("导入结果"))
     sheet.append([_("行号"), _("结果"), _("说明"), _("客户号")])
     labels = dict(RowOutcome.choices)
     for row in (
@@ -492,9 +490,7 @@ def _result_file(batch: ImportBatch) -> None:
         .iterator(chunk_size=5000)
     ):
         sheet.append([row[0], str(labels.get(row[1], row[1])), row[2], row[3]])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    batch.result_file.save(f"import-{batch.pk}-result.xlsx", ContentFile(buffer.getvalue()), save=False)
+    batch.result_file.save(f"import-{batch.pk}-result.xlsx", ContentFile(workbook.to_bytes()), save=False)
 
 
 def import_batch_run(*, batch_id: int) -> ImportBatch:

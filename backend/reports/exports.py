@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
+from backend.common.spreadsheets import InertWorkbook, csv_bytes
 from pdfs.documents import render_report_table
 
 METRIC_COLUMNS = ("total", "on_time", "breached", "breached_done", "escalated", "overdue", "open")
@@ -52,30 +49,21 @@ def _rows(report: dict[str, Any]) -> list[list[Any]]:
 
 
 def report_csv(report: dict[str, Any]) -> bytes:
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(_headers(report))
-    writer.writerows(_rows(report))
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")  # BOM: Excel opens UTF-8 CSV correctly
+    return csv_bytes([_headers(report), *_rows(report)])
 
 
 def xlsx_bytes(sheets: list[dict[str, Any]]) -> bytes:
     """A workbook of one or more sheets: each {"name", "title" (first row), "headers" (bold,
     second row), "rows", "first_width"}; shared by the SLA and the complaint reports."""
-    workbook = Workbook()
-    workbook.remove(workbook.active)
+    workbook = InertWorkbook()
     for spec in sheets:
-        sheet = workbook.create_sheet(spec["name"][:31])
-        sheet.append(list(spec.get("title") or []))
-        sheet.append(list(spec["headers"]))
-        for cell in sheet[2]:
-            cell.font = Font(bold=True)
+        sheet = workbook.add_sheet(spec["name"])
+        sheet.append(spec.get("title") or [])
+        sheet.append(spec["headers"], bold=True)
         for row in spec["rows"]:
-            sheet.append(list(row))
-        sheet.column_dimensions["A"].width = spec.get("first_width", 36)
-    buf = io.BytesIO()
-    workbook.save(buf)
-    return buf.getvalue()
+            sheet.append(row)
+        sheet.column_width("A", spec.get("first_width", 36))
+    return workbook.to_bytes()
 
 
 def report_xlsx(report: dict[str, Any], *, title: str = "") -> bytes:

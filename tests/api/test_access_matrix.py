@@ -159,6 +159,8 @@ def objects(api, people, django_capture_on_commit_callbacks):
         "api-import": {"batch_id": imported["id"]}, "api-import-result": {"batch_id": imported["id"]},
         "api-task-signer-remove": {"task_id": signed_task.pk, "signer_id": signer["id"]},
         "api-complaint-form": {"form": "register"},
+        "api-complaint-form-reprint": {"form": "register"},
+        "api-complaint-form-reprint-pdf": {"form": "register"},
     }
     return ids, overrides
 

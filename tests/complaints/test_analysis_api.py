@@ -91,7 +91,14 @@ def test_the_exports_carry_the_totals_and_the_pdf_is_signed(api, client, seeded)
     assert units.max_row == len(report["dimensions"]["org_unit"]) + 3
     assert book["合计"].cell(row=1, column=1).value == "广东省分公司 客户投诉分析表"
 
-    pdf = api_client.get("/api/complaints/analysis/export/", {"month": "2026-10", "format": "pdf"})
+    # The signed PDF is a print (a record, an audit event): a POST; a GET prints nothing (control 13).
+    assert (
+        api_client.get("/api/complaints/analysis/export/", {"month": "2026-10", "format": "pdf"}).status_code
+        == 405
+    )
+    pdf = api_client.post(
+        "/api/complaints/analysis/export/", {"month": "2026-10", "format": "pdf"}, format="json"
+    )
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     text = pdftotext(pdf.content)
     assert "客户投诉分析表" in text and "广东省分公司" in text and "2026-10" in text
@@ -102,9 +109,19 @@ def test_the_exports_carry_the_totals_and_the_pdf_is_signed(api, client, seeded)
     )
     assert verdict.json()["verdict"] == "genuine"
     assert verdict.json()["document"]["kind_label"] == "客户投诉分析表"
-    again = api_client.get("/api/complaints/analysis/export/", {"month": "2026-10", "format": "pdf"})
+    again = api_client.post(
+        "/api/complaints/analysis/export/", {"month": "2026-10", "format": "pdf"}, format="json"
+    )
     assert again.status_code == 400 and again.json()["code"] == "reprint_reason_required"
-    copy = api_client.get(
-        "/api/complaints/analysis/export/", {"month": "2026-10", "format": "pdf", "reason": "报送监管"}
+    copy = api_client.post(
+        "/api/complaints/analysis/export/",
+        {"month": "2026-10", "format": "pdf", "reason": "报送监管"},
+        format="json",
     )
     assert copy.status_code == 200 and copy["X-Copy-Number"] == "1"
+    refused = api_client.post("/api/complaints/analysis/reprint/", {"month": "2026-10"}, format="json")
+    assert refused.status_code == 400 and "reason" in refused.json()
+    second = api_client.post(
+        "/api/complaints/analysis/reprint/", {"month": "2026-10", "reason": "报送监管部门"}, format="json"
+    )
+    assert second.status_code == 200 and second["X-Copy-Number"] == "2"

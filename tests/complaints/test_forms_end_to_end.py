@@ -54,7 +54,7 @@ def test_the_forms_of_a_worked_complaint_carry_its_trail(api, users, tmp_path):
         assert label in actions, (label, actions)
     assert [h["to_org"] for h in handover["handovers"]] == ["浙江省分公司"]
 
-    resp = api("handler.zj").get(f"/api/complaints/{c['id']}/forms/handle.pdf")
+    resp = api("handler.zj").post(f"/api/complaints/{c['id']}/forms/handle.pdf", format="json")
     assert resp.status_code == 200, resp.content[:300]
     text = pdf_text(resp.content, tmp_path)
     for snippet in (
@@ -67,7 +67,7 @@ def test_the_forms_of_a_worked_complaint_carry_its_trail(api, users, tmp_path):
     ):
         assert snippet in text, snippet
     # the handling form is issued by the responsible unit, the register form by the acceptor
-    assert api("handler.sz").get(f"/api/complaints/{c['id']}/forms/register.pdf").status_code == 200
+    assert api("handler.sz").post(f"/api/complaints/{c['id']}/forms/register.pdf", format="json").status_code == 200
 
     from django.test import Client
 

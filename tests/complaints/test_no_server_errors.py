@@ -72,6 +72,14 @@ def test_complaint_report_endpoints_never_500(api, case, user):
                 ).status_code
                 < 500
             )
+            assert (
+                client.post(
+                    "/api/complaints/analysis/export/",
+                    {"month": value, "format": fmt, "reason": value},
+                    format="json",
+                ).status_code
+                < 500
+            )
         for field in ("root_cause", "note"):
             resp = client.post(
                 f"/api/complaints/{complaint.pk}/root-cause/",
@@ -98,6 +106,12 @@ def test_complaint_report_endpoints_never_500(api, case, user):
             client.get(f"/api/complaints/{complaint.pk}/forms/handle.pdf", {"reason": value}).status_code
             < 500
         )
+        for url in (
+            f"/api/complaints/{complaint.pk}/forms/handle.pdf",
+            f"/api/complaints/{complaint.pk}/forms/handle/reprint/",
+            "/api/complaints/analysis/reprint/",
+        ):
+            assert client.post(url, {"reason": value, "month": value}, format="json").status_code < 500
     for body in JUNK_JSON:
         assert (
             client.post(f"/api/complaints/{complaint.pk}/root-cause/", body, format="json").status_code < 500
@@ -116,6 +130,7 @@ def test_complaint_report_endpoints_never_500(api, case, user):
         < 500
     )
     assert client.get(f"/api/complaints/{'9' * 30}/forms/register.pdf").status_code < 500
+    assert client.post(f"/api/complaints/{'9' * 30}/forms/register.pdf", format="json").status_code < 500
 
 
 def test_complaint_report_pages_never_500(users, case):

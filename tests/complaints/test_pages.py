@@ -91,12 +91,18 @@ def test_exports_from_the_page(seeded):
     assert (
         load_workbook(io.BytesIO(xlsx.content))["合计"].cell(row=1, column=1).value == "总公司 客户投诉分析表"
     )
-    pdf = client.get("/complaints/analysis/export.pdf?month=2026-10")
+    # The signed PDF is printed by a POST (control 13); a GET only shows the print form.
+    page = client.get("/complaints/analysis/export.pdf?month=2026-10")
+    assert page.status_code == 200 and 'data-testid="reprint-form"' in page.content.decode()
+    assert 'method="post"' in page.content.decode()
+    pdf = client.post("/complaints/analysis/export.pdf?month=2026-10")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
-    ask = client.get("/complaints/analysis/export.pdf?month=2026-10")
+    ask = client.post("/complaints/analysis/export.pdf?month=2026-10")
     assert ask.status_code == 200 and 'data-testid="reprint-form"' in ask.content.decode()
-    copy = client.get("/complaints/analysis/export.pdf?month=2026-10&reason=报送监管部门")
+    copy = client.post("/complaints/analysis/export.pdf?month=2026-10", {"reason": "报送监管部门"})
     assert copy["X-Copy-Number"] == "1"
+    again = client.post("/complaints/analysis/reprint/", {"month": "2026-10", "reason": "报送监管部门存档"})
+    assert again["X-Copy-Number"] == "2"
     assert client.get("/complaints/analysis/export.csv?month=2026-10").status_code == 404
 
 
@@ -149,7 +155,7 @@ def test_the_corrective_section(users):
     action.refresh_from_db()
     assert action.status == "closed" and action.closing_note == "系统已升级"
 
-    form = client.get(f"/complaints/{complaint.pk}/forms/handle.pdf")
+    form = client.post(f"/complaints/{complaint.pk}/forms/handle.pdf")
     assert form.status_code == 200 and form["Content-Type"] == "application/pdf"
     assert login("handler.hz").get(f"/complaints/{complaint.pk}/corrective/actions/").status_code == 404
     assert login("reviewer.sz").get(f"/complaints/{complaint.pk}/corrective/actions/").status_code == 200

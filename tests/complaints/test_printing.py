@@ -140,7 +140,8 @@ def case(users):
 
 def form_pdf(api, case, form, user="handler.sz", reason=None):
     params = {"reason": reason} if reason is not None else {}
-    return api(user).get(f"/api/complaints/{case.pk}/forms/{form}.pdf", params)
+    # Printing is a POST (control 13).
+    return api(user).post(f"/api/complaints/{case.pk}/forms/{form}.pdf", params, format="json")
 
 
 def upload(client, pdf):
@@ -209,7 +210,9 @@ def test_forms_are_level_scoped_and_unknown_forms_are_not_found(api, case):
     assert form_pdf(api, case, "register", user="handler.hz").status_code == 404
     assert form_pdf(api, case, "register", user="handler.gd").status_code == 200
     assert form_pdf(api, case, "appeal").status_code == 404
-    assert api("handler.sz").get("/api/complaints/999999/forms/register.pdf").status_code == 404
+    assert (
+        api("handler.sz").post("/api/complaints/999999/forms/register.pdf", format="json").status_code == 404
+    )
 
 
 def _text(template: str, context: dict) -> str:

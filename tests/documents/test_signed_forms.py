@@ -47,7 +47,8 @@ def customer(submit):
 
 def card(api, customer, reason=None, user="reviewer.sz"):
     url = f"/api/customers/{customer.pk}/collection-card.pdf"
-    return api(user).get(url, {"reason": reason} if reason is not None else {})
+    # Printing is a POST (control 13): a GET prints nothing.
+    return api(user).post(url, {"reason": reason} if reason is not None else {}, format="json")
 
 
 def upload(client, pdf: bytes):
@@ -180,15 +181,15 @@ def test_verify_by_id_api(api, client, customer):
 def test_the_opening_form_prints_signed_with_its_checks_and_reprints_need_a_reason(api, client, submit, tmp_path):
     body = submit("advanced").json()
     url = f"/api/account-openings/{body['id']}/form.pdf"
-    resp = api("reviewer.sz").get(url)
+    resp = api("reviewer.sz").post(url, format="json")
     assert resp.status_code == 200, resp.content
     document = PrintedDocument.objects.get(pk=resp["X-Document-Id"])
     assert document.subject == f"opening:{body['id']}" and document.kind == "opening_form"
     assert upload(client, resp.content).json()["verdict"] == "genuine"
     text = subprocess.run(["pdftotext", "-", "-"], input=resp.content, capture_output=True, check=True).stdout.decode()
     assert "个人客户开户申请表" in text and "A 证件未重复开户" in text and "通过" in text
-    assert api("reviewer.sz").get(url).status_code == 400  # a reprint without a reason
-    again = api("reviewer.sz").get(url, {"reason": "客户要求补打"})
+    assert api("reviewer.sz").post(url, format="json").status_code == 400  # a reprint without a reason
+    again = api("reviewer.sz").post(url, {"reason": "客户要求补打"}, format="json")
     assert again.status_code == 200 and again["X-Copy-Number"] == "1"
     # Out of scope: Hangzhou cannot print Shenzhen's opening.
-    assert api("reviewer.hz").get(url).status_code == 404
+    assert api("reviewer.hz").post(url, format="json").status_code == 404

@@ -62,10 +62,12 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver():
+def receiver(settings):
     holder: dict = {}
     r = Receiver(fail=3, secret_holder=holder)
     r.holder = holder
+    # A loopback receiver is inside the network: the test allow-lists exactly its host:port.
+    settings.CUSTFLOW_CALLBACK_ALLOWED_HOSTS = [f"127.0.0.1:{r.server.server_address[1]}"]
     yield r
     r.server.shutdown()
     r.server.server_close()
@@ -105,7 +107,8 @@ def test_no_attempt_before_the_backoff_has_passed(make_client, receiver):
     assert CallbackEvent.objects.get().next_attempt_at > now
 
 
-def test_unreachable_receiver_is_logged_and_retried(make_client):
+def test_unreachable_receiver_is_logged_and_retried(make_client, settings):
+    settings.CUSTFLOW_CALLBACK_ALLOWED_HOSTS = ["127.0.0.1:9"]
     _client, http, _t = make_client(callback_url="http://127.0.0.1:9/nothing-listens")
     http.post("/api/integrations/customers/", open_payload(), format="json", HTTP_IDEMPOTENCY_KEY="cb-3")
     callbacks_deliver(now=timezone.now())
@@ -115,9 +118,10 @@ def test_unreachable_receiver_is_logged_and_retried(make_client):
     assert CallbackEvent.objects.get().status == "pending"
 
 
-def test_later_status_changes_of_an_opened_customer_reach_the_client(make_client, api):
+def test_later_status_changes_of_an_opened_customer_reach_the_client(make_client, api, settings):
     """Freezing (and unfreezing) a customer an upstream system opened queues a
     customer.status_changed event with the business gate, and no personal data."""
+    settings.CUSTFLOW_CALLBACK_ALLOWED_HOSTS = ["127.0.0.1:9"]
     client, http, _ = make_client("GD-SZ", callback_url="http://127.0.0.1:9/callback")
     other, _, _ = make_client("GD-SZ", name="理赔系统", callback_url="http://127.0.0.1:9/other")
     resp = http.post("/api/integrations/customers/", open_payload(), format="json", HTTP_IDEMPOTENCY_KEY="k-status-1")

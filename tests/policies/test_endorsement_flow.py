@@ -375,7 +375,7 @@ def test_other_city_gets_404(api, policy):
     gz = api("reviewer.gz")
     assert gz.get(f"/api/policies/{policy['id']}/").status_code == 404
     assert gz.get(f"/api/endorsements/{endorsement_id}/").status_code == 404
-    assert gz.get(f"/api/endorsements/{endorsement_id}/form.pdf").status_code == 404
+    assert gz.post(f"/api/endorsements/{endorsement_id}/form.pdf", format="json").status_code == 404
     assert endorse(gz, policy["id"], policy_changes={"payment_mode": "single"}).status_code == 404
     assert gz.get("/api/policies/").json()["count"] == 0
 
@@ -388,7 +388,7 @@ def test_endorsement_form_pdf(api, policy, tmp_path):
         policy_changes={"payment_mode": "monthly"},
     )
     endorsement_id = resp.json()["id"]
-    pdf = api("reviewer.sz").get(f"/api/endorsements/{endorsement_id}/form.pdf")
+    pdf = api("reviewer.sz").post(f"/api/endorsements/{endorsement_id}/form.pdf", format="json")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
     document = PrintedDocument.objects.get(pk=pdf["X-Document-Id"])

@@ -120,6 +120,6 @@ def test_endorsement_request_never_500s(api, policy):
     for path in (
         "/api/policies/" + "9" * 30 + "/",
         "/api/endorsements/" + "9" * 30 + "/",
-        "/api/endorsements/0/form.pdf",
     ):
         assert client.get(path).status_code == 404
+    assert client.post("/api/endorsements/0/form.pdf", format="json").status_code == 404

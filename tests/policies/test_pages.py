@@ -93,5 +93,5 @@ def test_endorsement_submitted_from_the_form_and_shown_on_the_task_page(login, p
     resp = login("reviewer.sz").post(f"/tasks/{task.pk}/", {"decision": "approve"})
     assert resp.status_code == 302
     assert Customer.objects.get(pk=holder.pk).phone == "+8613700001111"
-    pdf = login("collector.sz").get(f"/endorsements/{endorsement.pk}/form.pdf")
+    pdf = login("collector.sz").post(f"/endorsements/{endorsement.pk}/form.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")

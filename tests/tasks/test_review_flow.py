@@ -154,8 +154,10 @@ def test_inbox_sorted_by_due_with_counts(submit, api):
 def test_guangzhou_reviewer_gets_404_for_shenzhen_reads(opened, api, route):
     body, task = opened
     url = route.format(task=task["id"], customer=body["customer_id"], case=body["id"])
-    assert api("reviewer.gz").get(url).status_code == 404
-    assert api("reviewer.sz").get(url).status_code == 200
+    # Printing is a POST (control 13); the scope rule is the same.
+    call = (lambda c: c.post(url, format="json")) if url.endswith(".pdf") else (lambda c: c.get(url))
+    assert call(api("reviewer.gz")).status_code == 404
+    assert call(api("reviewer.sz")).status_code == 200
 
 
 @pytest.mark.parametrize("action", ["claim", "unclaim", "complete"])

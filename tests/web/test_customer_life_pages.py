@@ -62,7 +62,8 @@ def test_amendment_detail_and_change_request_pdf(login, active_customer):
     amendment = CustomerAmendment.objects.get()
     detail = client.get(f"/amendments/{amendment.pk}/")
     assert detail.status_code == 200 and "new@example.com" in detail.content.decode()
-    pdf = client.get(f"/amendments/{amendment.pk}/change-request.pdf")
+    assert 'data-testid="print-change-request"' in detail.content.decode()
+    pdf = client.post(f"/amendments/{amendment.pk}/change-request.pdf")  # printing is a POST
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     body = b"".join(pdf.streaming_content) if pdf.streaming else pdf.content
     text = subprocess.run(["pdftotext", "-", "-"], input=body, capture_output=True, check=True).stdout.decode()

@@ -222,6 +222,7 @@ def test_sibling_branch_gets_404_on_task_customer_and_card(login, opening, revie
     ):
         response = client.get(url)
         assert response.status_code == 404, url
+    assert client.post(f"/customers/{opening.customer_id}/collection-card.pdf").status_code == 404
     assert client.post(f"/tasks/{review_task.pk}/", {"decision": "approve"}).status_code == 404
     assert client.post(f"/tasks/{review_task.pk}/claim/").status_code == 404
     assert Customer.objects.get(pk=opening.customer_id).status == "pending_review"
@@ -238,13 +239,14 @@ def test_customer_list_search_and_detail(login, opening):
     assert f"customer-link-{opening.customer_id}" in html(client.get("/customers/", {"status": "pending_review"}))
     assert f"customer-link-{opening.customer_id}" not in html(login("reviewer.gz").get("/customers/"))
     detail = html(client.get(f"/customers/{opening.customer_id}/"))
-    assert f'<a class="btn btn-secondary" href="/customers/{opening.customer_id}/collection-card.pdf"' in detail
+    # The print button is a POST form (control 13).
+    assert f'<form method="post" action="/customers/{opening.customer_id}/collection-card.pdf"' in detail
     assert 'data-testid="customer-status">待审核</span>' in detail
 
 
 @pytest.mark.skipif(shutil.which("fc-list") is None, reason="fontconfig is needed to render the PDF")
 def test_collection_card_pdf_is_inline(login, opening):
-    response = login("reviewer.sz").get(f"/customers/{opening.customer_id}/collection-card.pdf")
+    response = login("reviewer.sz").post(f"/customers/{opening.customer_id}/collection-card.pdf")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == f'inline; filename="collection-card-{opening.customer_id}.pdf"'

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def printed(submit, api):
     body = submit("primary").json()
-    resp = api("reviewer.sz").get(f"/api/customers/{body['customer_id']}/collection-card.pdf")
+    resp = api("reviewer.sz").post(f"/api/customers/{body['customer_id']}/collection-card.pdf", format="json")
     assert resp.status_code == 200 and resp["Content-Type"] == "application/pdf"
     return PrintedDocument.objects.get(pk=resp["X-Document-Id"])
 

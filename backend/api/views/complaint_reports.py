@@ -4,9 +4,11 @@ corrective actions) and the four complaint forms as signed PDFs."""
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser
@@ -14,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.api.schema import paginated
+from backend.api.views.printing import PrintApi, PrintInputSerializer
 from backend.common.exceptions import NotFound
 from backend.common.masking import mask_field
 from backend.complaints.analysis import (
@@ -34,7 +37,6 @@ from backend.complaints.corrective import (
 )
 from backend.complaints.exports import XLSX_CONTENT_TYPE, complaint_analysis_xlsx_download
 from backend.complaints.printing import complaint_analysis_print, complaint_form_print
-from pdfs.responses import pdf_response
 
 MONTH = OpenApiParameter(
     "month", str, description="YYYY-MM (received in that Asia/Shanghai month; default: this month)"
@@ -70,39 +72,57 @@ class _AnyFormat(DefaultContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-class ComplaintAnalysisExportApi(APIView):
-    """The analysis table as XLSX, or as a signed PDF (a reprint of the same month and scope
-    needs `reason`)."""
+class AnalysisPrintInputSerializer(PrintInputSerializer):
+    month = serializers.CharField(required=False, allow_blank=True, default="")
+    format = serializers.CharField(required=False, allow_blank=True, default="pdf")
+
+
+class ComplaintAnalysisExportApi(PrintApi):
+    """The analysis table: `GET ?format=xlsx` downloads the workbook; the signed PDF is a
+    printed document, so it is a `POST` (format=pdf, month; a reprint of the same month and
+    scope needs `reason`). A GET for the PDF is 405 and prints nothing."""
 
     content_negotiation_class = _AnyFormat
+    input_serializer = AnalysisPrintInputSerializer
+
+    def print_form(self, request, reason):
+        data = self.input_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if (data.validated_data["format"] or "pdf") != "pdf":
+            raise NotFound("不支持的导出格式", code="export_format_not_found")
+        month = month_parse(data.validated_data["month"] or request.query_params.get("month"))
+        pdf, document = complaint_analysis_print(actor=request.user, month=month, reason=reason)
+        return pdf, document, f"complaint-analysis-{month.label}.pdf"
 
     @extend_schema(
-        parameters=[
-            MONTH,
-            OpenApiParameter("format", str, enum=["xlsx", "pdf"]),
-            OpenApiParameter("reason", str, description="重印原因 (PDF reprint)"),
-        ],
-        responses={(200, "application/pdf"): OpenApiTypes.BINARY, (200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY},
+        request=AnalysisPrintInputSerializer, responses={(200, "application/pdf"): OpenApiTypes.BINARY}
+    )
+    def post(self, request, **kwargs):
+        return super().post(request, **kwargs)
+
+    @extend_schema(
+        parameters=[MONTH, OpenApiParameter("format", str, enum=["xlsx"])],
+        responses={(200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY},
     )
     def get(self, request):
         fmt = request.query_params.get("format", "")
         month = month_parse(request.query_params.get("month"))
         if fmt == "pdf":
-            pdf, document = complaint_analysis_print(
-                actor=request.user, month=month, reason=request.query_params.get("reason", "")
-            )
-            return pdf_response(
-                pdf,
-                filename=f"complaint-analysis-{month.label}.pdf",
-                document_id=document.id,
-                copy_number=document.copy_number,
-            )
+            raise MethodNotAllowed("GET", detail=_("签章 PDF 是一次打印，请使用 POST。"))
         if fmt != "xlsx":
             raise NotFound("不支持的导出格式", code="export_format_not_found")
         content, filename = complaint_analysis_xlsx_download(user=request.user, month=month)
         response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
+
+
+class ComplaintAnalysisReprintApi(PrintApi):
+    """POST month + reason: a copy of the month's signed analysis PDF."""
+
+    reprint = True
+    input_serializer = AnalysisPrintInputSerializer
+    print_form = ComplaintAnalysisExportApi.print_form
 
 
 class AnalysisCaseSerializer(serializers.Serializer):
@@ -242,23 +262,11 @@ class CorrectiveActionCloseApi(APIView):
         return Response(CorrectiveActionSerializer(action).data)
 
 
-class ComplaintFormPdfApi(APIView):
+class ComplaintFormPdfApi(PrintApi):
     """登记表 / 核实表 / 移交表 / 处理表 (form: register, verify, handover, handle)."""
 
-    @extend_schema(
-        parameters=[OpenApiParameter("reason", str, description="重印原因 (required for a reprint)")],
-        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
-    )
-    def get(self, request, complaint_id: int, form: str):
+    def print_form(self, request, reason, complaint_id: int, form: str):
         pdf, document = complaint_form_print(
-            actor=request.user,
-            complaint_id=complaint_id,
-            form=form,
-            reason=request.query_params.get("reason", ""),
+            actor=request.user, complaint_id=complaint_id, form=form, reason=reason
         )
-        return pdf_response(
-            pdf,
-            filename=f"complaint-{complaint_id}-{form}.pdf",
-            document_id=document.id,
-            copy_number=document.copy_number,
-        )
+        return pdf, document, f"complaint-{complaint_id}-{form}.pdf"

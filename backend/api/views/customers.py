@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.api.schema import paginated
+from backend.api.views.printing import PrintApi
 from backend.customers.linkage import customer_field_history, customer_linkage, field_history_rows
 from backend.customers.lookups import customer_lookup, lookup_query_refuse
 from backend.customers.printing import collection_card_print
@@ -17,7 +18,6 @@ from backend.customers.selectors import (
     customer_search_clean,
     customer_view,
 )
-from pdfs.responses import pdf_response
 
 
 class CustomerOutputSerializer(serializers.Serializer):
@@ -86,15 +86,11 @@ class CustomerDetailApi(APIView):
         return Response(customer_view(user=request.user, customer=customer))
 
 
-class CustomerCollectionCardApi(APIView):
-    @extend_schema(
-        parameters=[OpenApiParameter("reason", str, description="重印原因 (required for a reprint)")],
-        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
-    )
-    def get(self, request, customer_id: int):
+class CustomerCollectionCardApi(PrintApi):
+    def print_form(self, request, reason, customer_id: int):
         customer = customer_get_visible(user=request.user, customer_id=customer_id)
-        pdf, document = collection_card_print(actor=request.user, customer=customer, reason=request.query_params.get("reason", ""))
-        return pdf_response(pdf, filename=f"collection-card-{customer.pk}.pdf", document_id=document.id, copy_number=document.copy_number)
+        pdf, document = collection_card_print(actor=request.user, customer=customer, reason=reason)
+        return pdf, document, f"collection-card-{customer.pk}.pdf"
 
 
 class CustomerRevealApi(APIView):

@@ -1,14 +1,13 @@
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.api.views.printing import PrintApi
 from backend.customers.printing import opening_form_print
 from backend.customers.selectors import opening_get_visible
 from backend.customers.services import account_opening_submit
-from pdfs.responses import pdf_response
 
 
 class OpeningOutputSerializer(serializers.Serializer):
@@ -55,12 +54,8 @@ class AccountOpeningDetailApi(APIView):
         return Response(OpeningOutputSerializer(opening).data)
 
 
-class AccountOpeningFormPdfApi(APIView):
-    @extend_schema(
-        parameters=[OpenApiParameter("reason", str, description="重印原因 (required for a reprint)")],
-        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
-    )
-    def get(self, request, opening_id: int):
+class AccountOpeningFormPdfApi(PrintApi):
+    def print_form(self, request, reason, opening_id: int):
         opening = opening_get_visible(user=request.user, opening_id=opening_id)
-        pdf, document = opening_form_print(actor=request.user, opening=opening, reason=request.query_params.get("reason", ""))
-        return pdf_response(pdf, filename=f"opening-{opening.pk}.pdf", document_id=document.id, copy_number=document.copy_number)
+        pdf, document = opening_form_print(actor=request.user, opening=opening, reason=reason)
+        return pdf, document, f"opening-{opening.pk}.pdf"

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.api.schema import paginated
+from backend.api.views.printing import PrintApi
 from backend.policies.printing import endorsement_form_print
 from backend.policies.selectors import (
     endorsement_get_visible,
@@ -18,7 +19,6 @@ from backend.policies.selectors import (
     policy_view,
 )
 from backend.policies.services import endorsement_request, policy_create
-from pdfs.responses import pdf_response
 
 
 class PartySerializer(serializers.Serializer):
@@ -137,12 +137,8 @@ class EndorsementDetailApi(APIView):
         return Response(endorsement_view(user=request.user, endorsement=endorsement))
 
 
-class EndorsementFormPdfApi(APIView):
-    @extend_schema(
-        parameters=[OpenApiParameter("reason", str, description="重印原因 (required for a reprint)")],
-        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
-    )
-    def get(self, request, endorsement_id: int):
+class EndorsementFormPdfApi(PrintApi):
+    def print_form(self, request, reason, endorsement_id: int):
         endorsement = endorsement_get_visible(user=request.user, endorsement_id=endorsement_id)
-        pdf, document = endorsement_form_print(actor=request.user, endorsement=endorsement, reason=request.query_params.get("reason", ""))
-        return pdf_response(pdf, filename=f"endorsement-{endorsement.pk}.pdf", document_id=document.id, copy_number=document.copy_number)
+        pdf, document = endorsement_form_print(actor=request.user, endorsement=endorsement, reason=reason)
+        return pdf, document, f"endorsement-{endorsement.pk}.pdf"

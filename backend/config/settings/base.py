@@ -137,6 +137,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
 }
+# Callback URLs may not point inside the network (loopback, private, link-local, reserved,
+# multicast) unless their host or host:port is listed here (comma separated).
+CUSTFLOW_CALLBACK_ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("CUSTFLOW_CALLBACK_ALLOWED_HOSTS", "").split(",") if h.strip()
+]
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "custflow API",
     "DESCRIPTION": "Customer information and complaint workflows",

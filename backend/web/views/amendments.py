@@ -60,12 +60,13 @@ def amendment_detail(request: HttpRequest, amendment_id: int) -> HttpResponse:
 
 
 @page_view
-def amendment_pdf(request: HttpRequest, amendment_id: int) -> HttpResponse:
+def amendment_pdf(request: HttpRequest, amendment_id: int, reprint: bool = False) -> HttpResponse:
     amendment = amendment_get_visible(user=request.user, amendment_id=amendment_id)
     return printed_pdf(
         request,
         lambda reason: change_request_print(actor=request.user, amendment=amendment, reason=reason),
         filename=f"change-request-{amendment.pk}.pdf",
+        reprint=reprint,
     )
 
 

@@ -76,23 +76,44 @@ def safe_next(request: HttpRequest, default: str) -> str:
     return default
 
 
-def printed_pdf(request: HttpRequest, print_call: Callable[..., Any], *, filename: str) -> HttpResponse:
-    """Print a form; a reprint first asks why (the same URL with ?reason=…)."""
+def printed_pdf(
+    request: HttpRequest, print_call: Callable[..., Any], *, filename: str, reprint: bool = False
+) -> HttpResponse:
+    """Print a form. Printing writes (a numbered print record, an audit event), so only a POST
+    (with its CSRF token) prints: the first print is the original, a later one a copy that needs
+    a reason. A GET only shows the print form; the …/reprint/ route always asks for a reason."""
+    from django.http import HttpResponseNotAllowed
+
     from backend.common.exceptions import ValidationFailed
     from pdfs.responses import pdf_response
 
-    reason = request.GET.get("reason", "")
+    def form(status: int, *, message: str = "", errors: list[str] | None = None, copy_number=None):
+        context = {
+            "message": message,
+            "errors": errors or [],
+            "copy_number": copy_number,
+            "reason": request.POST.get("reason", ""),
+            "reprint": reprint or copy_number is not None,
+            "action": request.get_full_path(),
+        }
+        return render(request, "web/reprint_reason.html", context, status=status)
+
+    if request.method == "GET":
+        return form(200)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    reason = request.POST.get("reason", "")
+    if reprint and not reason.strip():
+        return form(400, message=_("重新打印为副本，请填写重印原因。"), errors=[_("请填写重印原因。")])
     try:
         pdf, document = print_call(reason=reason)
     except ValidationFailed as exc:
         if exc.code != "reprint_reason_required":
             raise
-        context = {
-            "message": exc.message,
-            "errors": exc.field_errors.get("reason", []) if "reason" in request.GET else [],
-            "copy_number": exc.extra.get("copy_number"),
-            "reason": reason,
-            "action": request.path,
-        }
-        return render(request, "web/reprint_reason.html", context, status=400 if "reason" in request.GET else 200)
+        return form(
+            400 if "reason" in request.POST else 200,
+            message=exc.message,
+            errors=exc.field_errors.get("reason", []) if "reason" in request.POST else [],
+            copy_number=exc.extra.get("copy_number"),
+        )
     return pdf_response(pdf, filename=filename, document_id=document.id, copy_number=document.copy_number)

@@ -163,13 +163,14 @@ def complaint_analysis_cases_page(request: HttpRequest) -> HttpResponse:
 
 
 @page_view
-def complaint_analysis_export(request: HttpRequest, fmt: str) -> HttpResponse:
-    month = month_parse(request.GET.get("month"))
+def complaint_analysis_export(request: HttpRequest, fmt: str, reprint: bool = False) -> HttpResponse:
+    month = month_parse(request.POST.get("month") or request.GET.get("month"))
     if fmt == "pdf":
         return printed_pdf(
             request,
             lambda reason: complaint_analysis_print(actor=request.user, month=month, reason=reason),
             filename=f"complaint-analysis-{month.label}.pdf",
+            reprint=reprint,
         )
     if fmt != "xlsx":
         raise NotFound(_("不支持的导出格式"), code="export_format_not_found")
@@ -270,11 +271,14 @@ def corrective_action_close_post(request: HttpRequest, action_id: int) -> HttpRe
 
 
 @page_view
-def complaint_form_pdf(request: HttpRequest, complaint_id: int, form: str) -> HttpResponse:
+def complaint_form_pdf(
+    request: HttpRequest, complaint_id: int, form: str, reprint: bool = False
+) -> HttpResponse:
     return printed_pdf(
         request,
         lambda reason: complaint_form_print(
             actor=request.user, complaint_id=complaint_id, form=form, reason=reason
         ),
         filename=f"complaint-{complaint_id}-{form}.pdf",
+        reprint=reprint,
     )

@@ -185,12 +185,13 @@ def customer_reveal(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 
 @page_view
-def customer_card(request: HttpRequest, customer_id: int) -> HttpResponse:
+def customer_card(request: HttpRequest, customer_id: int, reprint: bool = False) -> HttpResponse:
     customer = customer_get_visible(user=request.user, customer_id=customer_id)
     return printed_pdf(
         request,
         lambda reason: collection_card_print(actor=request.user, customer=customer, reason=reason),
         filename=f"collection-card-{customer.pk}.pdf",
+        reprint=reprint,
     )
 
 

@@ -108,11 +108,12 @@ def opening_corporate(request: HttpRequest) -> HttpResponse:
 
 
 @page_view
-def opening_form_pdf(request: HttpRequest, opening_id: int) -> HttpResponse:
+def opening_form_pdf(request: HttpRequest, opening_id: int, reprint: bool = False) -> HttpResponse:
     """个人/法人客户开户申请表 as a signed PDF (a reprint asks for a reason)."""
     opening = opening_get_visible(user=request.user, opening_id=opening_id)
     return printed_pdf(
         request,
         lambda reason: opening_form_print(actor=request.user, opening=opening, reason=reason),
         filename=f"opening-{opening.pk}.pdf",
+        reprint=reprint,
     )

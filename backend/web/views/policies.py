@@ -48,12 +48,13 @@ def policy_detail(request: HttpRequest, policy_id: int) -> HttpResponse:
 
 
 @page_view
-def endorsement_form_pdf(request: HttpRequest, endorsement_id: int) -> HttpResponse:
+def endorsement_form_pdf(request: HttpRequest, endorsement_id: int, reprint: bool = False) -> HttpResponse:
     endorsement = endorsement_get_visible(user=request.user, endorsement_id=endorsement_id)
     return printed_pdf(
         request,
         lambda reason: endorsement_form_print(actor=request.user, endorsement=endorsement, reason=reason),
         filename=f"endorsement-{endorsement.pk}.pdf",
+        reprint=reprint,
     )
 
 
