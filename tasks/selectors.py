@@ -23,8 +23,12 @@ def effective_assignments(user) -> list:
         from tasks.substitution import absent_users_substituted_by
 
         cached = list(user_role_assignments(user))
+        from tasks.eligibility import holds_role_in_scope
+
         for absent in absent_users_substituted_by(user):
-            cached.extend(user_role_assignments(absent))
+            # Only the groups the substitute could be named to himself (control 5): a
+            # substitution never lends a role.
+            cached.extend(ra for ra in user_role_assignments(absent) if holds_role_in_scope(user, ra.role, ra.org_unit))
         user._custflow_effective_roles = cached
     return cached
 

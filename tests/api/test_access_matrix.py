@@ -149,7 +149,7 @@ def objects(api, people, django_capture_on_commit_callbacks):
         "description": "开展销售话术专项培训",
     }, format="json"))
     now = timezone.now()
-    substitution = _ok(api("reviewer.sz").post("/api/substitutions/", {"substitute": "collector.sz", "start_at": (now + timedelta(days=1)).isoformat(), "end_at": (now + timedelta(days=3)).isoformat(), "reason": "年假"}, format="json"))
+    substitution = _ok(api("reviewer.sz").post("/api/substitutions/", {"substitute": "reviewer.gd", "start_at": (now + timedelta(days=1)).isoformat(), "end_at": (now + timedelta(days=3)).isoformat(), "reason": "年假"}, format="json"))
     notification = api("reviewer.sz").get("/api/notifications/").json()["results"][0]
     ids = {
         "opening_id": pending["id"], "task_id": task.pk, "instance_id": task.instance_id, "customer_id": customer_id,
