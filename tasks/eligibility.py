@@ -43,7 +43,9 @@ def _role_label(role: str) -> str:
 
 def holds_role_in_scope(user, role: str, org_unit: OrgUnit) -> bool:
     """The user's own assignment of `role` at `org_unit` or at an ancestor of it."""
-    return any(ra.role == role and org_unit.path.startswith(ra.org_unit.path) for ra in user_role_assignments(user))
+    return any(
+        ra.role == role and org_unit.path.startswith(ra.org_unit.path) for ra in user_role_assignments(user)
+    )
 
 
 def _same_case_q(task: HumanTask) -> Q:
@@ -55,17 +57,26 @@ def _same_case_q(task: HumanTask) -> Q:
 
 def _four_eyes_refusal(user, task: HumanTask) -> Refusal | None:
     if task.initiator_id is not None and task.initiator_id == user.pk:
-        return Refusal("four_eyes", _("四眼原则:%(user)s 是该业务的提交人,不能审批") % {"user": _display(user)})
-    done = HumanTask.objects.filter(_same_case_q(task), status=TaskStatus.COMPLETED, completed_by=user).exclude(pk=task.pk)
+        return Refusal(
+            "four_eyes", _("四眼原则:%(user)s 是该业务的提交人,不能审批") % {"user": _display(user)}
+        )
+    done = HumanTask.objects.filter(
+        _same_case_q(task), status=TaskStatus.COMPLETED, completed_by=user
+    ).exclude(pk=task.pk)
     if done.filter(four_eyes=False).exists():
-        return Refusal("four_eyes", _("四眼原则:%(user)s 录入或修改过该业务的资料,不能审批") % {"user": _display(user)})
+        return Refusal(
+            "four_eyes", _("四眼原则:%(user)s 录入或修改过该业务的资料,不能审批") % {"user": _display(user)}
+        )
     earlier = done.filter(four_eyes=True, outcome=APPROVE).exclude(step=task.step).exists() or (
         TaskSigner.objects.filter(user=user, status=SignerStatus.APPROVED)
         .filter(task__in=HumanTask.objects.filter(_same_case_q(task)).exclude(step=task.step))
         .exists()
     )
     if earlier:
-        return Refusal("four_eyes", _("四眼原则:%(user)s 已审批过该业务的前一环节,不能再次审批") % {"user": _display(user)})
+        return Refusal(
+            "four_eyes",
+            _("四眼原则:%(user)s 已审批过该业务的前一环节,不能再次审批") % {"user": _display(user)},
+        )
     return None
 
 
@@ -90,6 +101,8 @@ def substitute_refusal(user, substitute) -> str | None:
     for ra in user_role_assignments(user):
         if not holds_role_in_scope(substitute, ra.role, ra.org_unit):
             return _("代理人 %(user)s 在%(unit)s及其上级机构没有“%(role)s”岗位,不能代理此岗位的工作") % {
-                "user": _display(substitute), "unit": ra.org_unit.name, "role": _role_label(ra.role),
+                "user": _display(substitute),
+                "unit": ra.org_unit.name,
+                "role": _role_label(ra.role),
             }
     return None

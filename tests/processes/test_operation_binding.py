@@ -37,10 +37,12 @@ FOREIGN_PARAMS = ("case_id", "customer_id", "complaint_id")
 
 def service_diagram(key: str, operation: str, params: dict[str, str], script: str = "x = 1") -> bytes:
     """start → script (moves data) → service task `operation` with `params` (name → expression) → end."""
-    items = "".join(f"<spiffworkflow:parameter id={quoteattr(k)} type=\"str\" value={quoteattr(v)} />" for k, v in params.items())
+    items = "".join(
+        f'<spiffworkflow:parameter id={quoteattr(k)} type="str" value={quoteattr(v)} />'
+        for k, v in params.items()
+    )
     return (
-        HEADER
-        + f'<bpmn:process id="{key}" name="绑定测试" isExecutable="true">\n'
+        HEADER + f'<bpmn:process id="{key}" name="绑定测试" isExecutable="true">\n'
         '<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>\n'
         '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="script" />\n'
         f'<bpmn:scriptTask id="script" name="脚本"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:script>{script}</bpmn:script></bpmn:scriptTask>\n'
@@ -60,8 +62,13 @@ def deploy_unchecked(xml: bytes, key: str) -> ProcessVersion:
     definition, _ = ProcessDefinition.objects.get_or_create(key=key, defaults={"name": key})
     number = definition.versions.count() + 1
     return ProcessVersion.objects.create(
-        definition=definition, version=number, content_hash=hashlib.sha256(xml).hexdigest(), bpmn_xml=xml.decode(),
-        spec=diagram.spec, metadata={}, source="upload",
+        definition=definition,
+        version=number,
+        content_hash=hashlib.sha256(xml).hexdigest(),
+        bpmn_xml=xml.decode(),
+        spec=diagram.spec,
+        metadata={},
+        source="upload",
     )
 
 
@@ -86,18 +93,25 @@ def test_every_operation_is_covered():
 @pytest.mark.parametrize("operation", OPERATIONS)
 @pytest.mark.parametrize("param", FOREIGN_PARAMS)
 def test_lint_refuses_a_record_identifier_parameter(operation, param):
-    _diagram, problems = diagram_check(service_diagram("bind_lint", operation, {**declared(operation), param: param}), "bind_lint.bpmn")
+    _diagram, problems = diagram_check(
+        service_diagram("bind_lint", operation, {**declared(operation), param: param}), "bind_lint.bpmn"
+    )
     errors = [p for p in problems if p.severity == "error" and p.element == "svc"]
     assert errors and param in errors[0].message, problems
 
 
 @pytest.mark.parametrize("operation", OPERATIONS)
 def test_lint_accepts_the_declared_parameters(operation):
-    _diagram, problems = diagram_check(service_diagram("bind_ok", operation, declared(operation)), "bind_ok.bpmn")
+    _diagram, problems = diagram_check(
+        service_diagram("bind_ok", operation, declared(operation)), "bind_ok.bpmn"
+    )
     assert [p for p in problems if p.severity == "error"] == []
 
 
-@pytest.mark.parametrize("name", ["case_id", "customer_id", "complaint_id", "complaint", "case", "customer_ids", "target_id", "case_pk"])
+@pytest.mark.parametrize(
+    "name",
+    ["case_id", "customer_id", "complaint_id", "complaint", "case", "customer_ids", "target_id", "case_pk"],
+)
 def test_registration_refuses_record_parameters(name):
     with pytest.raises(ValueError, match="identify a record"):
         operation_register("tests.bad_operation", lambda ctx, params, data: {}, params=(name,))
@@ -115,13 +129,25 @@ def test_runtime_binds_the_instance_case_whatever_the_diagram_says(operation, de
         return {}
 
     real = operation_get(operation)
-    monkeypatch.setitem(registry._OPERATIONS, operation, Operation(real.name, spy, real.description, real.params))
+    monkeypatch.setitem(
+        registry._OPERATIONS, operation, Operation(real.name, spy, real.description, real.params)
+    )
     ids = foreign_ids()
     own = 987_654
     script = "; ".join(f"{k} = {v + 1000}" for k, v in ids.items())
-    version = deploy_unchecked(service_diagram("bind_run", operation, {**declared(operation), **{k: k for k in FOREIGN_PARAMS}}, script), "bind_run")
+    version = deploy_unchecked(
+        service_diagram(
+            "bind_run", operation, {**declared(operation), **{k: k for k in FOREIGN_PARAMS}}, script
+        ),
+        "bind_run",
+    )
     with transaction.atomic():
-        instance = ProcessInstance.objects.create(version=version, org_unit=OrgUnit.objects.get(code="GD-SZ"), subject_type="customers.accountopening", subject_id=own)
+        instance = ProcessInstance.objects.create(
+            version=version,
+            org_unit=OrgUnit.objects.get(code="GD-SZ"),
+            subject_type="customers.accountopening",
+            subject_id=own,
+        )
         runtime.instance_start(instance=instance, data=dict(ids), actor=None)
     assert seen == [(own, {k: "review" for k in real.params})]
 
@@ -137,7 +163,11 @@ def _rows() -> dict[str, list]:
     """Every row of every table a test instance may not touch (its own instance row and the audit
     trail, which records the dry run, aside)."""
     skip = {ProcessInstance._meta.label_lower, AuditEvent._meta.label_lower}
-    return {m._meta.label_lower: list(m.objects.order_by("pk").values()) for m in apps.get_models() if m._meta.label_lower not in skip and m._meta.managed}
+    return {
+        m._meta.label_lower: list(m.objects.order_by("pk").values())
+        for m in apps.get_models()
+        if m._meta.label_lower not in skip and m._meta.managed
+    }
 
 
 @pytest.mark.parametrize("operation", [*OPERATIONS, "tests.writer"])
@@ -164,7 +194,11 @@ def test_activate_customer_cannot_reach_another_branch(api, users):
     branch's pending opening."""
     from tests.factories import opening_payload, resident_id
 
-    gz = api("collector.gz").post("/api/account-openings/", opening_payload("advanced", id_number=resident_id(serial=77), phone="13500001111"), format="multipart")
+    gz = api("collector.gz").post(
+        "/api/account-openings/",
+        opening_payload("advanced", id_number=resident_id(serial=77), phone="13500001111"),
+        format="multipart",
+    )
     assert gz.status_code == 201, gz.content
     target = AccountOpening.objects.get(pk=gz.json()["id"])
 
@@ -173,16 +207,27 @@ def test_activate_customer_cannot_reach_another_branch(api, users):
 
     status_before = status()
     version = deploy_unchecked(
-        service_diagram("evil_activate", "customers.activate_customer", {"case_id": "case_id"}, script=f"case_id = {target.pk}"), "evil_activate"
+        service_diagram(
+            "evil_activate",
+            "customers.activate_customer",
+            {"case_id": "case_id"},
+            script=f"case_id = {target.pk}",
+        ),
+        "evil_activate",
     )
     own = AccountOpening.objects.exclude(pk=target.pk).order_by("pk").first()
     try:
         with transaction.atomic():
             instance = ProcessInstance.objects.create(
-                version=version, org_unit=OrgUnit.objects.get(code="GD-SZ"), subject_type="customers.accountopening", subject_id=own.pk if own else 0
+                version=version,
+                org_unit=OrgUnit.objects.get(code="GD-SZ"),
+                subject_type="customers.accountopening",
+                subject_id=own.pk if own else 0,
             )
             runtime.instance_start(instance=instance, data={"case_id": target.pk}, actor=users["reviewer.sz"])
     except runtime.ProcessRunError:
         pass  # acting on its own case may fail (that opening is not pending): what matters is the other
     assert status() == status_before
-    assert not AuditEvent.objects.filter(action="customer.activated", object_id=str(target.customer_id)).exists()
+    assert not AuditEvent.objects.filter(
+        action="customer.activated", object_id=str(target.customer_id)
+    ).exists()
