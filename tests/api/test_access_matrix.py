@@ -360,6 +360,8 @@ def test_four_eyes_on_every_route_of_every_approval_step(api, approval_case, pro
     # submitter, corrector, earlier approver: may neither claim nor decide, nor in bulk.
     for name in FOUR_EYES_PEOPLE:
         me = api(name)
+        if task.pk in {t["id"] for t in inbox(me)}:
+            failures.append(f"{name} sees it in his inbox")
         for route, resp in (
             ("claim", me.post(f"{url}/claim/")),
             ("complete", me.post(f"{url}/complete/", {"decision": "approve", "comment": "同意"}, format="json")),
@@ -388,7 +390,8 @@ def test_four_eyes_on_every_route_of_every_approval_step(api, approval_case, pro
     assert failures == [], (process, step)
     task.refresh_from_db()
     assert (task.status, task.assignee_id, task.delegated_by_id, task.signers.count()) == ("ready", None, None, 0)
-    # The rule refuses persons, not the step: the approver himself may claim and decide it.
+    # The rule refuses persons, not the step: the approver himself sees it and may claim it.
+    assert task.pk in {t["id"] for t in inbox(approver)}
     assert approver.post(f"{url}/claim/").status_code == 200
 
 
