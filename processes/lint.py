@@ -4,7 +4,8 @@ modeler can put it on the diagram.
 - user tasks: a lane that maps to a known role, a form that exists, a deadline (an
   interrupting timer on the task; its `deadline` property, when given, must be a known
   deadline name or a duration);
-- service tasks: a registered operation;
+- service tasks: a registered operation, given only the parameters it declares and never a
+  record identifier (the case is bound from the instance);
 - exclusive / inclusive gateways that split: a default flow or a condition on every outgoing flow;
 - timers: the expression evaluates (sandboxed, no case data) to a valid duration, date or cycle.
 
@@ -21,7 +22,7 @@ from django.utils.translation import gettext as _
 from backend.organisation.lanes import LANES
 from forms.registry import form_exists
 from processes.engine import Diagram, Engine, Problem
-from processes.registry import operation_get
+from processes.registry import operation_get, param_names_record
 
 _DURATION = re.compile(r"^(P\d+WD|P(?!$)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?)$")
 
@@ -55,6 +56,31 @@ def _user_task_problems(task: dict, deadlines: set[str]) -> list[Problem]:
                 task["id"],
             )
         )
+    return problems
+
+
+def _service_param_problems(task: dict, operation) -> list[Problem]:
+    """Control 4: an operation acts on its instance's own case, so a diagram may give it only the
+    parameters it declares, and never a case, customer or complaint identifier."""
+    problems: list[Problem] = []
+    for name in sorted(task.get("params") or {}):
+        if param_names_record(name):
+            problems.append(
+                Problem(
+                    _("服务任务“%(name)s”的参数“%(param)s”指向业务记录:服务操作只作用于本流程实例绑定的业务,不能由流程数据指定案件、客户或投诉")
+                    % {"name": _label(task), "param": name},
+                    task["id"],
+                )
+            )
+        elif name not in operation.params:
+            allowed = "、".join(operation.params) or _("无")
+            problems.append(
+                Problem(
+                    _("服务操作“%(op)s”不接受参数“%(param)s”(可用参数:%(allowed)s)")
+                    % {"op": operation.name, "param": name, "allowed": allowed},
+                    task["id"],
+                )
+            )
     return problems
 
 
@@ -102,6 +128,8 @@ def diagram_lint(diagram: Diagram) -> list[Problem]:
             problems.append(Problem(_("服务任务“%(name)s”没有指定操作") % {"name": _label(task)}, task["id"]))
         elif operation_get(op) is None:
             problems.append(Problem(_("服务操作“%(op)s”未注册") % {"op": op}, task["id"]))
+        else:
+            problems.extend(_service_param_problems(task, operation_get(op)))
     for gateway in diagram.gateways:
         if gateway["type"] not in ("exclusive", "inclusive") or gateway.get("outgoing", 0) < 2:
             continue

@@ -43,7 +43,7 @@ from processes.models import (
     Timer,
     TimerStatus,
 )
-from processes.registry import OperationContext, operation_get
+from processes.registry import TEST_SUBJECT, OperationContext, operation_get
 from processes.registry import helpers as registered_helpers
 
 logger = logging.getLogger(__name__)
@@ -133,11 +133,53 @@ _current: contextvars.ContextVar[OperationContext | None] = contextvars.ContextV
 
 
 def _call_operation(operation: str, params: dict, data: dict) -> dict | None:
+    """Call a registered handler for the instance of this step (control 4).
+
+    The handler sees only the parameters its operation declares (a diagram cannot hand it a
+    case, customer or complaint id: lint refuses such parameters at upload, and any that an
+    older version still passes are dropped here) and finds its case in ``ctx.case_id``, bound
+    from the instance row. A test instance runs every handler in dry-run: inside a savepoint
+    that is always rolled back, so no real record can change; what it would have done is
+    recorded in the audit trail and in the instance's data (``dry_run_log``)."""
     ctx = _current.get()
     op = operation_get(operation)
     if op is None or ctx is None:
         raise EngineError(_("未注册的服务操作: %(op)s") % {"op": operation})
-    return op.handler(ctx, params, data)
+    dropped = sorted(set(params) - set(op.params))
+    if dropped:
+        logger.warning("instance %s: operation %s ignores undeclared parameters %s", ctx.instance.pk, operation, dropped)
+    declared = {name: value for name, value in params.items() if name in op.params}
+    if not _is_dry_run(ctx.instance):
+        return op.handler(ctx, declared, data)
+    return _call_dry_run(op, OperationContext(instance=ctx.instance, actor=ctx.actor, dry_run=True), declared, data)
+
+
+def _is_dry_run(instance: ProcessInstance) -> bool:
+    """Instances without a case of their own (test instances) never touch real records."""
+    return instance.subject_type == TEST_SUBJECT or instance.subject_id is None
+
+
+def _call_dry_run(op, ctx: OperationContext, params: dict, data: dict) -> dict:
+    from backend.common.audit import audit_event_record
+
+    result: dict | None = None
+    error = ""
+    with transaction.atomic():  # a savepoint: everything the handler writes is rolled back
+        try:
+            result = op.handler(ctx, params, data)
+        except Exception as exc:  # a handler without a real case fails: that is what it would do
+            error = f"{type(exc).__name__}: {exc}"[:500]
+        finally:
+            transaction.set_rollback(True)
+    entry = {"operation": op.name, "would": op.description or op.name, "params": params, "error": error}
+    audit_event_record(
+        actor=ctx.actor, action="process.operation_dry_run", obj=ctx.instance, org_unit=ctx.instance.org_unit,
+        process_instance_id=ctx.instance.pk, data=entry,
+    )
+    log = data.get("dry_run_log") if isinstance(data.get("dry_run_log"), list) else []
+    answer = dict(result) if isinstance(result, dict) else {}
+    answer["dry_run_log"] = [*log, entry]
+    return answer
 
 
 def _domain_helper(fn: Callable[..., Any]) -> Callable[..., Any]:

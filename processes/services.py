@@ -32,6 +32,7 @@ from processes.models import (
     TimerStatus,
     VersionSource,
 )
+from processes.registry import TEST_SUBJECT
 
 logger = logging.getLogger(__name__)
 
@@ -420,4 +421,4 @@ def process_test_instance_start(*, actor, key: str, data: Any) -> ProcessInstanc
         unit = OrgUnit.objects.filter(parent__isnull=True).first()
         if unit is None:
             raise ValidationFailed.field("process", _("尚未建立机构树"))
-    return process_instance_start(actor=actor, key=key, org_unit=unit, data=data, subject_type="test", subject_id=None)
+    return process_instance_start(actor=actor, key=key, org_unit=unit, data=data, subject_type=TEST_SUBJECT, subject_id=None)

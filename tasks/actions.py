@@ -21,7 +21,7 @@ from forms.validation import control_character_fields
 from tasks.models import HumanTask, Notification, NotificationKind, TaskStatus
 from tasks.notifications import notifications_create
 from tasks.selectors import task_candidates, task_get_visible, user_is_candidate
-from tasks.services import recusal_check
+from tasks.services import eligibility_check, recusal_check
 
 MAX_REASON = 500
 
@@ -62,6 +62,7 @@ def task_transfer(*, actor, task_id, to_username: object, reason: object) -> Hum
     if not user_has_role(target, task.role, task.org_unit):
         raise ValidationFailed.field("to", _("%(user)s 在%(unit)s没有处理此任务的岗位") % {"user": _display(target), "unit": task.org_unit.name})
     recusal_check(target, task, field="to")
+    eligibility_check(target, task, field="to")
     now = timezone.now()
     updated = HumanTask.objects.filter(pk=task.pk, status=TaskStatus.READY, assignee_id=task.assignee_id).update(assignee=target, claimed_at=now)
     if not updated:

@@ -35,7 +35,7 @@ from tasks.models import (
 )
 from tasks.notifications import notifications_create
 from tasks.selectors import task_get_visible, user_is_candidate
-from tasks.services import _check_may_act, recusal_check
+from tasks.services import _check_may_act, eligibility_check, recusal_check
 
 # process key → fn(*, actor, instance, step, reason): the domain's side of a return.
 ReturnHook = Callable[..., None]
@@ -233,6 +233,7 @@ def task_delegate(*, actor, task_id, to_username: object, reason: object) -> Hum
     if not user_can_see_org_unit(target, task.org_unit):
         raise ValidationFailed.field("to", _("%(user)s 无权查看%(unit)s的业务") % {"user": _display(target), "unit": task.org_unit.name})
     recusal_check(target, task, field="to")
+    eligibility_check(target, task, field="to")
     now = timezone.now()
     updated = HumanTask.objects.filter(pk=task.pk, status=TaskStatus.READY, assignee_id=task.assignee_id).update(
         assignee=target, delegated_by=actor, claimed_at=now
@@ -281,6 +282,7 @@ def task_signer_add(*, actor, task_id, username: object, position: object, reaso
     if not user_can_see_org_unit(target, task.org_unit):
         raise ValidationFailed.field("user", _("%(user)s 无权查看%(unit)s的业务") % {"user": _display(target), "unit": task.org_unit.name})
     recusal_check(target, task, field="user")
+    eligibility_check(target, task, field="user")
     if task.signers.filter(user=target, status=SignerStatus.PENDING).exists():
         raise ValidationFailed.field("user", _("%(user)s 已是待审核的加签人") % {"user": _display(target)})
     signer = TaskSigner.objects.create(task=task, user=target, position=position, added_by=actor, reason=text, created_at=timezone.now())
@@ -327,6 +329,7 @@ def task_signer_decide(*, actor, task_id, decision: object, comment: object = ""
         signer = TaskSigner.objects.select_for_update().filter(task=task, user=actor, status=SignerStatus.PENDING).first()
         if signer is None or task.status != TaskStatus.READY:
             raise Forbidden(_("您不是该任务待审核的加签人"), code="not_signer")
+        eligibility_check(actor, task)  # roles may have changed since the signer was added
         if signer.position == SignerPosition.AFTER and task.outcome != "awaiting_signers":
             raise Conflict(_("审批人尚未作出结论,后加签人请稍后审核"), code="approver_first")
         signer.status = SignerStatus.APPROVED if decision == "approve" else SignerStatus.REJECTED

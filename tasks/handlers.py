@@ -49,5 +49,5 @@ def record_escalation(ctx: OperationContext, params: dict, data: dict) -> dict:
 
 
 def register() -> None:
-    operation_register("tasks.send_reminder", send_reminder, "向任务处理人发送催办提醒")
-    operation_register("tasks.record_escalation", record_escalation, "记录超时上报")
+    operation_register("tasks.send_reminder", send_reminder, "向任务处理人发送催办提醒", params=("task",))
+    operation_register("tasks.record_escalation", record_escalation, "记录超时上报", params=("task",))

@@ -4,7 +4,7 @@ from datetime import timedelta
 from functools import reduce
 from operator import or_
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,8 +23,12 @@ def effective_assignments(user) -> list:
         from tasks.substitution import absent_users_substituted_by
 
         cached = list(user_role_assignments(user))
+        from tasks.eligibility import holds_role_in_scope
+
         for absent in absent_users_substituted_by(user):
-            cached.extend(user_role_assignments(absent))
+            # Only the groups the substitute could be named to himself (control 5): a
+            # substitution never lends a role.
+            cached.extend(ra for ra in user_role_assignments(absent) if holds_role_in_scope(user, ra.role, ra.org_unit))
         user._custflow_effective_roles = cached
     return cached
 
@@ -46,8 +50,16 @@ def inbox_q(user) -> Q:
         .filter(Q(position="before") | Q(task__outcome="awaiting_signers"))
         .values_list("task_id", flat=True)
     )
-    mine = (Q(assignee=user) | _candidate_q(user)) & ~Q(four_eyes=True, initiator=user)
+    mine = (Q(assignee=user) | _candidate_q(user)) & ~Q(four_eyes=True, initiator=user) & ~(Q(four_eyes=True) & Exists(_worked_on_case(user)))
     return mine | Q(pk__in=signing) if signing else mine
+
+
+def _worked_on_case(user):
+    """Four eyes in the inbox (tasks/eligibility.py decides): rows of the outer task's instance
+    that `user` completed as data work, or as the approval of another step."""
+    return HumanTask.objects.filter(instance_id=OuterRef("instance_id"), status=TaskStatus.COMPLETED, completed_by=user).filter(
+        Q(four_eyes=False) | (Q(outcome="approve") & ~Q(step=OuterRef("step")))
+    )
 
 
 def task_inbox(*, user) -> QuerySet[HumanTask]:

@@ -36,6 +36,20 @@ def _check_may_act(actor, task: HumanTask) -> None:
     if not user_is_candidate(actor, task):
         raise Forbidden(_("您不是该任务的处理人"), code="not_candidate")
     recusal_check(actor, task)
+    eligibility_check(actor, task)
+
+
+def eligibility_check(user, task: HumanTask, field: str | None = None) -> None:
+    """Control 5 (tasks/eligibility.py): role and org scope of the step, four eyes. The actor
+    gets 403; a user being named to the task (`field`) gets 400 on that field."""
+    from tasks.eligibility import task_refusal
+
+    refusal = task_refusal(user, task, named=field is not None)
+    if refusal is None:
+        return
+    if field:
+        raise ValidationFailed.field(field, refusal.reason, code=refusal.code)
+    raise Forbidden(refusal.reason, code=refusal.code)
 
 
 def recusal_check(user, task: HumanTask, field: str | None = None) -> None:

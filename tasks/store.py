@@ -108,7 +108,8 @@ class HumanTaskStore:
                 due_at=deadlines.get(task.spec) or _data_due(data),
                 flags=list(data.get("flags") or []),
                 case_type=instance.subject_type,
-                case_id=data.get("case_id") if isinstance(data.get("case_id"), int) else instance.subject_id,
+                # The case is the instance's own (its row), never an id from process data (control 4).
+                case_id=instance.subject_id,
                 customer_id=data.get("customer_id") if isinstance(data.get("customer_id"), int) else None,
                 created_at=now,
                 state_snapshot=bytes(instance.state),

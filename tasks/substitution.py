@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from backend.common.audit import audit_event_record
 from backend.common.exceptions import Forbidden, NotFound, ValidationFailed
 from backend.organisation.selectors import user_can_see_org_unit, user_role_assignments
+from tasks.eligibility import substitute_refusal, task_refusal
 from tasks.models import HumanTask, Notification, NotificationKind, Substitution, TaskStatus
 from tasks.notifications import notifications_create
 
@@ -73,13 +74,18 @@ def substitution_create(*, actor, substitute_username: object, start_at: object,
     units = [ra.org_unit for ra in user_role_assignments(user)]
     if not units or not all(user_can_see_org_unit(substitute, unit) for unit in units):
         raise ValidationFailed.field("substitute", _("代理人必须能查看您所在机构的业务"))
+    refusal = substitute_refusal(user, substitute)
+    if refusal:
+        raise ValidationFailed.field("substitute", refusal, code="not_eligible")
     if Substitution.objects.filter(user=user, cancelled_at__isnull=True, start_at__lt=end, end_at__gt=start).exists():
         raise ValidationFailed.field("start_at", _("与已有的代理期间重叠"))
     text = str(reason or "").strip()[:200]
     record = Substitution.objects.create(user=user, substitute=substitute, start_at=start, end_at=end, reason=text, created_by=actor, created_at=now)
     audit_event_record(actor=actor, action="substitution.created", obj=record, data={"user": user.username, "substitute": substitute.username, "start_at": start.isoformat(), "end_at": end.isoformat(), "move_open": bool(move_open)})
     if move_open and start <= now:
-        moved = list(HumanTask.objects.filter(assignee=user, status=TaskStatus.READY).exclude(four_eyes=True, initiator=substitute).select_related("org_unit"))
+        # Only the tasks the substitute may work himself (four eyes decided per task).
+        candidates = HumanTask.objects.filter(assignee=user, status=TaskStatus.READY).select_related("org_unit")
+        moved = [t for t in candidates if task_refusal(substitute, t, named=True) is None]
         HumanTask.objects.filter(pk__in=[t.pk for t in moved]).update(assignee=substitute, claimed_at=now)
         for task in moved:
             audit_event_record(

@@ -12,47 +12,47 @@ from tasks.cases import case_recusal_register, case_view_register
 
 
 def _verified(ctx: OperationContext, params: dict, data: dict) -> dict:
-    return handling.verified(actor=ctx.actor, case_id=params["case_id"], data=data)
+    return handling.verified(actor=ctx.actor, case_id=ctx.case_id, data=data)
 
 
 def _registered(ctx: OperationContext, params: dict, data: dict) -> dict:
-    return handling.registered(actor=ctx.actor, case_id=params["case_id"], data=data, at=ctx.now())
+    return handling.registered(actor=ctx.actor, case_id=ctx.case_id, data=data, at=ctx.now())
 
 
 def _handed_over(ctx: OperationContext, params: dict, data: dict) -> dict:
-    return handling.handed_over(actor=ctx.actor, instance=ctx.instance, case_id=params["case_id"], data=data, at=ctx.now())
+    return handling.handed_over(actor=ctx.actor, instance=ctx.instance, case_id=ctx.case_id, data=data, at=ctx.now())
 
 
 def _coordination(ctx: OperationContext, params: dict, data: dict) -> dict:
-    return handling.coordination_started(actor=ctx.actor, case_id=params["case_id"], data=data)
+    return handling.coordination_started(actor=ctx.actor, case_id=ctx.case_id, data=data)
 
 
 def _opinions(ctx: OperationContext, params: dict, data: dict) -> dict:
-    return handling.opinions_recorded(actor=ctx.actor, instance=ctx.instance, case_id=params["case_id"], data=data, at=ctx.now())
+    return handling.opinions_recorded(actor=ctx.actor, instance=ctx.instance, case_id=ctx.case_id, data=data, at=ctx.now())
 
 
 def _decided(ctx: OperationContext, params: dict, data: dict) -> dict:
-    return handling.decided(actor=ctx.actor, case_id=params["case_id"], data=data, at=ctx.now())
+    return handling.decided(actor=ctx.actor, case_id=ctx.case_id, data=data, at=ctx.now())
 
 
 def _closed(ctx: OperationContext, params: dict, data: dict) -> dict:
-    return handling.closed(actor=ctx.actor, case_id=params["case_id"], data=data)
+    return handling.closed(actor=ctx.actor, case_id=ctx.case_id, data=data)
 
 
 def _tick(ctx: OperationContext, params: dict, data: dict) -> dict:
-    return handling.clock_tick(instance=ctx.instance, case_id=params["case_id"], at=ctx.now())
+    return handling.clock_tick(instance=ctx.instance, case_id=ctx.case_id, at=ctx.now())
 
 
 def _extension_granted(ctx: OperationContext, params: dict, data: dict) -> dict:
-    return handling.extension_decided(actor=ctx.actor, case_id=params["case_id"], data=data, granted=True)
+    return handling.extension_decided(actor=ctx.actor, case_id=ctx.case_id, data=data, granted=True)
 
 
 def _extension_refused(ctx: OperationContext, params: dict, data: dict) -> dict:
-    return handling.extension_decided(actor=ctx.actor, case_id=params["case_id"], data=data, granted=False)
+    return handling.extension_decided(actor=ctx.actor, case_id=ctx.case_id, data=data, granted=False)
 
 
 def _review_decided(ctx: OperationContext, params: dict, data: dict) -> dict:
-    return handling.review_decided(actor=ctx.actor, case_id=params["case_id"], data=data, at=ctx.now())
+    return handling.review_decided(actor=ctx.actor, case_id=ctx.case_id, data=data, at=ctx.now())
 
 
 def _complaint_case(*, user, case_id):

@@ -10,54 +10,54 @@ from tasks.flow import cancel_hook_register, return_hook_register
 
 
 def run_opening_checks(ctx: OperationContext, params: dict, data: dict) -> dict:
-    return services.opening_run_checks(actor=ctx.actor, case_id=params["case_id"])
+    return services.opening_run_checks(actor=ctx.actor, case_id=ctx.case_id)
 
 
 def activate_customer(ctx: OperationContext, params: dict, data: dict) -> dict:
-    return services.opening_activate(actor=ctx.actor, case_id=params["case_id"])
+    return services.opening_activate(actor=ctx.actor, case_id=ctx.case_id)
 
 
 def reject_opening(ctx: OperationContext, params: dict, data: dict) -> dict:
     return services.opening_reject(
-        actor=ctx.actor, case_id=params["case_id"], reason=str(data.get("comment") or "")
+        actor=ctx.actor, case_id=ctx.case_id, reason=str(data.get("comment") or "")
     )
 
 
 def return_opening(ctx: OperationContext, params: dict, data: dict) -> dict:
     return services.opening_return(
-        actor=ctx.actor, case_id=params["case_id"], reason=str(data.get("comment") or "")
+        actor=ctx.actor, case_id=ctx.case_id, reason=str(data.get("comment") or "")
     )
 
 
 def resubmit_opening(ctx: OperationContext, params: dict, data: dict) -> dict:
-    return services.opening_resubmit(actor=ctx.actor, case_id=params["case_id"], corrections=data)
+    return services.opening_resubmit(actor=ctx.actor, case_id=ctx.case_id, corrections=data)
 
 
 def amendment_checks(ctx: OperationContext, params: dict, data: dict) -> dict:
-    return amendments.amendment_run_checks(actor=ctx.actor, case_id=params["case_id"])
+    return amendments.amendment_run_checks(actor=ctx.actor, case_id=ctx.case_id)
 
 
 def amendment_apply(ctx: OperationContext, params: dict, data: dict) -> dict:
     return amendments.amendment_apply(
-        actor=ctx.actor, case_id=params["case_id"], comment=str(data.get("comment") or "")
+        actor=ctx.actor, case_id=ctx.case_id, comment=str(data.get("comment") or "")
     )
 
 
 def amendment_reject(ctx: OperationContext, params: dict, data: dict) -> dict:
     return amendments.amendment_reject(
-        actor=ctx.actor, case_id=params["case_id"], comment=str(data.get("comment") or "")
+        actor=ctx.actor, case_id=ctx.case_id, comment=str(data.get("comment") or "")
     )
 
 
 def blacklist_apply(ctx: OperationContext, params: dict, data: dict) -> dict:
     return blacklist.blacklist_change_apply(
-        actor=ctx.actor, case_id=params["case_id"], comment=str(data.get("comment") or "")
+        actor=ctx.actor, case_id=ctx.case_id, comment=str(data.get("comment") or "")
     )
 
 
 def blacklist_reject(ctx: OperationContext, params: dict, data: dict) -> dict:
     return blacklist.blacklist_change_reject(
-        actor=ctx.actor, case_id=params["case_id"], comment=str(data.get("comment") or "")
+        actor=ctx.actor, case_id=ctx.case_id, comment=str(data.get("comment") or "")
     )
 
 

@@ -18,7 +18,7 @@ def request_resolve(ctx: OperationContext, params: dict, data: dict) -> dict:
 
     return integration_request_resolve(
         actor=ctx.actor,
-        case_id=params["case_id"],
+        case_id=ctx.case_id,
         decision=str(data.get("decision") or ""),
         customer_id=data.get("customer_id"),
         comment=str(data.get("comment") or ""),
@@ -30,7 +30,7 @@ def import_review_decide(ctx: OperationContext, params: dict, data: dict) -> dic
 
     return decide(
         actor=ctx.actor,
-        case_id=params["case_id"],
+        case_id=ctx.case_id,
         decision=str(data.get("decision") or ""),
         comment=str(data.get("comment") or ""),
     )
@@ -39,7 +39,7 @@ def import_review_decide(ctx: OperationContext, params: dict, data: dict) -> dic
 def verification_record(ctx: OperationContext, params: dict, data: dict) -> dict:
     from backend.integrations.verification import verification_record as record
 
-    return record(actor=ctx.actor, case_id=params["case_id"], data=data)
+    return record(actor=ctx.actor, case_id=ctx.case_id, data=data)
 
 
 def opening_review_clean(data: dict, context: Any) -> dict:

@@ -255,13 +255,20 @@ def integration_request_resolve(
     the client is told through its callback."""
     request = (
         IntegrationRequest.objects.select_for_update(of=("self",))
-        .select_related("client")
+        .select_related("client", "org_unit")
         .get(pk=int(case_id))
     )
     if request.status != RequestStatus.NEEDS_REVIEW:
         raise Conflict(_("该请求已处理"), code="already_resolved")
     if decision == "link":
-        request.customer = Customer.objects.get(pk=int(customer_id))
+        # The linked customer must belong to the request's own org unit subtree: process data
+        # cannot point the request at another branch's customer (control 4).
+        customer = Customer.objects.filter(
+            pk=int(customer_id), org_unit__path__startswith=request.org_unit.path
+        ).first()
+        if customer is None:
+            raise ValidationFailed.field("customer_id", _("请填写本机构已开户的客户号"))
+        request.customer = customer
         request.status = RequestStatus.RESOLVED
     else:
         request.status = RequestStatus.REJECTED

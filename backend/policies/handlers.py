@@ -10,18 +10,18 @@ from tasks.cases import case_view_register
 
 
 def endorsement_checks(ctx: OperationContext, params: dict, data: dict) -> dict:
-    return services.endorsement_run_checks(actor=ctx.actor, case_id=params["case_id"])
+    return services.endorsement_run_checks(actor=ctx.actor, case_id=ctx.case_id)
 
 
 def endorsement_apply(ctx: OperationContext, params: dict, data: dict) -> dict:
     return services.endorsement_apply(
-        actor=ctx.actor, case_id=params["case_id"], comment=str(data.get("comment") or "")
+        actor=ctx.actor, case_id=ctx.case_id, comment=str(data.get("comment") or "")
     )
 
 
 def endorsement_reject(ctx: OperationContext, params: dict, data: dict) -> dict:
     return services.endorsement_reject(
-        actor=ctx.actor, case_id=params["case_id"], comment=str(data.get("comment") or "")
+        actor=ctx.actor, case_id=ctx.case_id, comment=str(data.get("comment") or "")
     )
 
 

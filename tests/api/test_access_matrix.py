@@ -146,7 +146,7 @@ def objects(api, people, django_capture_on_commit_callbacks):
         "description": "开展销售话术专项培训",
     }, format="json"))
     now = timezone.now()
-    substitution = _ok(api("reviewer.sz").post("/api/substitutions/", {"substitute": "collector.sz", "start_at": (now + timedelta(days=1)).isoformat(), "end_at": (now + timedelta(days=3)).isoformat(), "reason": "年假"}, format="json"))
+    substitution = _ok(api("reviewer.sz").post("/api/substitutions/", {"substitute": "reviewer.gd", "start_at": (now + timedelta(days=1)).isoformat(), "end_at": (now + timedelta(days=3)).isoformat(), "reason": "年假"}, format="json"))
     notification = api("reviewer.sz").get("/api/notifications/").json()["results"][0]
     ids = {
         "opening_id": pending["id"], "task_id": task.pk, "instance_id": task.instance_id, "customer_id": customer_id,
@@ -375,3 +375,143 @@ def test_process_routes_for_every_role(api, users, client, django_user_model):
     draft.refresh_from_db()
     assert draft.status == "pending" and ProcessVersion.objects.count() == versions_before
     assert ProcessDraft.objects.count() == 1
+
+
+# ---- Four eyes by construction (control 5) --------------------------------------------------------
+#
+# Generated from the shipped diagrams: every user task in an approval lane, at the org unit its
+# lane resolves to from a 深圳 case. Everybody below holds the reviewer role there, so only the
+# four-eyes rule (or, for collector.sz, the step's role) can stop them. Each route must refuse:
+# the actor with 403, a person named to the task with 400 and the reason on the named field.
+
+
+def _approval_steps() -> list[tuple[str, str, str]]:
+    from backend.organisation.lanes import LANES
+    from processes.services import diagram_check, shipped_diagrams
+
+    steps = []
+    for path in shipped_diagrams():
+        diagram, _problems = diagram_check(path.read_bytes(), path.name)
+        for task in diagram.user_tasks:
+            rule = LANES.get(task.get("lane") or "")
+            if rule is not None and rule.approval:
+                steps.append((diagram.process_key, task["id"], task["lane"]))
+    return steps
+
+
+APPROVAL_STEPS = _approval_steps()
+FOUR_EYES_PEOPLE = ("fe.submitter", "fe.amender", "fe.earlier")  # submitted / corrected / approved an earlier step
+
+
+def test_every_shipped_approval_step_is_walked():
+    assert len(APPROVAL_STEPS) >= 9
+    assert {k for k, _s, _l in APPROVAL_STEPS} >= {"individual_account_opening", "corporate_account_opening", "customer_amendment", "blacklist_change", "endorsement"}
+
+
+@pytest.fixture
+def approval_case(users):
+    """make(process, step, lane) → a ready approval task of a 深圳 case submitted by fe.submitter,
+    corrected by fe.amender (a completed data step) and approved at an earlier step by fe.earlier."""
+    from backend.organisation.lanes import lane_org_unit
+    from processes.models import ProcessInstance
+    from processes.services import process_version_latest
+
+    sz = OrgUnit.objects.get(code="GD-SZ")
+
+    def make(process: str, step: str, lane: str) -> HumanTask:
+        unit = lane_org_unit(lane, sz)
+        people = {name: user_ensure(username=name, password="demo-pass-2026") for name in (*FOUR_EYES_PEOPLE, "fe.approver")}
+        for user in people.values():
+            role_assign(user=user, role=Role.REVIEWER, org_unit=unit)
+        role_assign(user=people["fe.submitter"], role=Role.COLLECTOR, org_unit=sz)
+        version = process_version_latest(process)
+        instance = ProcessInstance.objects.create(version=version, org_unit=sz, started_by=people["fe.submitter"])
+        now = timezone.now()
+        common = {"instance": instance, "process_key": process, "process_name": process, "initiator": people["fe.submitter"], "created_at": now}
+        HumanTask.objects.create(
+            **common, engine_task_id="fix", step="fix", name="修改", lane="collector", role=Role.COLLECTOR, org_unit=sz,
+            form_key="account_opening/fix", status="completed", completed_by=people["fe.amender"], completed_at=now, outcome="completed",
+        )
+        HumanTask.objects.create(
+            **common, engine_task_id="earlier", step=f"earlier_{step}", name="前一环节审核", lane=lane, role=Role.REVIEWER, org_unit=unit,
+            four_eyes=True, form_key="account_opening/review", status="completed", completed_by=people["fe.earlier"], completed_at=now, outcome="approve",
+        )
+        return HumanTask.objects.create(
+            **common, engine_task_id="now", step=step, name="审核", lane=lane, role=Role.REVIEWER, org_unit=unit, four_eyes=True,
+            form_key="account_opening/review",
+        )
+
+    return make
+
+
+def _refused(resp, status: int, field: str | None = None) -> bool:
+    if resp.status_code != status:
+        return False
+    return field is None or field in resp.json()
+
+
+@pytest.mark.parametrize("process, step, lane", APPROVAL_STEPS)
+def test_four_eyes_on_every_route_of_every_approval_step(api, approval_case, process, step, lane):
+    task = approval_case(process, step, lane)
+    url = f"/api/tasks/{task.pk}"
+    failures = []
+    # submitter, corrector, earlier approver: may neither claim nor decide, nor in bulk.
+    for name in FOUR_EYES_PEOPLE:
+        me = api(name)
+        if task.pk in {t["id"] for t in inbox(me)}:
+            failures.append(f"{name} sees it in his inbox")
+        for route, resp in (
+            ("claim", me.post(f"{url}/claim/")),
+            ("complete", me.post(f"{url}/complete/", {"decision": "approve", "comment": "同意"}, format="json")),
+        ):
+            if not _refused(resp, 403):
+                failures.append(f"{name} {route} → {resp.status_code}")
+        bulk = me.post("/api/tasks/bulk/", {"action": "complete", "task_ids": [task.pk], "data": {"decision": "approve"}}, format="json")
+        if bulk.status_code != 200 or bulk.json()["results"][0]["ok"]:
+            failures.append(f"{name} bulk complete → {bulk.content[:200]!r}")
+    # The legitimate approver may not name any of them, nor a collector, to the step.
+    approver = api("fe.approver")
+    for name in (*FOUR_EYES_PEOPLE, "collector.sz"):
+        for route, resp, field in (
+            ("transfer", approver.post(f"{url}/transfer/", {"to": name, "reason": "转办"}, format="json"), "to"),
+            ("delegate", approver.post(f"{url}/delegate/", {"to": name, "reason": "委派"}, format="json"), "to"),
+            ("signer", approver.post(f"{url}/signers/", {"user": name, "position": "after", "reason": "加签"}, format="json"), "user"),
+        ):
+            if not _refused(resp, 400, field):
+                failures.append(f"{route} to {name} → {resp.status_code} {resp.content[:200]!r}")
+    # Nor name a collector (no reviewer role) as his substitute.
+    now = timezone.now()
+    period = {"start_at": now.isoformat(), "end_at": (now + timedelta(days=2)).isoformat(), "reason": "年假"}
+    resp = approver.post("/api/substitutions/", {"substitute": "collector.sz", **period}, format="json")
+    if not _refused(resp, 400, "substitute"):
+        failures.append(f"substitute collector.sz → {resp.status_code}")
+    assert failures == [], (process, step)
+    task.refresh_from_db()
+    assert (task.status, task.assignee_id, task.delegated_by_id, task.signers.count()) == ("ready", None, None, 0)
+    # The rule refuses persons, not the step: the approver himself sees it and may claim it.
+    assert task.pk in {t["id"] for t in inbox(approver)}
+    assert approver.post(f"{url}/claim/").status_code == 200
+
+
+def test_a_substitute_without_the_role_never_approves(api, submit):
+    """The attack as found: a reviewer names a collector (no reviewer role; not the submitter of
+    this case) as his substitute, and the collector approves. Naming is refused; a substitution
+    stored before this rule lends no role."""
+    from tasks.models import Substitution
+
+    collector = user_ensure(username="collector3.sz", password="demo-pass-2026")
+    role_assign(user=collector, role=Role.COLLECTOR, org_unit=OrgUnit.objects.get(code="GD-SZ"))
+    submit("advanced")
+    review = HumanTask.objects.get(step="review", status="ready")
+    now = timezone.now()
+    period = {"start_at": now.isoformat(), "end_at": (now + timedelta(days=2)).isoformat()}
+    resp = api("reviewer.sz").post("/api/substitutions/", {"substitute": "collector3.sz", **period}, format="json")
+    assert resp.status_code == 400 and "substitute" in resp.json(), resp.content
+    reviewer = review.org_unit.role_assignments.get(role=Role.REVIEWER, user__username="reviewer.sz").user
+    Substitution.objects.create(user=reviewer, substitute=collector, start_at=now - timedelta(hours=1), end_at=now + timedelta(days=1), created_by=reviewer, created_at=now)
+    me = api("collector3.sz")
+    assert review.pk not in {t["id"] for t in inbox(me)}
+    assert me.post(f"/api/tasks/{review.pk}/claim/").status_code in (403, 404)
+    assert me.post(f"/api/tasks/{review.pk}/complete/", {"decision": "approve", "comment": "代批"}, format="json").status_code in (403, 404)
+    review.refresh_from_db()
+    assert (review.status, review.assignee_id) == ("ready", None)

@@ -176,9 +176,11 @@ def test_delegate_works_and_returns_to_the_delegator_to_confirm(api, opening):
     assert post(api, "reviewer.sz", f"/api/tasks/{review.pk}/delegate/", to="reviewer.sz", reason="x").status_code == 400
     assert post(api, "reviewer.sz", f"/api/tasks/{review.pk}/delegate/", to="collector.sz", reason="x").status_code == 400  # four eyes
     assert post(api, "reviewer.sz", f"/api/tasks/{review.pk}/delegate/", to="reviewer.gz", reason="x").status_code == 400  # out of scope
-    resp = post(api, "reviewer.sz", f"/api/tasks/{review.pk}/delegate/", to="officer.sz", reason="请核实电话")
-    assert resp.status_code == 200 and resp.json()["assignee"] == "officer.sz"
-    assert post(api, "officer.sz", f"/api/tasks/{review.pk}/complete/", decision="approve", comment="电话已核实").status_code == 200
+    # A delegate must hold the step's role in its org scope (control 5): an officer may not review.
+    assert post(api, "reviewer.sz", f"/api/tasks/{review.pk}/delegate/", to="officer.sz", reason="x").status_code == 400
+    resp = post(api, "reviewer.sz", f"/api/tasks/{review.pk}/delegate/", to="reviewer.gd", reason="请核实电话")
+    assert resp.status_code == 200 and resp.json()["assignee"] == "reviewer.gd"
+    assert post(api, "reviewer.gd", f"/api/tasks/{review.pk}/complete/", decision="approve", comment="电话已核实").status_code == 200
     task = HumanTask.objects.get(pk=review.pk)
     assert (task.status, task.assignee.username, task.delegate_result["comment"]) == ("ready", "reviewer.sz", "电话已核实")
     assert Customer.objects.get(pk=body["customer_id"]).status == "pending_review"
