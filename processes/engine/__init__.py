@@ -6,6 +6,7 @@ back. See ``parse_diagram``, ``Engine`` and ``Workflow``.
 
 from .errors import DiagramError, EngineError, MigrationIncompatible, Problem, ScriptError
 from .parser import Diagram, parse_diagram
+from .pool import PoolLimits
 from .runtime import Engine, ReadyTask, WaitingTimer, Workflow
 from .serializer import STATE_FORMAT
 
@@ -16,6 +17,7 @@ __all__ = [
     "Engine",
     "EngineError",
     "MigrationIncompatible",
+    "PoolLimits",
     "Problem",
     "ReadyTask",
     "ScriptError",
