@@ -50,6 +50,11 @@ _GUARDED_BINOPS = {
     ast.Mod: "_mod_",
 }
 _NUMBER = re.compile(r"\d+")
+# Container displays ((..,), [..], {..}) nested deeper than this in one piece of code are refused:
+# no data-moving script needs them, and each level multiplies how fast a loop can build a
+# structure deep enough to overflow the C stack when it is hashed or compared.
+MAX_DISPLAY_NESTING = 12
+_DISPLAYS = (ast.Tuple, ast.List, ast.Set, ast.Dict)
 
 
 def _call(name: str, args: list[ast.expr], like: ast.AST) -> ast.Call:
@@ -168,10 +173,33 @@ def _normalise(source: str, mode: str) -> str:
     return source.strip() if mode == "eval" else textwrap.dedent(source).strip("\n")
 
 
+def _display_nesting_problem(text: str, mode: str) -> str | None:
+    """A message when container displays nest deeper than ``MAX_DISPLAY_NESTING`` (iterative walk)."""
+    try:
+        tree = ast.parse(text, SCRIPT_FILENAME, mode)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None  # the restricted compiler reports it
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, _DISPLAYS):
+            depth += 1
+            if depth > MAX_DISPLAY_NESTING:
+                return (
+                    f"Line {getattr(node, 'lineno', '?')}: lists, tuples, sets or dicts nested more than "
+                    f"{MAX_DISPLAY_NESTING} levels deep in one expression are not allowed"
+                )
+        stack.extend((child, depth) for child in ast.iter_child_nodes(node))
+    return None
+
+
 def _compile(source: str, mode: str) -> CodeType | tuple[str, ...]:
     text = _normalise(source or "", mode)
     if not text:
         return ("the expression is empty",) if mode == "eval" else compile("", SCRIPT_FILENAME, "exec")
+    nesting = _display_nesting_problem(text, mode)
+    if nesting is not None:
+        return (nesting,)
     compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
     try:
         result = compiler(text, filename=SCRIPT_FILENAME, policy=_Policy)
