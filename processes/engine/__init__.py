@@ -6,7 +6,7 @@ back. See ``parse_diagram``, ``Engine`` and ``Workflow``.
 
 from .errors import DiagramError, EngineError, MigrationIncompatible, Problem, ScriptError
 from .parser import Diagram, parse_diagram
-from .pool import PoolLimits
+from .pool import PoolLimits, disposable_process
 from .runtime import Engine, ReadyTask, WaitingTimer, Workflow
 from .serializer import STATE_FORMAT
 
@@ -23,5 +23,6 @@ __all__ = [
     "ScriptError",
     "WaitingTimer",
     "Workflow",
+    "disposable_process",
     "parse_diagram",
 ]

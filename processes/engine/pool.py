@@ -115,6 +115,9 @@ class ScriptPool:
 
     def call(self, request: dict) -> tuple:
         """Run one request in a worker; returns its reply or raises ``PoolFailure``."""
+        if _DISPOSABLE_PID == os.getpid():
+            sys.setrecursionlimit(self.limits.recursion_limit)
+            return _serve(request, self.limits.cpu_seconds)
         timeout = self.limits.timeout
         future = self._ensure().schedule(_serve, args=(request, self.limits.cpu_seconds), timeout=timeout)
         try:
@@ -154,6 +157,19 @@ def _death(exitcode: int | None, limits: PoolLimits) -> str:
             name = f"signal {number}"
         return f"script crashed its worker process ({name})"
     return f"script worker process ended unexpectedly (exit status {exitcode})"
+
+
+_DISPOSABLE_PID: int | None = None
+
+
+def disposable_process() -> None:
+    """Declare this process a disposable sandbox worker: scripts run here, with the per-call CPU
+    limit and the recursion limit, instead of in the pool. Only for a child process that is thrown
+    away after its job and whose parent already bounds its address space and kills it at a wall-clock
+    limit (the forked timer step, ``processes/isolation.py``): spawning a pool inside each such child
+    would cost more than the step."""
+    global _DISPOSABLE_PID
+    _DISPOSABLE_PID = os.getpid()
 
 
 _POOLS: dict[PoolLimits, ScriptPool] = {}

@@ -15,14 +15,19 @@ from processes.engine.sandbox import SandboxEnvironment, compile_problems
 from tests.fixtures.diagrams import script_diagram
 from tests.processes.engine.engine_support import MODELS, T0, FakeServices, OursDriver
 
-# ~600,000 levels deep (10 per loop step, within the step budget): hashing it overflows the C stack.
-DEEP_HASH = "t = ()\nfor i in range(60000):\n    t = ((((((((((t,),),),),),),),),),)\nx = len({t})"
+# ~580,000 levels deep (48 per loop step, within the step budget and the 12-level display limit):
+# hashing it overflows the C stack.
+_LEVELS = "    t = " + "(" * 12 + "t" + ",)" * 12 + "\n"
+DEEP_HASH = "t = ()\nfor i in range(12000):\n" + _LEVELS * 4 + "x = len({t})"
 # 20 dicts of 1M entries (~1.5 GB): dict() is not size-guarded.
 MEMORY_HOG = "x = len([dict(zip(range(999999), range(999999))) for _ in range(20)])"
 # A few hundred C-level max() calls over a 1M range: ~10 s that no step counter sees.
 CPU_HOG = "x = [max(r, key=int) for r in [range(999999)] for _ in range(200)][0]"
 DEEP_RECURSION = "def f(n):\n    return f(n + 1)\nx = f(0)"
 
+# Building the deep tuple takes ~0.7 s on a loaded machine: limits that leave the crash, not the
+# clock, to end the call.
+ROOMY = {"max_seconds": 60.0, "pool": PoolLimits(timeout=60.0, cpu_seconds=60.0)}
 POOL_FAILURES = ("killed", "crashed", "CPU-time limit", "MemoryError", "memory limit")
 
 
@@ -43,7 +48,7 @@ def start(script: str, **engine_kwargs):
 
 def test_a_script_that_segfaults_its_worker_fails_its_own_run(normal_diagram_still_runs):
     with pytest.raises(ScriptError) as caught:
-        start(DEEP_HASH)
+        start(DEEP_HASH, **ROOMY)
     assert caught.value.element == "script"
     assert "crashed its worker process" in caught.value.message
 
@@ -132,10 +137,10 @@ def test_the_clock_travels_with_the_call():
 
 
 def test_the_pool_replaces_a_dead_worker_and_keeps_serving():
-    limits = PoolLimits(workers=1, timeout=1.0, cpu_seconds=1.0)
-    env = SandboxEnvironment(service_caller=None, pool=limits)
+    limits = PoolLimits(workers=1, timeout=60.0, cpu_seconds=60.0)
+    env = SandboxEnvironment(service_caller=None, pool=limits, max_seconds=60.0)
     for _ in range(2):
-        with pytest.raises(ScriptError):
+        with pytest.raises(ScriptError, match="crashed its worker process"):
             env.execute(DEEP_HASH, {})
         assert env.evaluate("a + 1", {"a": 41}) == 42
     assert pool_for(limits) is pool_for(limits)
