@@ -19,11 +19,12 @@ from processes.models import InstanceStatus, ProcessIncident, ProcessInstance, T
 from processes.services import process_instance_start, process_version_deploy, timers_sweep
 from tasks.models import HumanTask, TaskStatus
 from tests.fixtures.diagrams import script_diagram, user_task_diagram
+from tests.processes import test_timer_step_isolation as step_isolation
 from tests.processes.engine.test_engine_pool import CPU_HOG, DEEP_HASH, DEEP_RECURSION, MEMORY_HOG, nested
 from tests.processes.test_hostile_diagrams import timed_script
-from tests.processes.test_timer_step_isolation import isolated  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
+isolated = step_isolation.isolated  # the forked timer-step fixture
 
 HOSTILE = {
     "deep_tuple_hash": (DEEP_HASH, ("crashed its worker process",)),
@@ -44,7 +45,11 @@ def roomy(settings):
 
 
 def upload(client, content: bytes):
-    return client.post("/api/process-definitions/", {"file": SimpleUploadedFile("h.bpmn", content, "application/xml")}, format="multipart")
+    return client.post(
+        "/api/process-definitions/",
+        {"file": SimpleUploadedFile("h.bpmn", content, "application/xml")},
+        format="multipart",
+    )
 
 
 def assert_still_serving(owner) -> None:
@@ -68,7 +73,11 @@ def test_hostile_test_instance_start_fails_its_own_case_with_an_incident(api, na
     body = resp.json()
     assert any(n in body["detail"] for n in needles), body
     instance = ProcessInstance.objects.get(pk=body["instance"])
-    assert (instance.version.definition.key, instance.status, instance.subject_type) == (f"hostile_{name}", InstanceStatus.FAILED, "test")
+    assert (instance.version.definition.key, instance.status, instance.subject_type) == (
+        f"hostile_{name}",
+        InstanceStatus.FAILED,
+        "test",
+    )
     incident = ProcessIncident.objects.get(pk=body["incident"], instance=instance, resolved_at__isnull=True)
     assert (incident.source, incident.element) == ("start", "script")
     assert any(n in incident.message for n in needles), incident.message
@@ -78,7 +87,9 @@ def test_hostile_test_instance_start_fails_its_own_case_with_an_incident(api, na
 
 def after_user_task(script: str, key: str) -> bytes:
     """start → user task (city reviewer, review form) → `script` → end."""
-    return user_task_diagram(key=key).replace(b"<bpmn:script>x = 1</bpmn:script>", f"<bpmn:script>{escape(script)}</bpmn:script>".encode())
+    return user_task_diagram(key=key).replace(
+        b"<bpmn:script>x = 1</bpmn:script>", f"<bpmn:script>{escape(script)}</bpmn:script>".encode()
+    )
 
 
 @pytest.mark.parametrize("name", ["deep_tuple_hash", "cpu_hog"])
@@ -87,7 +98,9 @@ def test_hostile_step_answers_4xx_keeps_the_case_and_records_an_incident(api, na
         request.getfixturevalue("roomy")
     script, needles = HOSTILE[name]
     process_version_deploy(data=after_user_task(script, key="hostile_step"), filename="h.bpmn")
-    instance = process_instance_start(actor=None, key="hostile_step", org_unit=OrgUnit.objects.get(code="GD-SZ"), data={})
+    instance = process_instance_start(
+        actor=None, key="hostile_step", org_unit=OrgUnit.objects.get(code="GD-SZ"), data={}
+    )
     state_before, row_version = bytes(instance.state), instance.row_version
     task = HumanTask.objects.get(instance=instance, status=TaskStatus.READY)
 
@@ -96,12 +109,21 @@ def test_hostile_step_answers_4xx_keeps_the_case_and_records_an_incident(api, na
     assert resp.status_code == 422, resp.content
     assert any(n in resp.json()["detail"] for n in needles), resp.json()
     instance.refresh_from_db()
-    assert (instance.status, bytes(instance.state), instance.row_version) == (InstanceStatus.RUNNING, state_before, row_version)
+    assert (instance.status, bytes(instance.state), instance.row_version) == (
+        InstanceStatus.RUNNING,
+        state_before,
+        row_version,
+    )
     assert HumanTask.objects.get(pk=task.pk).status == TaskStatus.READY
     incident = ProcessIncident.objects.get(instance=instance, resolved_at__isnull=True)
     assert (incident.source, incident.element) == ("step", "svc") and resp.json()["incident"] == incident.pk
     # A second try counts on the same incident.
-    assert api("reviewer.sz").post(f"/api/tasks/{task.pk}/complete/", {"decision": "approve"}, format="json").status_code == 422
+    assert (
+        api("reviewer.sz")
+        .post(f"/api/tasks/{task.pk}/complete/", {"decision": "approve"}, format="json")
+        .status_code
+        == 422
+    )
     incident.refresh_from_db()
     assert incident.occurrences == 2
     assert_still_serving(api("owner.ho"))
@@ -132,9 +154,13 @@ def test_a_timer_expression_that_crashes_is_refused_at_upload_without_harm(api):
 
 
 def test_deeply_nested_displays_are_refused_at_upload(api):
-    resp = upload(api("owner.ho"), script_diagram("t = 0\nfor i in range(9):\n    t = " + nested(20), key="nested_test"))
+    resp = upload(
+        api("owner.ho"), script_diagram("t = 0\nfor i in range(9):\n    t = " + nested(20), key="nested_test")
+    )
     assert resp.status_code == 400, resp.content
-    assert any("nested more than" in p["message"] and p["element"] == "script" for p in resp.json()["problems"]), resp.json()
+    assert any(
+        "nested more than" in p["message"] and p["element"] == "script" for p in resp.json()["problems"]
+    ), resp.json()
 
 
 @pytest.mark.django_db(transaction=True)
