@@ -196,8 +196,8 @@ class ProcessIncident(models.Model):
     """A step of an instance failed (a script error, a sandbox bound, a killed or crashed script
     worker, a handler error). A timer's step: the instance keeps its last good state and the timer
     stays pending, so the next sweep retries. A user's step (source "step"): the request answered
-    4xx and nothing changed. A test start (source "start"): the instance is FAILED. The incident
-    closes when a step of the instance succeeds."""
+    4xx and nothing changed. A test start (source "start"): the instance is FAILED. A successful
+    timer step of the instance resolves its open incidents."""
 
     instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="incidents")
     element = models.CharField(max_length=100, blank=True)
