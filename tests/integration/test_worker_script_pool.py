@@ -23,7 +23,10 @@ from tests.processes.test_hostile_diagrams import timed_script
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.xdist_group("celery-worker"),
-    pytest.mark.skipif(os.environ.get("CUSTFLOW_INTEGRATION") != "1", reason="set CUSTFLOW_INTEGRATION=1 (scripts/test.sh does)"),
+    pytest.mark.skipif(
+        os.environ.get("CUSTFLOW_INTEGRATION") != "1",
+        reason="set CUSTFLOW_INTEGRATION=1 (scripts/test.sh does)",
+    ),
 ]
 
 
@@ -50,15 +53,39 @@ def test_celery_worker_survives_a_segfaulting_script_without_forked_steps(tmp_pa
         "CUSTFLOW_INTEGRATION": "1",
     }
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "backend.config", "worker", "--beat", "--pool", "solo",
-         "--schedule", str(tmp_path / "beat-schedule"), "--loglevel", "INFO"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "backend.config",
+            "worker",
+            "--beat",
+            "--pool",
+            "solo",
+            "--schedule",
+            str(tmp_path / "beat-schedule"),
+            "--loglevel",
+            "INFO",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
-        served = _wait_for(lambda: ProcessInstance.objects.get(pk=first.pk).status == InstanceStatus.COMPLETED, timeout=90)
-        incident = _wait_for(lambda: ProcessIncident.objects.filter(instance=crash, resolved_at__isnull=True).exists(), timeout=90)
+        served = _wait_for(
+            lambda: ProcessInstance.objects.get(pk=first.pk).status == InstanceStatus.COMPLETED, timeout=90
+        )
+        incident = _wait_for(
+            lambda: ProcessIncident.objects.filter(instance=crash, resolved_at__isnull=True).exists(),
+            timeout=90,
+        )
         later = process_instance_start(actor=None, key="good_timer", org_unit=city, data={})
-        served_later = _wait_for(lambda: ProcessInstance.objects.get(pk=later.pk).status == InstanceStatus.COMPLETED, timeout=60)
+        served_later = _wait_for(
+            lambda: ProcessInstance.objects.get(pk=later.pk).status == InstanceStatus.COMPLETED, timeout=60
+        )
         alive = worker.poll() is None
     finally:
         worker.terminate()
