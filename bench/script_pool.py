@@ -32,7 +32,9 @@ CONDITION = "decision == 'approve' and amount < 10000"
 SCRIPT = "total = sum(amounts)\nlabel = f'{len(amounts)} items'\nok = total > 0\nstatus = 'ok' if ok else 'empty'\nn = len(label)"
 SMALL = {"decision": "approve", "amount": 500, **{f"field_{i}": f"value {i}" for i in range(30)}}
 LARGE = {**SMALL, "history": [{"step": i, "by": f"user{i}", "note": "x" * 50} for i in range(5000)]}
-CRASH = "t = ()\nfor i in range(12000):\n" + ("    t = " + "(" * 12 + "t" + ",)" * 12 + "\n") * 4 + "x = len({t})"
+CRASH = (
+    "t = ()\nfor i in range(12000):\n" + ("    t = " + "(" * 12 + "t" + ",)" * 12 + "\n") * 4 + "x = len({t})"
+)
 
 
 def per_call_us(fn, n: int) -> tuple[float, float]:
@@ -54,7 +56,9 @@ def main() -> None:
 
     started = time.perf_counter()
     limits = PoolLimits(workers=2, max_tasks=10**9)
-    env = SandboxEnvironment(service_caller=None, helpers={"deadline": lambda name, default=None: default}, pool=limits)
+    env = SandboxEnvironment(
+        service_caller=None, helpers={"deadline": lambda name, default=None: default}, pool=limits
+    )
     env.evaluate("1", {})
     print(f"W1 pool start-up to first answer: {(time.perf_counter() - started) * 1000:.0f} ms")
 
@@ -71,7 +75,9 @@ def main() -> None:
     timer = per_call_us(lambda: env.evaluate("deadline('review', 'PT48H')", {}), n)
     print(f"G4 timer expression with deadline(): {timer[0]:.0f} us")
 
-    crash_env = SandboxEnvironment(service_caller=None, pool=PoolLimits(workers=1, timeout=60, cpu_seconds=60), max_seconds=60)
+    crash_env = SandboxEnvironment(
+        service_caller=None, pool=PoolLimits(workers=1, timeout=60, cpu_seconds=60), max_seconds=60
+    )
     crash_env.evaluate("1", {})
     try:
         crash_env.execute(CRASH, {})

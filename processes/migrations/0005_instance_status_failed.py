@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('processes', '0004_draft_forms'),
+        ("processes", "0004_draft_forms"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='processinstance',
-            name='status',
-            field=models.CharField(choices=[('running', '运行中'), ('completed', '已完成'), ('cancelled', '已撤销'), ('failed', '运行失败')], default='running', max_length=16),
+            model_name="processinstance",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("running", "运行中"),
+                    ("completed", "已完成"),
+                    ("cancelled", "已撤销"),
+                    ("failed", "运行失败"),
+                ],
+                default="running",
+                max_length=16,
+            ),
         ),
     ]
