@@ -97,6 +97,7 @@ def _static_deadline(name: str, default: str | None = None) -> str:
 
 
 def _lint_engine() -> Engine:
+    from processes.runtime import script_pool_limits
     def no_service(*args, **kwargs):
         raise RuntimeError("service calls are not available in a timer expression")
 
@@ -105,6 +106,7 @@ def _lint_engine() -> Engine:
         helpers={"deadline": _static_deadline, "reminder_after": _static_deadline},
         max_steps=settings.CUSTFLOW["SCRIPT_MAX_STEPS"],
         max_seconds=settings.CUSTFLOW["SCRIPT_MAX_SECONDS"],
+        pool=script_pool_limits(),
     )
 
 

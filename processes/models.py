@@ -59,6 +59,8 @@ class InstanceStatus(models.TextChoices):
     RUNNING = "running", _("运行中")
     COMPLETED = "completed", _("已完成")
     CANCELLED = "cancelled", _("已撤销")
+    # A (test) start whose diagram failed before the instance could wait: no state, an incident.
+    FAILED = "failed", _("运行失败")
 
 
 class ProcessInstance(models.Model):
@@ -191,9 +193,11 @@ class InstanceMigration(models.Model):
 
 
 class ProcessIncident(models.Model):
-    """A background step of an instance failed (a timer's step ran into a script error, a sandbox
-    bound, a handler error). The instance keeps its last good state and the timer stays pending,
-    so the next sweep retries; the incident closes when a step of the instance succeeds."""
+    """A step of an instance failed (a script error, a sandbox bound, a killed or crashed script
+    worker, a handler error). A timer's step: the instance keeps its last good state and the timer
+    stays pending, so the next sweep retries. A user's step (source "step"): the request answered
+    4xx and nothing changed. A test start (source "start"): the instance is FAILED. A successful
+    timer step of the instance resolves its open incidents."""
 
     instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="incidents")
     element = models.CharField(max_length=100, blank=True)

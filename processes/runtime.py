@@ -30,6 +30,7 @@ from processes.engine import (
     Engine,
     EngineError,
     MigrationIncompatible,
+    PoolLimits,
     ReadyTask,
     WaitingTimer,
     Workflow,
@@ -189,6 +190,19 @@ def _domain_helper(fn: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
+def script_pool_limits() -> PoolLimits:
+    """The sandbox worker pool's limits from `CUSTFLOW["SCRIPT_POOL"]`."""
+    pool = settings.CUSTFLOW["SCRIPT_POOL"]
+    return PoolLimits(
+        workers=pool["WORKERS"],
+        memory_mb=pool["MEMORY_MB"],
+        cpu_seconds=pool["CPU_SECONDS"],
+        timeout=pool["TIMEOUT_SECONDS"],
+        recursion_limit=pool["RECURSION_LIMIT"],
+        max_tasks=pool["MAX_TASKS"],
+    )
+
+
 def engine() -> Engine:
     helpers = dict(ENGINE_HELPERS)
     helpers.update({name: _domain_helper(fn) for name, fn in registered_helpers().items()})
@@ -197,6 +211,7 @@ def engine() -> Engine:
         helpers=helpers,
         max_steps=settings.CUSTFLOW["SCRIPT_MAX_STEPS"],
         max_seconds=settings.CUSTFLOW["SCRIPT_MAX_SECONDS"],
+        pool=script_pool_limits(),
     )
 
 

@@ -20,7 +20,7 @@ from backend.common.exceptions import NotFound, ValidationFailed
 from forms.registry import FormDefinition, form_exists, form_from_raw, form_get
 from forms.validation import control_character_fields
 from processes import runtime
-from processes.engine import DiagramError, Problem, parse_diagram
+from processes.engine import DiagramError, Problem, disposable_process, parse_diagram
 from processes.lint import diagram_lint
 from processes.models import (
     InstanceStatus,
@@ -303,7 +303,7 @@ def _timers_sweep_isolated(*, now: datetime, limit: int) -> int:
     random.shuffle(due)
     for timer_id in due:
         kind, value = run_isolated(
-            lambda timer_id=timer_id: timer_fire(timer_id=timer_id, now=now),
+            lambda timer_id=timer_id: _timer_fire_disposable(timer_id=timer_id, now=now),
             seconds=isolation["SECONDS"],
             memory_mb=isolation["MEMORY_MB"],
         )
@@ -314,27 +314,55 @@ def _timers_sweep_isolated(*, now: datetime, limit: int) -> int:
     return fired
 
 
+def _timer_fire_disposable(*, timer_id: int, now: datetime) -> int:
+    """In the forked, bounded child of an isolated timer step: its scripts run in the child itself
+    (already a bounded, disposable process) rather than in a pool spawned for one step."""
+    disposable_process()
+    return timer_fire(timer_id=timer_id, now=now)
+
+
 def incident_record(*, timer_id: int, message: str, element: str = "") -> None:
     instance_id = Timer.objects.filter(pk=timer_id).values_list("instance_id", flat=True).first()
     if instance_id is None:
         return
+    incident_open(instance_id=instance_id, source="timer", message=message, element=element, data={"timer": timer_id})
+    logger.warning("instance %s: timer %s failed: %s", instance_id, timer_id, message)
+
+
+def incident_open(*, instance_id: int, source: str, message: str, element: str = "", data: dict | None = None) -> ProcessIncident:
+    """Open an incident on the instance, or count one more occurrence on the open incident of
+    the same source and element. Its own transaction: call it after the failed step rolled back."""
     now = timezone.now()
     with transaction.atomic():
-        incident = ProcessIncident.objects.select_for_update().filter(instance_id=instance_id, source="timer", element=element, resolved_at__isnull=True).first()
+        incident = (
+            ProcessIncident.objects.select_for_update()
+            .filter(instance_id=instance_id, source=source, element=element, resolved_at__isnull=True)
+            .first()
+        )
         if incident is not None:
             incident.occurrences += 1
             incident.last_seen_at, incident.message = now, message
             incident.save(update_fields=["occurrences", "last_seen_at", "message"])
-            return
-        incident = ProcessIncident.objects.create(instance_id=instance_id, source="timer", element=element, message=message, last_seen_at=now)
+            return incident
+        incident = ProcessIncident.objects.create(instance_id=instance_id, source=source, element=element, message=message, last_seen_at=now)
         audit_event_record(
             actor=None,
             action="process.incident",
             obj=incident.instance,
             process_instance_id=instance_id,
-            data={"element": element, "message": message[:500], "timer": timer_id},
+            data={"element": element, "message": message[:500], "source": source, **(data or {})},
         )
-    logger.warning("instance %s: timer %s failed: %s", instance_id, timer_id, message)
+    return incident
+
+
+def step_failure_record(*, instance_id: int, error: runtime.ProcessRunError) -> None:
+    """A user's step of the instance failed in the diagram and was rolled back: an incident says
+    why. Inside a caller's transaction the incident stands or falls with it."""
+    if transaction.get_connection().needs_rollback:
+        return
+    element = str((error.extra or {}).get("element") or "")
+    incident = incident_open(instance_id=instance_id, source="step", message=error.message, element=element)
+    error.extra = {**(error.extra or {}), "instance": instance_id, "incident": incident.pk}
 
 
 def incidents_resolve(*, instance_id: int) -> int:
@@ -421,4 +449,37 @@ def process_test_instance_start(*, actor, key: str, data: Any) -> ProcessInstanc
         unit = OrgUnit.objects.filter(parent__isnull=True).first()
         if unit is None:
             raise ValidationFailed.field("process", _("尚未建立机构树"))
-    return process_instance_start(actor=actor, key=key, org_unit=unit, data=data, subject_type=TEST_SUBJECT, subject_id=None)
+    try:
+        return process_instance_start(actor=actor, key=key, org_unit=unit, data=data, subject_type=TEST_SUBJECT, subject_id=None)
+    except runtime.ProcessRunError as exc:
+        if not transaction.get_connection().needs_rollback:
+            _failed_test_start_record(actor=actor, key=key, org_unit=unit, error=exc)
+        raise
+
+
+def _failed_test_start_record(*, actor, key: str, org_unit, error: runtime.ProcessRunError) -> ProcessInstance:
+    """The test start failed in the diagram (its transaction rolled back): keep a FAILED instance
+    with an incident that says why, so the owner finds it among the test instances."""
+    with transaction.atomic():
+        version = process_version_latest(key)
+        instance = ProcessInstance.objects.create(
+            version=version,
+            org_unit=org_unit,
+            started_by=actor if getattr(actor, "is_authenticated", False) else None,
+            subject_type=TEST_SUBJECT,
+            status=InstanceStatus.FAILED,
+            completed_at=timezone.now(),
+        )
+        audit_event_record(
+            actor=actor,
+            action="process.start_failed",
+            obj=instance,
+            org_unit=org_unit,
+            process_instance_id=instance.pk,
+            data={"key": key, "version": version.version, "message": error.message[:500]},
+        )
+        element = str((error.extra or {}).get("element") or "")
+        incident = incident_open(instance_id=instance.pk, source="start", message=error.message, element=element)
+    error.extra = {**(error.extra or {}), "instance": instance.pk, "incident": incident.pk}
+    logger.warning("test instance %s of %s failed to start: %s", instance.pk, key, error.message)
+    return instance

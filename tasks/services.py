@@ -13,7 +13,7 @@ from backend.common.audit import audit_batch, audit_event_record
 from backend.common.exceptions import Conflict, Forbidden, ValidationFailed
 from forms.validation import form_data_validate
 from processes import runtime
-from processes.services import instance_form
+from processes.services import instance_form, step_failure_record
 from tasks.models import HumanTask, TaskStatus
 from tasks.selectors import task_get_visible, user_is_candidate
 
@@ -105,28 +105,34 @@ def task_complete(*, actor, task_id, data: Any) -> HumanTask:
     task = task_get_visible(user=actor, task_id=task_id)
     _check_may_act(actor, task)
     cleaned = form_data_validate(task.form_key, data, FormContext(task=task, actor=actor), form=instance_form(task.instance_id, task.form_key))
-    with transaction.atomic(), audit_batch():
-        instance = runtime.instance_lock(task.instance_id)
-        task = HumanTask.objects.select_related("org_unit", "assignee", "delegated_by").get(pk=task.pk)
-        _check_may_act(actor, task)
-        if task.delegated_by_id and task.assignee_id == actor.pk:
-            return delegate_finish(actor=actor, task=task, cleaned=cleaned)
-        before = pending_signers(task, "before")
-        if before:
-            names = "、".join(s.user.get_full_name() or s.user.username for s in before)
-            raise Conflict(_("须先由加签人 %(names)s 审核") % {"names": names}, code="signers_pending")
-        if cleaned.get("decision") == "approve" and pending_signers(task, "after") and task.outcome != "awaiting_signers":
-            now = timezone.now()
-            HumanTask.objects.filter(pk=task.pk, status=TaskStatus.READY).update(
-                assignee=actor, claimed_at=Coalesce("claimed_at", Value(now, output_field=DateTimeField())), outcome="awaiting_signers", result=cleaned
-            )
-            task.assignee, task.outcome, task.result = actor, "awaiting_signers", cleaned
-            audit_event_record(
-                actor=actor, action="task.approved_pending_signers", obj=task, org_unit=task.org_unit, process_instance_id=instance.pk, task_id=task.pk,
-                data={"step": task.step, "comment": cleaned.get("comment", "")},
-            )
-            return task
-        engine_complete(actor=actor, task=task, instance=instance, cleaned=cleaned)
+    try:
+        with transaction.atomic(), audit_batch():
+            instance = runtime.instance_lock(task.instance_id)
+            task = HumanTask.objects.select_related("org_unit", "assignee", "delegated_by").get(pk=task.pk)
+            _check_may_act(actor, task)
+            if task.delegated_by_id and task.assignee_id == actor.pk:
+                return delegate_finish(actor=actor, task=task, cleaned=cleaned)
+            before = pending_signers(task, "before")
+            if before:
+                names = "、".join(s.user.get_full_name() or s.user.username for s in before)
+                raise Conflict(_("须先由加签人 %(names)s 审核") % {"names": names}, code="signers_pending")
+            if cleaned.get("decision") == "approve" and pending_signers(task, "after") and task.outcome != "awaiting_signers":
+                now = timezone.now()
+                HumanTask.objects.filter(pk=task.pk, status=TaskStatus.READY).update(
+                    assignee=actor, claimed_at=Coalesce("claimed_at", Value(now, output_field=DateTimeField())), outcome="awaiting_signers", result=cleaned
+                )
+                task.assignee, task.outcome, task.result = actor, "awaiting_signers", cleaned
+                audit_event_record(
+                    actor=actor, action="task.approved_pending_signers", obj=task, org_unit=task.org_unit, process_instance_id=instance.pk, task_id=task.pk,
+                    data={"step": task.step, "comment": cleaned.get("comment", "")},
+                )
+                return task
+            engine_complete(actor=actor, task=task, instance=instance, cleaned=cleaned)
+    except runtime.ProcessRunError as exc:
+        # The diagram failed (a script, a killed or crashed script worker): the step rolled back;
+        # the incident on the instance says why.
+        step_failure_record(instance_id=task.instance_id, error=exc)
+        raise
     return task
 
 

@@ -6,6 +6,7 @@ back. See ``parse_diagram``, ``Engine`` and ``Workflow``.
 
 from .errors import DiagramError, EngineError, MigrationIncompatible, Problem, ScriptError
 from .parser import Diagram, parse_diagram
+from .pool import PoolLimits, disposable_process
 from .runtime import Engine, ReadyTask, WaitingTimer, Workflow
 from .serializer import STATE_FORMAT
 
@@ -16,10 +17,12 @@ __all__ = [
     "Engine",
     "EngineError",
     "MigrationIncompatible",
+    "PoolLimits",
     "Problem",
     "ReadyTask",
     "ScriptError",
     "WaitingTimer",
     "Workflow",
+    "disposable_process",
     "parse_diagram",
 ]

@@ -31,6 +31,7 @@ from .errors import EngineError, MigrationIncompatible
 from .guards import SandboxViolation
 from .jsondata import check_json
 from .parser import attached_to
+from .pool import PoolLimits
 from .sandbox import SandboxEnvironment, SandboxScriptEngine
 from .serializer import REGISTRY, SPECS, dump_state, load_state
 
@@ -77,7 +78,16 @@ class WaitingTimer:
 class Engine:
     """Runs diagrams parsed by ``parse_diagram``. One engine can serve many workflows and threads."""
 
-    def __init__(self, *, service_caller, helpers=None, max_steps: int = 100_000, max_seconds: float = 2.0):
+    def __init__(
+        self,
+        *,
+        service_caller,
+        helpers=None,
+        max_steps: int = 100_000,
+        max_seconds: float = 2.0,
+        pool: PoolLimits | None = None,
+    ):
+        """``pool``: limits of the sandbox worker pool every script runs in (defaults when None)."""
         def call_service(operation, params, data):
             try:
                 return service_caller(operation, params, data)
@@ -86,7 +96,7 @@ class Engine:
                 raise
 
         self._environment = SandboxEnvironment(
-            service_caller=call_service, helpers=helpers, max_steps=max_steps, max_seconds=max_seconds
+            service_caller=call_service, helpers=helpers, max_steps=max_steps, max_seconds=max_seconds, pool=pool
         )
         self._script_engine = SandboxScriptEngine(self._environment)
 

@@ -3,7 +3,8 @@
 Every script task, pre/post script, gateway condition, timer expression, multi-instance expression
 and service-task parameter goes through ``SandboxEnvironment`` (SpiffWorkflow calls the environment
 directly in some places, so hooking only the engine would not be enough). Code is compiled with
-RestrictedPython and an extended policy (``_Policy``), and cached by (source, mode).
+RestrictedPython and an extended policy (``_Policy``), and cached by (source, mode). It runs in a
+worker process of the sandbox pool (``pool.py``) through ``ScriptRunner``, never in the caller.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from RestrictedPython.transformer import RestrictingNodeTransformer
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
+from . import clock
 from .errors import EngineError, ScriptError
 from .guards import GUARD_NAMES, MAX_FORMAT_WIDTH, Run, SandboxViolation
 from .jsondata import check_json
+from .pool import MAX_HELPER_CALLS, PoolFailure, PoolLimits, pool_for
 
 SCRIPT_FILENAME = "<script>"
 _CACHE_LIMIT = 4096
@@ -47,6 +50,11 @@ _GUARDED_BINOPS = {
     ast.Mod: "_mod_",
 }
 _NUMBER = re.compile(r"\d+")
+# Container displays ((..,), [..], {..}) nested deeper than this in one piece of code are refused:
+# no data-moving script needs them, and each level multiplies how fast a loop can build a
+# structure deep enough to overflow the C stack when it is hashed or compared.
+MAX_DISPLAY_NESTING = 12
+_DISPLAYS = (ast.Tuple, ast.List, ast.Set, ast.Dict)
 
 
 def _call(name: str, args: list[ast.expr], like: ast.AST) -> ast.Call:
@@ -165,10 +173,33 @@ def _normalise(source: str, mode: str) -> str:
     return source.strip() if mode == "eval" else textwrap.dedent(source).strip("\n")
 
 
+def _display_nesting_problem(text: str, mode: str) -> str | None:
+    """A message when container displays nest deeper than ``MAX_DISPLAY_NESTING`` (iterative walk)."""
+    try:
+        tree = ast.parse(text, SCRIPT_FILENAME, mode)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None  # the restricted compiler reports it
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, _DISPLAYS):
+            depth += 1
+            if depth > MAX_DISPLAY_NESTING:
+                return (
+                    f"Line {getattr(node, 'lineno', '?')}: lists, tuples, sets or dicts nested more than "
+                    f"{MAX_DISPLAY_NESTING} levels deep in one expression are not allowed"
+                )
+        stack.extend((child, depth) for child in ast.iter_child_nodes(node))
+    return None
+
+
 def _compile(source: str, mode: str) -> CodeType | tuple[str, ...]:
     text = _normalise(source or "", mode)
     if not text:
         return ("the expression is empty",) if mode == "eval" else compile("", SCRIPT_FILENAME, "exec")
+    nesting = _display_nesting_problem(text, mode)
+    if nesting is not None:
+        return (nesting,)
     compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
     try:
         result = compiler(text, filename=SCRIPT_FILENAME, policy=_Policy)
@@ -212,13 +243,12 @@ def _describe(exc: BaseException) -> str:
     return f"{text} (script line {lines[-1]})" if lines and lines[-1] else text
 
 
-class SandboxEnvironment(BasePythonScriptEngineEnvironment):
-    """SpiffWorkflow script environment that runs everything through the sandbox."""
+class ScriptRunner:
+    """Runs sandboxed code in this process. Used inside the pool's worker processes (``pool.py``);
+    the engine never calls it in the web or Celery process."""
 
-    def __init__(self, *, service_caller, helpers=None, max_steps=100_000, max_seconds=2.0):
-        super().__init__({})
-        self.service_caller = service_caller
-        self.names = dict(helpers or {})
+    def __init__(self, *, names: dict, max_steps: int, max_seconds: float):
+        self.names = names
         self.max_steps = max_steps
         self.max_seconds = max_seconds
 
@@ -230,7 +260,7 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         namespace.update(run.globals_for())  # guards last: data can never replace them
         return namespace
 
-    def evaluate(self, expression, context, external_context=None):
+    def evaluate(self, expression: str, context: dict, external_context: dict | None = None):
         code = compile_script(expression, "eval")
         run = Run(self.max_steps, self.max_seconds)
         try:
@@ -238,23 +268,19 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
             check_json(result, "the expression result")
             _check_containers(context)
         except (Exception, SandboxViolation) as exc:
-            shown = " ".join(expression.split())
-            shown = shown if len(shown) <= 80 else shown[:77] + "..."
-            raise ScriptError(f"expression {shown!r} failed: {_describe(exc)}") from None
+            raise ScriptError(f"expression {_shown(expression)!r} failed: {_describe(exc)}") from None
         return result
 
-    def execute(self, script, context, external_context=None):
+    def execute(self, script: str, context: dict, external_context: dict | None = None) -> dict:
+        """Runs ``script``; returns the variables as the script left them (JSON data only)."""
         code = compile_script(script, "exec")
         run = Run(self.max_steps, self.max_seconds)
         namespace = self._globals(run, context, external_context)
         try:
             exec(code, namespace)
-            updated = self._collect(namespace, context, external_context or {})
+            return self._collect(namespace, context, external_context or {})
         except (Exception, SandboxViolation) as exc:
             raise ScriptError(f"script failed: {_describe(exc)}") from None
-        context.clear()
-        context.update(updated)
-        return True
 
     def _collect(self, namespace: dict, context: dict, external: dict) -> dict:
         updated = {}
@@ -275,8 +301,104 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
             updated[key] = value
         return updated
 
+
+def _shown(expression: str) -> str:
+    shown = " ".join((expression or "").split())
+    return shown if len(shown) <= 80 else shown[:77] + "..."
+
+
+def referenced_names(code: CodeType) -> frozenset[str]:
+    """Every name ``code`` (and the functions, lambdas and comprehensions inside it) may read."""
+    found: set[str] = set()
+    stack = [code]
+    while stack:
+        item = stack.pop()
+        found.update(item.co_names)
+        found.update(item.co_varnames)
+        stack.extend(c for c in item.co_consts if isinstance(c, CodeType))
+    return frozenset(found)
+
+
+class SandboxEnvironment(BasePythonScriptEngineEnvironment):
+    """SpiffWorkflow script environment that runs everything in the sandbox worker pool.
+
+    Code is compiled here first (a refusal needs no worker), then (code, the variables it names,
+    the clock) go to a worker of ``pool``; helpers run here, on the worker's request (``pool.py``).
+    """
+
+    def __init__(
+        self,
+        *,
+        service_caller,
+        helpers=None,
+        max_steps=100_000,
+        max_seconds=2.0,
+        pool: PoolLimits | None = None,
+    ):
+        super().__init__({})
+        self.service_caller = service_caller
+        self.names = dict(helpers or {})
+        self.max_steps = max_steps
+        self.max_seconds = max_seconds
+        self.pool = pool_for(pool)
+        self._helpers = tuple(sorted(k for k, v in self.names.items() if callable(v)))
+        self._values = {k: v for k, v in self.names.items() if not callable(v)}
+
+    def _run(self, mode: str, source: str, context: dict, external_context: dict | None, what: str):
+        code = compile_script(source, mode)
+        wanted = referenced_names(code)
+        request = {
+            "mode": mode,
+            "source": source,
+            "context": {k: v for k, v in context.items() if k in wanted},
+            "external": {k: v for k, v in (external_context or {}).items() if k in wanted},
+            "helpers": tuple(h for h in self._helpers if h in wanted),
+            "values": {k: v for k, v in self._values.items() if k in wanted},
+            "memo": {},
+            "now": clock.now(),
+            "max_steps": self.max_steps,
+            "max_seconds": self.max_seconds,
+        }
+        for _round in range(MAX_HELPER_CALLS + 1):
+            try:
+                reply = self.pool.call(request)
+            except PoolFailure as failure:
+                raise ScriptError(f"{what} failed: {failure.message}") from None
+            if reply[0] != "helper":
+                break
+            _kind, name, key, args, kwargs = reply
+            if len(request["memo"]) >= MAX_HELPER_CALLS:
+                raise ScriptError(f"{what} failed: more than {MAX_HELPER_CALLS} different helper calls")
+            try:
+                request["memo"][key] = ("ok", self.names[name](*args, **kwargs))
+            except Exception as exc:  # noqa: BLE001 - raised again inside the script
+                request["memo"][key] = ("error", (type(exc).__name__, str(exc)))
+        if reply[0] == "error":
+            raise ScriptError(reply[1])
+        return request, reply[1]
+
+    def evaluate(self, expression, context, external_context=None):
+        shown = _shown(expression)
+        return self._run("eval", expression, context, external_context, f"expression {shown!r}")[1]
+
+    def execute(self, script, context, external_context=None):
+        request, updated = self._run("exec", script, context, external_context, "script")
+        sent = request["context"]
+        merged = {}
+        for key, value in context.items():
+            if key not in sent:
+                merged[key] = value
+            elif key in updated:
+                merged[key] = updated[key]
+        for key, value in updated.items():
+            merged.setdefault(key, value)
+        context.clear()
+        context.update(merged)
+        return True
+
     def call_service(self, context, operation_name=None, operation_params=None, **kwargs):
         # No wrapping: whatever the service caller raises reaches the caller of the engine unchanged.
+        # Service calls stay in this process (they touch the database); only diagram code is pooled.
         return self.service_caller(operation_name, dict(operation_params or {}), copy.deepcopy(context))
 
 

@@ -80,7 +80,10 @@ def test_runaway_scripts_fail_at_run_time_with_a_clear_error(api, script):
     resp = api("owner.ho").post("/api/process-instances/", {"process": "script_test", "data": {}}, format="json")
     assert resp.status_code == 422, resp.content
     assert resp.json()["detail"]
-    assert ProcessInstance.objects.filter(version__definition__key="script_test").count() == 0
+    # The failed test start is kept as a FAILED instance with an open incident that says why.
+    [failed] = ProcessInstance.objects.filter(version__definition__key="script_test")
+    assert failed.pk == resp.json()["instance"] and failed.status == "failed"
+    assert failed.incidents.get(resolved_at__isnull=True).message == resp.json()["detail"]
     # The process keeps serving: a harmless diagram still runs.
     assert upload(api("owner.ho"), script_diagram("y = 1 + 1", key="after_test")).status_code == 201
     ok = api("owner.ho").post("/api/process-instances/", {"process": "after_test", "data": {}}, format="json")

@@ -276,6 +276,18 @@ CUSTFLOW = {
     "BPMNLINT": {"ENABLED": env_bool("CUSTFLOW_BPMNLINT", True), "TIMEOUT": 10},
     "SCRIPT_MAX_STEPS": 100_000,
     "SCRIPT_MAX_SECONDS": 2.0,
+    # Every script, condition and expression of a diagram runs in a pool of sandbox worker
+    # processes (processes/engine/pool.py), in web requests, workers and timers alike: per worker
+    # an address-space margin, CPU seconds and wall-clock seconds per call (then the worker is
+    # killed and replaced), a recursion limit, and a replacement after MAX_TASKS calls.
+    "SCRIPT_POOL": {
+        "WORKERS": int(os.environ.get("CUSTFLOW_SCRIPT_POOL_WORKERS", "2")),
+        "MEMORY_MB": int(os.environ.get("CUSTFLOW_SCRIPT_POOL_MEMORY_MB", "256")),
+        "CPU_SECONDS": float(os.environ.get("CUSTFLOW_SCRIPT_POOL_CPU_SECONDS", "3")),
+        "TIMEOUT_SECONDS": float(os.environ.get("CUSTFLOW_SCRIPT_POOL_TIMEOUT_SECONDS", "3")),
+        "RECURSION_LIMIT": int(os.environ.get("CUSTFLOW_SCRIPT_POOL_RECURSION_LIMIT", "400")),
+        "MAX_TASKS": int(os.environ.get("CUSTFLOW_SCRIPT_POOL_MAX_TASKS", "1000")),
+    },
     # Status callbacks to upstream systems: retried with exponential backoff, every attempt logged.
     "CALLBACKS": {"MAX_ATTEMPTS": 10, "BACKOFF_SECONDS": 30, "MAX_BACKOFF_SECONDS": 3600, "TIMEOUT_SECONDS": 10},
     # Historical import: a phone already held by this many customers makes a new row suspicious.
