@@ -119,7 +119,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # (across usernames), sign-in is refused for the cool-off, even with the right password; every
 # refused attempt restarts the cool-off. Unlock early: `manage.py axes_reset_username <name>`.
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "backend.accounts.backends.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = int(os.environ.get("CUSTFLOW_SIGNIN_FAILURE_LIMIT", "10"))
