@@ -7,10 +7,12 @@ existing user go to one `auth.signin:unknown` stream. The typed username is reco
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from typing import Any
 
 from axes.helpers import get_client_ip_address, get_cool_off
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -19,6 +21,25 @@ from django.utils.translation import gettext as _
 from backend.common.audit import audit_event_record
 
 UNKNOWN_STREAM = ("auth.signin", "unknown")
+
+
+def client_ip(request: HttpRequest) -> str:
+    """`AXES_CLIENT_IP_CALLABLE`: the address sign-in attempts are counted against.
+
+    REMOTE_ADDR; behind `CUSTFLOW_TRUSTED_PROXY_COUNT` reverse proxies, each appending the
+    address it saw to X-Forwarded-For, the entry that many places from the right (anything
+    further left was sent by the client and is not trusted). A missing, short or malformed
+    header falls back to REMOTE_ADDR."""
+    remote = request.META.get("REMOTE_ADDR", "") or ""
+    proxies = settings.CUSTFLOW_TRUSTED_PROXY_COUNT
+    if proxies > 0:
+        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+        if len(hops) >= proxies:
+            try:
+                return str(ipaddress.ip_address(hops[-proxies]))
+            except ValueError:
+                pass
+    return remote
 
 
 def _client(request: HttpRequest | None) -> dict[str, Any]:

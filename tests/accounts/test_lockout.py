@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.conf import settings
+from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -83,3 +84,22 @@ def test_sign_in_failure_lockout_and_success_are_audited(people):
 def test_a_huge_username_is_refused_without_a_server_error(people):
     resp = APIClient().post("/api/auth/token/", {"username": "x" * 100_000, "password": "y" * 100_000}, format="json")
     assert resp.status_code == 400
+
+
+@override_settings(CUSTFLOW_TRUSTED_PROXY_COUNT=1)
+def test_behind_the_proxy_the_address_it_saw_counts_and_forged_entries_do_not(people):
+    proxy = "10.0.0.2"
+
+    def via_proxy(username, password, client_ip, forged=""):
+        header = f"{forged}, {client_ip}" if forged else client_ip
+        return APIClient().post("/api/auth/token/", {"username": username, "password": password}, format="json", REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR=header)
+
+    # Spraying from one client while forging a new left-most address on every try.
+    for i in range(settings.AXES_FAILURE_LIMIT):
+        via_proxy(f"nobody-{i}", "wrong", "198.51.100.7", forged=f"192.0.2.{i}")
+    assert via_proxy("carol.sz", PASSWORD, "198.51.100.7", forged="192.0.2.200").status_code == 429
+    # Other clients behind the same proxy are not locked out with it.
+    assert via_proxy("carol.sz", PASSWORD, "198.51.100.8").status_code == 200
+    # The guesses and the refused attempt are recorded against the real client, never a forged one.
+    assert AuditEvent.objects.filter(action="auth.sign_in_failed", data__ip="198.51.100.7").count() == settings.AXES_FAILURE_LIMIT + 1
+    assert not AuditEvent.objects.filter(data__ip__startswith="192.0.2.").exists()

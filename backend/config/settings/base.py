@@ -127,12 +127,11 @@ AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("CUSTFLOW_SIGNIN_COOL
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_LOCKOUT_CALLABLE = "backend.accounts.signin.lockout_response"
 AXES_RESET_ON_SUCCESS = False
-# The client address: REMOTE_ADDR, or behind N trusted reverse proxies the address the
-# outermost one saw (X-Forwarded-For, via django-ipware). Without this every sign-in behind a
-# proxy would share the proxy's address.
-_TRUSTED_PROXIES = int(os.environ.get("CUSTFLOW_TRUSTED_PROXY_COUNT", "0"))
-AXES_IPWARE_PROXY_COUNT = _TRUSTED_PROXIES or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if _TRUSTED_PROXIES else ("REMOTE_ADDR",)
+# The client address: REMOTE_ADDR, or behind N trusted reverse proxies (each appending to
+# X-Forwarded-For) the address the outermost one saw. Without it every sign-in behind a proxy
+# would share the proxy's address.
+CUSTFLOW_TRUSTED_PROXY_COUNT = int(os.environ.get("CUSTFLOW_TRUSTED_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "backend.accounts.signin.client_ip"
 # API tokens for people (django-rest-knox, `Authorization: Token …`): dead after TOKEN_TTL
 # without use (each use renews it, at most once a minute) and AUTO_REFRESH_MAX_TTL after
 # sign-in whatever the use; on sign-out (`POST /api/auth/logout/`) and on a password change.

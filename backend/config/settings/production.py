@@ -22,6 +22,5 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 # Sign-in lockout per client address: the TLS proxy in front (docs/DEPLOYMENT.md) appends the
-# client's address to X-Forwarded-For; count the proxies you trust.
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("CUSTFLOW_TRUSTED_PROXY_COUNT", "1")) or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if AXES_IPWARE_PROXY_COUNT else ("REMOTE_ADDR",)
+# client's address to X-Forwarded-For; set the number of proxies you trust (0: none).
+CUSTFLOW_TRUSTED_PROXY_COUNT = int(os.environ.get("CUSTFLOW_TRUSTED_PROXY_COUNT", "1"))
