@@ -126,3 +126,22 @@ def test_tokens_are_stored_hashed(people):
     token = token_for("alice.sz")
     row = AuthToken.objects.get()
     assert token not in (row.digest, row.token_key) and row.token_key == token[: len(row.token_key)]
+
+
+def test_an_upstream_client_token_is_not_signed_out_here(demo):
+    from backend.integrations.clients import api_client_create
+
+    _, token = api_client_create(actor=None, name="承保系统-登出", org_unit_code="GD-SZ", scopes=["query"], callback_url="")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert client.post("/api/auth/logout/").status_code == 401
+    assert client.get("/api/integrations/customers/check", {"id_number": "110101199003074514"}).status_code != 401
+
+
+def test_admin_lists_sign_in_tokens_without_their_secrets(people, admin_client):
+    token = token_for("alice.sz")
+    page = admin_client.get("/admin/accounts/authtoken/")
+    assert page.status_code == 200 and "alice.sz" in page.content.decode()
+    row = AuthToken.objects.get(user=people["alice.sz"])
+    # The row is keyed by the token's one-way digest; the token and the password MAC never show.
+    assert token not in page.content.decode() and row.password_mac not in page.content.decode()
