@@ -26,12 +26,12 @@ UNKNOWN_STREAM = ("auth.signin", "unknown")
 def client_ip(request: HttpRequest) -> str:
     """`AXES_CLIENT_IP_CALLABLE`: the address sign-in attempts are counted against.
 
-    REMOTE_ADDR; behind `CUSTFLOW_TRUSTED_PROXY_COUNT` reverse proxies, each appending the
+    REMOTE_ADDR; behind `REST_FRAMEWORK["NUM_PROXIES"]` reverse proxies, each appending the
     address it saw to X-Forwarded-For, the entry that many places from the right (anything
     further left was sent by the client and is not trusted). A missing, short or malformed
     header falls back to REMOTE_ADDR."""
     remote = request.META.get("REMOTE_ADDR", "") or ""
-    proxies = settings.CUSTFLOW_TRUSTED_PROXY_COUNT
+    proxies = settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0
     if proxies > 0:
         hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
         if len(hops) >= proxies:

@@ -86,7 +86,7 @@ def test_a_huge_username_is_refused_without_a_server_error(people):
     assert resp.status_code == 400
 
 
-@override_settings(CUSTFLOW_TRUSTED_PROXY_COUNT=1)
+@override_settings(REST_FRAMEWORK={**settings.REST_FRAMEWORK, "NUM_PROXIES": 1})
 def test_behind_the_proxy_the_address_it_saw_counts_and_forged_entries_do_not(people):
     proxy = "10.0.0.2"
 

@@ -127,10 +127,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("CUSTFLOW_SIGNIN_COOL
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_LOCKOUT_CALLABLE = "backend.accounts.signin.lockout_response"
 AXES_RESET_ON_SUCCESS = False
-# The client address: REMOTE_ADDR, or behind N trusted reverse proxies (each appending to
-# X-Forwarded-For) the address the outermost one saw. Without it every sign-in behind a proxy
-# would share the proxy's address.
-CUSTFLOW_TRUSTED_PROXY_COUNT = int(os.environ.get("CUSTFLOW_TRUSTED_PROXY_COUNT", "0"))
+# The client address: REMOTE_ADDR, or behind REST_FRAMEWORK["NUM_PROXIES"] trusted reverse
+# proxies (CUSTFLOW_NUM_PROXIES, each appending to X-Forwarded-For) the address the outermost
+# one saw. Without it every sign-in behind a proxy would share the proxy's address.
 AXES_CLIENT_IP_CALLABLE = "backend.accounts.signin.client_ip"
 # API tokens for people (django-rest-knox, `Authorization: Token …`): dead after TOKEN_TTL
 # without use (each use renews it, at most once a minute) and AUTO_REFRESH_MAX_TTL after
@@ -173,6 +172,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "backend.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "backend.api.exception_handler.custom_exception_handler",
+    "NUM_PROXIES": int(os.environ.get("CUSTFLOW_NUM_PROXIES", "0")),
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
 }

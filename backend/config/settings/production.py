@@ -21,6 +21,3 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-# Sign-in lockout per client address: the TLS proxy in front (docs/DEPLOYMENT.md) appends the
-# client's address to X-Forwarded-For; set the number of proxies you trust (0: none).
-CUSTFLOW_TRUSTED_PROXY_COUNT = int(os.environ.get("CUSTFLOW_TRUSTED_PROXY_COUNT", "1"))
