@@ -135,6 +135,10 @@ AXES_CLIENT_IP_CALLABLE = "backend.accounts.signin.client_ip"
 # without use (each use renews it, at most once a minute) and AUTO_REFRESH_MAX_TTL after
 # sign-in whatever the use; on sign-out (`POST /api/auth/logout/`) and on a password change.
 KNOX_TOKEN_MODEL = "accounts.AuthToken"
+# knox's own migrations create its default token table even when the model is swapped (they
+# have no `swappable` option): that stray table, holding a foreign key to users, would block
+# PostgreSQL from truncating users. The token table is accounts' (`backend/accounts/migrations`).
+MIGRATION_MODULES = {"knox": None}
 REST_KNOX = {
     "TOKEN_TTL": timedelta(minutes=float(os.environ.get("CUSTFLOW_TOKEN_IDLE_MINUTES", "30"))),
     "AUTO_REFRESH": True,
