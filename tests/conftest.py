@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.factories import opening_payload
@@ -42,16 +45,23 @@ def users(demo, django_user_model):
 
 @pytest.fixture
 def api(users):
-    """api("reviewer.sz") → an APIClient authenticated with that user's token."""
+    """api("reviewer.sz") → an APIClient authenticated with that user's token.
+
+    Tokens expire after an idle time (docs/SECURITY.md §10): when a test moves the clock
+    (time-machine) between two calls, the same client signs in again for a fresh token."""
     clients: dict[str, APIClient] = {}
+    last_call: dict[str, datetime] = {}
 
     def client_for(username: str) -> APIClient:
-        if username not in clients:
-            c = APIClient()
+        now = timezone.now()
+        moved = username in last_call and abs(now - last_call[username]) > timedelta(minutes=5)
+        if username not in clients or moved:
+            c = clients.get(username) or APIClient()
             resp = c.post("/api/auth/token/", {"username": username, "password": "demo-pass-2026"}, format="json")
             assert resp.status_code == 200, resp.content
             c.credentials(HTTP_AUTHORIZATION=f"Token {resp.json()['token']}")
             clients[username] = c
+        last_call[username] = now
         return clients[username]
 
     return client_for

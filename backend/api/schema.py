@@ -53,3 +53,16 @@ def paginated(name: str, results, **extra):
             **extra,
         },
     )
+
+
+class UserTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "backend.api.authentication.UserTokenAuthentication"
+    name = "userToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Token <token>` from `POST /api/auth/token/`; expires when idle, at an absolute limit, on sign-out and on a password change",
+        }

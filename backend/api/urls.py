@@ -25,6 +25,7 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("auth/token/", auth.TokenObtainApi.as_view(), name="api-token"),
+    path("auth/logout/", auth.SignOutApi.as_view(), name="api-logout"),
     path("account-openings/", openings.AccountOpeningCreateApi.as_view(), name="api-openings"),
     path("account-openings/<int:opening_id>/", openings.AccountOpeningDetailApi.as_view(), name="api-opening"),
     path("account-openings/<int:opening_id>/form.pdf", openings.AccountOpeningFormPdfApi.as_view(), name="api-opening-form"),

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from backend.accounts.services import user_password_set
 from backend.common.audit import audit_event_record
 from backend.organisation.models import OrgUnit, RoleAssignment
 
@@ -78,6 +79,8 @@ def user_ensure(*, username: str, password: str, full_name: str = "", is_superus
     user.is_superuser = is_superuser
     user.is_staff = is_superuser
     user.is_active = True
-    user.set_password(password)
     user.save()
+    if not user.check_password(password):
+        # Validated like every password; a changed one kills the user's tokens and sessions.
+        user_password_set(actor=None, user=user, password=password)
     return user

@@ -20,9 +20,10 @@ from backend.web.views import (
     tasks,
     verify,
 )
+from backend.web.views.signin import SignInForm
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True), name="login"),
+    path("login/", auth_views.LoginView.as_view(template_name="web/login.html", authentication_form=SignInForm, redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", RedirectView.as_view(pattern_name="inbox", permanent=False), name="home"),
     path("inbox/", tasks.inbox, name="inbox"),

@@ -36,10 +36,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "axes",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "backend.common",
+    "backend.accounts",
     "backend.organisation",
     "processes",
     "tasks",
@@ -65,6 +67,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a sign-in refused by a lockout into 429 + Retry-After.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "backend.config.urls"
@@ -101,8 +105,51 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": int(os.environ.get("CUSTFLOW_PASSWORD_MIN_LENGTH", "12"))},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- Sign-in (docs/SECURITY.md §10) -----------------------------------------------------------
+# django-axes: after AXES_FAILURE_LIMIT failures for one username, or from one client address
+# (across usernames), sign-in is refused for the cool-off, even with the right password; every
+# refused attempt restarts the cool-off. Unlock early: `manage.py axes_reset_username <name>`.
+AUTHENTICATION_BACKENDS = [
+    "backend.accounts.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("CUSTFLOW_SIGNIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("CUSTFLOW_SIGNIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_CALLABLE = "backend.accounts.signin.lockout_response"
+AXES_RESET_ON_SUCCESS = False
+# The client address: REMOTE_ADDR, or behind REST_FRAMEWORK["NUM_PROXIES"] trusted reverse
+# proxies (CUSTFLOW_NUM_PROXIES, each appending to X-Forwarded-For) the address the outermost
+# one saw. Without it every sign-in behind a proxy would share the proxy's address.
+AXES_CLIENT_IP_CALLABLE = "backend.accounts.signin.client_ip"
+# API tokens for people (django-rest-knox, `Authorization: Token …`): dead after TOKEN_TTL
+# without use (each use renews it, at most once a minute) and AUTO_REFRESH_MAX_TTL after
+# sign-in whatever the use; on sign-out (`POST /api/auth/logout/`) and on a password change.
+KNOX_TOKEN_MODEL = "accounts.AuthToken"
+# knox's own migrations create its default token table even when the model is swapped (they
+# have no `swappable` option): that stray table, holding a foreign key to users, would block
+# PostgreSQL from truncating users. The token table is accounts' (`backend/accounts/migrations`).
+MIGRATION_MODULES = {"knox": None}
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(minutes=float(os.environ.get("CUSTFLOW_TOKEN_IDLE_MINUTES", "30"))),
+    "AUTO_REFRESH": True,
+    "AUTO_REFRESH_MAX_TTL": timedelta(hours=float(os.environ.get("CUSTFLOW_TOKEN_MAX_HOURS", "10"))),
+    "MIN_REFRESH_INTERVAL": 60,
+    "AUTH_HEADER_PREFIX": "Token",
+}
+# Web sessions end after this long without a request (each request renews the cookie), on
+# sign-out (the session row is deleted) and on a password change (Django's session auth hash).
+SESSION_COOKIE_AGE = int(float(os.environ.get("CUSTFLOW_SESSION_IDLE_MINUTES", "30")) * 60)
+SESSION_SAVE_EVERY_REQUEST = True
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
@@ -123,7 +170,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "backend.api.authentication.UserTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
