@@ -10,7 +10,11 @@ it back. The parent sees one of:
 - ``("ok", value)`` — the step committed in the child;
 - ``("error", {"message", "element"})`` — the step failed with a clear error (its transaction
   rolled back in the child);
-- ``("killed", {"message"})`` — the child exceeded its wall-clock bound or died.
+- ``("killed", {"message"})`` — the child exceeded its wall-clock bound or died;
+- ``("transient", {"message"})`` — the step did not fail, its surroundings did: a broker, mail or
+  database outage, or a shutdown (SIGTERM/SIGINT/SIGHUP to the child, SystemExit). The caller
+  logs it and retries; it is never an incident. ``"error"`` is reserved for what
+  ``processes.incidents.is_step_failure`` calls a failure of the step itself.
 
 Only for callers outside any transaction (the timer sweep): the child cannot see uncommitted
 rows of the parent. Linux only (fork, /proc, prctl).
@@ -30,6 +34,19 @@ from typing import Any
 from django.db import connections
 
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+# A child ended by one of these was shut down with its worker, not stopped by a bound.
+_SHUTDOWN_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT})
+
+
+def _classify(exc: BaseException) -> str:
+    """"error" for a failure of the step itself (an incident), "transient" for the rest."""
+    if isinstance(exc, (SystemExit, KeyboardInterrupt)):
+        return "transient"  # the worker is shutting down
+    from processes.incidents import is_step_failure
+
+    return "error" if is_step_failure(exc) else "transient"
 
 
 def _address_space() -> int:
@@ -80,7 +97,7 @@ def run_isolated(fn: Callable[[], Any], *, seconds: float, memory_mb: int) -> tu
                 payload = ["error", {"message": f"step exceeded its memory bound ({memory_mb} MB)", "element": ""}]
             except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
                 extra = getattr(exc, "extra", None) or {}
-                payload = ["error", {"message": getattr(exc, "message", "") or f"{type(exc).__name__}: {exc}", "element": str(extra.get("element") or "")}]
+                payload = [_classify(exc), {"message": getattr(exc, "message", "") or f"{type(exc).__name__}: {exc}", "element": str(extra.get("element") or "")}]
             data = json.dumps(payload, default=str).encode()
             view = memoryview(data)
             while view:
@@ -118,6 +135,7 @@ def run_isolated(fn: Callable[[], Any], *, seconds: float, memory_mb: int) -> tu
         return "killed", {"message": f"step stopped after {seconds:g} s (killed)", "element": ""}
     if not chunks:
         reason = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit status {os.WEXITSTATUS(status)}"
-        return "killed", {"message": f"step process died ({reason})", "element": ""}
+        shutdown = os.WIFSIGNALED(status) and os.WTERMSIG(status) in _SHUTDOWN_SIGNALS
+        return ("transient" if shutdown else "killed"), {"message": f"step process died ({reason})", "element": ""}
     kind, value = json.loads(b"".join(chunks))
     return kind, value

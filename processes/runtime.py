@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from kombu.exceptions import KombuError
 
 from backend.common.exceptions import ApplicationError, Conflict
 from backend.common.workdays import add_working_days
@@ -34,6 +35,7 @@ from processes.engine import (
     Workflow,
 )
 from processes.engine import clock as engine_clock
+from processes.incidents import incidents_resolve_passed
 from processes.models import InstanceStatus, ProcessInstance, ProcessVersion, Timer, TimerStatus
 from processes.registry import OperationContext, operation_get
 from processes.registry import helpers as registered_helpers
@@ -46,6 +48,13 @@ class ProcessRunError(ApplicationError):
 
     status_code = 422
     default_code = "process_run_error"
+
+
+class StepUnavailable(ApplicationError):
+    """A step met an outage (broker, mail server, network): nothing was saved; retry later."""
+
+    status_code = 503
+    default_code = "service_unavailable"
 
 
 class TaskStore(Protocol):
@@ -182,12 +191,21 @@ def instance_lock(instance_id: int, *, skip_locked: bool = False) -> ProcessInst
     return qs.filter(pk=instance_id).first()
 
 
+# Raised by the infrastructure, never by the diagram: sockets and SMTP (OSError), the broker.
+_INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (OSError, KombuError)
+
+
 def _run(instance: ProcessInstance, actor: Any, action: Callable[[], Workflow]) -> Workflow:
     token = _current.set(OperationContext(instance=instance, actor=actor))
     try:
         return action()
     except (ApplicationError, DatabaseError, MigrationIncompatible):
         raise
+    except _INFRASTRUCTURE_ERRORS as exc:
+        # A handler met a broker, mail server or network that is down: not the diagram's
+        # fault, so not a ProcessRunError (no incident); nothing committed, the caller retries.
+        logger.warning("step of instance %s: infrastructure unavailable: %s: %s", instance.pk, type(exc).__name__, exc)
+        raise StepUnavailable(_("服务暂时不可用，操作未生效，请稍后重试")) from exc
     except EngineError as exc:
         raise ProcessRunError(
             _("流程运行出错(%(element)s): %(message)s")
@@ -307,6 +325,7 @@ def instance_cancel(*, instance: ProcessInstance, actor: Any) -> None:
         raise Conflict(_("流程实例已结束或已被其他操作更新"), code="stale_instance")
     instance.status, instance.completed_at, instance.row_version = InstanceStatus.CANCELLED, now, instance.row_version + 1
     Timer.objects.filter(instance=instance, status=TimerStatus.PENDING).update(status=TimerStatus.CANCELLED)
+    incidents_resolve_passed(instance=instance, actor=actor)
 
 
 def instance_fire_timers(*, instance: ProcessInstance, at: datetime) -> StepResult:
@@ -349,6 +368,8 @@ def _save(instance: ProcessInstance, wf: Workflow, actor: Any, *, fired: list[st
     _sync_timers(instance, timers, set(fired), now)
     if _task_store is not None:
         _task_store.sync(instance, ready, timers, actor)
+    # An open incident whose failing timer this step moved past (fired, cancelled) closes here.
+    incidents_resolve_passed(instance=instance, actor=actor)
     return StepResult(instance=instance, ready=ready, timers=timers, fired=fired)
 
 
