@@ -36,7 +36,9 @@ def is_step_failure(exc: BaseException) -> bool:
 
     if isinstance(exc, (DbOperationalError, DbInterfaceError)):
         return False  # the database connection, a lock timeout, a serialization failure
-    if isinstance(exc, (ProcessRunError, EngineError, DiagramError, MigrationIncompatible, MemoryError, RecursionError)):
+    if isinstance(
+        exc, (ProcessRunError, EngineError, DiagramError, MigrationIncompatible, MemoryError, RecursionError)
+    ):
         return True
     return isinstance(exc, DatabaseError) and not isinstance(exc, (DbOperationalError, DbInterfaceError))
 
@@ -62,7 +64,12 @@ def incident_record(*, timer_id: int, message: str, element: str = "") -> None:
             incident.save(update_fields=["occurrences", "last_seen_at", "message", "timer"])
             return
         incident = ProcessIncident.objects.create(
-            instance_id=instance_id, timer_id=timer_id, source="timer", element=element, message=message, last_seen_at=now
+            instance_id=instance_id,
+            timer_id=timer_id,
+            source="timer",
+            element=element,
+            message=message,
+            last_seen_at=now,
         )
         audit_event_record(
             actor=None,
@@ -81,7 +88,9 @@ def incidents_resolve_passed(*, instance: ProcessInstance, actor: Any = None, ho
     if not open_incidents:
         return 0
     running = instance.status == InstanceStatus.RUNNING
-    pending = set(Timer.objects.filter(instance_id=instance.pk, status=TimerStatus.PENDING).values_list("id", flat=True))
+    pending = set(
+        Timer.objects.filter(instance_id=instance.pk, status=TimerStatus.PENDING).values_list("id", flat=True)
+    )
     now = timezone.now()
     resolved = 0
     for incident in open_incidents:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextvars
 import logging
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -27,7 +27,9 @@ from backend.common.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
 
-_kicks_suspended: contextvars.ContextVar[bool] = contextvars.ContextVar("custflow_outbox_kicks_suspended", default=False)
+_kicks_suspended: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "custflow_outbox_kicks_suspended", default=False
+)
 
 
 def outbox_enqueue(*, job: Any, args: Sequence[Any] = (), key: str = "") -> OutboxMessage:
@@ -94,55 +96,78 @@ def outbox_pending_count() -> int:
 
 def _backoff(attempts: int) -> timedelta:
     cfg = settings.CUSTFLOW["OUTBOX"]
-    return timedelta(seconds=min(cfg["BACKOFF_SECONDS"] * (2 ** max(attempts - 1, 0)), cfg["MAX_BACKOFF_SECONDS"]))
+    return timedelta(
+        seconds=min(cfg["BACKOFF_SECONDS"] * (2 ** max(attempts - 1, 0)), cfg["MAX_BACKOFF_SECONDS"])
+    )
 
 
 def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:1000]
 
 
-def _publish(message: OutboxMessage) -> None:
+def _publish(message: OutboxMessage, connection: Any) -> None:
     from celery import current_app
 
     args = message.args if isinstance(message.args, list) else [message.args]
     task = current_app.tasks.get(message.job)
+    if task is None:  # a web process has not imported every app's jobs module yet
+        current_app.loader.import_default_modules()
+        task = current_app.tasks.get(message.job)
     # retry=False: one quick attempt; the outbox itself is the retry, with backoff.
     if task is not None:
-        task.apply_async(args=args, retry=False)
+        task.apply_async(args=args, retry=False, connection=connection)
     else:
-        current_app.send_task(message.job, args=args, retry=False)
+        current_app.send_task(message.job, args=args, retry=False, connection=connection)
+
+
+@contextmanager
+def _broker_connection() -> Iterator[Any]:
+    """A pooled broker connection, connected with one attempt: a broker that is down fails the
+    publish at once (kombu would otherwise retry for seconds inside the request)."""
+    from celery import current_app
+
+    if current_app.conf.task_always_eager:
+        yield None
+        return
+    with current_app.pool.acquire(block=True) as conn:
+        conn.ensure_connection(max_retries=0)
+        yield conn
 
 
 def _publish_rows(ids: list[int], *, now: datetime) -> int:
     published = 0
-    for message_id in ids:
-        with transaction.atomic():
-            qs = OutboxMessage.objects.filter(pk=message_id, published_at__isnull=True)
-            if connection.vendor == "postgresql":
-                qs = qs.select_for_update(skip_locked=True)
-            else:
-                qs = qs.select_for_update()
-            message = qs.first()
-            if message is None:  # published already, or another relay holds it
-                continue
-            message.attempts += 1
-            try:
-                with transaction.atomic():  # an eager job's database error rolls back to here
-                    _publish(message)
-            except Exception as exc:  # noqa: BLE001 - the row stays; the relay retries it
-                message.last_error = _describe(exc)
-                message.next_attempt_at = timezone.now() + _backoff(message.attempts)
-                message.save(update_fields=["attempts", "last_error", "next_attempt_at"])
-                logger.warning(
-                    "outbox: publishing %s (row %s, attempt %s) failed, next try at %s: %s",
-                    message.job,
-                    message.pk,
-                    message.attempts,
-                    message.next_attempt_at.isoformat(),
-                    message.last_error,
-                )
-                break
-            message.published_at = timezone.now()
-            message.save(update_fields=["attempts", "published_at"])
-            published += 1
+    with ExitStack() as stack:
+        broker: list[Any] = []  # connected on the first row that needs it, shared by the rest
+        for message_id in ids:
+            with transaction.atomic():
+                qs = OutboxMessage.objects.filter(pk=message_id, published_at__isnull=True)
+                if connection.vendor == "postgresql":
+                    qs = qs.select_for_update(skip_locked=True)
+                else:
+                    qs = qs.select_for_update()
+                message = qs.first()
+                if message is None:  # published already, or another relay holds it
+                    continue
+                message.attempts += 1
+                try:
+                    if not broker:
+                        broker.append(stack.enter_context(_broker_connection()))
+                    with transaction.atomic():  # an eager job's database error rolls back to here
+                        _publish(message, broker[0])
+                except Exception as exc:  # noqa: BLE001 - the row stays; the relay retries it
+                    message.last_error = _describe(exc)
+                    message.next_attempt_at = now + _backoff(message.attempts)
+                    message.save(update_fields=["attempts", "last_error", "next_attempt_at"])
+                    logger.warning(
+                        "outbox: publishing %s (row %s, attempt %s) failed, next try at %s: %s",
+                        message.job,
+                        message.pk,
+                        message.attempts,
+                        message.next_attempt_at.isoformat(),
+                        message.last_error,
+                    )
+                    break
+                message.published_at = timezone.now()
+                message.save(update_fields=["attempts", "published_at"])
+                published += 1
     return published
