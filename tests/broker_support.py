@@ -21,12 +21,13 @@ REDIS_URL = (
 
 
 def _reset_pools() -> None:
-    if app._pool is not None:
-        try:
-            app._pool.force_close_all()
-        except Exception:  # noqa: BLE001
-            pass
-    app._after_fork()  # forget the connection and producer pools built for the old URL
+    """Forget every connection and producer pool built for the old URL. kombu keeps its pools in
+    a process-wide registry keyed by connection: clear that too, or a later switch back to the
+    same URL would find the pool closed here."""
+    from kombu import pools
+
+    pools.reset()
+    app._after_fork()
 
 
 @contextmanager
