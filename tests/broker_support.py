@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from django.conf import settings
 
 from backend.config.celery import app
 
@@ -18,6 +17,12 @@ REDIS_URL = (
     if os.environ.get("CELERY_BROKER_URL", "").startswith("redis")
     else "redis://127.0.0.1:6379/8"
 )
+
+
+# One queue per test process: xdist workers (and other tests publishing through their kicks)
+# never take each other's jobs.
+QUEUE = f"custflow-test-{os.getpid()}"
+_QUEUE_KEYS = ("task_default_queue", "task_default_exchange", "task_default_routing_key")
 
 
 def _reset_pools() -> None:
@@ -33,12 +38,17 @@ def _reset_pools() -> None:
 @contextmanager
 def broker_at(url: str) -> Iterator[None]:
     saved = (app.conf.broker_url, app.conf.task_always_eager, app.conf.broker_transport_options)
+    saved_queue = {key: app.conf[key] for key in _QUEUE_KEYS}
     app.conf.broker_url, app.conf.task_always_eager, app.conf.broker_transport_options = url, False, {}
+    app.conf.update({key: QUEUE for key in _QUEUE_KEYS})
+    app.__dict__.pop("amqp", None)  # its queues and router were built for the old queue
     _reset_pools()
     try:
         yield
     finally:
         app.conf.broker_url, app.conf.task_always_eager, app.conf.broker_transport_options = saved
+        app.conf.update(saved_queue)
+        app.__dict__.pop("amqp", None)
         _reset_pools()
 
 
@@ -72,7 +82,7 @@ def queue_clear() -> None:
     from kombu import Connection
 
     with Connection(REDIS_URL) as conn:
-        conn.SimpleQueue(settings.CELERY_TASK_DEFAULT_QUEUE).clear()
+        conn.SimpleQueue(QUEUE).clear()
 
 
 def run_queued_jobs() -> list[str]:
@@ -82,7 +92,7 @@ def run_queued_jobs() -> list[str]:
 
     ran: list[str] = []
     with Connection(REDIS_URL) as conn:
-        queue = conn.SimpleQueue(settings.CELERY_TASK_DEFAULT_QUEUE)
+        queue = conn.SimpleQueue(QUEUE)
         try:
             while True:
                 try:
