@@ -94,10 +94,12 @@ def incidents_resolve_passed(*, instance: ProcessInstance, actor: Any = None, ho
     now = timezone.now()
     resolved = 0
     for incident in open_incidents:
-        if running and (incident.timer_id is None or incident.timer_id in pending):
-            continue
+        if running and (incident.timer_id in pending or (incident.timer_id is None and pending)):
+            continue  # still waiting where it failed (an incident without a timer: on any timer)
         if not running:
             resolution = f"instance {instance.status}"
+        elif incident.timer_id is None:
+            resolution = "moved past: no pending timer"
         else:
             status = Timer.objects.filter(pk=incident.timer_id).values_list("status", flat=True).first()
             resolution = f"moved past: timer {status}" + (f" ({how})" if how else "")

@@ -5,6 +5,19 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def resolve_stale_incidents(apps, schema_editor):
+    """Open incidents recorded before this change name no timer. One whose instance no longer
+    runs, or no longer waits on any timer, cannot be retried by the sweep: the instance moved
+    past it (many were false incidents of a broker outage). Close them, saying so."""
+    from django.utils import timezone
+
+    Incident = apps.get_model("processes", "ProcessIncident")
+    Timer = apps.get_model("processes", "Timer")
+    waiting = Timer.objects.filter(status="pending").values("instance_id")
+    stale = Incident.objects.filter(resolved_at__isnull=True).exclude(instance__status="running", instance_id__in=waiting)
+    stale.update(resolved_at=timezone.now(), resolution="moved past: no pending timer (resolved on upgrade)")
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -28,4 +41,5 @@ class Migration(migrations.Migration):
             name='timer',
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='processes.timer'),
         ),
+        migrations.RunPython(resolve_stale_incidents, migrations.RunPython.noop),
     ]

@@ -188,3 +188,13 @@ def test_a_step_that_meets_a_broker_outage_in_a_handler_is_unavailable_not_a_dia
     with pytest.raises(runtime.StepUnavailable) as caught:
         runtime._run(Timer(pk=0), None, handler_meets_a_dead_broker)
     assert caught.value.status_code == 503 and not is_step_failure(caught.value)
+
+
+def test_an_incident_recorded_before_incidents_named_their_timer_resolves_once_no_timer_waits(
+    failing_case, users
+):
+    instance, timer, incident = failing_case
+    ProcessIncident.objects.filter(pk=incident.pk).update(timer=None)  # as rows recorded before the upgrade
+    complete_review(instance, users["reviewer.sz"])
+    incident.refresh_from_db()
+    assert incident.resolved_at is not None and incident.resolution == "moved past: no pending timer"
