@@ -4,7 +4,7 @@ What is an incident (`is_step_failure`): the engine's errors (a script error, a 
 runaway script, a diagram error, a handler failing on the diagram's data — all reach here as
 `ProcessRunError` or an engine error), a sandbox bound (MemoryError, RecursionError) and a
 step child killed over its wall-clock or CPU bound. What is not: a broker, mail or database
-connection failure, a concurrent update, a worker shutdown — those are logged and the next
+connection failure, a concurrent update (IntegrityError included), a worker shutdown — those are logged and the next
 sweep retries the step (its timer is still pending), and no incident is recorded.
 
 An open incident resolves itself once its instance has moved past the failing point: the
@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db import InterfaceError as DbInterfaceError
 from django.db import OperationalError as DbOperationalError
 from django.utils import timezone
@@ -40,7 +40,9 @@ def is_step_failure(exc: BaseException) -> bool:
         exc, (ProcessRunError, EngineError, DiagramError, MigrationIncompatible, MemoryError, RecursionError)
     ):
         return True
-    return isinstance(exc, DatabaseError) and not isinstance(exc, (DbOperationalError, DbInterfaceError))
+    # A handler's data the database refuses (DataError, ProgrammingError) is the step's fault; an
+    # IntegrityError may be a race with a concurrent step, so it is retried like an outage.
+    return isinstance(exc, DatabaseError) and not isinstance(exc, IntegrityError)
 
 
 def incident_record(*, timer_id: int, message: str, element: str = "") -> None:

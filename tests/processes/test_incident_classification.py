@@ -8,7 +8,7 @@ import signal
 from datetime import timedelta
 
 import pytest
-from django.db import IntegrityError, OperationalError
+from django.db import DataError, IntegrityError, OperationalError
 from kombu.exceptions import OperationalError as BrokerError
 
 from backend.common.models import AuditEvent
@@ -126,7 +126,8 @@ def test_a_cancelled_instance_resolves_its_incidents(failing_case, users):
         (EngineError("bad gateway condition", element="gw"), True),
         (MemoryError(), True),
         (RecursionError(), True),
-        (IntegrityError("handler wrote a duplicate"), True),
+        (DataError("value too long for type character varying(100)"), True),
+        (IntegrityError("duplicate key: a concurrent step"), False),
         (BrokerError("Error 111 connecting to 127.0.0.1:6379. Connection refused."), False),
         (OperationalError("server closed the connection unexpectedly"), False),
         (ConnectionRefusedError(111, "Connection refused"), False),
