@@ -39,6 +39,9 @@ def _reset_pools() -> None:
 def broker_at(url: str) -> Iterator[None]:
     saved = (app.conf.broker_url, app.conf.task_always_eager, app.conf.broker_transport_options)
     saved_queue = {key: app.conf[key] for key in _QUEUE_KEYS}
+    # Celery reads CELERY_BROKER_URL from the environment before its own setting.
+    saved_env = os.environ.get("CELERY_BROKER_URL")
+    os.environ["CELERY_BROKER_URL"] = url
     app.conf.broker_url, app.conf.task_always_eager, app.conf.broker_transport_options = url, False, {}
     app.conf.update({key: QUEUE for key in _QUEUE_KEYS})
     app.__dict__.pop("amqp", None)  # its queues and router were built for the old queue
@@ -48,6 +51,10 @@ def broker_at(url: str) -> Iterator[None]:
     finally:
         app.conf.broker_url, app.conf.task_always_eager, app.conf.broker_transport_options = saved
         app.conf.update(saved_queue)
+        if saved_env is None:
+            os.environ.pop("CELERY_BROKER_URL", None)
+        else:
+            os.environ["CELERY_BROKER_URL"] = saved_env
         app.__dict__.pop("amqp", None)
         _reset_pools()
 

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from backend.common.models import OutboxMessage
-from backend.common.outbox import outbox_enqueue, outbox_kick, outbox_relay
+from backend.common.outbox import outbox_enqueue, outbox_kick, outbox_kicks_suspended, outbox_relay
 from tests.broker_support import (
     REDIS_URL,
     broker_at,
@@ -99,7 +99,8 @@ def test_a_row_held_by_another_relay_is_skipped_not_waited_for():
     if connection.vendor != "postgresql":
         pytest.skip("SKIP LOCKED: PostgreSQL (SQLite serialises writers)")
     queue_clear()
-    held, free = _rows(2)
+    with outbox_kicks_suspended():  # the commit must not publish them: the relays do
+        held, free = _rows(2)
     locked, release = threading.Event(), threading.Event()
 
     def other_relay():
