@@ -193,13 +193,18 @@ class InstanceMigration(models.Model):
 
 
 class ProcessIncident(models.Model):
-    """A step of an instance failed (a script error, a sandbox bound, a killed or crashed script
-    worker, a handler error). A timer's step: the instance keeps its last good state and the timer
-    stays pending, so the next sweep retries. A user's step (source "step"): the request answered
-    4xx and nothing changed. A test start (source "start"): the instance is FAILED. A successful
-    timer step of the instance resolves its open incidents."""
+    """A step of an instance failed for a reason of the step itself (a script error, a sandbox bound,
+    a killed or crashed script worker, a diagram or handler error): not for a broker, mail or
+    database outage, which is logged and retried. A timer's step: the instance keeps its last good
+    state and the timer stays pending, so the next sweep retries; the incident resolves itself once
+    the instance has moved past the failing point (its timer fired or was cancelled, or the
+    instance ended), recording by whom (`resolved_by`, None for the system) and how
+    (`resolution`). A user's step (source "step"): the request answered 4xx and nothing changed. A
+    test start (source "start"): the instance is FAILED. A stall (source "stall"): no step can move
+    the instance."""
 
     instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="incidents")
+    timer = models.ForeignKey("processes.Timer", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     element = models.CharField(max_length=100, blank=True)
     source = models.CharField(max_length=32)
     message = models.TextField()
@@ -207,6 +212,10 @@ class ProcessIncident(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_seen_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolution = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         ordering = ["-id"]

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from kombu.exceptions import KombuError
 
 from backend.common.audit import audit_event_record
 from backend.common.exceptions import ApplicationError, Conflict
@@ -36,9 +37,9 @@ from processes.engine import (
     Workflow,
 )
 from processes.engine import clock as engine_clock
+from processes.incidents import incident_open, incidents_resolve_passed
 from processes.models import (
     InstanceStatus,
-    ProcessIncident,
     ProcessInstance,
     ProcessVersion,
     Timer,
@@ -55,6 +56,13 @@ class ProcessRunError(ApplicationError):
 
     status_code = 422
     default_code = "process_run_error"
+
+
+class StepUnavailable(ApplicationError):
+    """A step met an outage (broker, mail server, network): nothing was saved; retry later."""
+
+    status_code = 503
+    default_code = "service_unavailable"
 
 
 class TaskStore(Protocol):
@@ -161,7 +169,6 @@ def _is_dry_run(instance: ProcessInstance) -> bool:
 
 
 def _call_dry_run(op, ctx: OperationContext, params: dict, data: dict) -> dict:
-    from backend.common.audit import audit_event_record
 
     result: dict | None = None
     error = ""
@@ -247,12 +254,21 @@ def instance_lock(instance_id: int, *, skip_locked: bool = False) -> ProcessInst
     return qs.filter(pk=instance_id).first()
 
 
+# Raised by the infrastructure, never by the diagram: sockets and SMTP (OSError), the broker.
+_INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (OSError, KombuError)
+
+
 def _run(instance: ProcessInstance, actor: Any, action: Callable[[], Workflow]) -> Workflow:
     token = _current.set(OperationContext(instance=instance, actor=actor))
     try:
         return action()
     except (ApplicationError, DatabaseError, MigrationIncompatible):
         raise
+    except _INFRASTRUCTURE_ERRORS as exc:
+        # A handler met a broker, mail server or network that is down: not the diagram's
+        # fault, so not a ProcessRunError (no incident); nothing committed, the caller retries.
+        logger.warning("step of instance %s: infrastructure unavailable: %s: %s", instance.pk, type(exc).__name__, exc)
+        raise StepUnavailable(_("服务暂时不可用，操作未生效，请稍后重试")) from exc
     except EngineError as exc:
         raise ProcessRunError(
             _("流程运行出错(%(element)s): %(message)s")
@@ -372,6 +388,7 @@ def instance_cancel(*, instance: ProcessInstance, actor: Any) -> None:
         raise Conflict(_("流程实例已结束或已被其他操作更新"), code="stale_instance")
     instance.status, instance.completed_at, instance.row_version = InstanceStatus.CANCELLED, now, instance.row_version + 1
     Timer.objects.filter(instance=instance, status=TimerStatus.PENDING).update(status=TimerStatus.CANCELLED)
+    incidents_resolve_passed(instance=instance, actor=actor)
 
 
 def instance_fire_timers(*, instance: ProcessInstance, at: datetime) -> StepResult:
@@ -411,15 +428,19 @@ def _save(instance: ProcessInstance, wf: Workflow, actor: Any, *, fired: list[st
         raise Conflict(_("流程实例已被其他操作更新,请刷新后重试"), code="stale_instance")
     ready = wf.ready_user_tasks()
     timers = wf.waiting_timers()
+    stalled = []
     if not ready and not timers and instance.status != InstanceStatus.COMPLETED:
-        _stall_record(instance, wf.stalled_at(), now)
+        stalled = wf.stalled_at()
+        _stall_record(instance, stalled)
     _sync_timers(instance, timers, set(fired), now)
     if _task_store is not None:
         _task_store.sync(instance, ready, timers, actor)
+    # An open incident whose failing timer this step moved past (fired, cancelled) closes here.
+    incidents_resolve_passed(instance=instance, actor=actor, stalled=bool(stalled))
     return StepResult(instance=instance, ready=ready, timers=timers, fired=fired)
 
 
-def _stall_record(instance: ProcessInstance, elements: list[str], now: datetime) -> None:
+def _stall_record(instance: ProcessInstance, elements: list[str]) -> None:
     """An instance that can make no progress (no ready task, no waiting timer or event, not
     finished) is an incident on the elements it waits at, which the instance page highlights for
     process owners. Recorded in the step's transaction; the step itself still commits."""
@@ -429,21 +450,7 @@ def _stall_record(instance: ProcessInstance, elements: list[str], now: datetime)
     message = _("流程实例无法继续：在 %(elements)s 等待，但没有待办任务、定时器或可接收的事件") % {
         "elements": "、".join(elements)
     }
-    incident, created = ProcessIncident.objects.get_or_create(
-        instance=instance,
-        source="stall",
-        element=element,
-        resolved_at__isnull=True,
-        defaults={"message": message, "last_seen_at": now},
-    )
-    if created:
-        audit_event_record(
-            actor=None,
-            action="process.incident",
-            obj=instance,
-            process_instance_id=instance.pk,
-            data={"element": element, "message": message, "source": "stall"},
-        )
+    incident_open(instance_id=instance.pk, source="stall", element=element, message=message)
     logger.error("instance %s stalled at %s", instance.pk, element)
 
 

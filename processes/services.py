@@ -21,11 +21,11 @@ from forms.registry import FormDefinition, form_exists, form_from_raw, form_get
 from forms.validation import control_character_fields
 from processes import runtime
 from processes.engine import DiagramError, Problem, disposable_process, parse_diagram
+from processes.incidents import incident_open, incident_record, incidents_resolve_passed, is_step_failure
 from processes.lint import diagram_lint
 from processes.models import (
     InstanceStatus,
     ProcessDefinition,
-    ProcessIncident,
     ProcessInstance,
     ProcessVersion,
     Timer,
@@ -243,12 +243,12 @@ def _timer_fire_locked(*, instance, timer_id: int, now: datetime) -> int:
         return 0
     at = max(now, timer.due_at)
     result = runtime.instance_fire_timers(instance=instance, at=at)
-    incidents_resolve(instance_id=instance.pk)
     timer.refresh_from_db(fields=["status"])
     if timer.status == TimerStatus.PENDING:
         # The engine no longer waits on it (its task moved on): it will never fire.
         timer.status = TimerStatus.CANCELLED
         timer.save(update_fields=["status"])
+    incidents_resolve_passed(instance=instance, how="timer step succeeded")
     audit_event_record(
         actor=None,
         action="timer.fired",
@@ -273,14 +273,18 @@ def timers_sweep(*, now: datetime | None = None, limit: int | None = None) -> in
         picked: list[int] = []
         try:
             result = timer_fire_next(now=now, exclude=failed, picked=picked)
-        except runtime.ProcessRunError as exc:
-            # The diagram failed (a script, a sandbox bound, a handler): a visible incident; the
-            # timer stays pending, so the next sweep retries once the cause is fixed.
-            failed.update(picked)
-            incident_record(timer_id=picked[-1], message=exc.message, element=str((exc.extra or {}).get("element") or ""))
-            continue
-        except Exception:  # one broken instance must not stop the sweep
-            logger.exception("timer %s failed to fire", picked[-1] if picked else None)
+        except Exception as exc:  # one broken instance must not stop the sweep
+            if picked and is_step_failure(exc):
+                # The diagram failed (a script, a sandbox bound, a handler): a visible incident;
+                # the timer stays pending, so the next sweep retries once the cause is fixed.
+                failed.update(picked)
+                message = getattr(exc, "message", "") or f"{type(exc).__name__}: {exc}"
+                extra = getattr(exc, "extra", None) or {}
+                incident_record(timer_id=picked[-1], message=str(message), element=str(extra.get("element") or ""))
+                continue
+            # The infrastructure (database connection, broker, mail) or a concurrent update:
+            # logged, and the timer stays pending for the next sweep. Never an incident.
+            logger.exception("timer %s failed to fire; retried by the next sweep", picked[-1] if picked else None)
             failed.update(picked)
             if not picked:
                 break
@@ -303,56 +307,38 @@ def _timers_sweep_isolated(*, now: datetime, limit: int) -> int:
     random.shuffle(due)
     for timer_id in due:
         kind, value = run_isolated(
-            lambda timer_id=timer_id: _timer_fire_disposable(timer_id=timer_id, now=now),
+            lambda timer_id=timer_id: _timer_fire_in_child(timer_id=timer_id, now=now),
             seconds=isolation["SECONDS"],
             memory_mb=isolation["MEMORY_MB"],
         )
         if kind == "ok":
             fired += value
+        elif kind == "transient":
+            # Not the step's fault (broker, mail or database down; the worker shutting down):
+            # logged, the timer stays pending and the next sweep retries. Never an incident.
+            logger.warning("timer %s: step not run, retried by the next sweep: %s", timer_id, value["message"])
         else:
             incident_record(timer_id=timer_id, message=value["message"], element=value["element"])
+    if fired:
+        # The children left their outbox rows (e-mails, callbacks) for the relay; publish them now.
+        from backend.common.outbox import outbox_relay
+
+        try:
+            outbox_relay()
+        except Exception:  # noqa: BLE001 - the beat relay will publish them
+            logger.exception("outbox relay after the timer sweep failed")
     return fired
 
 
-def _timer_fire_disposable(*, timer_id: int, now: datetime) -> int:
+def _timer_fire_in_child(*, timer_id: int, now: datetime) -> int:
     """In the forked, bounded child of an isolated timer step: its scripts run in the child itself
-    (already a bounded, disposable process) rather than in a pool spawned for one step."""
+    (already a bounded, disposable process) rather than in a pool spawned for one step, and it
+    publishes nothing over the broker connections it inherited (the parent relays the outbox)."""
+    from backend.common.outbox import outbox_kicks_suspended
+
     disposable_process()
-    return timer_fire(timer_id=timer_id, now=now)
-
-
-def incident_record(*, timer_id: int, message: str, element: str = "") -> None:
-    instance_id = Timer.objects.filter(pk=timer_id).values_list("instance_id", flat=True).first()
-    if instance_id is None:
-        return
-    incident_open(instance_id=instance_id, source="timer", message=message, element=element, data={"timer": timer_id})
-    logger.warning("instance %s: timer %s failed: %s", instance_id, timer_id, message)
-
-
-def incident_open(*, instance_id: int, source: str, message: str, element: str = "", data: dict | None = None) -> ProcessIncident:
-    """Open an incident on the instance, or count one more occurrence on the open incident of
-    the same source and element. Its own transaction: call it after the failed step rolled back."""
-    now = timezone.now()
-    with transaction.atomic():
-        incident = (
-            ProcessIncident.objects.select_for_update()
-            .filter(instance_id=instance_id, source=source, element=element, resolved_at__isnull=True)
-            .first()
-        )
-        if incident is not None:
-            incident.occurrences += 1
-            incident.last_seen_at, incident.message = now, message
-            incident.save(update_fields=["occurrences", "last_seen_at", "message"])
-            return incident
-        incident = ProcessIncident.objects.create(instance_id=instance_id, source=source, element=element, message=message, last_seen_at=now)
-        audit_event_record(
-            actor=None,
-            action="process.incident",
-            obj=incident.instance,
-            process_instance_id=instance_id,
-            data={"element": element, "message": message[:500], "source": source, **(data or {})},
-        )
-    return incident
+    with outbox_kicks_suspended():
+        return timer_fire(timer_id=timer_id, now=now)
 
 
 def step_failure_record(*, instance_id: int, error: runtime.ProcessRunError) -> None:
@@ -366,13 +352,9 @@ def step_failure_record(*, instance_id: int, error: runtime.ProcessRunError) -> 
 
 
 def incidents_resolve(*, instance_id: int) -> int:
-    """A step of the instance succeeded: its open incidents are resolved (inside that step's transaction)."""
-    # A stall is not cured by a step that succeeded (the step that stalled succeeded too).
-    return (
-        ProcessIncident.objects.filter(instance_id=instance_id, resolved_at__isnull=True)
-        .exclude(source="stall")
-        .update(resolved_at=timezone.now())
-    )
+    """Close the instance's open incidents it has moved past (kept for callers by id)."""
+    instance = ProcessInstance.objects.filter(pk=instance_id).first()
+    return incidents_resolve_passed(instance=instance) if instance is not None else 0
 
 
 # ---- process owners -------------------------------------------------------------------------

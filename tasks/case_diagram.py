@@ -37,6 +37,7 @@ _EXTRA_ACTIONS = {
     "process.instance_migrated": "迁移到新版本",
     "process.instance_migration_rolled_back": "迁移已回滚",
     "process.incident": "运行故障",
+    "process.incident_resolved": "运行故障已解除",
 }
 
 

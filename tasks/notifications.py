@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -10,44 +12,79 @@ from django.utils.translation import gettext as _
 from backend.common.exceptions import NotFound
 from tasks.models import Notification
 
+logger = logging.getLogger(__name__)
+
 
 def notifications_create(rows: list[Notification]) -> list[Notification]:
-    """The one way notifications are made: written in the caller's transaction, and e-mailed
-    to users with an address by a job once it commits."""
+    """The one way notifications are made: written in the caller's transaction, with an outbox
+    row for the e-mail job in that same transaction (the job is published once it commits)."""
     rows = [r for r in rows if r.user_id]
     if not rows:
         return []
     created = Notification.objects.bulk_create(rows)
     ids = [n.pk for n in created if n.pk]
     if ids:
+        from backend.common.outbox import outbox_enqueue
         from tasks.jobs import email_notifications
 
-        transaction.on_commit(lambda: email_notifications.delay(ids))
+        outbox_enqueue(job=email_notifications, args=[ids], key=f"tasks.email_notifications:{min(ids)}")
     return created
 
 
 def notifications_email(*, ids: list[int]) -> int:
-    """Send each notification once by e-mail (idempotent: a re-run after a crash skips the ones
-    already sent); returns how many were sent."""
+    """Send each notification once by e-mail; returns how many were sent. Idempotent on the
+    notification row: each one is locked, sent and marked `emailed_at` in one transaction, so a
+    re-run (a job published twice, the resend sweep) skips the ones already sent, two workers
+    never both send one, and a mail server that refuses leaves it unsent for the resend sweep."""
     from django.conf import settings
     from django.core.mail import send_mail
+    from django.db import connection
 
     sent = 0
-    for note in Notification.objects.filter(pk__in=ids, emailed_at__isnull=True).select_related("user", "task"):
-        if not note.user.email:
+    candidates = Notification.objects.filter(pk__in=ids, emailed_at__isnull=True).exclude(user__email="")
+    for pk in candidates.order_by("id").values_list("id", flat=True):
+        try:
+            with transaction.atomic():
+                qs = Notification.objects.filter(pk=pk, emailed_at__isnull=True).select_related("user")
+                qs = qs.select_for_update(skip_locked=True, of=("self",)) if connection.vendor == "postgresql" else qs.select_for_update()
+                note = qs.first()
+                if note is None or not note.user.email:
+                    continue
+                link = f"{settings.CUSTFLOW['SITE_URL']}/tasks/{note.task_id}/" if note.task_id else f"{settings.CUSTFLOW['SITE_URL']}/notifications/"
+                send_mail(
+                    subject=f"[custflow] {note.get_kind_display()}",
+                    message=f"{note.message}\n\n{link}",
+                    from_email=None,
+                    recipient_list=[note.user.email],
+                )
+                Notification.objects.filter(pk=note.pk).update(emailed_at=timezone.now())
+        except Exception as exc:  # noqa: BLE001 - the mail server: left unsent, the sweep retries
+            logger.warning("notification %s: e-mail not sent, will retry: %s: %s", pk, type(exc).__name__, exc)
             continue
-        link = f"{settings.CUSTFLOW['SITE_URL']}/tasks/{note.task_id}/" if note.task_id else f"{settings.CUSTFLOW['SITE_URL']}/notifications/"
-        # Claim the row first: two workers never both send it.
-        if not Notification.objects.filter(pk=note.pk, emailed_at__isnull=True).update(emailed_at=timezone.now()):
-            continue
-        send_mail(
-            subject=f"[custflow] {note.get_kind_display()}",
-            message=f"{note.message}\n\n{link}",
-            from_email=None,
-            recipient_list=[note.user.email],
-        )
         sent += 1
     return sent
+
+
+def notifications_email_resend(*, now=None) -> int:
+    """The sweep: e-mail the notifications still unsent some minutes after they were made (their
+    job was lost with the broker, or the mail server refused). Returns how many were sent."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    cfg = settings.CUSTFLOW["NOTIFICATION_EMAIL"]
+    now = now or timezone.now()
+    ids = list(
+        Notification.objects.filter(
+            emailed_at__isnull=True,
+            created_at__lte=now - timedelta(minutes=cfg["RESEND_AFTER_MINUTES"]),
+            created_at__gte=now - timedelta(hours=cfg["RESEND_MAX_AGE_HOURS"]),
+        )
+        .exclude(user__email="")
+        .order_by("id")
+        .values_list("id", flat=True)[:500]
+    )
+    return notifications_email(ids=ids) if ids else 0
 
 
 def notification_list(*, user, unread_only: bool = False) -> QuerySet[Notification]:

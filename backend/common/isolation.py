@@ -12,7 +12,11 @@ rolls it back. The parent sees one of:
 - ``("ok", value)`` — the step committed in the child;
 - ``("error", {"message", "element"})`` — the step failed with a clear error (its transaction
   rolled back in the child);
-- ``("killed", {"message"})`` — the child exceeded its wall-clock bound or died.
+- ``("killed", {"message"})`` — the child exceeded its wall-clock bound or died;
+- ``("transient", {"message"})`` — (only with ``classify``) the work did not fail, its
+  surroundings did: ``classify(exc)`` answered "transient" (a broker, mail or database outage,
+  SystemExit), or the child was ended by a shutdown signal (SIGTERM/SIGINT/SIGHUP/SIGQUIT). The
+  caller logs it and retries.
 
 ``database=True`` is only for callers outside any transaction (the timer sweep): the child
 cannot see uncommitted rows of the parent. ``database=False`` is for pure computations on
@@ -34,6 +38,8 @@ from typing import Any
 from django.db import connections
 
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+# A child ended by one of these was shut down with its worker, not stopped by a bound.
+_SHUTDOWN_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT})
 
 
 def _address_space() -> int:
@@ -63,7 +69,12 @@ def _detach_connections() -> None:
 
 
 def run_isolated(
-    fn: Callable[[], Any], *, seconds: float, memory_mb: int, database: bool = True
+    fn: Callable[[], Any],
+    *,
+    seconds: float,
+    memory_mb: int,
+    database: bool = True,
+    classify: Callable[[BaseException], str] | None = None,
 ) -> tuple[str, Any]:
     for conn in connections.all(initialized_only=True):
         if database and conn.in_atomic_block:
@@ -90,7 +101,7 @@ def run_isolated(
             except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
                 extra = getattr(exc, "extra", None) or {}
                 payload = [
-                    "error",
+                    classify(exc) if classify is not None else "error",
                     {
                         "message": getattr(exc, "message", "") or f"{type(exc).__name__}: {exc}",
                         "element": str(extra.get("element") or ""),
@@ -138,6 +149,8 @@ def run_isolated(
             if os.WIFSIGNALED(status)
             else f"exit status {os.WEXITSTATUS(status)}"
         )
-        return "killed", {"message": f"step process died ({reason})", "element": ""}
+        shutdown = os.WIFSIGNALED(status) and os.WTERMSIG(status) in _SHUTDOWN_SIGNALS
+        kind = "transient" if shutdown and classify is not None else "killed"
+        return kind, {"message": f"step process died ({reason})", "element": ""}
     kind, value = json.loads(b"".join(chunks))
     return kind, value

@@ -14,3 +14,11 @@ def audit_checkpoint() -> dict:
         "events": result.events,
         "problems": [str(p) for p in result.problems[:100]],
     }
+
+
+from backend.common.outbox import outbox_relay
+
+
+@shared_task(name="common.relay_outbox", acks_late=True)
+def relay_outbox() -> int:
+    return outbox_relay()

@@ -47,3 +47,35 @@ class WorkdayOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {'工作日' if self.is_workday else '休息日'}"
+
+
+class OutboxMessage(models.Model):
+    """A job to publish to the broker once the transaction that wrote this row commits (the
+    transactional outbox). The row is written in the caller's transaction, so the job exists
+    exactly when the write it follows exists; a relay publishes it at least once, with
+    exponential backoff while the broker is unreachable. Jobs are idempotent on their domain rows."""
+
+    job = models.CharField(max_length=200)
+    args = models.JSONField(default=list, blank=True)
+    idempotency_key = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField()
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    published_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at", "id"], condition=models.Q(published_at__isnull=True), name="outbox_due_idx"
+            )
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["idempotency_key"], condition=~models.Q(idempotency_key=""), name="uniq_outbox_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"outbox {self.pk}: {self.job}"

@@ -92,9 +92,10 @@ def print_batch_request(*, actor, customer_ids: Any, reason: str = "") -> PrintB
     audit_event_record(
         actor=actor, action="print_batch.requested", obj=batch, org_unit=org_unit, data={"count": len(ids)}
     )
+    from backend.common.outbox import outbox_enqueue
     from backend.customers.jobs import print_batch_run
 
-    transaction.on_commit(lambda: print_batch_run.delay(str(batch.pk)))
+    outbox_enqueue(job=print_batch_run, args=[str(batch.pk)], key=f"customers.print_batch_run:{batch.pk}")
     return batch
 
 

@@ -235,6 +235,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=float(os.environ.get("CUSTFLOW_TIMER_SWEEP_SECONDS", "10"))),
     },
 }
+# The transactional outbox's relay: publishes the jobs that committed writes queued (see
+# backend/common/outbox.py); the kick after each commit usually got there first.
+CELERY_BEAT_SCHEDULE["relay-outbox"] = {
+    "task": "common.relay_outbox",
+    "schedule": timedelta(seconds=float(os.environ.get("CUSTFLOW_OUTBOX_RELAY_SECONDS", "10"))),
+}
+# Notifications whose e-mail never went out (a job lost with the broker, a mail server down).
+CELERY_BEAT_SCHEDULE["resend-notification-emails"] = {
+    "task": "tasks.resend_notification_emails",
+    "schedule": timedelta(seconds=float(os.environ.get("CUSTFLOW_NOTIFICATION_RESEND_SWEEP_SECONDS", "60"))),
+}
 CELERY_BEAT_SCHEDULE["deliver-callbacks"] = {
     "task": "integrations.deliver_callbacks",
     "schedule": timedelta(seconds=float(os.environ.get("CUSTFLOW_CALLBACK_SWEEP_SECONDS", "30"))),
@@ -336,6 +347,19 @@ CUSTFLOW = {
         "MAX_TASKS": int(os.environ.get("CUSTFLOW_SCRIPT_POOL_MAX_TASKS", "1000")),
     },
     # Status callbacks to upstream systems: retried with exponential backoff, every attempt logged.
+    # The transactional outbox: publish retries back off exponentially and never give up.
+    "OUTBOX": {
+        "BATCH": int(os.environ.get("CUSTFLOW_OUTBOX_BATCH", "200")),
+        "BACKOFF_SECONDS": float(os.environ.get("CUSTFLOW_OUTBOX_BACKOFF_SECONDS", "5")),
+        "MAX_BACKOFF_SECONDS": float(os.environ.get("CUSTFLOW_OUTBOX_MAX_BACKOFF_SECONDS", "300")),
+        "KEEP_PUBLISHED_DAYS": int(os.environ.get("CUSTFLOW_OUTBOX_KEEP_PUBLISHED_DAYS", "7")),
+    },
+    # A notification still not e-mailed this long after it was made is sent again by a sweep
+    # (its job was lost, or the mail server was down); older than the age limit it is left alone.
+    "NOTIFICATION_EMAIL": {
+        "RESEND_AFTER_MINUTES": int(os.environ.get("CUSTFLOW_NOTIFICATION_RESEND_MINUTES", "10")),
+        "RESEND_MAX_AGE_HOURS": int(os.environ.get("CUSTFLOW_NOTIFICATION_RESEND_MAX_AGE_HOURS", "168")),
+    },
     "CALLBACKS": {"MAX_ATTEMPTS": 10, "BACKOFF_SECONDS": 30, "MAX_BACKOFF_SECONDS": 3600, "TIMEOUT_SECONDS": 10},
     # Historical import: a phone already held by this many customers makes a new row suspicious.
     "IMPORT_SHARED_PHONE_LIMIT": int(os.environ.get("CUSTFLOW_IMPORT_SHARED_PHONE_LIMIT", "3")),

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("processes", "0004_draft_forms"),
+        ("processes", "0005_incident_timer_and_resolution"),
     ]
 
     operations = [
