@@ -4,7 +4,7 @@ draft (saved any number of times, problems recorded at each save)
   → pending (publish requested: the draft must have no problems)
   → published (another process owner approved: an immutable ProcessVersion is deployed)
   or → rejected (back to editable: any save makes it a draft again).
-The approver is neither the requester nor the last editor (four eyes, DESIGN.md §6).
+The approver is neither the requester nor the last editor (four eyes, docs/SECURITY.md §5).
 """
 
 from __future__ import annotations

@@ -96,7 +96,7 @@ class TimerStatus(models.TextChoices):
 
 
 class Timer(models.Model):
-    """A waiting timer event of an instance. A beat job sweeps due rows (DESIGN.md §7)."""
+    """A waiting timer event of an instance. A beat job sweeps due rows (docs/ARCHITECTURE.md, "Timers")."""
 
     instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="timers")
     engine_task_id = models.CharField(max_length=36)
