@@ -28,9 +28,7 @@ from backend.customers.amendments import (
 )
 from backend.customers.checks import (
     CheckSubject,
-    blacklist_hits,
     customer_checks_run_many,
-    customer_documents,
     flags_merge,
 )
 from backend.customers.models import INDIVIDUAL_ID_TYPES, ChangeScope, Customer, CustomerStatus
