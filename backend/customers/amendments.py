@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from backend.common.audit import audit_batch, audit_event_record
 from backend.common.exceptions import Conflict, Forbidden, ValidationFailed
 from backend.customers.checks import CheckSubject, customer_checks_run, customer_clean, duplicate_customer
+from backend.customers.events import customer_data_changed
 from backend.customers.models import (
     AmendmentStatus,
     ChangeScope,
@@ -29,6 +30,7 @@ from backend.customers.models import (
     CustomerType,
     InfoLevel,
 )
+from backend.customers.notices import customer_change_notice_record
 from backend.organisation.models import OrgLevel, Role
 from backend.organisation.selectors import user_role_assignments
 from processes.services import process_instance_start
@@ -254,6 +256,12 @@ def customer_changes_apply(
             "version": customer.version,
             "reason": reason,
         },
+    )
+    # Announced in the same transaction: the customer's notice and the upstream callbacks are
+    # rows written here (sent later by their jobs), so a rolled-back change announces nothing.
+    customer_change_notice_record(customer=customer, fields=sorted(changes), case_type=case_type, case_id=case_id)
+    customer_data_changed(
+        customer=customer, fields=sorted(changes), actor=approved_by or actor, case_type=case_type, case_id=case_id
     )
     return customer
 

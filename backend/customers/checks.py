@@ -247,6 +247,28 @@ def customer_documents(values: dict) -> list[tuple[str, str]]:
 
 # ---- the one entry point: checks A, D and the blacklist on any write of customer data ----------
 
+# Every function that writes a customer's identity or contact data ("module:qualname"), and the
+# step that runs `customer_checks_run(_many)` for it: the write itself, or the check step its
+# case passed through before the write. tests/customers/test_write_paths_checked.py finds every
+# write by reading the code and fails for a write missing here, for a check step that does not
+# run the checks, and for a path without a scenario proving its flags through the API.
+CUSTOMER_WRITE_PATHS: dict[str, str] = {
+    "backend.customers.services:account_opening_submit": "backend.customers.services:opening_run_checks",
+    "backend.customers.services:opening_resubmit": "backend.customers.services:opening_run_checks",
+    "backend.customers.amendments:amendment_apply": "backend.customers.amendments:amendment_run_checks",
+    "backend.policies.services:endorsement_apply": "backend.policies.services:endorsement_run_checks",
+    "backend.integrations.imports:_Chunk.run": "backend.integrations.imports:_Chunk.run",
+    "backend.integrations.reviews:import_review_decide": "backend.integrations.reviews:import_review_decide",
+}
+# Writes that are not a path of their own, with the reason.
+CUSTOMER_WRITE_EXEMPT: dict[str, str] = {
+    # The apply core: reached only from the registered paths above (every caller of it is
+    # itself found as a write and must be registered).
+    "backend.customers.amendments:customer_changes_apply": "core of amendment_apply and endorsement_apply",
+    # Fixed demo data written by an operator command, not user input.
+    "backend.organisation.management.commands.seed_demo:seed_demo_policies": "demo seed",
+}
+
 FLAG_ORDER = ("shared_phone", "agent_phone", "duplicate_id", "blacklist_hit")
 
 

@@ -191,6 +191,15 @@ CELERY_BEAT_SCHEDULE["sample-verification"] = {
     "task": "integrations.sample_verification",
     "schedule": crontab(minute=0, hour=2, day_of_month=1),
 }
+CELERY_BEAT_SCHEDULE["deliver-customer-notices"] = {
+    "task": "customers.deliver_notices",
+    "schedule": timedelta(seconds=float(os.environ.get("CUSTFLOW_NOTICE_SWEEP_SECONDS", "60"))),
+}
+# Where customer change notices (SMS/letter) go: a dotted path to a class with
+# send(*, notice, recipient); the default logs them (demo, tests).
+CUSTFLOW_CUSTOMER_NOTICE_BACKEND = os.environ.get(
+    "CUSTFLOW_CUSTOMER_NOTICE_BACKEND", "backend.customers.notices.LogNoticeBackend"
+)
 CELERY_BEAT_SCHEDULE["sweep-sla-breaches"] = {
     "task": "reports.sweep_sla_breaches",
     "schedule": timedelta(seconds=float(os.environ.get("CUSTFLOW_SLA_SWEEP_SECONDS", "300"))),
