@@ -78,7 +78,7 @@ def _render(channel: str, *, fields: list[str], reference: str) -> str:
         "labels": _labels(fields),
         "when": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
         "reference": reference,
-        "hotline": settings.CUSTFLOW.get("SERVICE_HOTLINE", "95500"),
+        "hotline": settings.CUSTFLOW["SERVICE_HOTLINE"],
     }
     # The customer is written to in Chinese whatever language the acting user chose.
     with translation.override(settings.LANGUAGE_CODE):

@@ -54,7 +54,7 @@ def import_review_clean(data: dict, context: Any) -> dict:
             if import_row_checks(cleaned.values).blacklist_hit:
                 raise ValidationFailed.field(
                     "decision",
-                    _("该证件命中生效中的黑名单,不能由导入采纳开户;请走开户流程(省级审核)"),
+                    _("该证件命中生效中的黑名单，不能由导入采纳开户；请走开户流程（省级审核）"),
                     code="blacklisted",
                 )
     return {**data, "comment": comment}
@@ -90,7 +90,7 @@ def import_review_decide(*, actor, case_id: Any, decision: str, comment: str) ->
         # The checks again at the moment of writing: the blacklist may have changed since the import.
         result = import_row_checks(cleaned.values)
         if result.blacklist_hit:
-            raise Conflict(_("该证件命中生效中的黑名单,不能由导入采纳开户"), code="blacklisted")
+            raise Conflict(_("该证件命中生效中的黑名单，不能由导入采纳开户"), code="blacklisted")
         review.flags = result.flags
         try:
             with transaction.atomic():

@@ -252,7 +252,7 @@ def _blacklist_refuse(parts: dict[str, Any], errors: dict[str, list[str]], *, ac
             hit = True
             sources = "、".join(dict.fromkeys(e.source for e in result.blacklist))
             errors.setdefault(key, []).append(
-                _("命中生效中的黑名单(来源:%(sources)s),不能%(action)s")
+                _("命中生效中的黑名单（来源：%(sources)s），不能%(action)s")
                 % {"sources": sources, "action": action}
             )
     return hit

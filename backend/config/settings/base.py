@@ -275,6 +275,8 @@ CUSTFLOW = {
     # Historical import: a phone already held by this many customers makes a new row suspicious.
     "IMPORT_SHARED_PHONE_LIMIT": int(os.environ.get("CUSTFLOW_IMPORT_SHARED_PHONE_LIMIT", "3")),
     # 抽样核实: share of last month's new and changed customers drawn per org unit (at least one).
+    # The hotline printed on customer change notices (SMS and letters).
+    "SERVICE_HOTLINE": os.environ.get("CUSTFLOW_SERVICE_HOTLINE", "95500"),
     "SAMPLE_VERIFICATION_SHARE": float(os.environ.get("CUSTFLOW_SAMPLE_VERIFICATION_SHARE", "0.05")),
     # Data-quality page: a phone shared by at least this many customers is a cluster.
     "SHARED_PHONE_CLUSTER_MIN": 3,
