@@ -124,7 +124,9 @@ def customer_notices_deliver(*, limit: int = 100) -> int:
     were sent."""
     backend = notice_backend()
     due = list(
-        CustomerNotice.objects.filter(status=NoticeStatus.PENDING).order_by("id").values_list("id", flat=True)[:limit]
+        CustomerNotice.objects.filter(status=NoticeStatus.PENDING)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
     )
     sent = 0
     for notice_id in due:

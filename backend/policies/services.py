@@ -500,7 +500,10 @@ def endorsement_request(
         # documents, and the new (or, when unchanged, the current) beneficiaries.
         parties = {"policyholder": policy.policyholder, "insured": policy.insured}
         after = {
-            party: {**_document_values(customer), **{k: v["new"] for k, v in changes.get(str(customer.pk), {}).items()}}
+            party: {
+                **_document_values(customer),
+                **{k: v["new"] for k, v in changes.get(str(customer.pk), {}).items()},
+            }
             for party, customer in parties.items()
         }
         named = (policy_diff.get("beneficiaries") or {}).get("new")
@@ -588,7 +591,9 @@ def endorsement_check_subjects(endorsement: Endorsement) -> dict[str, CheckSubje
     policy = endorsement.policy
     party_of = {str(policy.insured_id): "insured", str(policy.policyholder_id): "policyholder"}
     subjects: dict[str, CheckSubject] = {}
-    for customer in Customer.objects.filter(pk__in=[int(k) for k in endorsement.customer_changes]).order_by("pk"):
+    for customer in Customer.objects.filter(pk__in=[int(k) for k in endorsement.customer_changes]).order_by(
+        "pk"
+    ):
         diff = endorsement.customer_changes[str(customer.pk)]
         subjects[party_of.get(str(customer.pk), str(customer.pk))] = amendment_check_subject(
             customer=customer, changes=diff

@@ -37,16 +37,29 @@ class BrokenGateway:
 def customer(api, submit):
     body = submit("advanced", id_number=resident_id(birth=date(1984, 4, 4)), phone="13812341111").json()
     [task] = [t for t in inbox(api("reviewer.sz")) if t["case_id"] == body["id"]]
-    assert api("reviewer.sz").post(f"/api/tasks/{task['id']}/complete/", {"decision": "approve"}, format="json").status_code == 200
+    assert (
+        api("reviewer.sz")
+        .post(f"/api/tasks/{task['id']}/complete/", {"decision": "approve"}, format="json")
+        .status_code
+        == 200
+    )
     return Customer.objects.get(pk=body["customer_id"])
 
 
 def amend(api, customer, decision="approve", reviewer="reviewer.sz", **changes):
-    resp = api("collector.sz").post(f"/api/customers/{customer.pk}/amendments/", {**changes, "reason": "客户申请"}, format="json")
+    resp = api("collector.sz").post(
+        f"/api/customers/{customer.pk}/amendments/", {**changes, "reason": "客户申请"}, format="json"
+    )
     assert resp.status_code == 201, resp.content
     amendment = resp.json()
-    [task] = [t for t in inbox(api(reviewer)) if t["case_id"] == amendment["id"] and t["process"] == "customer_amendment"]
-    done = api(reviewer).post(f"/api/tasks/{task['id']}/complete/", {"decision": decision, "comment": "核实"}, format="json")
+    [task] = [
+        t
+        for t in inbox(api(reviewer))
+        if t["case_id"] == amendment["id"] and t["process"] == "customer_amendment"
+    ]
+    done = api(reviewer).post(
+        f"/api/tasks/{task['id']}/complete/", {"decision": decision, "comment": "核实"}, format="json"
+    )
     assert done.status_code == 200, done.content
     return amendment["id"]
 
@@ -63,7 +76,10 @@ def test_a_phone_change_is_announced_by_sms_and_letter_without_values(api, custo
         for value in ("13912342222", "13812341111", customer.id_number, customer.name, customer.address):
             assert value not in n.body
     detail = api("reviewer.sz").get(f"/api/amendments/{amendment_id}/").json()
-    assert [(n["channel"], n["fields"]) for n in detail["notices"]] == [("sms", ["phone"]), ("letter", ["phone"])]
+    assert [(n["channel"], n["fields"]) for n in detail["notices"]] == [
+        ("sms", ["phone"]),
+        ("letter", ["phone"]),
+    ]
 
     with caplog.at_level(logging.INFO, logger="custflow.customer_notices"):
         assert customer_notices_deliver() == 2
@@ -131,8 +147,17 @@ def test_an_endorsement_announces_the_changed_party_only(api, submit):
     )
     assert resp.status_code == 201, resp.content
     [task] = [t for t in inbox(api("reviewer.sz")) if t["process"] == "endorsement"]
-    assert api("reviewer.sz").post(f"/api/tasks/{task['id']}/complete/", {"decision": "approve"}, format="json").status_code == 200
+    assert (
+        api("reviewer.sz")
+        .post(f"/api/tasks/{task['id']}/complete/", {"decision": "approve"}, format="json")
+        .status_code
+        == 200
+    )
     [notice] = CustomerNotice.objects.all()
-    assert (notice.customer_id, notice.fields, notice.case_type) == (insured.pk, ["address"], "policies.endorsement")
+    assert (notice.customer_id, notice.fields, notice.case_type) == (
+        insured.pk,
+        ["address"],
+        "policies.endorsement",
+    )
     detail = api("reviewer.sz").get(f"/api/endorsements/{resp.json()['id']}/").json()
     assert [n["customer_id"] for n in detail["notices"]] == [insured.pk]

@@ -39,7 +39,11 @@ def complete(api, username, task_id, **data):
 
 def open_active(api, submit, phone="13812340000", birth=date(1980, 1, 1)) -> Customer:
     body = submit("advanced", id_number=resident_id(birth=birth), phone=phone).json()
-    task = next(t for t in inbox(api("reviewer.sz")) if t["case_id"] == body["id"] and t["process"].endswith("opening"))
+    task = next(
+        t
+        for t in inbox(api("reviewer.sz"))
+        if t["case_id"] == body["id"] and t["process"].endswith("opening")
+    )
     complete(api, "reviewer.sz", task["id"], decision="approve")
     return Customer.objects.get(pk=body["customer_id"])
 
@@ -76,7 +80,9 @@ def _opening_resubmit(api, submit, **_):
 def _amendment(api, submit, **_):
     customer = open_active(api, submit)
     resp = api("collector.sz").post(
-        f"/api/customers/{customer.pk}/amendments/", {"phone": agent_phone(), "reason": "客户来电"}, format="json"
+        f"/api/customers/{customer.pk}/amendments/",
+        {"phone": agent_phone(), "reason": "客户来电"},
+        format="json",
     )
     assert resp.status_code == 201, resp.content
     return api("reviewer.sz").get(f"/api/amendments/{resp.json()['id']}/").json()["flags"]
@@ -101,7 +107,9 @@ def _endorsement(api, submit, **_):
 
 
 def _import_rows(api, django_capture_on_commit_callbacks, **_):
-    body = upload(api, django_capture_on_commit_callbacks, [f"赵业务,居民身份证,{resident_id()},{agent_phone()}"])
+    body = upload(
+        api, django_capture_on_commit_callbacks, [f"赵业务,居民身份证,{resident_id()},{agent_phone()}"]
+    )
     [row] = body["flagged_rows"]
     assert row["row_number"] == 2 and row["outcome"] == "suspicious"
     return row["flags"]
@@ -154,7 +162,9 @@ def test_every_write_path_is_registered_with_a_step_that_runs_the_checks(path):
 def test_every_write_path_flags_a_sales_agents_phone(path, api, submit, django_capture_on_commit_callbacks):
     scenario = SCENARIOS.get(path)
     assert scenario is not None, f"{path}: no scenario"
-    flags = scenario(api=api, submit=submit, django_capture_on_commit_callbacks=django_capture_on_commit_callbacks)
+    flags = scenario(
+        api=api, submit=submit, django_capture_on_commit_callbacks=django_capture_on_commit_callbacks
+    )
     assert "agent_phone" in flags and "shared_phone" in flags, (path, flags)
 
 

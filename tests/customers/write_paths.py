@@ -24,7 +24,9 @@ DATA_FIELDS = frozenset(
     }
 )
 DISTINCTIVE_FIELDS = DATA_FIELDS - {"name", "address", "email", "phone"}
-QUERYSET_WRITES = frozenset({"create", "bulk_create", "update", "bulk_update", "get_or_create", "update_or_create"})
+QUERYSET_WRITES = frozenset(
+    {"create", "bulk_create", "update", "bulk_update", "get_or_create", "update_or_create"}
+)
 CHECK_FUNCTIONS = frozenset({"customer_checks_run", "customer_checks_run_many"})
 
 
@@ -67,7 +69,9 @@ class _Finder(ast.NodeVisitor):
         calls = self.calls.setdefault(f"{self.module}:{qualname}", set())
         for child in ast.walk(node):
             if isinstance(child, ast.Call):
-                name = child.func.id if isinstance(child.func, ast.Name) else getattr(child.func, "attr", None)
+                name = (
+                    child.func.id if isinstance(child.func, ast.Name) else getattr(child.func, "attr", None)
+                )
                 if name:
                     calls.add(name)
                 if _is_customer_write(child):

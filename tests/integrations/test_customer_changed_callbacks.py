@@ -19,7 +19,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def opened(make_client):
     client, http, _token = make_client(callback_url="http://127.0.0.1:9/hook")
-    resp = http.post("/api/integrations/customers/", open_payload(), format="json", HTTP_IDEMPOTENCY_KEY="chg-1")
+    resp = http.post(
+        "/api/integrations/customers/", open_payload(), format="json", HTTP_IDEMPOTENCY_KEY="chg-1"
+    )
     assert resp.status_code == 201, resp.content
     customer = Customer.objects.get(pk=resp.json()["customer_id"])
     assert customer.status == "active"
@@ -27,10 +29,14 @@ def opened(make_client):
 
 
 def amend(api, customer, decision="approve", **changes):
-    resp = api("officer.sz").post(f"/api/customers/{customer.pk}/amendments/", {**changes, "reason": "客户来电"}, format="json")
+    resp = api("officer.sz").post(
+        f"/api/customers/{customer.pk}/amendments/", {**changes, "reason": "客户来电"}, format="json"
+    )
     assert resp.status_code == 201, resp.content
     [task] = [t for t in inbox(api("reviewer.sz")) if t["case_id"] == resp.json()["id"]]
-    done = api("reviewer.sz").post(f"/api/tasks/{task['id']}/complete/", {"decision": decision, "comment": "核实"}, format="json")
+    done = api("reviewer.sz").post(
+        f"/api/tasks/{task['id']}/complete/", {"decision": decision, "comment": "核实"}, format="json"
+    )
     assert done.status_code == 200, done.content
 
 
@@ -53,9 +59,15 @@ def test_subscribed_client_gets_the_changed_fields_without_values(api, opened):
 def test_status_events_still_flow_next_to_change_events(api, opened):
     _client, customer = opened
     amend(api, customer, email="a@example.com")
-    resp = api("officer.sz").post(f"/api/customers/{customer.pk}/freeze/", {"reason": "涉嫌欺诈"}, format="json")
+    resp = api("officer.sz").post(
+        f"/api/customers/{customer.pk}/freeze/", {"reason": "涉嫌欺诈"}, format="json"
+    )
     assert resp.status_code == 200, resp.content
-    kinds = list(CallbackEvent.objects.filter(payload__customer_id=customer.pk).order_by("id").values_list("event_type", flat=True))
+    kinds = list(
+        CallbackEvent.objects.filter(payload__customer_id=customer.pk)
+        .order_by("id")
+        .values_list("event_type", flat=True)
+    )
     assert kinds[-2:] == ["customer.changed", "customer.status_changed"]
 
 

@@ -67,7 +67,13 @@ def test_endorsement_naming_a_blacklisted_beneficiary_is_refused(api, policy):
         {
             "policy_changes": {
                 "beneficiaries": [
-                    {"name": "赵黑", "id_type": "resident_id", "id_number": listed, "relationship": "other", "share": "100"}
+                    {
+                        "name": "赵黑",
+                        "id_type": "resident_id",
+                        "id_number": listed,
+                        "relationship": "other",
+                        "share": "100",
+                    }
                 ]
             },
             "reason": "变更受益人",
