@@ -27,6 +27,16 @@ from tests.factories import resident_id
 WRITES, CALLS = scan()
 
 
+@pytest.fixture(autouse=True)
+def jobs_inline(monkeypatch):
+    """The import job runs inline here, also in an integration run (CUSTFLOW_INTEGRATION=1
+    turns Celery's eager mode off for the real-worker tests)."""
+    from backend.config.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    monkeypatch.setitem(app.conf, "task_eager_propagates", True)
+
+
 def agent_phone() -> str:
     return SalesAgent.objects.filter(active=True).order_by("agent_code").first().phone
 
