@@ -207,3 +207,41 @@ def test_import_merge_to_another_customers_phone_is_flagged(api, submit, django_
     complete(api, "officer.sz", task.pk, decision="accept")
     [amendment] = api("officer.sz").get(f"/api/customers/{review.customer_id}/amendments/").json()
     assert amendment["flags"] == ["shared_phone"]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "def f(x):\n    Customer.objects.create(name=x)\n",
+        "def f(pk, x):\n    Customer.objects.filter(pk=pk).update(phone=x)\n",
+        "def f(rows):\n    Customer.objects.bulk_create([Customer(**r) for r in rows])\n",
+        "def f(c):\n    c.id_number = '1'\n    c.save(update_fields=['id_number'])\n",
+        "def f(customer, names):\n    customer.save(update_fields=[*names])\n",
+        "def f(customer):\n    customer.save()\n",
+        "class A:\n    def run(self, d):\n        customer_changes_apply(customer_id=1, changes=d)\n",
+    ],
+)
+def test_the_scanner_sees_every_kind_of_customer_write(source):
+    import ast
+
+    from tests.customers.write_paths import _Finder
+
+    finder = _Finder("hypothetical")
+    finder.visit(ast.parse(source))
+    assert finder.writes, source
+
+
+def test_the_scanner_ignores_status_only_saves_and_other_models():
+    import ast
+
+    from tests.customers.write_paths import _Finder
+
+    finder = _Finder("hypothetical")
+    finder.visit(
+        ast.parse(
+            "def f(customer, unit):\n"
+            "    customer.save(update_fields=['status', 'updated_at'])\n"
+            "    unit.save(update_fields=['name', 'path'])\n"
+        )
+    )
+    assert finder.writes == set()
