@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from backend.common.audit_checkpoints import audit_verify_and_checkpoint
+from backend.common.outbox import outbox_relay
 
 
 @shared_task(name="common.audit_checkpoint", acks_late=True)
@@ -15,8 +16,6 @@ def audit_checkpoint() -> dict:
         "problems": [str(p) for p in result.problems[:100]],
     }
 
-
-from backend.common.outbox import outbox_relay
 
 
 @shared_task(name="common.relay_outbox", acks_late=True)

@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 
 from backend.common.audit import audit_batch, audit_event_record
 from backend.common.exceptions import Conflict, Forbidden, ValidationFailed
-from backend.customers.checks import blacklist_hits, customer_clean, customer_documents, duplicate_customer
+from backend.customers.checks import CheckSubject, customer_checks_run, customer_clean, duplicate_customer
+from backend.customers.events import customer_data_changed
 from backend.customers.models import (
     AmendmentStatus,
     ChangeScope,
@@ -29,6 +30,7 @@ from backend.customers.models import (
     CustomerType,
     InfoLevel,
 )
+from backend.customers.notices import customer_change_notice_record
 from backend.organisation.models import OrgLevel, Role
 from backend.organisation.selectors import user_role_assignments
 from processes.services import process_instance_start
@@ -255,6 +257,12 @@ def customer_changes_apply(
             "reason": reason,
         },
     )
+    # Announced in the same transaction: the customer's notice and the upstream callbacks are
+    # rows written here (sent later by their jobs), so a rolled-back change announces nothing.
+    customer_change_notice_record(customer=customer, fields=sorted(changes), case_type=case_type, case_id=case_id)
+    customer_data_changed(
+        customer=customer, fields=sorted(changes), actor=approved_by or actor, case_type=case_type, case_id=case_id
+    )
     return customer
 
 
@@ -346,23 +354,29 @@ def _amendment_locked(case_id: Any) -> CustomerAmendment:
     )
 
 
+def amendment_check_subject(*, customer: Customer, changes: dict[str, dict[str, str]]) -> CheckSubject:
+    """What a diff writes to a customer, for `customer_checks_run`: check A when an id
+    document changes, check D when the phone changes, the blacklist always."""
+    new_values = {**customer_values(customer), **{k: v["new"] for k, v in changes.items()}}
+    return CheckSubject(
+        values=new_values,
+        exclude_id=customer.pk,
+        check_phone="phone" in changes and bool(new_values.get("phone")),
+        check_duplicate=bool({"id_type", "id_number"} & set(changes)),
+    )
+
+
 def amendment_run_checks(*, actor, case_id: Any) -> dict:
-    """Which level reviews the request: identity changes and blacklist hits go to province."""
+    """Checks A, D and the blacklist on the new values (as at opening). Which level reviews
+    the request: identity changes and blacklist hits go to province; a flagged contact change
+    is reviewed at the city branch with its flags shown, like a flagged opening."""
     amendment = _amendment_locked(case_id)
-    new_values = {
-        **customer_values(amendment.customer),
-        **{k: v["new"] for k, v in amendment.changes.items()},
-    }
-    hits = blacklist_hits(customer_documents(new_values))
-    flags = ["blacklist_hit"] if hits else []
+    result = customer_checks_run(amendment_check_subject(customer=amendment.customer, changes=amendment.changes))
+    flags = result.flags
     amendment.flags = flags
-    amendment.checks = {
-        "blacklist": [
-            {"entry_id": e.pk, "id_type": e.id_type, "source": e.source, "reason": e.reason} for e in hits
-        ]
-    }
+    amendment.checks = result.checks
     amendment.save(update_fields=["flags", "checks"])
-    province = amendment.scope == ChangeScope.IDENTITY or bool(hits)
+    province = amendment.scope == ChangeScope.IDENTITY or result.blacklist_hit
     audit_event_record(
         actor=actor,
         action="customer_amendment.checked",

@@ -11,6 +11,7 @@ from backend.common.masking import mask_field
 from backend.customers.amendments import FIELD_LABELS, amendment_is_stale
 from backend.customers.blacklist import blacklist_change_get
 from backend.customers.models import CustomerAmendment, IdType
+from backend.customers.notices import notices_view
 from backend.customers.selectors import customer_view, user_sees_full
 from backend.organisation.selectors import scope_filter
 
@@ -64,6 +65,7 @@ def amendment_view(*, user, amendment: CustomerAmendment, with_customer: bool = 
         "changes": changes_view(amendment.changes, full=full),
         "flags": amendment.flags,
         "blacklist_hits": (amendment.checks or {}).get("blacklist", []),
+        "notices": notices_view(case_type="customers.customeramendment", case_id=amendment.pk),
         "base_version": amendment.base_version,
         "stale": amendment.status == "pending" and amendment_is_stale(amendment),
         "requested_by": amendment.requested_by.username,

@@ -243,3 +243,141 @@ def customer_documents(values: dict) -> list[tuple[str, str]]:
     if values.get("legal_rep_id_number"):
         docs.append((str(values.get("legal_rep_id_type") or ""), str(values["legal_rep_id_number"])))
     return docs
+
+
+# ---- the one entry point: checks A, D and the blacklist on any write of customer data ----------
+
+# Every function that writes a customer's identity or contact data ("module:qualname"), and the
+# step that runs `customer_checks_run(_many)` for it: the write itself, or the check step its
+# case passed through before the write. tests/customers/test_write_paths_checked.py finds every
+# write by reading the code and fails for a write missing here, for a check step that does not
+# run the checks, and for a path without a scenario proving its flags through the API.
+CUSTOMER_WRITE_PATHS: dict[str, str] = {
+    "backend.customers.services:account_opening_submit": "backend.customers.services:opening_run_checks",
+    "backend.customers.services:opening_resubmit": "backend.customers.services:opening_run_checks",
+    "backend.customers.amendments:amendment_apply": "backend.customers.amendments:amendment_run_checks",
+    "backend.policies.services:endorsement_apply": "backend.policies.services:endorsement_run_checks",
+    "backend.integrations.imports:_Chunk.run": "backend.integrations.imports:_Chunk.run",
+    "backend.integrations.reviews:import_review_decide": "backend.integrations.reviews:import_review_decide",
+}
+# Writes that are not a path of their own, with the reason.
+CUSTOMER_WRITE_EXEMPT: dict[str, str] = {
+    # The apply core: reached only from the registered paths above (every caller of it is
+    # itself found as a write and must be registered).
+    "backend.customers.amendments:customer_changes_apply": "core of amendment_apply and endorsement_apply",
+    # Fixed demo data written by an operator command, not user input.
+    "backend.organisation.management.commands.seed_demo:seed_demo_policies": "demo seed",
+}
+
+FLAG_ORDER = ("shared_phone", "agent_phone", "duplicate_id", "blacklist_hit")
+
+
+@dataclass
+class CheckSubject:
+    """What is about to be written for one customer (or one named person, e.g. a beneficiary).
+
+    `values` holds the new id_type/id_number (and legal_rep_* for corporates) and phone;
+    `exclude_id` is the customer's own id (its current record does not count against it);
+    `check_phone` runs check D (a phone being written); `check_duplicate` runs check A (a new
+    id document being written to a customer record)."""
+
+    values: dict[str, Any]
+    exclude_id: int | None = None
+    check_phone: bool = True
+    check_duplicate: bool = True
+
+
+@dataclass
+class CheckResult:
+    flags: list[str]
+    checks: dict[str, Any]
+    blacklist: list[BlacklistEntry] = field(default_factory=list)
+
+    @property
+    def blacklist_hit(self) -> bool:
+        return bool(self.blacklist)
+
+
+def _blacklist_view(entries: list[BlacklistEntry]) -> list[dict[str, Any]]:
+    return [{"entry_id": e.pk, "id_type": e.id_type, "source": e.source, "reason": e.reason} for e in entries]
+
+
+def customer_checks_run_many(subjects: list[CheckSubject]) -> list[CheckResult]:
+    """Checks A (id already held), D (phone shared with another customer or a sales agent) and
+    the active blacklist for every subject, with a fixed number of queries whatever the count
+    (imports check a thousand rows at once). Every path that writes customer data calls this
+    (or `customer_checks_run`); tests/customers/test_write_paths_checked.py proves it."""
+    phones = {normalize_or_blank(s.values.get("phone")) for s in subjects if s.check_phone} - {""}
+    holders: dict[str, list[int]] = {}
+    agents: dict[str, list[str]] = {}
+    if phones:
+        for phone, pk in (
+            Customer.objects.filter(phone__in=phones, status__in=HOLDING_STATUSES)
+            .order_by("id")
+            .values_list("phone", "id")
+        ):
+            holders.setdefault(phone, []).append(pk)
+        for phone, code in (
+            SalesAgent.objects.filter(phone__in=phones, active=True)
+            .order_by("agent_code")
+            .values_list("phone", "agent_code")
+        ):
+            agents.setdefault(phone, []).append(code)
+    numbers = {str(s.values.get("id_number") or "") for s in subjects if s.check_duplicate} - {""}
+    held: dict[tuple[str, str], list[int]] = {}
+    if numbers:
+        for id_type, number, pk in (
+            Customer.objects.filter(id_number__in=numbers, status__in=HOLDING_STATUSES)
+            .order_by("id")
+            .values_list("id_type", "id_number", "id")
+        ):
+            held.setdefault((id_type, number), []).append(pk)
+    entries = blacklist_hits([doc for s in subjects for doc in customer_documents(s.values)])
+    listed: dict[tuple[str, str], list[BlacklistEntry]] = {}
+    for entry in entries:
+        listed.setdefault((entry.id_type, entry.id_number), []).append(entry)
+
+    results = []
+    for subject in subjects:
+        values = subject.values
+        flags: set[str] = set()
+        checks: dict[str, Any] = {}
+        if subject.check_duplicate:
+            key = (str(values.get("id_type") or ""), str(values.get("id_number") or ""))
+            others = [pk for pk in held.get(key, []) if pk != subject.exclude_id]
+            checks["A"] = {"passed": not others, "duplicate_customer_id": others[0] if others else None}
+            if others:
+                flags.add("duplicate_id")
+        if subject.check_phone:
+            phone = normalize_or_blank(values.get("phone"))
+            shared = {
+                "customer_ids": [pk for pk in holders.get(phone, []) if pk != subject.exclude_id][:50],
+                "agent_codes": agents.get(phone, []),
+            }
+            flags.update(flags_for(shared))
+            checks["D"] = {"passed": not flags_for(shared), "shared_with": shared}
+        hits = [e for doc in dict.fromkeys(customer_documents(values)) for e in listed.get(doc, [])]
+        checks["blacklist"] = _blacklist_view(hits)
+        if hits:
+            flags.add("blacklist_hit")
+        results.append(CheckResult(flags=[f for f in FLAG_ORDER if f in flags], checks=checks, blacklist=hits))
+    return results
+
+
+def customer_checks_run(subject: CheckSubject) -> CheckResult:
+    return customer_checks_run_many([subject])[0]
+
+
+def flags_merge(*flag_lists: list[str]) -> list[str]:
+    present = {f for flags in flag_lists for f in flags}
+    return [f for f in FLAG_ORDER if f in present]
+
+
+def normalize_or_blank(raw: Any) -> str:
+    text = str(raw or "").strip()
+    if not text:
+        return ""
+    try:
+        return normalize_phone(text)
+    except InvalidValue:
+        return text

@@ -24,3 +24,21 @@ def customer_status_changed(*, customer: Any, old_status: str, new_status: str, 
         return
     for fn in _LISTENERS:
         fn(customer=customer, old_status=str(old_status), new_status=str(new_status), actor=actor)
+
+
+# Customer data changes (which fields, never the values): fn(*, customer, fields, actor, case_type, case_id)
+_DATA_LISTENERS: list[Listener] = []
+
+
+def customer_data_listener_register(fn: Listener) -> None:
+    if fn not in _DATA_LISTENERS:
+        _DATA_LISTENERS.append(fn)
+
+
+def customer_data_changed(
+    *, customer: Any, fields: list[str], actor: Any = None, case_type: str = "", case_id: Any = None
+) -> None:
+    if not fields:
+        return
+    for fn in _DATA_LISTENERS:
+        fn(customer=customer, fields=sorted(fields), actor=actor, case_type=case_type, case_id=case_id)

@@ -428,3 +428,41 @@ class PrintBatch(models.Model):
 
     def __str__(self) -> str:
         return f"print batch {self.id}"
+
+
+class NoticeChannel(models.TextChoices):
+    SMS = "sms", _("短信")
+    LETTER = "letter", _("信函")
+
+
+class NoticeStatus(models.TextChoices):
+    PENDING = "pending", _("待发送")
+    SENT = "sent", _("已发送")
+    FAILED = "failed", _("发送失败")
+
+
+class CustomerNotice(models.Model):
+    """A notice to the customer (客户变更通知): what changed (field names, never values), when,
+    through which channel and case. Written in the transaction of the change, sent by a
+    sweeping job through the backend named by CUSTFLOW_CUSTOMER_NOTICE_BACKEND."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="notices")
+    kind = models.CharField(max_length=32, default="data_changed")
+    channel = models.CharField(max_length=16, choices=NoticeChannel.choices)
+    fields = models.JSONField(default=list)
+    body = models.TextField()  # the rendered text: field labels only, no personal values
+    case_type = models.CharField(max_length=64, blank=True)
+    case_id = models.BigIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=NoticeStatus.choices, default=NoticeStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "id"]), models.Index(fields=["customer", "created_at"])]
+        verbose_name = _("客户变更通知")
+        verbose_name_plural = _("客户变更通知")
+
+    def __str__(self) -> str:
+        return f"notice #{self.pk} {self.channel} customer {self.customer_id}"

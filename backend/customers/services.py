@@ -11,12 +11,10 @@ from django.utils.translation import gettext as _
 from backend.common.audit import audit_batch, audit_event_record
 from backend.common.exceptions import Conflict, Forbidden, InvalidValue, ValidationFailed
 from backend.customers.checks import (
-    blacklist_hits,
+    CheckSubject,
+    customer_checks_run,
     customer_clean,
-    customer_documents,
     duplicate_customer,
-    flags_for,
-    shared_phone,
 )
 from backend.customers.events import customer_status_changed
 from backend.customers.models import (
@@ -184,29 +182,19 @@ def _opening_locked(case_id: Any) -> AccountOpening:
 def opening_run_checks(*, actor, case_id: Any) -> dict:
     opening = _opening_locked(case_id)
     customer = opening.customer
-    duplicate = duplicate_customer(customer.id_type, customer.id_number, exclude_id=customer.pk)
-    shared = (
-        shared_phone(customer.phone, exclude_id=customer.pk)
-        if opening.info_level == InfoLevel.ADVANCED
-        else {"customer_ids": [], "agent_codes": []}
+    values = {f: getattr(customer, f) for f in ("id_type", "id_number", "legal_rep_id_type", "legal_rep_id_number", "phone")}
+    # Check D on every opening that records a phone (required at advanced level, seed 003 §1.1.1).
+    result = customer_checks_run(
+        CheckSubject(values=values, exclude_id=customer.pk, check_phone=bool(customer.phone))
     )
-    flags = flags_for(shared)
-    if duplicate is not None:
-        flags.append("duplicate_id")
-    documents = customer_documents(
-        {f: getattr(customer, f) for f in ("id_type", "id_number", "legal_rep_id_type", "legal_rep_id_number")}
-    )
-    hits = blacklist_hits(documents)
-    if hits:
-        flags.append("blacklist_hit")
+    flags = result.flags
+    hits = result.blacklist
     opening.checks = {
-        "A": {"passed": duplicate is None, "duplicate_customer_id": duplicate.pk if duplicate else None},
+        "A": result.checks["A"],
         "B": {"passed": True},
         "C": {"passed": opening.scans.exists()},
-        "D": {"passed": not flags_for(shared), "shared_with": shared}
-        if opening.info_level == InfoLevel.ADVANCED
-        else None,
-        "blacklist": [{"entry_id": e.pk, "id_type": e.id_type, "source": e.source, "reason": e.reason} for e in hits],
+        "D": result.checks.get("D"),
+        "blacklist": result.checks["blacklist"],
     }
     opening.flags = flags
     opening.save(update_fields=["checks", "flags"])

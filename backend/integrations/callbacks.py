@@ -120,6 +120,38 @@ def callbacks_deliver(*, now: datetime | None = None, limit: int = 100) -> int:
     return delivered
 
 
+def _subscribed_clients(customer) -> list[ApiClient]:
+    """Active clients that opened or were answered about this customer through an integration
+    request, with the customer in their scope."""
+    from backend.integrations.models import IntegrationRequest
+
+    client_ids = set(IntegrationRequest.objects.filter(customer=customer).values_list("client_id", flat=True))
+    if not client_ids:
+        return []
+    return [
+        client
+        for client in ApiClient.objects.filter(pk__in=client_ids).select_related("org_unit").order_by("pk")
+        if not getattr(client, "revoked_at", None) and customer.org_unit.path.startswith(client.org_unit.path)
+    ]
+
+
+def customer_changed_callbacks(*, customer, fields: list[str]) -> int:
+    """A customer's data changed: each subscribed client gets a `customer.changed` event naming
+    the changed fields and the new record version, never the values (the client reads the
+    record through its own API access if it needs them)."""
+    payload = {
+        "customer_id": customer.pk,
+        "fields": sorted(fields),
+        "version": customer.version,
+        "status": str(customer.status),
+    }
+    return sum(
+        1
+        for client in _subscribed_clients(customer)
+        if callback_enqueue(client=client, event_type="customer.changed", payload=payload)
+    )
+
+
 def customer_status_callbacks(*, customer) -> int:
     """A customer's status or business gate changed: every active client that opened or was
     answered about this customer through an integration request, with the customer in its

@@ -100,6 +100,7 @@ def import_review_case_view(*, user, case_id: Any) -> dict[str, Any]:
             for c in review.conflicts
         ],
         "customer_id": review.customer_id,
+        "flags": list(review.flags or []),
     }
 
 

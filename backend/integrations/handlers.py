@@ -7,7 +7,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from backend.common.exceptions import ValidationFailed
-from backend.customers.events import customer_status_listener_register
+from backend.customers.events import customer_data_listener_register, customer_status_listener_register
 from forms.registry import form_validator_register
 from processes.registry import OperationContext, operation_register
 from tasks.cases import case_view_register
@@ -105,6 +105,12 @@ def _customer_status_changed(*, customer, old_status, new_status, actor):
     customer_status_callbacks(customer=customer)
 
 
+def _customer_data_changed(*, customer, fields, actor, case_type, case_id):
+    from backend.integrations.callbacks import customer_changed_callbacks
+
+    customer_changed_callbacks(customer=customer, fields=fields)
+
+
 def register() -> None:
     operation_register("integrations.request_resolve", request_resolve, "记录自动开户请求的人工处理结果")
     operation_register("integrations.import_review_decide", import_review_decide, "记录导入行的审核结论")
@@ -114,5 +120,6 @@ def register() -> None:
     form_validator_register("integrations.verification_call", _verification_clean)
     case_view_register("integrations.integrationrequest", _request_case)
     customer_status_listener_register(_customer_status_changed)
+    customer_data_listener_register(_customer_data_changed)
     case_view_register("integrations.importreview", _import_case)
     case_view_register("integrations.verificationsample", _verification_case)

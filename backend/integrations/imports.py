@@ -10,7 +10,7 @@ import csv
 import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.conf import settings
@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from backend.common.audit import audit_event_record
 from backend.common.spreadsheets import InertWorkbook
-from backend.customers.checks import blacklist_hits, customer_clean
+from backend.customers.checks import CheckSubject, customer_checks_run_many, customer_clean, flags_merge
 from backend.customers.models import HOLDING_STATUSES, Customer, CustomerStatus, IdType, InfoLevel
 from backend.integrations.models import (
     ImportBatch,
@@ -268,6 +268,7 @@ class RowResult:
     outcome: str
     message: str = ""
     customer_id: int | None = None
+    flags: list[str] = field(default_factory=list)
 
 
 def _fingerprint(kind: str, values: dict[str, str]) -> str:
@@ -307,8 +308,20 @@ class _Chunk:
             .annotate(n=Count("id"))
             .values_list("phone", "n")
         )
-        docs = [(c.values["id_type"], c.values["id_number"]) for _n, _v, c in valid]
-        blacklisted = {(e.id_type, e.id_number) for e in blacklist_hits(docs)}
+        # Checks A (against the file's own merge logic below), D and the blacklist: the same
+        # function as a live opening, one set of queries for the whole chunk.
+        checked = customer_checks_run_many(
+            [
+                CheckSubject(
+                    values=c.values,
+                    exclude_id=getattr(existing.get((c.values["id_type"], c.values["id_number"])), "pk", None),
+                    check_phone=bool(c.values.get("phone")),
+                    check_duplicate=False,
+                )
+                for _n, _v, c in valid
+            ]
+        )
+        flags_of = {n: r.flags for (n, _v, _c), r in zip(valid, checked, strict=True)}
         limit = settings.CUSTFLOW["IMPORT_SHARED_PHONE_LIMIT"]
         to_create: list[tuple[int, Customer]] = []
         seen: dict[tuple[str, str], Customer] = {}
@@ -325,6 +338,9 @@ class _Chunk:
                 continue
             data = cleaned.values
             key = (data["id_type"], data["id_number"])
+            flags = list(flags_of.get(row_number, []))
+            if data.get("phone") and phone_counts.get(data["phone"], 0) and "shared_phone" not in flags:
+                flags = flags_merge(flags, ["shared_phone"])  # an earlier row of this file holds it
             current = existing.get(key) or seen.get(key)
             if current is not None:
                 conflicts = [
@@ -334,15 +350,15 @@ class _Chunk:
                 ]
                 if not conflicts:
                     results.append(
-                        RowResult(row_number, RowOutcome.UNCHANGED, _("客户已存在,信息一致"), current.pk)
+                        RowResult(row_number, RowOutcome.UNCHANGED, _("客户已存在,信息一致"), current.pk, flags)
                     )
                 elif current.pk is None:
                     results.append(
-                        RowResult(row_number, RowOutcome.ERROR, _("与本文件前面的行证件相同但信息不同"))
+                        RowResult(row_number, RowOutcome.ERROR, _("与本文件前面的行证件相同但信息不同"), flags=flags)
                     )
                 else:
                     reviews.append(
-                        self._review(ReviewKind.MERGE, row_number, values, current, conflicts=conflicts)
+                        self._review(ReviewKind.MERGE, row_number, values, current, conflicts=conflicts, flags=flags)
                     )
                     results.append(
                         RowResult(
@@ -351,20 +367,23 @@ class _Chunk:
                             _("与现有客户信息不一致:%(fields)s")
                             % {"fields": ", ".join(c["field"] for c in conflicts)},
                             current.pk,
+                            flags,
                         )
                     )
                 continue
             reasons = []
             phone = data.get("phone")
-            if phone and phone in self.agents:
+            if "agent_phone" in flags:
                 reasons.append(_("联系电话与业务员电话相同"))
             if phone and phone_counts.get(phone, 0) >= limit:
                 reasons.append(_("联系电话已被 %(n)d 个客户使用") % {"n": phone_counts[phone]})
-            if key in blacklisted:
+            if "blacklist_hit" in flags:
                 reasons.append(_("命中黑名单"))
             if reasons:
-                reviews.append(self._review(ReviewKind.SUSPICIOUS, row_number, values, None, reasons=reasons))
-                results.append(RowResult(row_number, RowOutcome.SUSPICIOUS, "; ".join(reasons)))
+                reviews.append(
+                    self._review(ReviewKind.SUSPICIOUS, row_number, values, None, reasons=reasons, flags=flags)
+                )
+                results.append(RowResult(row_number, RowOutcome.SUSPICIOUS, "; ".join(reasons), flags=flags))
                 continue
             if phone:
                 phone_counts[phone] = phone_counts.get(phone, 0) + 1
@@ -379,7 +398,7 @@ class _Chunk:
             )
             seen[key] = customer
             to_create.append((row_number, customer))
-            results.append(RowResult(row_number, RowOutcome.CREATED, _("已开户")))
+            results.append(RowResult(row_number, RowOutcome.CREATED, _("已开户"), flags=flags))
         if to_create:
             Customer.objects.bulk_create([c for _n, c in to_create])
             ids = {n: c.pk for n, c in to_create}
@@ -388,7 +407,9 @@ class _Chunk:
                     result.customer_id = ids[result.row_number]
         return results, reviews
 
-    def _review(self, kind, row_number, values, customer, *, conflicts=None, reasons=None) -> ImportReview:
+    def _review(
+        self, kind, row_number, values, customer, *, conflicts=None, reasons=None, flags=None
+    ) -> ImportReview:
         return ImportReview(
             kind=kind,
             fingerprint=_fingerprint(kind, values),
@@ -399,6 +420,7 @@ class _Chunk:
             row=values,
             conflicts=conflicts or [],
             reasons=reasons or [],
+            flags=flags or [],
         )
 
 
@@ -429,6 +451,7 @@ def _chunk_write(batch: ImportBatch, chunk: _Chunk, counts: dict[str, int], posi
                     outcome=r.outcome,
                     message=r.message[:2000],
                     customer_id=r.customer_id,
+                    flags=r.flags,
                 )
                 for r in results
             ]
@@ -481,15 +504,15 @@ def import_reviews_start(*, batch_id: int) -> int:
 def _result_file(batch: ImportBatch) -> None:
     workbook = InertWorkbook(write_only=True)
     sheet = workbook.add_sheet(_("导入结果"))
-    sheet.append([_("行号"), _("结果"), _("说明"), _("客户号")])
+    sheet.append([_("行号"), _("结果"), _("说明"), _("客户号"), _("标记")])
     labels = dict(RowOutcome.choices)
     for row in (
         ImportRow.objects.filter(batch=batch)
         .order_by("row_number")
-        .values_list("row_number", "outcome", "message", "customer_id")
+        .values_list("row_number", "outcome", "message", "customer_id", "flags")
         .iterator(chunk_size=5000)
     ):
-        sheet.append([row[0], str(labels.get(row[1], row[1])), row[2], row[3]])
+        sheet.append([row[0], str(labels.get(row[1], row[1])), row[2], row[3], ",".join(row[4] or [])])
     batch.result_file.save(f"import-{batch.pk}-result.xlsx", ContentFile(workbook.to_bytes()), save=False)
 
 

@@ -180,6 +180,8 @@ class ImportRow(models.Model):
     outcome = models.CharField(max_length=16, choices=RowOutcome.choices)
     message = models.TextField(blank=True)
     customer_id = models.BigIntegerField(null=True, blank=True)
+    # The flags of the customer checks (customers.checks.customer_checks_run_many), as at opening.
+    flags = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["batch", "row_number"], name="uniq_import_row")]
@@ -208,6 +210,7 @@ class ImportReview(models.Model):
     row = models.JSONField(default=dict)
     conflicts = models.JSONField(default=list, blank=True)  # [{"field", "current", "imported"}]
     reasons = models.JSONField(default=list, blank=True)
+    flags = models.JSONField(default=list, blank=True)
     decision = models.CharField(max_length=16, blank=True)
     decision_comment = models.TextField(blank=True)
     process_instance = models.OneToOneField(

@@ -11,13 +11,23 @@ from django.utils.translation import gettext as _
 from backend.common.audit import audit_event_record
 from backend.common.exceptions import Conflict, ValidationFailed
 from backend.customers.amendments import customer_amendment_request, customer_changes_clean
-from backend.customers.checks import customer_clean, duplicate_customer
+from backend.customers.checks import (
+    CheckResult,
+    CheckSubject,
+    customer_checks_run,
+    customer_clean,
+    duplicate_customer,
+)
 from backend.customers.models import Customer, CustomerStatus
 from backend.integrations.models import ImportReview, ReviewKind
 
 
 def _proposed(review: ImportReview) -> dict[str, str]:
     return {c["field"]: c["imported"] for c in review.conflicts}
+
+
+def import_row_checks(values: dict) -> CheckResult:
+    return customer_checks_run(CheckSubject(values=values, check_phone=bool(values.get("phone"))))
 
 
 def import_review_clean(data: dict, context: Any) -> dict:
@@ -40,6 +50,12 @@ def import_review_clean(data: dict, context: Any) -> dict:
                 raise ValidationFailed(
                     _("导入数据本身不合规,不能采纳"),
                     field_errors={"decision": [_("导入数据本身不合规,不能采纳")]},
+                )
+            if import_row_checks(cleaned.values).blacklist_hit:
+                raise ValidationFailed.field(
+                    "decision",
+                    _("该证件命中生效中的黑名单，不能由导入采纳开户；请走开户流程（省级审核）"),
+                    code="blacklisted",
                 )
     return {**data, "comment": comment}
 
@@ -71,6 +87,11 @@ def import_review_decide(*, actor, case_id: Any, decision: str, comment: str) ->
         existing = duplicate_customer(cleaned.values["id_type"], cleaned.values["id_number"])
         if existing is not None:
             raise Conflict(_("该证件已开户(客户号 %(id)s)") % {"id": existing.pk}, code="duplicate_customer")
+        # The checks again at the moment of writing: the blacklist may have changed since the import.
+        result = import_row_checks(cleaned.values)
+        if result.blacklist_hit:
+            raise Conflict(_("该证件命中生效中的黑名单，不能由导入采纳开户"), code="blacklisted")
+        review.flags = result.flags
         try:
             with transaction.atomic():
                 customer = Customer.objects.create(
@@ -95,12 +116,17 @@ def import_review_decide(*, actor, case_id: Any, decision: str, comment: str) ->
     review.decision = decision
     review.decision_comment = comment
     review.closed_at = timezone.now()
-    review.save(update_fields=["decision", "decision_comment", "closed_at"])
+    review.save(update_fields=["decision", "decision_comment", "closed_at", "flags"])
     audit_event_record(
         actor=actor,
         action=f"import_review.{decision}",
         obj=review,
         org_unit=review.org_unit,
-        data={"comment": comment, "customer_id": created_id, "amendment_id": amendment_id},
+        data={
+            "comment": comment,
+            "customer_id": created_id,
+            "amendment_id": amendment_id,
+            "flags": review.flags,
+        },
     )
     return {"review_decision": decision}

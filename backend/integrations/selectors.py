@@ -143,6 +143,14 @@ def import_batch_view(batch) -> dict[str, Any]:
         "created_at": batch.created_at.isoformat(),
         "finished_at": batch.finished_at.isoformat() if batch.finished_at else None,
         "result_url": f"/api/integrations/imports/{batch.pk}/result.xlsx" if batch.result_file else None,
+        # Rows the customer checks flagged (agent_phone, shared_phone, blacklist_hit), first 200;
+        # every row's flags are in the result file.
+        "flagged_rows": [
+            {"row_number": n, "outcome": outcome, "customer_id": customer_id, "flags": flags}
+            for n, outcome, customer_id, flags in batch.rows.exclude(flags=[])
+            .order_by("row_number")
+            .values_list("row_number", "outcome", "customer_id", "flags")[:200]
+        ],
     }
 
 

@@ -17,6 +17,7 @@ from backend.common.masking import mask_field
 from backend.common.models import AuditEvent
 from backend.customers.amendments import FIELD_LABELS, TYPED_FIELDS
 from backend.customers.models import ChangeScope, Customer, IdType
+from backend.customers.notices import notices_view
 from backend.customers.selectors import OUTCOME_LABELS
 from backend.organisation.selectors import scope_filter, user_role_assignments
 from backend.policies.models import (
@@ -307,6 +308,7 @@ def endorsement_view(*, user, endorsement: Endorsement, purpose: str = "view") -
         "scope": endorsement.scope,
         "scope_label": str(ChangeScope(endorsement.scope).label),
         "flags": list(endorsement.flags or []),
+        "notices": notices_view(case_type="policies.endorsement", case_id=endorsement.pk),
         "reason": endorsement.reason,
         "policy_id": policy.pk,
         "policy_number": policy.policy_number,

@@ -21,11 +21,16 @@ from backend.common.audit import audit_batch, audit_event_record
 from backend.common.exceptions import Conflict, Forbidden, InvalidValue, ValidationFailed
 from backend.customers.amendments import (
     TYPED_FIELDS,
+    amendment_check_subject,
     customer_changes_apply,
     customer_changes_clean,
     customer_values,
 )
-from backend.customers.checks import blacklist_hits, customer_documents
+from backend.customers.checks import (
+    CheckSubject,
+    customer_checks_run_many,
+    flags_merge,
+)
 from backend.customers.models import INDIVIDUAL_ID_TYPES, ChangeScope, Customer, CustomerStatus
 from backend.customers.validators import validate_id_number
 from backend.organisation.models import OrgLevel, Role
@@ -222,6 +227,37 @@ def _same_beneficiaries(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> boo
     return key(a) == key(b)
 
 
+# ---- 黑名单 at underwriting: no policy is written or endorsed for a listed person -------------
+
+
+def _document_values(obj: Any) -> dict[str, str]:
+    get = obj.get if isinstance(obj, dict) else (lambda name, default="": getattr(obj, name, default))
+    return {
+        name: str(get(name, "") or "")
+        for name in ("id_type", "id_number", "legal_rep_id_type", "legal_rep_id_number")
+    }
+
+
+def _blacklist_refuse(parts: dict[str, Any], errors: dict[str, list[str]], *, action: str) -> bool:
+    """Each part (policyholder, insured, beneficiaries.N) whose id document (or its legal
+    representative's) is on the active blacklist gets a field message naming the list; the
+    caller then refuses the whole request (400) and nothing is written."""
+    subjects = {
+        key: CheckSubject(values=_document_values(obj), check_phone=False, check_duplicate=False)
+        for key, obj in parts.items()
+    }
+    hit = False
+    for key, result in zip(subjects, customer_checks_run_many(list(subjects.values())), strict=True):
+        if result.blacklist_hit:
+            hit = True
+            sources = "、".join(dict.fromkeys(e.source for e in result.blacklist))
+            errors.setdefault(key, []).append(
+                _("命中生效中的黑名单（来源：%(sources)s），不能%(action)s")
+                % {"sources": sources, "action": action}
+            )
+    return hit
+
+
 # ---- policies --------------------------------------------------------------------------------
 
 
@@ -290,8 +326,13 @@ def policy_create(
     }
     mode = _payment_mode(payment_mode, errors)
     rows = _beneficiaries_clean(actor=actor, raw=beneficiaries or [], errors=errors, action=_("投保"))
+    blacklisted = _blacklist_refuse(
+        {**parties, **{f"beneficiaries.{i}": row for i, row in enumerate(rows) if row.get("id_number")}},
+        errors,
+        action=_("投保"),
+    )
     if errors:
-        raise ValidationFailed("", field_errors=errors)
+        raise ValidationFailed("", field_errors=errors, code="blacklisted" if blacklisted else None)
     try:
         with transaction.atomic(), audit_batch():
             policy = Policy.objects.create(
@@ -453,8 +494,25 @@ def endorsement_request(
         policy=policy, customer_changes=customer_changes, errors=errors
     )
     policy_diff = _policy_part_clean(actor=actor, policy=policy, policy_changes=policy_changes, errors=errors)
+    blacklisted = False
+    if not errors:
+        # Every person the policy names after the endorsement: the parties with their new
+        # documents, and the new (or, when unchanged, the current) beneficiaries.
+        parties = {"policyholder": policy.policyholder, "insured": policy.insured}
+        after = {
+            party: {
+                **_document_values(customer),
+                **{k: v["new"] for k, v in changes.get(str(customer.pk), {}).items()},
+            }
+            for party, customer in parties.items()
+        }
+        named = (policy_diff.get("beneficiaries") or {}).get("new")
+        if named is None:
+            named = beneficiaries_current(policy)
+        after.update({f"beneficiaries.{i}": row for i, row in enumerate(named) if row.get("id_number")})
+        blacklisted = _blacklist_refuse(after, errors, action=_("批改"))
     if errors:
-        raise ValidationFailed("", field_errors=errors)
+        raise ValidationFailed("", field_errors=errors, code="blacklisted" if blacklisted else None)
     if not changes and not policy_diff:
         raise ValidationFailed(
             _("没有任何修改:请至少修改一项信息"),
@@ -527,30 +585,40 @@ def _endorsement_locked(case_id: Any) -> Endorsement:
     )
 
 
-def _new_customer_values(endorsement: Endorsement) -> dict[int, dict[str, str]]:
-    out = {}
-    for customer in Customer.objects.filter(pk__in=[int(k) for k in endorsement.customer_changes]):
+def endorsement_check_subjects(endorsement: Endorsement) -> dict[str, CheckSubject]:
+    """What an endorsement writes, by part: each changed party's new customer values, and each
+    named beneficiary of a new beneficiary list (their id documents)."""
+    policy = endorsement.policy
+    party_of = {str(policy.insured_id): "insured", str(policy.policyholder_id): "policyholder"}
+    subjects: dict[str, CheckSubject] = {}
+    for customer in Customer.objects.filter(pk__in=[int(k) for k in endorsement.customer_changes]).order_by(
+        "pk"
+    ):
         diff = endorsement.customer_changes[str(customer.pk)]
-        out[customer.pk] = {**customer_values(customer), **{k: v["new"] for k, v in diff.items()}}
-    return out
+        subjects[party_of.get(str(customer.pk), str(customer.pk))] = amendment_check_subject(
+            customer=customer, changes=diff
+        )
+    for i, row in enumerate((endorsement.policy_changes.get("beneficiaries") or {}).get("new") or []):
+        subjects[f"beneficiaries.{i}"] = CheckSubject(
+            values={"id_type": str(row.get("id_type") or ""), "id_number": str(row.get("id_number") or "")},
+            check_phone=False,
+            check_duplicate=False,
+        )
+    return subjects
 
 
 def endorsement_run_checks(*, actor, case_id: Any) -> dict:
-    """Which level reviews it: any identity change or a blacklist hit (a party's new id
-    documents, or a new beneficiary's) goes to province; the rest to the city branch."""
+    """Checks A, D and the blacklist on every part (as at opening). Which level reviews it:
+    any identity change or a blacklist hit goes to province; the rest to the city branch."""
     endorsement = _endorsement_locked(case_id)
-    documents = [
-        doc for values in _new_customer_values(endorsement).values() for doc in customer_documents(values)
-    ]
-    for row in (endorsement.policy_changes.get("beneficiaries") or {}).get("new") or []:
-        documents.append((str(row.get("id_type") or ""), str(row.get("id_number") or "")))
-    hits = blacklist_hits(documents)
-    flags = ["blacklist_hit"] if hits else []
+    subjects = endorsement_check_subjects(endorsement)
+    results = dict(zip(subjects, customer_checks_run_many(list(subjects.values())), strict=True))
+    flags = flags_merge(*(r.flags for r in results.values()))
+    hits = [entry for r in results.values() for entry in r.checks["blacklist"]]
     endorsement.flags = flags
     endorsement.checks = {
-        "blacklist": [
-            {"entry_id": e.pk, "id_type": e.id_type, "source": e.source, "reason": e.reason} for e in hits
-        ]
+        "blacklist": hits,
+        "parts": {part: {"flags": r.flags, **r.checks} for part, r in results.items()},
     }
     endorsement.save(update_fields=["flags", "checks"])
     province = endorsement.scope == ChangeScope.IDENTITY or bool(hits)

@@ -82,7 +82,8 @@ def test_rows_are_created_reviewed_or_refused_and_every_row_is_in_the_result(api
         (7, "error"),
     ]
     rows = result_rows(batch.pk)
-    assert rows[0] == ("行号", "结果", "说明", "客户号")
+    assert rows[0] == ("行号", "结果", "说明", "客户号", "标记")
+    assert rows[5][4] == "shared_phone,agent_phone"  # the sales agent's phone row carries the check flags
     assert [r[0] for r in rows[1:]] == [2, 3, 4, 5, 6, 7]
     assert Customer.objects.filter(id_number=good, status="active").count() == 1
     merge = ImportReview.objects.get(kind="merge")

@@ -255,6 +255,15 @@ CELERY_BEAT_SCHEDULE["sample-verification"] = {
     "task": "integrations.sample_verification",
     "schedule": crontab(minute=0, hour=2, day_of_month=1),
 }
+CELERY_BEAT_SCHEDULE["deliver-customer-notices"] = {
+    "task": "customers.deliver_notices",
+    "schedule": timedelta(seconds=float(os.environ.get("CUSTFLOW_NOTICE_SWEEP_SECONDS", "60"))),
+}
+# Where customer change notices (SMS/letter) go: a dotted path to a class with
+# send(*, notice, recipient); the default logs them (demo, tests).
+CUSTFLOW_CUSTOMER_NOTICE_BACKEND = os.environ.get(
+    "CUSTFLOW_CUSTOMER_NOTICE_BACKEND", "backend.customers.notices.LogNoticeBackend"
+)
 CELERY_BEAT_SCHEDULE["sweep-sla-breaches"] = {
     "task": "reports.sweep_sla_breaches",
     "schedule": timedelta(seconds=float(os.environ.get("CUSTFLOW_SLA_SWEEP_SECONDS", "300"))),
@@ -364,6 +373,8 @@ CUSTFLOW = {
     # Historical import: a phone already held by this many customers makes a new row suspicious.
     "IMPORT_SHARED_PHONE_LIMIT": int(os.environ.get("CUSTFLOW_IMPORT_SHARED_PHONE_LIMIT", "3")),
     # 抽样核实: share of last month's new and changed customers drawn per org unit (at least one).
+    # The hotline printed on customer change notices (SMS and letters).
+    "SERVICE_HOTLINE": os.environ.get("CUSTFLOW_SERVICE_HOTLINE", "95500"),
     "SAMPLE_VERIFICATION_SHARE": float(os.environ.get("CUSTFLOW_SAMPLE_VERIFICATION_SHARE", "0.05")),
     # Data-quality page: a phone shared by at least this many customers is a cluster.
     "SHARED_PHONE_CLUSTER_MIN": 3,
