@@ -4,8 +4,9 @@ Generated from the URL configuration: every route of the web pages and the API i
 GET by signed-in users who can see the data (one object of every kind exists, the access
 matrix's fixture), once plainly and once with a hostile query (`?reason=…&format=pdf…`, the way
 a reprint used to be triggered), and no table may gain or lose a row. The one allowed exception
-is the audit record of a full (unmasked) view of a customer or complaint: the rules require
-every full view to be logged (`customer.viewed_full`, `complaint.full_viewed`).
+is the audit record of a read the rules require to be logged: a full (unmasked) view of a
+customer or complaint (`customer.viewed_full`, `complaint.full_viewed`) and a download of an
+export (`export.downloaded`, control 12) — audit rows only, never a copy or a print record.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from tests.api.test_access_matrix import objects, people  # noqa: F401 (fixtures
 
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("access-matrix")]
 
-VIEW_RECORDS = {"customer.viewed_full", "complaint.full_viewed"}
+VIEW_RECORDS = {"customer.viewed_full", "complaint.full_viewed", "export.downloaded"}
 HOSTILE_QUERY = {
     "reason": "无理由重印副本",
     "format": "pdf",

@@ -73,7 +73,8 @@ def test_django_admin_grants_and_revokes_through_the_service(client, users):
     assert len(events("role.revoked", object_id=str(target.pk))) == 2
 
 
-def test_api_client_create_rotate_update_revoke_are_audited(api, users, client):
+def test_api_client_create_rotate_update_revoke_are_audited(api, users, client, settings):
+    settings.CUSTFLOW_CALLBACK_ALLOWED_HOSTS = ["127.0.0.1:9"]  # callbacks are checked at registration
     admin = api("admin")
     created = admin.post(
         "/api/integrations/clients/",
@@ -98,11 +99,11 @@ def test_api_client_create_rotate_update_revoke_are_audited(api, users, client):
     assert rotated.data["previous_token_prefix"] == made.data["token_prefix"] != rotated.data["token_prefix"]
     # An administrator edits the scopes in Django admin: through the service, audited.
     client.force_login(users["admin"])
-    form = {"scopes": '["open", "query"]', "callback_url": "https://example.invalid/hook"}
+    form = {"scopes": '["open", "query"]', "callback_url": "http://127.0.0.1:9/hook"}
     resp = client.post(f"/admin/integrations/apiclient/{client_id}/change/", form)
     assert resp.status_code == 302, resp.content[:800]
     [updated] = events("api_client.updated", **stream)
-    assert updated.data == {"scopes": ["open", "query"], "callback_url": "https://example.invalid/hook"}
+    assert updated.data == {"scopes": ["open", "query"], "callback_url": "http://127.0.0.1:9/hook"}
     assert admin.post(f"/api/integrations/clients/{client_id}/revoke/").status_code == 200
     assert len(events("api_client.revoked", **stream)) == 1
 

@@ -17,7 +17,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def opened(make_client):
+def opened(make_client, settings):
+    # The callback receiver address is inside the network: the test allow-lists exactly it.
+    settings.CUSTFLOW_CALLBACK_ALLOWED_HOSTS = ["127.0.0.1:9"]
     client, http, _token = make_client(callback_url="http://127.0.0.1:9/hook")
     resp = http.post(
         "/api/integrations/customers/", open_payload(), format="json", HTTP_IDEMPOTENCY_KEY="chg-1"

@@ -65,7 +65,7 @@ def test_a_hostile_pdf_is_refused_with_a_clear_message_and_changes_nothing(clien
 @pytest.mark.parametrize("name", ["deep_kids_dag", "deep_nesting"])
 def test_the_verify_page_shows_the_refusal_as_a_form_error(client, api, submit, name):
     body = submit("primary").json()
-    document_id = api("reviewer.sz").get(f"/api/customers/{body['customer_id']}/collection-card.pdf")[
+    document_id = api("reviewer.sz").post(f"/api/customers/{body['customer_id']}/collection-card.pdf")[
         "X-Document-Id"
     ]
     page = client.post(
@@ -156,7 +156,7 @@ def test_uploads_are_rate_limited_per_address_with_retry_after(client, demo, set
 
 def test_the_verify_page_shares_the_budget_and_answers_429(client, api, submit, settings):
     body = submit("primary").json()
-    document_id = api("reviewer.sz").get(f"/api/customers/{body['customer_id']}/collection-card.pdf")[
+    document_id = api("reviewer.sz").post(f"/api/customers/{body['customer_id']}/collection-card.pdf")[
         "X-Document-Id"
     ]
     settings.REST_FRAMEWORK = {
