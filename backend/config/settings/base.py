@@ -237,6 +237,8 @@ CUSTFLOW = {
         "review": os.environ.get("CUSTFLOW_REVIEW_DEADLINE", "PT48H"),
         # A verification follow-up (retry, letter, visit) after an unreachable call.
         "verification_followup": os.environ.get("CUSTFLOW_VERIFICATION_FOLLOWUP_DEADLINE", "P5WD"),
+        # 客服管理部 supervises a cross-province complaint hand-over within this time.
+        "complaint_cross_province": os.environ.get("CUSTFLOW_COMPLAINT_CROSS_PROVINCE_DEADLINE", "P2WD"),
     },
     # A reminder goes out when this fraction of a deadline has passed.
     "REMINDER_FRACTION": float(os.environ.get("CUSTFLOW_REMINDER_FRACTION", "0.75")),
