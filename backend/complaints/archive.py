@@ -56,7 +56,9 @@ def _archive_units() -> list[OrgUnit]:
     )
 
 
-def complaint_analysis_archive_month(*, unit: OrgUnit, month: Month, now: dt.datetime) -> ReportArchive | None:
+def complaint_analysis_archive_month(
+    *, unit: OrgUnit, month: Month, now: dt.datetime
+) -> ReportArchive | None:
     """Archive one unit's table for one month and notify its decision makers; None when it was
     archived before (the unit row is locked, so two workers cannot both archive it)."""
     with transaction.atomic():
@@ -104,7 +106,9 @@ def complaint_analysis_archive_month(*, unit: OrgUnit, month: Month, now: dt.dat
     return archive
 
 
-def complaint_analysis_archive(*, today: dt.date | None = None, now: dt.datetime | None = None) -> list[ReportArchive]:
+def complaint_analysis_archive(
+    *, today: dt.date | None = None, now: dt.datetime | None = None
+) -> list[ReportArchive]:
     """The monthly job: archive every due month of head office and of every province; returns
     the archives it created (empty before the first working day and on a re-run)."""
     now = now or timezone.now()

@@ -353,7 +353,9 @@ def complaint_analysis_print(*, actor, month: Month, reason: str = "") -> tuple[
     return pdf, document
 
 
-def complaint_analysis_archive_print(*, unit, month: Month, report: dict[str, Any]) -> tuple[bytes, PrintedDocument]:
+def complaint_analysis_archive_print(
+    *, unit, month: Month, report: dict[str, Any]
+) -> tuple[bytes, PrintedDocument]:
     """The monthly archive's signed PDF of `unit`'s analysis table, printed by the system (no
     user): its own print record, so the QR code on it verifies like any other print. Call
     inside the archiving transaction."""

@@ -59,7 +59,9 @@ def data_quality(*, user) -> list[dict[str, Any]]:
     # 无法联系: the last allowed follow-up failed and the customer was not verified since.
     marked = (
         VerificationSample.objects.filter(unreachable_at__isnull=False, customer__in=customers)
-        .filter(Q(customer__last_verified_at__isnull=True) | Q(customer__last_verified_at__lt=F("unreachable_at")))
+        .filter(
+            Q(customer__last_verified_at__isnull=True) | Q(customer__last_verified_at__lt=F("unreachable_at"))
+        )
         .select_related("customer")
         .order_by("org_unit_id", "-unreachable_at", "id")
     )

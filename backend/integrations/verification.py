@@ -55,7 +55,8 @@ def _busy_customer_ids():
     unreachable within the freshness window: drawing them again would only duplicate work."""
     cutoff = timezone.now() - timedelta(days=settings.CUSTFLOW["VERIFY_AFTER_DAYS"])
     return VerificationSample.objects.filter(
-        Q(closed_at__isnull=True, process_instance__status=InstanceStatus.RUNNING) | Q(unreachable_at__gte=cutoff)
+        Q(closed_at__isnull=True, process_instance__status=InstanceStatus.RUNNING)
+        | Q(unreachable_at__gte=cutoff)
     ).values("customer_id")
 
 
@@ -68,9 +69,13 @@ def sample_verification_run(*, period: str | None = None, share: float | None = 
     share = settings.CUSTFLOW["SAMPLE_VERIFICATION_SHARE"] if share is None else share
     start, end = _period_bounds(period)
     active = Customer.objects.filter(status=CustomerStatus.ACTIVE).exclude(pk__in=_busy_customer_ids())
-    changed = active.filter(Q(created_at__gte=start, created_at__lt=end) | Q(updated_at__gte=start, updated_at__lt=end))
+    changed = active.filter(
+        Q(created_at__gte=start, created_at__lt=end) | Q(updated_at__gte=start, updated_at__lt=end)
+    )
     stale = active.filter(stale_customers_q()).exclude(pk__in=changed.values("pk"))
-    unit_ids = sorted(set(changed.values_list("org_unit_id", flat=True)) | set(stale.values_list("org_unit_id", flat=True)))
+    unit_ids = sorted(
+        set(changed.values_list("org_unit_id", flat=True)) | set(stale.values_list("org_unit_id", flat=True))
+    )
     created = 0
     for unit_id in unit_ids:
         with transaction.atomic():
@@ -81,7 +86,9 @@ def sample_verification_run(*, period: str | None = None, share: float | None = 
             size = max(1, round(len(ids) * share)) if ids and share > 0 else 0
             drawn = sorted(random.Random(f"{period}:{unit.code}").sample(ids, min(size, len(ids))))
             due = sorted(stale.filter(org_unit=unit).values_list("id", flat=True))
-            picks = [(cid, SampleReason.CHANGED) for cid in drawn] + [(cid, SampleReason.STALE) for cid in due]
+            picks = [(cid, SampleReason.CHANGED) for cid in drawn] + [
+                (cid, SampleReason.STALE) for cid in due
+            ]
             for customer_id, reason in picks:
                 sample = VerificationSample.objects.create(
                     period=period, customer_id=customer_id, org_unit=unit, reason=reason
@@ -185,7 +192,9 @@ def verification_record(*, actor, case_id: Any, data: dict) -> dict:
         )
         audit_event_record(
             actor=actor,
-            action="verification.unreachable_marked" if sample.unreachable_at else f"verification.{sample.result}",
+            action="verification.unreachable_marked"
+            if sample.unreachable_at
+            else f"verification.{sample.result}",
             obj=customer,
             org_unit=sample.org_unit,
             data={

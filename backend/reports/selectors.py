@@ -347,9 +347,7 @@ def report_archives(*, user) -> QuerySet:
     from functools import reduce
     from operator import or_
 
-    from backend.reports.models import ReportArchive
-
-    from backend.reports.models import ReportRecipient
+    from backend.reports.models import ReportArchive, ReportRecipient
 
     # Decision makers named for an org unit read its archives of that kind, report role or not.
     named = list(ReportRecipient.objects.filter(user_id=user.pk).values_list("kind", "org_unit_id")) if user.pk else []

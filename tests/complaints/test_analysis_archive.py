@@ -33,7 +33,9 @@ def october(users):
         complaint_make(org="GD-SZ", received_at=dt.datetime(2026, 10, day, 9, tzinfo=TZ))
     complaint_make(org="ZJ-HZ", received_at=dt.datetime(2026, 10, 21, 9, tzinfo=TZ))
     director = user_ensure(username="director.gd", password="demo-pass-2026", full_name="广东决策者")
-    report_recipient_add(actor=None, kind=ARCHIVE_KIND, org_unit=OrgUnit.objects.get(code="GD"), user=director)
+    report_recipient_add(
+        actor=None, kind=ARCHIVE_KIND, org_unit=OrgUnit.objects.get(code="GD"), user=director
+    )
     return director
 
 
@@ -80,7 +82,10 @@ def test_the_job_archives_once_and_notifies_the_decision_makers(october, api, us
     assert archive_monthly_analysis() == 0
     assert _archives().filter(month=dt.date(2026, 10, 1)).count() == 3
     assert Notification.objects.filter(user=october, message__contains="2026-10").count() == 1
-    assert PrintedDocument.objects.filter(kind="complaint_analysis", printed_by__isnull=True).count() == _archives().count()
+    assert (
+        PrintedDocument.objects.filter(kind="complaint_analysis", printed_by__isnull=True).count()
+        == _archives().count()
+    )
 
     # The decision maker (no report role) reads his unit's archive through the API, and only it.
     client = api("director.gd")

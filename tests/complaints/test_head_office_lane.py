@@ -36,7 +36,9 @@ def handed(api, users):
 
 
 def _cs_tasks(api, complaint_id):
-    return [t for t in inbox(api("cs.ho")) if t.get("case_id") == complaint_id and t["step"] == "ho_supervise"]
+    return [
+        t for t in inbox(api("cs.ho")) if t.get("case_id") == complaint_id and t["step"] == "ho_supervise"
+    ]
 
 
 def test_a_cross_province_hand_over_reaches_head_office_customer_service(api, handed):
@@ -92,17 +94,31 @@ def test_cases_running_on_the_diagram_before_the_lane_keep_working(api, handed):
     old, created = process_version_deploy(data=before, filename="complaint_handling.bpmn")
     assert created
     c_old = accept(api)
-    assert ProcessInstance.objects.get(pk=Complaint.objects.get(pk=c_old["id"]).process_instance_id).version_id == old.pk
+    assert (
+        ProcessInstance.objects.get(pk=Complaint.objects.get(pk=c_old["id"]).process_instance_id).version_id
+        == old.pk
+    )
     current = (Path(settings.BASE_DIR) / "bpmn" / "complaints" / "complaint_handling.bpmn").read_bytes()
-    new, created = process_version_deploy(data=current + b"\n<!-- redeployed -->\n", filename="complaint_handling.bpmn")
+    new, created = process_version_deploy(
+        data=current + b"\n<!-- redeployed -->\n", filename="complaint_handling.bpmn"
+    )
     assert created and new.version > old.version
 
     work(api, "handler.sz", c_old["id"], "verify", VERIFY)
     work(api, "handler.sz", c_old["id"], "register", REGISTER)
-    work(api, "handler.sz", c_old["id"], "handover", {"decision": "hand_over", "target_org_unit": "ZJ-HZ", "reason": "被投诉机构在外地"})
+    work(
+        api,
+        "handler.sz",
+        c_old["id"],
+        "handover",
+        {"decision": "hand_over", "target_org_unit": "ZJ-HZ", "reason": "被投诉机构在外地"},
+    )
     task_of(api, "handler.hz", c_old["id"], "handover")
     assert _cs_tasks(api, c_old["id"]) == []  # the old version has no head office step
 
     c_new = handed("ZJ-HZ")
-    assert ProcessInstance.objects.get(pk=Complaint.objects.get(pk=c_new["id"]).process_instance_id).version_id == new.pk
+    assert (
+        ProcessInstance.objects.get(pk=Complaint.objects.get(pk=c_new["id"]).process_instance_id).version_id
+        == new.pk
+    )
     assert len(_cs_tasks(api, c_new["id"])) == 1

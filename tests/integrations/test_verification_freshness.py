@@ -41,7 +41,9 @@ def test_stale_customers_join_the_sample_next_to_the_months_changes(users):
     result = sample_verification_run(period="2026-10", share=0.1)
 
     samples = VerificationSample.objects.filter(period="2026-10")
-    by_reason = {r: set(samples.filter(reason=r).values_list("customer_id", flat=True)) for r in ("changed", "stale")}
+    by_reason = {
+        r: set(samples.filter(reason=r).values_list("customer_id", flat=True)) for r in ("changed", "stale")
+    }
     assert by_reason["stale"] == {stale[0].pk, stale[1].pk, elsewhere[0].pk}
     assert len(by_reason["changed"]) == 2 and by_reason["changed"] <= {c.pk for c in changed}
     assert fresh[0].pk not in by_reason["changed"] | by_reason["stale"]
@@ -70,27 +72,41 @@ def test_unreachable_opens_follow_ups_and_the_third_failure_marks_the_customer(u
     sample_verification_run(period="2026-10", share=1.0)
     officer = api("officer.sz")
     [first] = _task(officer, customer)
-    resp = officer.post(f"/api/tasks/{first['id']}/complete/", {"result": "unreachable", "notes": "无人接听"}, format="json")
+    resp = officer.post(
+        f"/api/tasks/{first['id']}/complete/", {"result": "unreachable", "notes": "无人接听"}, format="json"
+    )
     assert resp.status_code == 200, resp.content
 
     [follow] = _task(officer, customer)
     row = HumanTask.objects.get(pk=follow["id"])
     assert row.step == "follow_up" and row.form_key == "integrations/verification_call_followup"
-    assert row.due_at is not None and row.due_at > timezone.now() + timedelta(days=2)  # its own deadline (5 working days)
+    assert row.due_at is not None and row.due_at > timezone.now() + timedelta(
+        days=2
+    )  # its own deadline (5 working days)
     # A follow-up must say how the customer was sought: 400 on the field, nothing recorded.
     bad = officer.post(f"/api/tasks/{follow['id']}/complete/", {"result": "unreachable"}, format="json")
     assert bad.status_code == 400 and "method" in bad.json()
-    bad = officer.post(f"/api/tasks/{follow['id']}/complete/", {"method": "fax", "result": "unreachable"}, format="json")
+    bad = officer.post(
+        f"/api/tasks/{follow['id']}/complete/", {"method": "fax", "result": "unreachable"}, format="json"
+    )
     assert bad.status_code == 400
     assert VerificationSample.objects.get(customer=customer).attempts == 1
 
-    ok = officer.post(f"/api/tasks/{follow['id']}/complete/", {"method": "letter", "result": "unreachable", "notes": "信函退回"}, format="json")
+    ok = officer.post(
+        f"/api/tasks/{follow['id']}/complete/",
+        {"method": "letter", "result": "unreachable", "notes": "信函退回"},
+        format="json",
+    )
     assert ok.status_code == 200, ok.content
     sample = VerificationSample.objects.get(customer=customer)
     assert (sample.attempts, sample.unreachable_at, sample.closed_at) == (2, None, None)
 
     [last] = _task(officer, customer)
-    ok = officer.post(f"/api/tasks/{last['id']}/complete/", {"method": "visit", "result": "unreachable", "notes": "上门无人"}, format="json")
+    ok = officer.post(
+        f"/api/tasks/{last['id']}/complete/",
+        {"method": "visit", "result": "unreachable", "notes": "上门无人"},
+        format="json",
+    )
     assert ok.status_code == 200, ok.content
     sample.refresh_from_db()
     assert sample.attempts == 3 and sample.unreachable_at is not None and sample.closed_at is not None
@@ -112,7 +128,9 @@ def test_a_follow_up_that_reaches_the_customer_closes_the_sample(users, api):
     [first] = _task(officer, customer)
     officer.post(f"/api/tasks/{first['id']}/complete/", {"result": "unreachable"}, format="json")
     [follow] = _task(officer, customer)
-    ok = officer.post(f"/api/tasks/{follow['id']}/complete/", {"method": "retry", "result": "confirmed"}, format="json")
+    ok = officer.post(
+        f"/api/tasks/{follow['id']}/complete/", {"method": "retry", "result": "confirmed"}, format="json"
+    )
     assert ok.status_code == 200, ok.content
     sample = VerificationSample.objects.get(customer=customer)
     assert sample.result == "confirmed" and sample.unreachable_at is None and sample.closed_at is not None
