@@ -84,6 +84,7 @@ class NotificationKind(models.TextChoices):
     DELEGATE = "delegate", _("委派")
     RETURN = "return", _("退回")
     SIGN = "sign", _("加签")
+    REPORT = "report", _("报表归档")
 
 
 class Notification(models.Model):

@@ -38,3 +38,19 @@ def add_working_days(start: datetime, days: int) -> datetime:
         if is_workday(day, overrides):
             left -= 1
     return local.replace(year=day.year, month=day.month, day=day.day)
+
+
+def first_workday_of_month(day: date) -> date:
+    """The first working day of `day`'s month (holidays, 调休 and overrides included)."""
+    first = day.replace(day=1)
+    overrides = dict(
+        WorkdayOverride.objects.filter(date__gte=first, date__lt=first + timedelta(days=31)).values_list(
+            "date", "is_workday"
+        )
+    )
+    current = first
+    while current.month == first.month:
+        if is_workday(current, overrides):
+            return current
+        current += timedelta(days=1)
+    return first  # a month without a working day (only through overrides): its first day

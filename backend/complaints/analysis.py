@@ -345,8 +345,24 @@ def _key(raw: Any) -> str:
 
 def complaint_analysis(*, user, month: Month, today: dt.date | None = None) -> dict[str, Any]:
     """The month's figures: totals and one row per value of each dimension."""
+    return _analysis(_month_complaints(user, month), month, today)
+
+
+def complaint_analysis_of_unit(
+    *, unit: OrgUnit, month: Month, today: dt.date | None = None
+) -> dict[str, Any]:
+    """The month's figures of one org unit's subtree as the system reads them (the monthly
+    archive): complaints owned or received inside the subtree, as a reader there sees them."""
+    start, end = month.bounds()
+    inside = Q(org_unit__path__startswith=unit.path) | Q(received_org_unit__path__startswith=unit.path)
+    return _analysis(
+        Complaint.objects.filter(inside, received_at__gte=start, received_at__lt=end), month, today
+    )
+
+
+def _analysis(month_complaints: QuerySet[Complaint], month: Month, today: dt.date | None) -> dict[str, Any]:
     today = today or timezone.localdate()
-    complaints = _with_flags(_month_complaints(user, month))
+    complaints = _with_flags(month_complaints)
     columns = [DIMENSION_COLUMNS[d] for d in DIMENSIONS]
     # Annotation names carry a prefix: "on_time" or "major" would shadow the model's fields.
     counts: dict[str, Any] = {f"n_{m}": Count("id", filter=q) for m, q in _complaint_metric_qs(month).items()}

@@ -23,6 +23,10 @@ def _handed_over(ctx: OperationContext, params: dict, data: dict) -> dict:
     return handling.handed_over(actor=ctx.actor, instance=ctx.instance, case_id=ctx.case_id, data=data, at=ctx.now())
 
 
+def _cross_province_supervised(ctx: OperationContext, params: dict, data: dict) -> dict:
+    return handling.cross_province_supervised(actor=ctx.actor, case_id=ctx.case_id, data=data)
+
+
 def _coordination(ctx: OperationContext, params: dict, data: dict) -> dict:
     return handling.coordination_started(actor=ctx.actor, case_id=ctx.case_id, data=data)
 
@@ -83,6 +87,7 @@ def register() -> None:
     operation_register("complaints.verified", _verified, "投诉核实完成")
     operation_register("complaints.registered", _registered, "投诉登记")
     operation_register("complaints.handed_over", _handed_over, "投诉移交到其他机构")
+    operation_register("complaints.cross_province_supervised", _cross_province_supervised, "总公司客服管理部跨省督办")
     operation_register("complaints.coordination_started", _coordination, "开始协调处理")
     operation_register("complaints.opinions_recorded", _opinions, "记录相关机构意见")
     operation_register("complaints.decided", _decided, "作出处理决定")

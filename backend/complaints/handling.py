@@ -36,7 +36,7 @@ from backend.complaints.services import (
     complaint_lock,
     interest_reason,
 )
-from backend.organisation.models import OrgUnit, Role
+from backend.organisation.models import OrgLevel, OrgUnit, Role
 from backend.organisation.selectors import user_has_role
 
 REMEDY_FIELDS = {f"remedy_{r}": r for r in Remedy.values}
@@ -137,7 +137,25 @@ def handed_over(*, actor, instance, case_id, data: dict, at: datetime) -> dict:
     instance.org_unit = target
     type(instance).objects.filter(pk=instance.pk).update(org_unit=target)
     audit_event_record(actor=actor, action="complaint.handed_over", obj=c, org_unit=target, data={"from": source.code, "to": target.code, "handler_id": handler_id})
-    return {"handler_id": handler_id, "decision": None, **_due(c)}
+    # 跨省: a hand-over between provinces (or to / from head office) is supervised by head
+    # office customer service (客服管理部), next to the receiving unit's work.
+    cross = source.ancestor_at(OrgLevel.PROVINCE) != target.ancestor_at(OrgLevel.PROVINCE)
+    return {"handler_id": handler_id, "decision": None, "cross_province": cross, "handover_route": {"from": source.code, "to": target.code}, **_due(c)}
+
+
+def cross_province_supervised(*, actor, case_id, data: dict) -> dict:
+    """客服管理部 supervised a cross-province hand-over: its instruction joins the case trail."""
+    c = _complaint(case_id)
+    comment = str(data.get("ho_comment") or "")[:2000]
+    route = data.get("handover_route") if isinstance(data.get("handover_route"), dict) else {}
+    audit_event_record(
+        actor=actor,
+        action="complaint.cross_province_supervised",
+        obj=c,
+        org_unit=c.org_unit,
+        data={"comment": comment, "from": str(route.get("from") or ""), "to": str(route.get("to") or "")},
+    )
+    return {"cross_province": False}
 
 
 def coordination_started(*, actor, case_id, data: dict) -> dict:

@@ -351,3 +351,35 @@ def complaint_analysis_print(*, actor, month: Month, reason: str = "") -> tuple[
         audit_data={"month": month.label},
     )
     return pdf, document
+
+
+def complaint_analysis_archive_print(
+    *, unit, month: Month, report: dict[str, Any]
+) -> tuple[bytes, PrintedDocument]:
+    """The monthly archive's signed PDF of `unit`'s analysis table, printed by the system (no
+    user): its own print record, so the QR code on it verifies like any other print. Call
+    inside the archiving transaction."""
+    document = printed_document_start(
+        actor=None,
+        kind=ANALYSIS_KIND,
+        subject=f"{ANALYSIS_KIND}:archive:{month.label}:{unit.code}"[:64],
+        customer_id=None,
+        org_unit=unit,
+    )
+    content = {
+        "document_id": str(document.id),
+        "printed_at": timezone.localtime(document.printed_at).strftime("%Y-%m-%d %H:%M:%S"),
+        "printed_by": _("系统(月度归档)"),
+        "copy_number": document.copy_number,
+        "org_unit": unit.name,
+        **analysis_pdf_content(report, scope=unit.name),
+    }
+    pdf = printed_document_finish(
+        actor=None,
+        document=document,
+        content=content,
+        render=render_analysis_table,
+        audit_obj=unit,
+        audit_data={"month": month.label, "archive": True},
+    )
+    return pdf, document

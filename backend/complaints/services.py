@@ -116,7 +116,7 @@ def clock_moved(c: Complaint, *, actor) -> None:
         instance = runtime.instance_lock(c.process_instance_id)
         if instance is not None and instance.status == "running":
             runtime.instance_restart_timers(instance=instance, actor=actor, specs={CLOCK_TIMER}, now=clock.now())
-        HumanTask.objects.filter(instance_id=c.process_instance_id, status=TaskStatus.READY).exclude(lane="upper_complaint_handler").update(due_at=c.due_at)
+        HumanTask.objects.filter(instance_id=c.process_instance_id, status=TaskStatus.READY).exclude(lane__in=["upper_complaint_handler", "head_office_cs"]).update(due_at=c.due_at)
 
 
 def complaint_lock(pk: int) -> Complaint:

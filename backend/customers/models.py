@@ -209,7 +209,10 @@ class PrintedDocument(models.Model):
     data_sha256 = models.CharField(max_length=64)
     pdf_sha256 = models.CharField(max_length=64, blank=True)
     org_unit = models.ForeignKey("organisation.OrgUnit", on_delete=models.PROTECT, related_name="+")
-    printed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Empty for a print the system made on its own (the monthly complaint-analysis archive).
+    printed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     printed_at = models.DateTimeField()
     # What was printed ("customer:12", "amendment:5", …): prints of one kind and subject are
     # numbered; the first (0) is the original, later ones are 副本 n with the reason asked.

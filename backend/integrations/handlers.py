@@ -93,6 +93,12 @@ def _import_case(*, user, case_id):
     return import_review_case_view(user=user, case_id=case_id)
 
 
+def _verification_followup_clean(data: dict, context: Any) -> dict:
+    from backend.integrations.verification import verification_followup_clean
+
+    return verification_followup_clean(data, context)
+
+
 def _verification_case(*, user, case_id):
     from backend.integrations.case_views import verification_case_view
 
@@ -118,6 +124,7 @@ def register() -> None:
     form_validator_register("integrations.opening_review", opening_review_clean)
     form_validator_register("integrations.import_review", _import_review_clean)
     form_validator_register("integrations.verification_call", _verification_clean)
+    form_validator_register("integrations.verification_call_followup", _verification_followup_clean)
     case_view_register("integrations.integrationrequest", _request_case)
     customer_status_listener_register(_customer_status_changed)
     customer_data_listener_register(_customer_data_changed)

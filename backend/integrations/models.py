@@ -229,10 +229,27 @@ class VerificationResult(models.TextChoices):
     UNREACHABLE = "unreachable", _("无法联系")
 
 
+class SampleReason(models.TextChoices):
+    CHANGED = "changed", _("当月新增或变更")
+    STALE = "stale", _("长期未核实")
+
+
+class FollowUpMethod(models.TextChoices):
+    RETRY = "retry", _("再次致电")
+    LETTER = "letter", _("信函")
+    VISIT = "visit", _("上门拜访")
+
+
 class VerificationSample(models.Model):
-    """抽样核实: one customer drawn for a month's sample; unique per (customer, period)."""
+    """抽样核实: one customer drawn for a month's sample; unique per (customer, period). An
+    unreachable call leaves it open for follow-ups; the last allowed failure closes it with
+    `unreachable_at` set."""
 
     period = models.CharField(max_length=7)  # "2026-10": the month whose new/changed customers were sampled
+    reason = models.CharField(max_length=16, choices=SampleReason.choices, default=SampleReason.CHANGED)
+    attempts = models.PositiveSmallIntegerField(default=0)  # unreachable calls so far
+    follow_up_method = models.CharField(max_length=16, choices=FollowUpMethod.choices, blank=True)
+    unreachable_at = models.DateTimeField(null=True, blank=True)
     customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
     org_unit = models.ForeignKey("organisation.OrgUnit", on_delete=models.PROTECT, related_name="+")
     result = models.CharField(max_length=16, choices=VerificationResult.choices, blank=True)

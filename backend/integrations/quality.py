@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 
 from backend.common.masking import mask_field
 from backend.customers.models import Customer, CustomerStatus, InfoLevel
-from backend.integrations.models import ImportBatch
+from backend.integrations.models import ImportBatch, VerificationSample
 from backend.organisation.models import OrgUnit, SalesAgent
 from backend.organisation.selectors import scope_filter
 
@@ -28,6 +28,8 @@ def data_quality(*, user) -> list[dict[str, Any]]:
                 "unverified": 0,
                 "clusters": [],
                 "agent_phone_customers": 0,
+                "unreachable": 0,
+                "unreachable_customers": [],
                 "imports": [],
             },
         )
@@ -54,6 +56,31 @@ def data_quality(*, user) -> list[dict[str, Any]]:
     agent_phones = SalesAgent.objects.filter(active=True).values("phone")
     for r in customers.filter(phone__in=agent_phones).values("org_unit_id").annotate(n=Count("id")):
         row(r["org_unit_id"])["agent_phone_customers"] = r["n"]
+    # 无法联系: the last allowed follow-up failed and the customer was not verified since.
+    marked = (
+        VerificationSample.objects.filter(unreachable_at__isnull=False, customer__in=customers)
+        .filter(
+            Q(customer__last_verified_at__isnull=True) | Q(customer__last_verified_at__lt=F("unreachable_at"))
+        )
+        .select_related("customer")
+        .order_by("org_unit_id", "-unreachable_at", "id")
+    )
+    seen: set[int] = set()
+    for sample in marked:
+        if sample.customer_id in seen:
+            continue
+        seen.add(sample.customer_id)
+        bucket = row(sample.customer.org_unit_id)
+        bucket["unreachable"] += 1
+        if len(bucket["unreachable_customers"]) < 20:
+            bucket["unreachable_customers"].append(
+                {
+                    "customer_id": sample.customer_id,
+                    "phone": mask_field("phone", sample.customer.phone),
+                    "attempts": sample.attempts,
+                    "since": sample.unreachable_at,
+                }
+            )
     for batch in scope_filter(ImportBatch.objects.all(), user).order_by("-id")[:50]:
         imports = row(batch.org_unit_id)["imports"]
         if len(imports) < 5:

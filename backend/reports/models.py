@@ -52,3 +52,22 @@ class ReportArchive(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.org_unit_id} {self.month:%Y-%m}"
+
+
+class ReportRecipient(models.Model):
+    """A decision maker who receives an org unit's monthly report of one kind (the complaint
+    analysis table: 客户投诉分析表) when it is archived; edited in the admin."""
+
+    kind = models.CharField(max_length=32, default="complaint_analysis_monthly")
+    org_unit = models.ForeignKey("organisation.OrgUnit", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "org_unit", "user"], name="uniq_report_recipient")
+        ]
+        verbose_name = _("报表接收人")
+        verbose_name_plural = _("报表接收人")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.org_unit_id} → {self.user_id}"

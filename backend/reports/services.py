@@ -265,3 +265,47 @@ def report_archive_download(*, actor, archive_id, fmt: str) -> tuple[bytes, str,
         data={"format": fmt},
     )
     return content, content_type, filename
+
+
+# ---- decision makers who receive archived reports ---------------------------------------------
+
+
+@transaction.atomic
+def report_recipient_add(*, actor, kind: str, org_unit: OrgUnit, user):
+    """Name a decision maker of `org_unit` for reports of `kind` (idempotent)."""
+    from backend.reports.models import ReportRecipient
+
+    recipient, created = ReportRecipient.objects.get_or_create(kind=kind, org_unit=org_unit, user=user)
+    if created:
+        audit_event_record(
+            actor=actor,
+            action="report.recipient_added",
+            obj=recipient,
+            org_unit=org_unit,
+            data={"kind": kind, "user": user.username},
+        )
+    return recipient
+
+
+@transaction.atomic
+def report_recipient_remove(*, actor, recipient) -> None:
+    audit_event_record(
+        actor=actor,
+        action="report.recipient_removed",
+        obj=recipient,
+        org_unit=recipient.org_unit,
+        data={"kind": recipient.kind, "user": recipient.user.username},
+    )
+    recipient.delete()
+
+
+def report_recipients(*, kind: str, org_unit: OrgUnit) -> list:
+    """The active users named to receive `org_unit`'s reports of `kind`."""
+    from backend.reports.models import ReportRecipient
+
+    return [
+        r.user
+        for r in ReportRecipient.objects.filter(kind=kind, org_unit=org_unit, user__is_active=True)
+        .select_related("user")
+        .order_by("user_id")
+    ]

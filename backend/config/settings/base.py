@@ -273,6 +273,12 @@ CELERY_BEAT_SCHEDULE["archive-monthly-sla"] = {
     "task": "reports.archive_monthly_sla",
     "schedule": crontab(minute=30, hour=17, day_of_month="1"),  # 01:30 on the 2nd, Beijing time
 }
+# 客户投诉分析表: every day early morning (Beijing time); the job archives the previous month
+# once the first working day of the month has come (idempotent: one archive per unit and month).
+CELERY_BEAT_SCHEDULE["archive-monthly-complaint-analysis"] = {
+    "task": "complaints.archive_monthly_analysis",
+    "schedule": crontab(minute=0, hour=22),  # 06:00 Beijing time
+}
 # The audit trail verified end to end and its stream heads checkpointed (signed, outside the database).
 CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
     "task": "common.audit_checkpoint",
@@ -300,7 +306,13 @@ LOOKUP_LIMIT_PER_HOUR = int(os.environ.get("LOOKUP_LIMIT_PER_HOUR", "60"))
 
 CUSTFLOW = {
     # Deadlines named in the diagrams; the diagram holds the default, this overrides it.
-    "DEADLINES": {"review": os.environ.get("CUSTFLOW_REVIEW_DEADLINE", "PT48H")},
+    "DEADLINES": {
+        "review": os.environ.get("CUSTFLOW_REVIEW_DEADLINE", "PT48H"),
+        # A verification follow-up (retry, letter, visit) after an unreachable call.
+        "verification_followup": os.environ.get("CUSTFLOW_VERIFICATION_FOLLOWUP_DEADLINE", "P5WD"),
+        # 客服管理部 supervises a cross-province complaint hand-over within this time.
+        "complaint_cross_province": os.environ.get("CUSTFLOW_COMPLAINT_CROSS_PROVINCE_DEADLINE", "P2WD"),
+    },
     # A reminder goes out when this fraction of a deadline has passed.
     "REMINDER_FRACTION": float(os.environ.get("CUSTFLOW_REMINDER_FRACTION", "0.75")),
     # Masking: characters kept visible at the start and the end of each personal field.
@@ -376,6 +388,10 @@ CUSTFLOW = {
     # The hotline printed on customer change notices (SMS and letters).
     "SERVICE_HOTLINE": os.environ.get("CUSTFLOW_SERVICE_HOTLINE", "95500"),
     "SAMPLE_VERIFICATION_SHARE": float(os.environ.get("CUSTFLOW_SAMPLE_VERIFICATION_SHARE", "0.05")),
+    # Customers not verified (nor opened) for this many days join every monthly sample in full.
+    "VERIFY_AFTER_DAYS": int(os.environ.get("CUSTFLOW_VERIFY_AFTER_DAYS", "365")),
+    # The n-th unreachable call (first call plus follow-ups) marks the customer unreachable.
+    "VERIFY_UNREACHABLE_ATTEMPTS": int(os.environ.get("CUSTFLOW_VERIFY_UNREACHABLE_ATTEMPTS", "3")),
     # Data-quality page: a phone shared by at least this many customers is a cluster.
     "SHARED_PHONE_CLUSTER_MIN": 3,
     "SITE_URL": os.environ.get("CUSTFLOW_SITE_URL", "http://127.0.0.1:8000"),
