@@ -126,3 +126,28 @@ def test_main_pages_fit_1366_1280_and_768(live_server, transactional_db, chromiu
         finally:
             context.close()
     assert problems == [], "\n".join(problems)
+
+
+def test_public_verify_page_fits_and_answers_in_words(live_server, transactional_db, chromium):  # noqa: F811
+    """A customer with the printed form's number: the page fits a phone-sized 768 px too."""
+    from playwright.sync_api import expect
+
+    call_command("seed_demo", stdout=io.StringIO())
+    context = chromium.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900})
+            page.goto(f"{live_server.url}/verify/")
+            expect(page.locator("[data-testid=verify-start] input[name=document]")).to_be_visible()
+            m = page.evaluate(MEASURE)
+            assert m["scrollWidth"] <= m["innerWidth"], width
+            assert _visible_raw(m["text"]) == []
+        page.fill("input[name=document]", "00000000-0000-0000-0000-000000000000")
+        page.click("[data-testid=verify-start] button[type=submit]")
+        expect(page.locator("[data-testid=verify-result]")).to_have_attribute("data-answer", "unknown")
+        expect(page.locator("[data-testid=verify-result]")).to_contain_text("无法确认")
+        shot(page, "verify-unknown-768")
+    finally:
+        context.close()
