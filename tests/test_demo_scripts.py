@@ -34,7 +34,7 @@ def test_demo_installs_no_browser_and_tests_do():
 
 def test_demo_takes_a_port_and_refuses_a_bad_one():
     demo = (ROOT / "scripts" / "demo.sh").read_text()
-    assert 'PORT=${PORT:-8000}' in demo and 'runserver "127.0.0.1:$PORT"' in demo
+    assert "PORT=${PORT:-8000}" in demo and 'runserver "127.0.0.1:$PORT"' in demo
     # A bad PORT is refused before anything is installed or started.
     result = subprocess.run(
         ["bash", str(ROOT / "scripts" / "demo.sh")],

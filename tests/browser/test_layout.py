@@ -17,8 +17,23 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # The users with the longest navigation, and each one's main pages.
 JOURNEYS = {
-    "admin": ["/inbox/", "/customers/", "/policies/", "/complaints/", "/reports/sla/", "/processes/", "/notifications/"],
-    "compliance.ho": ["/inbox/", "/customers/", "/compliance/reveals/", "/data-quality/", "/blacklist/", "/reports/sla/"],
+    "admin": [
+        "/inbox/",
+        "/customers/",
+        "/policies/",
+        "/complaints/",
+        "/reports/sla/",
+        "/processes/",
+        "/notifications/",
+    ],
+    "compliance.ho": [
+        "/inbox/",
+        "/customers/",
+        "/compliance/reveals/",
+        "/data-quality/",
+        "/blacklist/",
+        "/reports/sla/",
+    ],
     "officer.sz": ["/inbox/", "/customers/", "/imports/", "/openings/new/", "/my-cases/"],
     "reviewer.sz": ["/inbox/", "/customers/", "/policies/", "/my-cases/"],
     "handler.sz": ["/inbox/", "/complaints/", "/complaints/analysis/"],
@@ -90,7 +105,9 @@ def test_main_pages_fit_1366_1280_and_768(live_server, transactional_db, chromiu
                             problems.append(f"{where}: menu button shown although the navigation fits")
                     else:
                         if not m["toggleVisible"] or m["navVisible"]:
-                            problems.append(f"{where}: no menu button, or the navigation is not folded into it")
+                            problems.append(
+                                f"{where}: no menu button, or the navigation is not folded into it"
+                            )
                     raw = _visible_raw(m["text"])
                     if raw:
                         problems.append(f"{where}: raw values on the page: {raw}")

@@ -92,7 +92,9 @@ def test_report_opens_on_the_latest_month_with_figures_chart_and_breaches(login,
     )
     month = timezone.localtime(latest).date().replace(day=1)
     assert params["from"] == month.isoformat()
-    assert dt.date.fromisoformat(params["to"]) == (month + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    assert dt.date.fromisoformat(params["to"]) == (month + dt.timedelta(days=32)).replace(
+        day=1
+    ) - dt.timedelta(days=1)
     assert params["group_by"] == "org_unit"
 
     page = client.get(resp["Location"])

@@ -54,7 +54,9 @@ def test_verify_by_typed_number(client, printed):
     assert printed.customer.name not in html
 
 
-@pytest.mark.parametrize("number", ["00000000-0000-0000-0000-000000000000", "not-a-uuid", "a/b?c", "<script>x</script>"])
+@pytest.mark.parametrize(
+    "number", ["00000000-0000-0000-0000-000000000000", "not-a-uuid", "a/b?c", "<script>x</script>"]
+)
 def test_verify_unknown_typed_number_says_unknown(client, demo, number):
     page = client.get("/verify/", {"document": number})
     assert page.status_code == 404
@@ -86,7 +88,9 @@ def test_verify_upload_without_number_answers_in_words(client, submit, api):
     altered = SimpleUploadedFile("a.pdf", flip_byte_in_page_content(body), "application/pdf")
     html = client.post("/verify/", {"pdf": altered}).content.decode()
     assert 'data-answer="altered"' in html and "已被改动" in html
-    html = client.post("/verify/", {"pdf": SimpleUploadedFile("a.pdf", b"%PDF-1.4 x", "application/pdf")}).content.decode()
+    html = client.post(
+        "/verify/", {"pdf": SimpleUploadedFile("a.pdf", b"%PDF-1.4 x", "application/pdf")}
+    ).content.decode()
     assert 'data-answer="unknown"' in html and "无法确认" in html
     # with its own number: genuine; with another number: not that document
     html = client.post(
@@ -94,7 +98,11 @@ def test_verify_upload_without_number_answers_in_words(client, submit, api):
     ).content.decode()
     assert 'data-answer="genuine"' in html
     html = client.post(
-        "/verify/", {"document": "00000000-0000-0000-0000-000000000000", "pdf": SimpleUploadedFile("a.pdf", body, "application/pdf")}
+        "/verify/",
+        {
+            "document": "00000000-0000-0000-0000-000000000000",
+            "pdf": SimpleUploadedFile("a.pdf", body, "application/pdf"),
+        },
     ).content.decode()
     assert 'data-answer="unknown"' in html
 

@@ -106,7 +106,11 @@ def sla_report_page(request: HttpRequest) -> HttpResponse:
     context.update(
         {
             "report": report,
-            "breaches": list(sla_report_tasks(user=request.user, query=breach_query).order_by("-due_at", "-id")[:BREACH_LIST_SIZE]),
+            "breaches": list(
+                sla_report_tasks(user=request.user, query=breach_query).order_by("-due_at", "-id")[
+                    :BREACH_LIST_SIZE
+                ]
+            ),
             "metrics": DRILL_METRICS,
             "charts": _charts(request, query, report),
             "exports": {
