@@ -61,8 +61,9 @@ def test_filesystem_broker_keeps_its_control_folder_under_var(tmp_path, monkeypa
         assert Path(options[key]).resolve().is_relative_to(var_dir), key
     broker = tmp_path / "broker"
     options = {**options, **{key: str(broker / key) for key in options if "folder" in key}}
-    for folder in options.values():
-        Path(folder).mkdir(parents=True, exist_ok=True)
+    for key, folder in options.items():
+        if "folder" in key:
+            Path(folder).mkdir(parents=True, exist_ok=True)
     cwd = tmp_path / "checkout"
     cwd.mkdir()
     monkeypatch.chdir(cwd)
