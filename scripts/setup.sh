@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Installs everything custflow needs on a fresh Debian machine with Python 3.11:
-# system packages, a virtualenv with the Python dependencies, and the npm front-end bundles.
+# Installs what custflow runs on a fresh Debian machine with Python 3.11: system packages,
+# a virtualenv with the Python dependencies, and the npm front-end bundles.
+# `scripts/setup.sh --test` also installs what only the tests need: Chromium (browser tests),
+# poppler-utils (PDF rendering tests) and the Python test tools. The demo installs no browser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+FOR_TESTS=0
+[ "${1:-}" = "--test" ] && FOR_TESTS=1
 
-APT_PACKAGES=(libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk chromium poppler-utils gettext)
+APT_PACKAGES=(libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk gettext)
+[ "$FOR_TESTS" = 1 ] && APT_PACKAGES+=(chromium poppler-utils)
 # npm builds the front-end bundles; a machine without Node.js gets Debian's.
 command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 # Debian's own Python needs python3-venv for `python3 -m venv`.
@@ -31,13 +36,13 @@ if [ ! -e .venv ]; then
 fi
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q ".[test]"
+if [ "$FOR_TESTS" = 1 ]; then .venv/bin/python -m pip install -q ".[test]"; else .venv/bin/python -m pip install -q .; fi
 
 if [ -x scripts/build_static.sh ]; then scripts/build_static.sh; fi
 if command -v msgfmt >/dev/null 2>&1 && [ -d locale ]; then
   .venv/bin/python manage.py compilemessages -i .venv -i node_modules -v 0 >/dev/null
 fi
-mkdir -p var/broker/out var/broker/processed
+mkdir -p var/broker/out var/broker/processed var/broker/control
 .venv/bin/python manage.py collectstatic --noinput -v 0
 # Demo signing certificates (a local CA; org units get theirs once the database is seeded).
 .venv/bin/python manage.py demo_certificates -v 0 >/dev/null

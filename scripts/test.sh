@@ -3,7 +3,8 @@
 # worker and beat on Redis), then embedded on SQLite + the filesystem broker.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+# The test path installs the browser (Chromium) and the PDF tools the tests use; the demo does not.
+scripts/setup.sh --test
 
 # Start the local services if they are down (DESIGN.md §8).
 if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then

@@ -148,6 +148,23 @@ def report_query_clean(*, user, params) -> ReportQuery:
     )
 
 
+def sla_report_latest_period(*, user, now: dt.datetime | None = None) -> tuple[dt.date, dt.date]:
+    """The calendar month (local time) a report opens on: the latest month in the reader's scope
+    with a task whose deadline has come (figures: on time, breached); else the latest month with
+    any deadline; else the current month."""
+    now = now or timezone.now()
+    paths = report_scope_paths(user)
+    qs = HumanTask.objects.filter(due_at__isnull=False)
+    if paths != [""]:
+        qs = qs.filter(org_unit_id__in=_unit_ids(reduce(or_, (Q(path__startswith=p) for p in paths))))
+    latest = qs.filter(due_at__lte=now).order_by("-due_at").values_list("due_at", flat=True).first()
+    if latest is None:
+        latest = qs.order_by("-due_at").values_list("due_at", flat=True).first()
+    day = timezone.localtime(latest, _tz()).date() if latest is not None else timezone.localdate(now, _tz())
+    start = day.replace(day=1)
+    return start, _period_end(start, "month") - dt.timedelta(days=1)
+
+
 def _local_midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=_tz())
 

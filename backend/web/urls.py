@@ -89,6 +89,7 @@ urlpatterns = [
     path("reports/sla/export.<str:fmt>", reports.sla_report_export, name="sla-report-export"),
     path("reports/archives/", reports.report_archives_page, name="report-archives"),
     path("reports/archives/<int:archive_id>.<str:fmt>", reports.report_archive_download, name="report-archive-download"),
+    path("verify/", verify.verify_start, name="verify-start"),
     path("verify/<str:document_id>", verify.verify_document, name="verify"),
     path("policies/", policies.policy_list_page, name="policy-list"),
     path("policies/<int:policy_id>/", policies.policy_detail, name="policy-detail"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 
@@ -19,6 +19,7 @@ from backend.reports.selectors import (
     report_archives,
     report_query_clean,
     sla_report,
+    sla_report_latest_period,
     sla_report_tasks,
 )
 from backend.web.views.base import form_errors, page_view, paginate
@@ -36,12 +37,23 @@ FILTERS = (
     "org_unit",
 )
 DRILL_METRICS = ("total", "on_time", "breached", "overdue", "escalated", "open")
+# The report opens grouped by org unit, so the breakdown chart compares branches.
+DEFAULT_GROUP_BY = "org_unit"
+BREACH_LIST_SIZE = 10
+
+
+def _trend_period(query) -> str:
+    """The chosen period, else one that gives the trend chart several points for the range."""
+    if query.period:
+        return query.period
+    days = (query.end - query.start).days + 1
+    return "day" if days <= 62 else "week" if days <= 190 else "month"
 
 
 def _charts(request: HttpRequest, query, report: dict[str, Any]) -> dict[str, Any]:
     """Chart data: the trend (on-time / breached per period, same filters) and the breakdown
     (the report's rows)."""
-    trend_query = type(query)(**{**query.__dict__, "group_by": [], "period": query.period or "month"})
+    trend_query = type(query)(**{**query.__dict__, "group_by": [], "period": _trend_period(query)})
     trend = sla_report(user=request.user, query=trend_query)
     return {
         "trend": {
@@ -76,15 +88,29 @@ def sla_report_page(request: HttpRequest) -> HttpResponse:
     except ValidationFailed as exc:
         context.update(form_errors(exc, FILTERS))
         return render(request, "web/sla_report.html", context, status=400)
+    if not request.GET.get("from") and not request.GET.get("to"):
+        # Open on the latest month with figures, with every filter in the URL (shareable).
+        start, end = sla_report_latest_period(user=request.user)
+        params = {k: v for k, v in request.GET.items() if k in FILTERS and v}
+        params.update({"from": start.isoformat(), "to": end.isoformat()})
+        if "group_by" not in request.GET:
+            params["group_by"] = DEFAULT_GROUP_BY
+        return redirect(f"{reverse('sla-report')}?{urlencode(params)}")
     report = sla_report(user=request.user, query=query)
     drill = reverse("sla-report-tasks")
     for row in report["rows"]:
         row["links"] = {m: f"{drill}?{urlencode(drill_params(query, row['key'], m))}" for m in DRILL_METRICS}
     report["total_links"] = {m: f"{drill}?{urlencode(drill_params(query, {}, m))}" for m in DRILL_METRICS}
     params = urlencode(query.as_params())
+    breach_query = type(query)(**{**query.__dict__, "metric": "breached"})
     context.update(
         {
             "report": report,
+            "breaches": list(
+                sla_report_tasks(user=request.user, query=breach_query).order_by("-due_at", "-id")[
+                    :BREACH_LIST_SIZE
+                ]
+            ),
             "metrics": DRILL_METRICS,
             "charts": _charts(request, query, report),
             "exports": {

@@ -1,6 +1,26 @@
 /* custflow web UI: small progressive enhancements. Every page works without this file. */
 (function () {
   "use strict";
+  // Narrow screens fold the navigation behind the menu button only when this file runs.
+  document.documentElement.classList.add("js");
+
+  function setupNavToggle(button) {
+    var bar = button.closest(".topbar");
+    button.addEventListener("click", function () {
+      var open = bar.classList.toggle("nav-open");
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+
+  // The user menu closes when the user clicks elsewhere or presses Escape.
+  function setupUserMenu(menu) {
+    document.addEventListener("click", function (event) {
+      if (menu.open && !menu.contains(event.target)) menu.open = false;
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") menu.open = false;
+    });
+  }
 
   // New opening: phone/address/email are for the advanced level; show them (phone required)
   // only when it is chosen. The service validates either way.
@@ -53,6 +73,8 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-testid=nav-toggle]"), setupNavToggle);
+    Array.prototype.forEach.call(document.querySelectorAll("details.userbox"), setupUserMenu);
     Array.prototype.forEach.call(document.querySelectorAll("form[data-confirm]"), setupConfirm);
     Array.prototype.forEach.call(document.querySelectorAll("form[data-amend-form]"), setupAmendForm);
     Array.prototype.forEach.call(document.querySelectorAll("form[data-opening-form]"), setupOpeningForm);
