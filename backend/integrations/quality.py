@@ -1,4 +1,4 @@
-"""Data-quality figures per branch (DESIGN.md §5.8): completeness, unverified customers,
+"""Data-quality figures per branch (the historical-data and verification rules, docs/DOMAIN.md): completeness, unverified customers,
 shared-phone clusters, agents' phones used by customers, import results. Reads only."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Lane name → role at an org unit relative to the case's org unit (DESIGN.md §4).
+"""Lane name → role at an org unit relative to the case's org unit (docs/ARCHITECTURE.md, "Access").
 
 A BPMN lane names who does the work: `city_reviewer` is "a reviewer at the city branch that
 owns the case", `province_reviewer` "a reviewer at its parent province", `collector` the

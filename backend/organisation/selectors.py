@@ -1,4 +1,4 @@
-"""Who may see what: level-scoped access over the org tree (DESIGN.md §6)."""
+"""Who may see what: level-scoped access over the org tree (docs/SECURITY.md, threat model)."""
 
 from __future__ import annotations
 
