@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 # The test path installs the browser (Chromium) and the PDF tools the tests use; the demo does not.
 scripts/setup.sh --test
 
-# Start the local services if they are down (DESIGN.md §8).
+# Start the local services if they are down (PostgreSQL and Redis on loopback, README.md).
 if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start || true
   for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
