@@ -34,6 +34,8 @@ def main() -> int:
         # 客户投诉分析表 over one month of complaints (a throwaway test database; SQLite unless
         # DATABASE_URL says otherwise).
         [sys.executable, str(BENCH / "complaint_analysis.py"), "--n", "100000" if full else "5000", "--runs", "5" if full else "3"],
+        # Scripts through the sandbox worker pool vs in-process evaluation (issue 15 control 3).
+        [sys.executable, str(BENCH / "script_pool.py"), "--n", "2000" if full else "200"],
         # P6: rendered + signed forms ÷ raw WeasyPrint on the same template, one process.
         [sys.executable, str(BENCH / "signed_forms.py"), "--n", "30" if full else "5"],
     ]

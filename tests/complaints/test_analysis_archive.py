@@ -11,6 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from backend.common.models import WorkdayOverride
+from backend.common.spreadsheets import inert
 from backend.common.workdays import first_workday_of_month
 from backend.complaints.archive import ARCHIVE_KIND, complaint_analysis_archive
 from backend.customers.models import PrintedDocument
@@ -126,5 +127,7 @@ def test_text_that_looks_like_a_formula_is_archived_as_text(users):
     complaint_analysis_archive(today=first_workday_of_month(NOV_2026))
     archive = _archives().get(org_unit__code="GD", month=dt.date(2026, 10, 1))
     book = load_workbook(io.BytesIO(bytes(archive.xlsx)))
-    cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row if c.value == hostile]
-    assert cells and all(c.data_type == "s" for c in cells)
+    # Written through the one inert writer: escaped text, never a formula.
+    cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row if c.value == inert(hostile)]
+    assert inert(hostile) != hostile and cells and all(c.data_type == "s" for c in cells)
+    assert not any(c.data_type == "f" for ws in book.worksheets for row in ws.iter_rows() for c in row)
