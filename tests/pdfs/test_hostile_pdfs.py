@@ -88,14 +88,14 @@ def test_what_the_prechecks_cannot_see_is_killed_and_unreadable(client, demo):
 
 
 def test_a_child_that_runs_out_of_memory_is_unreadable(client, demo, settings):
+    # The pre-check lets 400 MB of inflated content through here; the child's bound (the parent's
+    # address space plus 16 MB) stops it — far beyond what a long test process may hold as free
+    # heap the child could reuse.
     settings.CUSTFLOW = {
         **settings.CUSTFLOW,
-        "PDF_LIMITS": {**settings.CUSTFLOW["PDF_LIMITS"], "MEMORY_MB": 16},
+        "PDF_LIMITS": {**settings.CUSTFLOW["PDF_LIMITS"], "MEMORY_MB": 16, "MAX_INFLATED_BYTES": 512 * 1024 * 1024},
     }
-    # within the inflate budget of the pre-check (64 MB), beyond the child's memory margin — and
-    # beyond what a long test process may hold as free heap the child could reuse (the bound is
-    # the parent's address space plus the margin)
-    resp = post(client, hostile.deflate_bomb(60))
+    resp = post(client, hostile.deflate_bomb(400))
     assert resp.status_code == 200
     assert resp.json()["verdict"] == "unreadable"
 
