@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import multiprocessing.util
 import os
 import resource
 import signal
@@ -193,6 +194,12 @@ def _stop_all() -> None:
             pool.stop()
         except Exception:  # noqa: BLE001 - shutting down anyway
             pass
+
+
+# A process started by multiprocessing (a benchmark worker, a spawned helper) ends through
+# multiprocessing's own exit function, which joins its child processes before the interpreter's
+# atexit handlers run: the pool's workers must be stopped first, or that process never exits.
+multiprocessing.util.Finalize(None, _stop_all, exitpriority=100)
 
 
 # ---- the worker side ---------------------------------------------------------------------------
