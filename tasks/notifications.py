@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backend.common.exceptions import NotFound
+from backend.common.locks import lock_skipping_taken
 from tasks.models import Notification
 
 logger = logging.getLogger(__name__)
@@ -38,15 +39,13 @@ def notifications_email(*, ids: list[int]) -> int:
     never both send one, and a mail server that refuses leaves it unsent for the resend sweep."""
     from django.conf import settings
     from django.core.mail import send_mail
-    from django.db import connection
 
     sent = 0
     candidates = Notification.objects.filter(pk__in=ids, emailed_at__isnull=True).exclude(user__email="")
     for pk in candidates.order_by("id").values_list("id", flat=True):
         try:
             with transaction.atomic():
-                qs = Notification.objects.filter(pk=pk, emailed_at__isnull=True).select_related("user")
-                qs = qs.select_for_update(skip_locked=True, of=("self",)) if connection.vendor == "postgresql" else qs.select_for_update()
+                qs = lock_skipping_taken(Notification.objects.filter(pk=pk, emailed_at__isnull=True).select_related("user"))
                 note = qs.first()
                 if note is None or not note.user.email:
                     continue

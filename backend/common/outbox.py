@@ -20,9 +20,10 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from backend.common.locks import lock_skipping_taken
 from backend.common.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -140,11 +141,7 @@ def _publish_rows(ids: list[int], *, now: datetime) -> int:
         broker: list[Any] = []  # connected on the first row that needs it, shared by the rest
         for message_id in ids:
             with transaction.atomic():
-                qs = OutboxMessage.objects.filter(pk=message_id, published_at__isnull=True)
-                if connection.vendor == "postgresql":
-                    qs = qs.select_for_update(skip_locked=True)
-                else:
-                    qs = qs.select_for_update()
+                qs = lock_skipping_taken(OutboxMessage.objects.filter(pk=message_id, published_at__isnull=True))
                 message = qs.first()
                 if message is None:  # published already, or another relay holds it
                     continue

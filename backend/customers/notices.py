@@ -13,11 +13,12 @@ import logging
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
+from backend.common.locks import lock_skipping_taken
 from backend.customers.models import Customer, CustomerNotice, NoticeChannel, NoticeStatus
 
 logger = logging.getLogger("custflow.customer_notices")
@@ -131,11 +132,7 @@ def customer_notices_deliver(*, limit: int = 100) -> int:
     sent = 0
     for notice_id in due:
         with transaction.atomic():
-            qs = CustomerNotice.objects.select_related("customer")
-            if connection.vendor == "postgresql":
-                qs = qs.select_for_update(skip_locked=True, of=("self",))
-            else:
-                qs = qs.select_for_update()
+            qs = lock_skipping_taken(CustomerNotice.objects.select_related("customer"))
             notice = qs.filter(pk=notice_id, status=NoticeStatus.PENDING).first()
             if notice is None:
                 continue

@@ -10,9 +10,10 @@ import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from backend.common.locks import lock_skipping_taken
 from backend.integrations.callback_urls import CallbackUrlRefused, callback_post, callback_target
 from backend.integrations.models import ApiClient, CallbackAttempt, CallbackEvent, CallbackStatus
 
@@ -89,11 +90,7 @@ def callbacks_deliver(*, now: datetime | None = None, limit: int = 100) -> int:
     delivered = 0
     for event_id in due:
         with transaction.atomic():
-            qs = CallbackEvent.objects.select_related("client")
-            if connection.vendor == "postgresql":
-                qs = qs.select_for_update(skip_locked=True, of=("self",))
-            else:
-                qs = qs.select_for_update()
+            qs = lock_skipping_taken(CallbackEvent.objects.select_related("client"))
             event = qs.filter(pk=event_id, status=CallbackStatus.PENDING, next_attempt_at__lte=now).first()
             if event is None:
                 continue
