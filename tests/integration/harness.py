@@ -17,6 +17,37 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def database_url() -> str:
+    """The URL of the test database this process uses, for a worker started beside it."""
+    from django.db import connection
+
+    s = connection.settings_dict
+    if s["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{s['NAME']}"
+    user = s.get("USER") or "postgres"
+    return f"postgres://{user}@{s.get('HOST') or '127.0.0.1'}:{s.get('PORT') or 5432}/{s['NAME']}"
+
+
+def worker_env(tmp_path, **extra: str) -> dict[str, str]:
+    """Environment of a real Celery worker (and beat) on this test's database and broker, with a
+    queue and filesystem-broker folder of its own; ``extra`` adds or overrides variables."""
+    import uuid
+
+    from django.conf import settings
+
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "backend.config.settings.test",
+        "DATABASE_URL": database_url(),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CUSTFLOW_QUEUE": f"custflow-test-{uuid.uuid4().hex[:8]}",
+        "CUSTFLOW_BROKER_DIR": str(tmp_path / "broker"),
+        "CUSTFLOW_TIMER_SWEEP_SECONDS": "1",
+        "CUSTFLOW_INTEGRATION": "1",
+        **extra,
+    }
+
+
 def wait_for(predicate, timeout: float, every: float = 0.05) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

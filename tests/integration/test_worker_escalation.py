@@ -7,16 +7,14 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
-from django.db import connection
 
 from backend.common.models import AuditEvent
 from processes.models import Timer
 from tasks.models import HumanTask
+from tests.integration.harness import worker_env
 
 pytestmark = [
     pytest.mark.integration,
@@ -24,14 +22,6 @@ pytestmark = [
     pytest.mark.skipif(os.environ.get("CUSTFLOW_INTEGRATION") != "1", reason="set CUSTFLOW_INTEGRATION=1 (scripts/test.sh does)"),
 ]
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _database_url() -> str:
-    s = connection.settings_dict
-    if s["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{s['NAME']}"
-    user = s.get("USER") or "postgres"
-    return f"postgres://{user}@{s.get('HOST') or '127.0.0.1'}:{s.get('PORT') or 5432}/{s['NAME']}"
 
 
 def _wait_for(predicate, timeout: float) -> bool:
@@ -48,16 +38,7 @@ def test_real_worker_and_beat_escalate_once(submit, settings, tmp_path):
     settings.CUSTFLOW = {**settings.CUSTFLOW, "DEADLINES": {"review": "PT4S"}}
     assert submit("advanced").status_code == 201
     review = HumanTask.objects.get(step="review")
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "backend.config.settings.test",
-        "DATABASE_URL": _database_url(),
-        "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
-        "CUSTFLOW_QUEUE": f"custflow-test-{uuid.uuid4().hex[:8]}",
-        "CUSTFLOW_BROKER_DIR": str(tmp_path / "broker"),
-        "CUSTFLOW_TIMER_SWEEP_SECONDS": "1",
-        "CUSTFLOW_INTEGRATION": "1",
-    }
+    env = worker_env(tmp_path)
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "backend.config", "worker", "--beat", "--pool", "solo",
          "--schedule", str(tmp_path / "beat-schedule"), "--loglevel", "INFO"],

@@ -7,16 +7,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.management import call_command
 
 from backend.organisation.models import OrgUnit
 from processes.models import InstanceStatus, ProcessIncident, ProcessInstance
 from processes.services import process_instance_start, process_version_deploy
-from tests.integration.test_worker_escalation import ROOT, _database_url, _wait_for
+from tests.integration.harness import worker_env
+from tests.integration.test_worker_escalation import ROOT, _wait_for
 from tests.processes.engine.test_engine_pool import DEEP_HASH
 from tests.processes.test_hostile_diagrams import timed_script
 
@@ -38,20 +37,13 @@ def test_celery_worker_survives_a_segfaulting_script_without_forked_steps(tmp_pa
     process_version_deploy(data=timed_script("x = 1", key="good_timer", wait='"PT2S"'), filename="g.bpmn")
     crash = process_instance_start(actor=None, key="crash_timer", org_unit=city, data={})
     first = process_instance_start(actor=None, key="good_timer", org_unit=city, data={})
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "backend.config.settings.test",
-        "DATABASE_URL": _database_url(),
-        "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
-        "CUSTFLOW_QUEUE": f"custflow-test-{uuid.uuid4().hex[:8]}",
-        "CUSTFLOW_BROKER_DIR": str(tmp_path / "broker"),
-        "CUSTFLOW_TIMER_SWEEP_SECONDS": "1",
-        "CUSTFLOW_TIMER_STEP_ISOLATION": "0",
+    env = worker_env(
+        tmp_path,
+        CUSTFLOW_TIMER_STEP_ISOLATION="0",
         # Building the deep tuple must not hit a clock on a loaded machine: the crash ends the call.
-        "CUSTFLOW_SCRIPT_POOL_TIMEOUT_SECONDS": "60",
-        "CUSTFLOW_SCRIPT_POOL_CPU_SECONDS": "60",
-        "CUSTFLOW_INTEGRATION": "1",
-    }
+        CUSTFLOW_SCRIPT_POOL_TIMEOUT_SECONDS="60",
+        CUSTFLOW_SCRIPT_POOL_CPU_SECONDS="60",
+    )
     worker = subprocess.Popen(
         [
             sys.executable,
