@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
-
+from backend.common import clock
 from backend.common.audit import audit_event_record
 from backend.organisation.lanes import lane_assignee_id, lane_org_unit, lane_rule
 from processes.engine import ReadyTask, WaitingTimer
@@ -25,7 +24,7 @@ def _notify_new(row: HumanTask, *, escalated: bool) -> None:
 
     kind = NotificationKind.ESCALATION if escalated else NotificationKind.NEW_TASK
     message = (_("超时上报:%(name)s") if escalated else _("新任务:%(name)s")) % {"name": row.name}
-    now = timezone.now()
+    now = clock.now()
     notifications_create([Notification(user=u, kind=kind, task=row, message=message[:300], created_at=now) for u in task_candidates(row)])
 
 
@@ -66,7 +65,7 @@ class HumanTaskStore:
             row.save(update_fields=["name", "process_name", "lane", "role", "org_unit", "four_eyes", "form_key", "state_snapshot"])
 
     def sync(self, instance: ProcessInstance, ready: list[ReadyTask], timers: list[WaitingTimer], actor: Any) -> None:
-        now = timezone.now()
+        now = clock.now()
         ready_by_id = {t.id: t for t in ready}
         open_rows = {r.engine_task_id: r for r in HumanTask.objects.filter(instance=instance, status=TaskStatus.READY)}
         for engine_id, row in open_rows.items():
