@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from backend.common import clock
@@ -42,6 +43,19 @@ def _data_due(data: dict):
         return None
 
 
+def _counts_working_days(properties: dict | None) -> bool:
+    """The step's deadline (its `deadline` property) is a number of working days (`P<n>WD`)."""
+    from processes.runtime import deadline_value
+
+    name = (properties or {}).get("deadline")
+    if not name:
+        return False
+    try:
+        return bool(re.fullmatch(r"P\d+WD", deadline_value(str(name), "")))
+    except ValueError:
+        return False
+
+
 class HumanTaskStore:
     def retarget(self, instance: ProcessInstance, ready: list[ReadyTask]) -> None:
         """The instance moved to another version (migration or its rollback): its open rows take
@@ -68,9 +82,12 @@ class HumanTaskStore:
         now = clock.now()
         ready_by_id = {t.id: t for t in ready}
         open_rows = {r.engine_task_id: r for r in HumanTask.objects.filter(instance=instance, status=TaskStatus.READY)}
+        escalated = None  # the task a deadline timer took in this step (record_escalation marked it)
         for engine_id, row in open_rows.items():
             if engine_id in ready_by_id:
                 continue
+            if row.outcome == "escalated":
+                escalated = row
             # The engine moved past this task without our complete(): a boundary event took it.
             row.status = TaskStatus.CANCELLED
             row.completed_at = now
@@ -112,6 +129,8 @@ class HumanTaskStore:
                 customer_id=data.get("customer_id") if isinstance(data.get("customer_id"), int) else None,
                 created_at=now,
                 state_snapshot=bytes(instance.state),
+                escalated_from=escalated if actor is None else None,
+                working_days=_counts_working_days(task.properties),
             )
             _notify_new(row, escalated=actor is None)
             audit_event_record(actor=actor, action="task.created", obj=row, org_unit=row.org_unit, process_instance_id=instance.pk, task_id=row.pk, data={"step": row.step, "lane": row.lane})

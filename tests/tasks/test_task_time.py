@@ -48,3 +48,26 @@ def test_a_reminder_sent_by_run_timers_at_is_stamped_at_the_moved_clock(submit):
     event = AuditEvent.objects.get(action="task.reminded", task_id=review.pk)
     assert event.created_at == at
     assert {n.created_at for n in Notification.objects.filter(task=review, kind="reminder")} == {at}
+
+
+def test_working_day_durations_skip_holidays_and_count_adjusted_working_days(db):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from tasks.timing import duration_text
+
+    tz = ZoneInfo("Asia/Shanghai")
+    start = datetime(2025, 9, 30, 10, 0, tzinfo=tz)
+    # National Day 2025: 1–8 October off; Saturday 11 October is a working day (调休).
+    assert duration_text(start, datetime(2025, 10, 11, 9, 0, tzinfo=tz), working_days=True) == "3 个工作日"
+    assert duration_text(start, datetime(2025, 10, 8, 9, 0, tzinfo=tz), working_days=True) == "7 天 23 小时"
+    assert duration_text(start, datetime(2025, 10, 8, 9, 0, tzinfo=tz), working_days=False) == "7 天 23 小时"
+
+
+def test_a_working_day_step_records_it(submit, settings):
+    settings.CUSTFLOW = {
+        **settings.CUSTFLOW,
+        "DEADLINES": {**settings.CUSTFLOW["DEADLINES"], "review": "P2WD"},
+    }
+    submit("advanced")
+    assert HumanTask.objects.get(step="review", status="ready").working_days is True
