@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 
 def _body(notes: list[Notification], day) -> str:
-    lines = [_("您在 %(day)s 共有 %(n)d 条新通知:") % {"day": day.isoformat(), "n": len(notes)}, ""]
+    lines = [_("您在 %(day)s 共有 %(n)d 条新通知：") % {"day": day.isoformat(), "n": len(notes)}, ""]
     for note in notes:
         when = timezone.localtime(note.created_at).strftime("%H:%M")
         lines.append(f"{when} [{note.get_kind_display()}] {note.message}")
@@ -80,7 +80,7 @@ def _digest_one(*, user_id: int, day, now: datetime) -> int:
     if not notes:
         return 0
     send_mail(
-        subject=_("[custflow] 每日通知汇总 %(day)s(%(n)d 条)") % {"day": day.isoformat(), "n": len(notes)},
+        subject=_("[custflow] 每日通知汇总 %(day)s（%(n)d 条）") % {"day": day.isoformat(), "n": len(notes)},
         message=_body(notes, day),
         from_email=None,
         recipient_list=[pref.user.email],

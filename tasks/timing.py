@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -41,9 +42,13 @@ def _natural(delta: timedelta) -> str:
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
     if days:
-        return _("%(d)d 天 %(h)d 小时") % {"d": days, "h": hours}
+        return _("%(d)d 天 %(h)d 小时") % {"d": days, "h": hours} if hours else _("%(d)d 天") % {"d": days}
     if hours:
-        return _("%(h)d 小时 %(m)d 分钟") % {"h": hours, "m": minutes}
+        return (
+            _("%(h)d 小时 %(m)d 分钟") % {"h": hours, "m": minutes}
+            if minutes
+            else _("%(h)d 小时") % {"h": hours}
+        )
     return _("%(m)d 分钟") % {"m": minutes}
 
 
@@ -83,15 +88,22 @@ def _text(task: HumanTask, state: str, deadline: datetime | None, now: datetime,
     return _("已取消")
 
 
-def _entry(event: AuditEvent) -> dict:
+def _entry(event: AuditEvent, names: dict[str, str]) -> dict:
     data = event.data or {}
     return {
         "at": event.created_at,
         "by": (event.actor.get_full_name() or event.actor.username) if event.actor_id else _("系统"),
-        "to": "、".join(data.get("to") or []),
+        "to": "、".join(names.get(u, u) for u in data.get("to") or []),
         "message": data.get("message", ""),
         "from_org_unit": event.org_unit.name if event.org_unit_id else data.get("from_org_unit", ""),
     }
+
+
+def _display_names(usernames: set[str]) -> dict[str, str]:
+    if not usernames:
+        return {}
+    users = get_user_model().objects.filter(username__in=usernames)
+    return {u.username: u.get_full_name() or u.username for u in users}
 
 
 def task_times(
@@ -110,6 +122,9 @@ def task_times(
         )
         for event in rows:
             events.setdefault(event.task_id, []).append(event)
+    names = _display_names(
+        {u for evs in events.values() for e in evs for u in (e.data or {}).get("to") or []}
+    )
     result = {}
     for task in tasks:
         origin = task.escalated_from if task.escalated_from_id else None
@@ -127,9 +142,10 @@ def task_times(
             working_days=wd,
             state=state,
             text=_text(task, state, deadline, now, wd),
-            reminders=[_entry(e) for e in mine if e.action == "task.reminded"],
+            reminders=[_entry(e, names) for e in mine if e.action == "task.reminded"],
             escalations=[
-                _entry(e) | {"deadline": origin.due_at if origin and e.task_id == origin.pk else task.due_at}
+                _entry(e, names)
+                | {"deadline": origin.due_at if origin and e.task_id == origin.pk else task.due_at}
                 for e in mine
                 if e.action == "task.escalated"
             ],

@@ -48,7 +48,7 @@ def test_an_escalated_task_shows_the_original_deadline_how_long_it_is_overdue_an
     history = page.content.decode().split('data-testid="escalation-history"')[1].split("</ol>")[0]
     assert local in _text(history.encode()) and "深圳" in _text(history.encode())
     reminders = page.content.decode().split('data-testid="reminder-history"')[1].split("</ol>")[0]
-    assert "系统" in reminders and "reviewer.sz" in reminders
+    assert "系统" in reminders and "深圳审核岗" in reminders
 
 
 def test_the_inbox_row_of_an_escalated_task_shows_its_deadline_and_counts_it_overdue(escalated, login):
