@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from backend.common import clock
@@ -13,10 +16,23 @@ from processes.models import ProcessInstance
 from tasks.models import HumanTask, TaskStatus
 from tasks.substitution import substitute_for
 
+# A step that sends the case back (the form's 退回修改, the 退回 action) names who returned it and
+# why: the tasks it makes are announced as 退回 instead of 新任务 (one notice, not two).
+_returned: ContextVar[tuple[Any, str] | None] = ContextVar("custflow_step_returned", default=None)
+
+
+@contextmanager
+def tasks_made_are_returns(*, actor: Any, reason: str) -> Iterator[None]:
+    token = _returned.set((actor, reason))
+    try:
+        yield
+    finally:
+        _returned.reset(token)
+
 
 def _notify_new(row: HumanTask, *, escalated: bool) -> None:
     """新任务: the assignee, or everyone who may claim it; a task a timer created (the deadline
-    passed) is an escalation (超时上报)."""
+    passed) is an escalation (超时上报); one a return made is a 退回."""
     from django.utils.translation import gettext as _
 
     from tasks.models import Notification, NotificationKind
@@ -25,6 +41,12 @@ def _notify_new(row: HumanTask, *, escalated: bool) -> None:
 
     kind = NotificationKind.ESCALATION if escalated else NotificationKind.NEW_TASK
     message = (_("超时上报:%(name)s") if escalated else _("新任务:%(name)s")) % {"name": row.name}
+    returned = _returned.get()
+    if returned is not None and not escalated:
+        by, reason = returned
+        kind = NotificationKind.RETURN
+        who = by.get_full_name() or by.username
+        message = _("%(user)s 将“%(name)s”退回给您:%(reason)s") % {"user": who, "name": row.name, "reason": reason}
     now = clock.now()
     notifications_create([Notification(user=u, kind=kind, task=row, message=message[:300], created_at=now) for u in task_candidates(row)])
 

@@ -173,3 +173,31 @@ def test_the_preferences_page_saves_a_choice_and_refuses_a_bad_one(login_client,
     bad = client.post("/notifications/preferences/", {"email": "hourly"})
     assert bad.status_code == 400 and "请选择邮件通知方式" in bad.content.decode()
     assert users["reviewer.sz"].notification_preference.email == "digest"
+
+
+def test_a_return_notifies_the_one_it_goes_back_to_once_as_a_return(
+    submit, api, django_capture_on_commit_callbacks
+):
+    # The review form's 退回修改 and the 退回 action: each is one 退回 notice, not also a 新任务.
+    review = _opened(submit, django_capture_on_commit_callbacks)
+    reviewer = api("reviewer.sz")
+    done = reviewer.post(
+        f"/api/tasks/{review.pk}/complete/", {"decision": "return", "comment": "补充地址"}, format="json"
+    )
+    assert done.status_code == 200
+    fix = HumanTask.objects.get(step="fix_submission", status="ready")
+    assert [(n.kind, n.message) for n in Notification.objects.filter(task=fix)] == [
+        ("return", "深圳审核岗 将“修改并重新提交”退回给您:补充地址")
+    ]
+    fixed = {"address": "深圳市南山区 9 号", "comment": "已补充"}
+    assert api("collector.sz").post(f"/api/tasks/{fix.pk}/complete/", fixed, format="json").status_code == 200
+    again = HumanTask.objects.get(step="review", status="ready")
+    target = reviewer.get(f"/api/tasks/{again.pk}/return-targets/").json()[0]["task_id"]
+    resp = reviewer.post(
+        f"/api/tasks/{again.pk}/return/", {"target": target, "reason": "扫描件不清晰"}, format="json"
+    )
+    assert resp.status_code == 200, resp.content
+    new = HumanTask.objects.get(pk=resp.json()["id"])
+    assert [(n.kind, n.message) for n in Notification.objects.filter(task=new)] == [
+        ("return", "深圳审核岗 将“修改并重新提交”退回给您:扫描件不清晰")
+    ]
