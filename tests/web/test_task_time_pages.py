@@ -67,3 +67,10 @@ def test_a_ready_task_shows_the_time_left(review_task, login):
     text = _text(page.content)
     assert "剩余 5 小时 10 分钟" in text
     assert "无" in text  # no reminder, no escalation yet
+
+
+def test_the_escalated_original_says_how_late_it_was_escalated(escalated, review_task, login):
+    page = login("reviewer.sz").get(f"/tasks/{review_task.pk}/")
+    text = _text(page.content)
+    assert "超时 3 天 2 小时 后上报" in text and "超时上报记录" in text
+    assert "已超时 0" not in text
