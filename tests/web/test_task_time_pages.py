@@ -74,3 +74,15 @@ def test_the_escalated_original_says_how_late_it_was_escalated(escalated, review
     text = _text(page.content)
     assert "超时 3 天 2 小时 后上报" in text and "超时上报记录" in text
     assert "已超时 0" not in text
+
+
+def test_the_time_panel_and_the_preferences_page_in_english(escalated, login):
+    province, _deadline, at = escalated
+    with time_machine.travel(at + timedelta(minutes=30), tick=False):
+        client = login("reviewer.gd")
+        client.cookies["django_language"] = "en"
+        text = _text(client.get(f"/tasks/{province.pk}/").content)
+        prefs = _text(client.get("/notifications/preferences/").content)
+    assert "Original deadline" in text and "3 d 2 h overdue" in text
+    assert "Escalations" in text and "Reminders" in text
+    assert "Notification settings" in prefs and "One daily digest e-mail" in prefs
