@@ -115,8 +115,12 @@ def task_times(
     events: dict[int, list[AuditEvent]] = {}
     if history and tasks:
         ids = {t.pk for t in tasks} | {t.escalated_from_id for t in tasks if t.escalated_from_id}
+        # By the task's own audit stream (indexed on object type and id), not by task_id.
         rows = (
-            AuditEvent.objects.filter(task_id__in=ids, action__in=HISTORY_ACTIONS)
+            AuditEvent.objects.filter(
+                object_type=HumanTask._meta.label_lower, object_id__in=[str(i) for i in ids]
+            )
+            .filter(action__in=HISTORY_ACTIONS)
             .select_related("actor", "org_unit")
             .order_by("created_at", "id")
         )

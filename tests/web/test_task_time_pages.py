@@ -86,3 +86,23 @@ def test_the_time_panel_and_the_preferences_page_in_english(escalated, login):
     assert "Original deadline" in text and "3 d 2 h overdue" in text
     assert "Escalations" in text and "Reminders" in text
     assert "Notification settings" in prefs and "One daily digest e-mail" in prefs
+
+
+def test_the_inbox_shows_time_and_history_without_a_query_per_row(review_task, login):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.web.helpers import submit_opening
+
+    client = login("reviewer.sz")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/inbox/").status_code == 200
+        return len(ctx.captured_queries)
+
+    one = queries()
+    for seq in (201, 202, 203):
+        submit_opening(seq=seq, name=f"王测试{seq}")
+    assert HumanTask.objects.filter(step="review", status="ready").count() == 4
+    assert queries() == one

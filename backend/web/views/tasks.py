@@ -82,8 +82,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
         tasks = tasks.filter(name__icontains=query)
     page = paginate(request, tasks)
     page.object_list = list(page.object_list)
-    for task, timing in zip(page.object_list, task_times(page.object_list).values(), strict=True):
-        task.timing = timing
+    times = task_times(page.object_list)  # the rows' time and history: one query for the page
+    for task in page.object_list:
+        task.timing = times[task.pk]
     context = {
         "page": page,
         "counts": task_inbox_counts(user=request.user),
