@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from kombu.exceptions import KombuError
 
+from backend.common import clock
 from backend.common.audit import audit_event_record
 from backend.common.exceptions import ApplicationError, Conflict
 from backend.common.workdays import add_working_days
@@ -405,7 +406,7 @@ def instance_fire_timers(*, instance: ProcessInstance, at: datetime) -> StepResu
 
 
 def _save(instance: ProcessInstance, wf: Workflow, actor: Any, *, fired: list[str], now: datetime | None = None) -> StepResult:
-    now = now or timezone.now()
+    now = now or clock.now()
     loaded_version = instance.row_version
     instance.state = wf.dump()
     instance.state_format = STATE_FORMAT

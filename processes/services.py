@@ -15,6 +15,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from backend.common import clock
 from backend.common.audit import audit_batch, audit_event_record
 from backend.common.exceptions import NotFound, ValidationFailed
 from forms.registry import FormDefinition, form_exists, form_from_raw, form_get
@@ -242,6 +243,11 @@ def _timer_fire_locked(*, instance, timer_id: int, now: datetime) -> int:
     if timer is None:
         return 0
     at = max(now, timer.due_at)
+    with clock.running_at(at):  # the step's rows and trail carry its time (docs/ARCHITECTURE.md, "Time")
+        return _timer_fire_at(instance=instance, timer=timer, at=at)
+
+
+def _timer_fire_at(*, instance, timer, at: datetime) -> int:
     result = runtime.instance_fire_timers(instance=instance, at=at)
     timer.refresh_from_db(fields=["status"])
     if timer.status == TimerStatus.PENDING:

@@ -36,6 +36,7 @@ from tasks.models import (
 from tasks.notifications import notifications_create
 from tasks.selectors import task_get_visible, user_is_candidate
 from tasks.services import _check_may_act, eligibility_check, recusal_check
+from tasks.store import tasks_made_are_returns
 
 # process key → fn(*, actor, instance, step, reason): the domain's side of a return.
 ReturnHook = Callable[..., None]
@@ -121,13 +122,12 @@ def task_return(*, actor, task_id, target_task_id: Any, reason: object) -> Human
         instance = runtime.instance_lock(task.instance_id)
         if not HumanTask.objects.filter(pk=task.pk, status=TaskStatus.READY).exists():
             raise Conflict(_("任务状态已变化,请刷新后重试"), code="task_changed")
-        new = _resume_from(actor=actor, instance=instance, target=target, reason=text, outcome="returned")
+        with tasks_made_are_returns(actor=actor, reason=text):  # one 退回 notice, not also a 新任务
+            new = _resume_from(actor=actor, instance=instance, target=target, reason=text, outcome="returned")
         audit_event_record(
             actor=actor, action="task.returned", obj=task, org_unit=task.org_unit, process_instance_id=instance.pk, task_id=task.pk,
             data={"from": task.step, "to": target.step, "to_task": new.pk, "reason": text},
         )
-        if new.assignee_id:
-            _notify(new.assignee, NotificationKind.RETURN, new, _("%(user)s 将“%(name)s”退回给您:%(reason)s") % {"user": _display(actor), "name": new.name, "reason": text})
     return new
 
 

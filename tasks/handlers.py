@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from backend.common import clock
 from backend.common.audit import audit_event_record
 from processes.registry import OperationContext, operation_register
 from tasks.models import HumanTask, Notification, NotificationKind, TaskStatus
@@ -20,7 +21,7 @@ def send_reminder(ctx: OperationContext, params: dict, data: dict) -> dict:
     task = _open_task(ctx, str(params.get("task", "")))
     if task is None:
         return {}
-    now = timezone.now()
+    now = clock.now()
     message = _("催办:任务“%(name)s”将于 %(due)s 到期") % {"name": task.name, "due": timezone.localtime(task.due_at).strftime("%Y-%m-%d %H:%M") if task.due_at else "-"}
     recipients = task_candidates(task)
     notifications_create([Notification(user=u, kind=NotificationKind.REMINDER, task=task, message=message, created_at=now) for u in recipients])

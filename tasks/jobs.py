@@ -11,3 +11,10 @@ def email_notifications(ids: list[int]) -> int:
 @shared_task(name="tasks.resend_notification_emails", acks_late=True)
 def resend_notification_emails() -> int:
     return notifications_email_resend()
+
+
+@shared_task(name="tasks.send_notification_digests", acks_late=True)
+def send_notification_digests() -> int:
+    from tasks.digest import notifications_digest_send
+
+    return notifications_digest_send()

@@ -53,6 +53,11 @@ class HumanTask(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     delegate_result = models.JSONField(default=dict, blank=True)
+    # 超时上报: the task whose deadline passed and which this one replaces; the escalated task
+    # keeps that deadline (tasks/timing.py) while `due_at` stays its own (the SLA report's).
+    escalated_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The step's deadline counts working days (a `P<n>WD` deadline): time left is shown in them.
+    working_days = models.BooleanField(default=False)
 
     class Meta:
         # A case returned to an earlier step gets that engine task again: one READY row per task.
@@ -102,6 +107,39 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+
+class EmailDelivery(models.TextChoices):
+    IMMEDIATE = "immediate", _("每条通知即时发送邮件")
+    DIGEST = "digest", _("每日汇总一封邮件")
+    NONE = "none", _("不发送邮件")
+
+
+class NotificationPreference(models.Model):
+    """How a user's notifications reach them by e-mail (the bell always has them); no row:
+    immediately."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference")
+    email = models.CharField(_("邮件通知"), max_length=16, choices=EmailDelivery.choices, default=EmailDelivery.IMMEDIATE)
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.email}"
+
+
+class NotificationDigest(models.Model):
+    """One daily digest e-mail per user and day (Asia/Shanghai): the row makes the job idempotent."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    sent_at = models.DateTimeField()
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="uniq_notification_digest_day")]
+
+    def __str__(self) -> str:
+        return f"digest {self.user_id} {self.day}"
 
 
 class CaseCopy(models.Model):

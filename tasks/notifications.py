@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backend.common.exceptions import NotFound
 from backend.common.locks import lock_skipping_taken
-from tasks.models import Notification
+from tasks.models import EmailDelivery, Notification, NotificationPreference
 
 logger = logging.getLogger(__name__)
 
@@ -32,27 +32,39 @@ def notifications_create(rows: list[Notification]) -> list[Notification]:
     return created
 
 
+def immediate_q() -> Q:
+    """Notifications whose user wants each one by e-mail (no preference row: immediately);
+    digest users get them in the daily digest (tasks/digest.py), `none` users only in the bell."""
+    return Q(user__notification_preference__isnull=True) | Q(user__notification_preference__email=EmailDelivery.IMMEDIATE)
+
+
+def notification_link(note: Notification) -> str:
+    """The absolute link an e-mail gives: the task, else the notification centre (CUSTFLOW["SITE_URL"])."""
+    from django.conf import settings
+
+    site = settings.CUSTFLOW["SITE_URL"].rstrip("/")
+    return f"{site}/tasks/{note.task_id}/" if note.task_id else f"{site}/notifications/"
+
+
 def notifications_email(*, ids: list[int]) -> int:
     """Send each notification once by e-mail; returns how many were sent. Idempotent on the
     notification row: each one is locked, sent and marked `emailed_at` in one transaction, so a
     re-run (a job published twice, the resend sweep) skips the ones already sent, two workers
     never both send one, and a mail server that refuses leaves it unsent for the resend sweep."""
-    from django.conf import settings
     from django.core.mail import send_mail
 
     sent = 0
-    candidates = Notification.objects.filter(pk__in=ids, emailed_at__isnull=True).exclude(user__email="")
+    candidates = Notification.objects.filter(immediate_q(), pk__in=ids, emailed_at__isnull=True).exclude(user__email="")
     for pk in candidates.order_by("id").values_list("id", flat=True):
         try:
             with transaction.atomic():
-                qs = lock_skipping_taken(Notification.objects.filter(pk=pk, emailed_at__isnull=True).select_related("user"))
+                qs = lock_skipping_taken(Notification.objects.filter(immediate_q(), pk=pk, emailed_at__isnull=True).select_related("user"))
                 note = qs.first()
                 if note is None or not note.user.email:
                     continue
-                link = f"{settings.CUSTFLOW['SITE_URL']}/tasks/{note.task_id}/" if note.task_id else f"{settings.CUSTFLOW['SITE_URL']}/notifications/"
                 send_mail(
                     subject=f"[custflow] {note.get_kind_display()}",
-                    message=f"{note.message}\n\n{link}",
+                    message=f"{note.message}\n\n{notification_link(note)}",
                     from_email=None,
                     recipient_list=[note.user.email],
                 )
@@ -75,6 +87,7 @@ def notifications_email_resend(*, now=None) -> int:
     now = now or timezone.now()
     ids = list(
         Notification.objects.filter(
+            immediate_q(),
             emailed_at__isnull=True,
             created_at__lte=now - timedelta(minutes=cfg["RESEND_AFTER_MINUTES"]),
             created_at__gte=now - timedelta(hours=cfg["RESEND_MAX_AGE_HOURS"]),
@@ -108,3 +121,28 @@ def notifications_mark_read(*, user, notification_id=None) -> int:
             raise NotFound(_("通知不存在"), code="notification_not_found")
         qs = qs.filter(pk=pk)
     return qs.update(read_at=timezone.now())
+
+
+def notification_preference_get(*, user) -> str:
+    """The user's e-mail delivery: immediate / digest / none."""
+    pref = NotificationPreference.objects.filter(user=user).values_list("email", flat=True).first()
+    return pref or EmailDelivery.IMMEDIATE
+
+
+@transaction.atomic
+def notification_preference_set(*, actor, email: object) -> NotificationPreference:
+    """The user chooses how notifications reach them by e-mail (their own preference only)."""
+    from backend.common import clock
+    from backend.common.audit import audit_event_record
+    from backend.common.exceptions import ValidationFailed
+
+    if email not in EmailDelivery.values:
+        raise ValidationFailed.field("email", _("请选择邮件通知方式"), code="invalid_choice")
+    pref, _created = NotificationPreference.objects.select_for_update().get_or_create(
+        user=actor, defaults={"email": email, "updated_at": clock.now()}
+    )
+    before = pref.email if not _created else EmailDelivery.IMMEDIATE
+    pref.email, pref.updated_at = email, clock.now()
+    pref.save(update_fields=["email", "updated_at"])
+    audit_event_record(actor=actor, action="notification.preference_set", obj=pref, data={"email": email, "before": before})
+    return pref

@@ -66,7 +66,7 @@ def task_inbox(*, user) -> QuerySet[HumanTask]:
     return (
         HumanTask.objects.filter(status=TaskStatus.READY)
         .filter(inbox_q(user))
-        .select_related("org_unit", "assignee")
+        .select_related("org_unit", "assignee", "escalated_from")
         .order_by("due_at", "id")
     )
 
@@ -77,7 +77,8 @@ def task_inbox_counts(*, user) -> dict[str, int]:
         total=Count("id"),
         mine=Count("id", filter=Q(assignee=user)),
         group=Count("id", filter=Q(assignee__isnull=True)),
-        overdue=Count("id", filter=Q(due_at__lt=now)),
+        # An escalated task without a deadline of its own is overdue by the one it replaces.
+        overdue=Count("id", filter=Q(due_at__lt=now) | Q(due_at__isnull=True, escalated_from__due_at__lt=now)),
         due_soon=Count("id", filter=Q(due_at__gte=now, due_at__lt=now + DUE_SOON)),
     )
 
@@ -92,7 +93,7 @@ def task_get_visible(*, user, task_id) -> HumanTask:
         task_id = int(task_id)
     except (TypeError, ValueError):
         raise NotFound(_("任务不存在"), code="task_not_found")
-    task = HumanTask.objects.filter(task_visible_q(user)).select_related("org_unit", "assignee").filter(pk=task_id).first()
+    task = HumanTask.objects.filter(task_visible_q(user)).select_related("org_unit", "assignee", "escalated_from").filter(pk=task_id).first()
     if task is None:
         raise NotFound(_("任务不存在"), code="task_not_found")
     return task

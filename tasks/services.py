@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from processes import runtime
 from processes.services import instance_form, step_failure_record
 from tasks.models import HumanTask, TaskStatus
 from tasks.selectors import task_get_visible, user_is_candidate
+from tasks.store import tasks_made_are_returns
 
 
 @dataclass(frozen=True)
@@ -170,5 +172,8 @@ def engine_complete(*, actor, task: HumanTask, instance, cleaned: dict) -> Human
         task_id=task.pk,
         data={"step": task.step, "name": task.name, "outcome": outcome, "comment": cleaned.get("comment", "")},
     )
-    runtime.instance_step(instance=instance, actor=actor, act=lambda wf: wf.complete_user_task(task.engine_task_id, cleaned))
+    # 退回修改: the task the step makes is announced as a return, with the comment.
+    returned = tasks_made_are_returns(actor=actor, reason=str(cleaned.get("comment", ""))) if outcome == "return" else nullcontext()
+    with returned:
+        runtime.instance_step(instance=instance, actor=actor, act=lambda wf: wf.complete_user_task(task.engine_task_id, cleaned))
     return task

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
-from django.utils import timezone
-
+from backend.common import clock
 from backend.common.audit import audit_event_record
 from backend.organisation.lanes import lane_assignee_id, lane_org_unit, lane_rule
 from processes.engine import ReadyTask, WaitingTimer
@@ -13,10 +16,23 @@ from processes.models import ProcessInstance
 from tasks.models import HumanTask, TaskStatus
 from tasks.substitution import substitute_for
 
+# A step that sends the case back (the form's 退回修改, the 退回 action) names who returned it and
+# why: the tasks it makes are announced as 退回 instead of 新任务 (one notice, not two).
+_returned: ContextVar[tuple[Any, str] | None] = ContextVar("custflow_step_returned", default=None)
+
+
+@contextmanager
+def tasks_made_are_returns(*, actor: Any, reason: str) -> Iterator[None]:
+    token = _returned.set((actor, reason))
+    try:
+        yield
+    finally:
+        _returned.reset(token)
+
 
 def _notify_new(row: HumanTask, *, escalated: bool) -> None:
     """新任务: the assignee, or everyone who may claim it; a task a timer created (the deadline
-    passed) is an escalation (超时上报)."""
+    passed) is an escalation (超时上报); one a return made is a 退回."""
     from django.utils.translation import gettext as _
 
     from tasks.models import Notification, NotificationKind
@@ -25,7 +41,13 @@ def _notify_new(row: HumanTask, *, escalated: bool) -> None:
 
     kind = NotificationKind.ESCALATION if escalated else NotificationKind.NEW_TASK
     message = (_("超时上报:%(name)s") if escalated else _("新任务:%(name)s")) % {"name": row.name}
-    now = timezone.now()
+    returned = _returned.get()
+    if returned is not None and not escalated:
+        by, reason = returned
+        kind = NotificationKind.RETURN
+        who = by.get_full_name() or by.username
+        message = _("%(user)s 将“%(name)s”退回给您:%(reason)s") % {"user": who, "name": row.name, "reason": reason}
+    now = clock.now()
     notifications_create([Notification(user=u, kind=kind, task=row, message=message[:300], created_at=now) for u in task_candidates(row)])
 
 
@@ -41,6 +63,19 @@ def _data_due(data: dict):
         return parse_datetime(value)
     except ValueError:
         return None
+
+
+def _counts_working_days(properties: dict | None) -> bool:
+    """The step's deadline (its `deadline` property) is a number of working days (`P<n>WD`)."""
+    from processes.runtime import deadline_value
+
+    name = (properties or {}).get("deadline")
+    if not name:
+        return False
+    try:
+        return bool(re.fullmatch(r"P\d+WD", deadline_value(str(name), "")))
+    except ValueError:
+        return False
 
 
 class HumanTaskStore:
@@ -66,12 +101,15 @@ class HumanTaskStore:
             row.save(update_fields=["name", "process_name", "lane", "role", "org_unit", "four_eyes", "form_key", "state_snapshot"])
 
     def sync(self, instance: ProcessInstance, ready: list[ReadyTask], timers: list[WaitingTimer], actor: Any) -> None:
-        now = timezone.now()
+        now = clock.now()
         ready_by_id = {t.id: t for t in ready}
         open_rows = {r.engine_task_id: r for r in HumanTask.objects.filter(instance=instance, status=TaskStatus.READY)}
+        escalated = None  # the task a deadline timer took in this step (record_escalation marked it)
         for engine_id, row in open_rows.items():
             if engine_id in ready_by_id:
                 continue
+            if row.outcome == "escalated":
+                escalated = row
             # The engine moved past this task without our complete(): a boundary event took it.
             row.status = TaskStatus.CANCELLED
             row.completed_at = now
@@ -113,6 +151,8 @@ class HumanTaskStore:
                 customer_id=data.get("customer_id") if isinstance(data.get("customer_id"), int) else None,
                 created_at=now,
                 state_snapshot=bytes(instance.state),
+                escalated_from=escalated if actor is None else None,
+                working_days=_counts_working_days(task.properties),
             )
             _notify_new(row, escalated=actor is None)
             audit_event_record(actor=actor, action="task.created", obj=row, org_unit=row.org_unit, process_instance_id=instance.pk, task_id=row.pk, data={"step": row.step, "lane": row.lane})

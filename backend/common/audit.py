@@ -15,8 +15,8 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 from django.db.models import Max, Model, Q
-from django.utils import timezone
 
+from backend.common import clock
 from backend.common.models import AuditEvent
 
 
@@ -99,7 +99,7 @@ def audit_event_record(
         object_id = object_id or obj.pk
     actor_obj = actor if getattr(actor, "is_authenticated", False) else None
     event = AuditEvent(
-        created_at=timezone.now(),
+        created_at=clock.now(),
         actor=actor_obj,
         action=action,
         object_type=object_type,

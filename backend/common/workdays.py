@@ -54,3 +54,17 @@ def first_workday_of_month(day: date) -> date:
             return current
         current += timedelta(days=1)
     return first  # a month without a working day (only through overrides): its first day
+
+
+def working_days_between(start: datetime, end: datetime) -> int:
+    """Working days after `start`'s day up to and including `end`'s day (Asia/Shanghai): how
+    many working days `end` lies after `start` (0 on the same day or when `end` is earlier)."""
+    first, last = timezone.localtime(start).date(), timezone.localtime(end).date()
+    if last <= first:
+        return 0
+    overrides = dict(WorkdayOverride.objects.filter(date__gt=first, date__lte=last).values_list("date", "is_workday"))
+    days, day = 0, first
+    while day < last:
+        day += timedelta(days=1)
+        days += is_workday(day, overrides)
+    return days

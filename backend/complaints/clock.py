@@ -22,6 +22,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from backend.common import clock as system_clock
 from backend.common.workdays import add_working_days
 from backend.complaints.models import ClockMode, Complaint, ComplaintStatus
 
@@ -33,7 +34,8 @@ def clock_settings() -> dict[str, Any]:
 
 
 def now() -> datetime:
-    return timezone.now()
+    """The system clock: a timer step's time inside one (backend/common/clock.py)."""
+    return system_clock.now()
 
 
 def end_of_day(day: date) -> datetime:

@@ -46,6 +46,7 @@ urlpatterns = [
     path("cases/<int:instance_id>/cancel/", cases.cancel, name="case-cancel"),
     path("notifications/", notifications.notification_list_page, name="notifications"),
     path("notifications/read/", notifications.notifications_read_all, name="notifications-read"),
+    path("notifications/preferences/", notifications.notification_preferences, name="notification-preferences"),
     path("notifications/<int:notification_id>/read/", notifications.notification_read, name="notification-read"),
     path("customers/", customers.customer_list_page, name="customer-list"),
     path("customers/<int:customer_id>/", customers.customer_detail, name="customer-detail"),

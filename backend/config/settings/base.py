@@ -248,6 +248,11 @@ CELERY_BEAT_SCHEDULE["resend-notification-emails"] = {
     "task": "tasks.resend_notification_emails",
     "schedule": timedelta(seconds=float(os.environ.get("CUSTFLOW_NOTIFICATION_RESEND_SWEEP_SECONDS", "60"))),
 }
+# 每日汇总: one e-mail a day to users who chose the digest (18:00 Beijing time by default).
+CELERY_BEAT_SCHEDULE["notification-digest"] = {
+    "task": "tasks.send_notification_digests",
+    "schedule": crontab(minute=0, hour=int(os.environ.get("CUSTFLOW_NOTIFICATION_DIGEST_HOUR_UTC", "10"))),
+}
 CELERY_BEAT_SCHEDULE["deliver-callbacks"] = {
     "task": "integrations.deliver_callbacks",
     "schedule": timedelta(seconds=float(os.environ.get("CUSTFLOW_CALLBACK_SWEEP_SECONDS", "30"))),

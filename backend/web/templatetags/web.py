@@ -15,6 +15,7 @@ from backend.organisation.models import Role
 from backend.organisation.selectors import user_home_org_unit, user_role_assignments
 from tasks.notifications import notification_unread_count
 from tasks.selectors import sla_state as task_sla_state
+from tasks.timing import task_time as task_time_of
 
 register = template.Library()
 
@@ -68,6 +69,14 @@ def user_info(user) -> dict:
 @register.filter
 def sla_state(task) -> str:
     return task_sla_state(task)
+
+
+@register.filter
+def task_time(task):
+    """The task's deadline, time left or overdue and reminder/escalation history (tasks/timing.py);
+    a list page attaches them to its rows beforehand (`task.timing`, one query per page)."""
+    timing = getattr(task, "timing", None)
+    return timing if timing is not None else task_time_of(task)
 
 
 @register.filter

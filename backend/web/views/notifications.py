@@ -1,4 +1,5 @@
-"""通知: the notification centre (newest first) and marking notifications read."""
+"""通知: the notification centre (newest first), marking notifications read, and the user's
+e-mail preference (immediately / daily digest / none)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,15 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from backend.web.views.base import page_view, paginate, safe_next
-from tasks.notifications import notification_list, notifications_mark_read
+from backend.common.exceptions import ApplicationError
+from backend.web.views.base import form_errors, page_view, paginate, safe_next
+from tasks.models import EmailDelivery
+from tasks.notifications import (
+    notification_list,
+    notification_preference_get,
+    notification_preference_set,
+    notifications_mark_read,
+)
 
 
 @page_view
@@ -33,3 +41,21 @@ def notifications_read_all(request: HttpRequest) -> HttpResponse:
 def notification_read(request: HttpRequest, notification_id: int) -> HttpResponse:
     notifications_mark_read(user=request.user, notification_id=notification_id)
     return redirect(safe_next(request, reverse("notifications")))
+
+
+@page_view
+def notification_preferences(request: HttpRequest) -> HttpResponse:
+    """通知设置: how notifications reach the user by e-mail; the bell always has them."""
+    error = None
+    chosen = notification_preference_get(user=request.user)
+    if request.method == "POST":
+        chosen = request.POST.get("email", "")
+        try:
+            notification_preference_set(actor=request.user, email=chosen)
+        except ApplicationError as exc:
+            error = exc
+        else:
+            messages.success(request, _("通知设置已保存"))
+            return redirect("notification-preferences")
+    context = {"choices": EmailDelivery.choices, "chosen": chosen, **form_errors(error, ["email"])}
+    return render(request, "web/notification_preferences.html", context, status=error.status_code if error else 200)

@@ -35,6 +35,7 @@ from tasks.selectors import (
     user_is_candidate,
 )
 from tasks.services import task_claim, task_complete, task_unclaim
+from tasks.timing import task_times
 
 OPENING_CASE = "customers.accountopening"
 CASE_TEMPLATES = {
@@ -79,8 +80,13 @@ def inbox(request: HttpRequest) -> HttpResponse:
         tasks = tasks.filter(process_key=process)
     if query:
         tasks = tasks.filter(name__icontains=query)
+    page = paginate(request, tasks)
+    page.object_list = list(page.object_list)
+    times = task_times(page.object_list)  # the rows' time and history: one query for the page
+    for task in page.object_list:
+        task.timing = times[task.pk]
     context = {
-        "page": paginate(request, tasks),
+        "page": page,
         "counts": task_inbox_counts(user=request.user),
         "processes": processes,
         "process": process,
