@@ -1,22 +1,25 @@
-"""P5: N due timers swept by 2 worker processes, on PostgreSQL.
+"""P5: N due timers swept by 2 worker processes, on PostgreSQL, isolation on and off side by side.
 
 One real account opening waits at its review step with its two timers: the reminder and the
-review deadline (the interrupting boundary timer that escalates to province review). Its process instance, its ready task row and its pending
-timer row are cloned N-1 times with INSERT … SELECT generate_series into a throwaway schema, so
-every timer is a real engine timer: firing it restores the workflow, fires the boundary event,
-runs the escalation service task, opens the province review task, saves, rewrites task and timer
-rows and appends the audit events. All N instances are overdue when the workers start (a backlog: the worst
-case), then 2 worker processes run the sweep (`timers_sweep`, back to back: exactly what
-the beat job `processes.sweep_timers` runs) until nothing is due.
+review deadline (the interrupting boundary timer that escalates to province review). Its process
+instance, its ready task row and its pending timer row are cloned N-1 times with INSERT … SELECT
+generate_series into a throwaway schema, so every timer is a real engine timer: firing it
+restores the workflow, fires the boundary event, runs the escalation service task, opens the
+province review task, saves, rewrites task and timer rows and appends the audit events.
 
-Checks: every timer FIRED, exactly one `timer.fired` and one `task.escalated` audit event and
-one province review task per instance. Prints the lag (time from due to fired and committed)
-p50/p95/p99 and timers/s. Raw baseline in the same run: the same N rows in a bare table, swept by
-2 processes with `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED LIMIT 200)` (no engine).
+Each run works on a fresh copy of the loaded database (CREATE DATABASE … TEMPLATE), all N
+overdue when the workers start (a backlog: the worst case). 2 worker processes each run the beat
+job's sweep (`processes.sweep.sweep_until_done`) until nothing is due, once with the production
+setting (step isolation on: each batch in one bounded child) and once with isolation off, in
+alternation, `--repeat` times (median reported). Raw baseline in the same run: the same N rows in
+a bare table swept by 2 processes with `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED
+LIMIT 200)` (no engine).
 
-Goal: each fires exactly once; lag p99 ≤ 60 s.
+Checks, for every run: every timer FIRED, exactly one `timer.fired` and one `task.escalated` audit
+event and one province review task per instance, no incident. Prints timers/s and the lag (time
+from the go instant to the fire step) p50/p95/p99 per mode, the medians, and the cost of isolation.
 
-Usage: DATABASE_URL=postgres://… python bench/timer_sweep.py [--n 100000] [--workers 2]
+Usage: DATABASE_URL=postgres://… python bench/timer_sweep.py [--n 3000] [--workers 2] [--repeat 3]
 (BENCH_PROFILE=1 prints the first worker's cProfile, sorted by cumulative time.)
 """
 
@@ -28,7 +31,6 @@ import multiprocessing as mp
 import os
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,8 +52,10 @@ def _percentiles(samples: list[float]) -> dict[str, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--n", type=int, default=3_000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--modes", default="on,off", help="isolation modes to run, in this order")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
@@ -120,10 +124,23 @@ def _load(n: int) -> int:
             "WHERE t.id = %(template)s",
             {"n": n, "template": template},
         )
-        cursor.execute(_clone_sql(HumanTask, "t.instance_id = %(template)s AND t.status = 'ready'", {"instance_id": "i.id"}), {"template": template})
-        cursor.execute(_clone_sql(Timer, "t.instance_id = %(template)s AND t.status = 'pending'", {"instance_id": "i.id"}), {"template": template})
+        cursor.execute(
+            _clone_sql(
+                HumanTask, "t.instance_id = %(template)s AND t.status = 'ready'", {"instance_id": "i.id"}
+            ),
+            {"template": template},
+        )
+        cursor.execute(
+            _clone_sql(
+                Timer, "t.instance_id = %(template)s AND t.status = 'pending'", {"instance_id": "i.id"}
+            ),
+            {"template": template},
+        )
         cursor.execute("ANALYZE")
-    print(f"loaded {n:,} waiting instances (instance + ready task + pending timer each) in {time.perf_counter() - start:.1f} s", flush=True)
+    print(
+        f"loaded {n:,} waiting instances (instance + ready task + pending timer each) in {time.perf_counter() - start:.1f} s",
+        flush=True,
+    )
     return template
 
 
@@ -134,7 +151,8 @@ def _worker(url: str, out: str, go) -> None:
     django.setup()
     from django.utils import timezone
 
-    from processes.services import timers_due, timers_sweep
+    from processes.services import timers_due
+    from processes.sweep import sweep_until_done
 
     fired = 0
     go.wait()
@@ -145,7 +163,7 @@ def _worker(url: str, out: str, go) -> None:
         profile = cProfile.Profile()
         profile.enable()
     while True:  # what the beat job runs, back to back
-        fired += timers_sweep(now=timezone.now())
+        fired += sweep_until_done(max_seconds=3600)
         if not timers_due(now=timezone.now(), limit=1):
             break
     if profile is not None:
@@ -176,7 +194,8 @@ def _raw_worker(url: str, out: str, go) -> None:
 
 def _sweep(target, url: str, workers: int, tmp: Path, make_due) -> tuple[float, float, list[Path]]:
     """Start the workers, let them import Django, make every timer due, go. Returns the due
-    instant (epoch seconds), the sweep's wall time and the workers' output files."""
+    instant (epoch seconds), the sweep's wall time and the workers' output files. The workers
+    inherit the environment (CUSTFLOW_TIMER_STEP_ISOLATION says the mode)."""
     ctx = mp.get_context("spawn")
     go = ctx.Event()
     outs = [tmp / f"{target.__name__}-{i}.json" for i in range(workers)]
@@ -198,19 +217,84 @@ def _overdue_now() -> float:
     return time.time()
 
 
+def _copy_url(url: str, copy: str) -> str:
+    base, _, query = url.partition("?")
+    return base.rsplit("/", 1)[0] + "/" + copy + (f"?{query}" if query else "")
+
+
+def _check(conn, n: int, per_worker: list[int]) -> None:
+    """Every timer fired exactly once, from the rows of the run's copy."""
+    from backend.common.models import AuditEvent
+    from processes.models import ProcessIncident, Timer
+    from tasks.models import HumanTask
+
+    audit, timer, task = AuditEvent._meta.db_table, Timer._meta.db_table, HumanTask._meta.db_table
+    incident = ProcessIncident._meta.db_table
+
+    def one(sql: str) -> int:
+        return conn.execute(sql).fetchone()[0]
+
+    fired = one(f"SELECT count(*) FROM {audit} WHERE action = 'timer.fired'")
+    per_instance = one(
+        f"SELECT count(DISTINCT process_instance_id) FROM {audit} WHERE action = 'timer.fired'"
+    )
+    assert fired == n and per_instance == n, (fired, per_instance)
+    assert sum(per_worker) == one(f"SELECT count(*) FROM {timer} WHERE status = 'fired'")
+    assert one(f"SELECT count(*) FROM {timer} WHERE status = 'pending'") == 0
+    assert one(f"SELECT count(*) FROM {timer} WHERE status = 'fired' AND spec = 'review_deadline'") == n
+    assert one(f"SELECT count(*) FROM {audit} WHERE action = 'task.escalated'") == n
+    assert (
+        one(f"SELECT count(DISTINCT process_instance_id) FROM {audit} WHERE action = 'task.escalated'") == n
+    )
+    assert one(f"SELECT count(*) FROM {task} WHERE step = 'province_review' AND status = 'ready'") == n
+    assert one(f"SELECT count(*) FROM {task} WHERE step = 'review' AND status = 'ready'") == 0
+    assert one(f"SELECT count(*) FROM {incident}") == 0
+
+
+def _one_run(args, url: str, name: str, isolation: bool, tmp: Path) -> dict:
+    """One sweep of all N on a fresh copy of the loaded database."""
+    import psycopg
+
+    from backend.common.models import AuditEvent
+
+    copy = f"{name}_sweep_copy"
+    admin_url = _copy_url(url, "postgres")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{copy}"')
+        conn.execute(f'CREATE DATABASE "{copy}" TEMPLATE "{name}"')
+    copy_url = _copy_url(url, copy)
+    search_url = copy_url + ("&" if "?" in copy_url else "?") + f"options=-c%20search_path%3D{SCHEMA}"
+    os.environ["CUSTFLOW_TIMER_STEP_ISOLATION"] = "1" if isolation else "0"
+    try:
+        due, seconds, outs = _sweep(_worker, search_url, args.workers, tmp, _overdue_now)
+        per_worker = [json.loads(o.read_text()) for o in outs]
+        with psycopg.connect(search_url, autocommit=True) as conn:
+            _check(conn, args.n, per_worker)
+            stamps = conn.execute(
+                f"SELECT extract(epoch FROM created_at) FROM {AuditEvent._meta.db_table} WHERE action = 'timer.fired'"
+            ).fetchall()
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+    lag = _percentiles([float(t[0]) - due for t in stamps])
+    return {"seconds": seconds, "rate": args.n / seconds, "lag": lag, "per_worker": per_worker}
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]
+
+
 def _run(args, url: str) -> int:
     import tempfile
 
     import django
 
     django.setup()
-    from django.db import connection
-
-    from backend.common.models import AuditEvent
-    from processes.models import Timer
-    from tasks.models import HumanTask
+    from django.db import connection, connections
 
     _load(args.n)
+    name = url.rsplit("/", 1)[1].split("?")[0]
     search_url = url + ("&" if "?" in url else "?") + f"options=-c%20search_path%3D{SCHEMA}"
     with connection.cursor() as cursor:
         # The raw baseline's table: the same N timers, no engine behind them.
@@ -220,43 +304,44 @@ def _run(args, url: str) -> int:
         cursor.execute("ALTER TABLE bench_raw_timer ADD PRIMARY KEY (id)")
         cursor.execute("CREATE INDEX ON bench_raw_timer (due_at) WHERE status = 'pending'")
         cursor.execute("ANALYZE bench_raw_timer")
-    connection.close()
+    connections.close_all()
+    modes = [m.strip() == "on" for m in args.modes.split(",") if m.strip()]
+    runs: dict[bool, list[dict]] = {True: [], False: []}
     with tempfile.TemporaryDirectory() as tmp:
         raw_due, raw_seconds, _ = _sweep(_raw_worker, search_url, args.workers, Path(tmp), _overdue_now)
         with connection.cursor() as cursor:
-            cursor.execute("SELECT extract(epoch FROM fired_at) FROM bench_raw_timer WHERE spec = 'review_deadline'")
-            raw_lags = [float(r[0]) - raw_due for r in cursor.fetchall()]
             cursor.execute("SELECT count(*) FROM bench_raw_timer WHERE status <> 'fired'")
             assert cursor.fetchone()[0] == 0
-        connection.close()
-        due, seconds, outs = _sweep(_worker, search_url, args.workers, Path(tmp), _overdue_now)
-        per_worker = [json.loads(o.read_text()) for o in outs]
-    # Each fired exactly once: one fire step per instance (its reminder, overdue too, fires in the
-    # same step), and the workers' counts of fired engine timers add up.
-    per_instance = Counter(AuditEvent.objects.filter(action="timer.fired").values_list("process_instance_id", flat=True))
-    assert len(per_instance) == args.n and set(per_instance.values()) == {1}, Counter(per_instance.values())
-    assert sum(per_worker) == Timer.objects.filter(status="fired").count()
-    assert Timer.objects.filter(status="pending").count() == 0
-    assert Timer.objects.filter(status="fired", spec="review_deadline").count() == args.n
-    assert AuditEvent.objects.filter(action="timer.fired").count() == args.n
-    assert AuditEvent.objects.filter(action="task.escalated").count() == args.n
-    assert AuditEvent.objects.filter(action="task.escalated").values("process_instance_id").distinct().count() == args.n
-    assert HumanTask.objects.filter(step="province_review", status="ready").count() == args.n
-    assert HumanTask.objects.filter(step="review", status="ready").count() == 0
-    # Lag: from the go instant to the fire step (its audit event's time, inside the step).
-    stamps = AuditEvent.objects.filter(action="timer.fired").values_list("created_at", flat=True)
-    ours = _percentiles([t.timestamp() - due for t in stamps])
-    raw = _percentiles(raw_lags)
-    rate, raw_rate = args.n / seconds, args.n / raw_seconds
-    print(f"{args.n:,} due timers, {args.workers} worker processes: each fired exactly once "
-          f"({args.n:,} timer.fired events, {args.n:,} escalations, {args.n:,} province review tasks); "
-          f"engine timers fired per worker: {', '.join(str(r) for r in per_worker)}")
-    print(f"ours: {seconds:.1f} s, {rate:,.0f} timers/s; lag p50 {ours['p50']:.1f} s, p95 {ours['p95']:.1f} s, "
-          f"p99 {ours['p99']:.1f} s, max {ours['max']:.1f} s")
-    print(f"raw SKIP LOCKED UPDATE loop (no engine): {raw_seconds:.2f} s, {raw_rate:,.0f} timers/s; lag p50 "
-          f"{raw['p50']:.2f} s, p99 {raw['p99']:.2f} s")
-    print(f"ours ÷ raw (time): {seconds / raw_seconds:.0f}×; goal lag p99 ≤ {GOAL_P99_S:.0f} s: "
-          f"{'met' if ours['p99'] <= GOAL_P99_S else 'NOT met'}")
+        connections.close_all()
+        for rep in range(args.repeat):
+            for isolation in modes:
+                run = _one_run(args, url, name, isolation, Path(tmp))
+                runs[isolation].append(run)
+                print(
+                    f"run {rep + 1}, isolation {'on ' if isolation else 'off'}: {run['seconds']:.1f} s, "
+                    f"{run['rate']:,.0f} timers/s; lag p50 {run['lag']['p50']:.1f} s, p99 {run['lag']['p99']:.1f} s; "
+                    f"engine timers fired per worker: {', '.join(str(r) for r in run['per_worker'])}; "
+                    f"load average {os.getloadavg()[0]:.1f}",
+                    flush=True,
+                )
+    raw_rate = args.n / raw_seconds
+    print(
+        f"{args.n:,} due timers, {args.workers} worker processes, {args.repeat} run(s) per mode: every run fired each "
+        f"timer exactly once ({args.n:,} timer.fired events, {args.n:,} escalations, {args.n:,} province review tasks, "
+        "no incident)"
+    )
+    medians = {}
+    for isolation in modes:
+        rate = _median([r["rate"] for r in runs[isolation]])
+        p99 = _median([r["lag"]["p99"] for r in runs[isolation]])
+        medians[isolation] = rate
+        print(
+            f"median, isolation {'on (production)' if isolation else 'off'}: {rate:,.0f} timers/s, lag p99 {p99:.1f} s"
+        )
+    if len(medians) == 2:
+        print(f"cost of isolation: on ÷ off = {medians[True] / medians[False]:.2f} (throughput ratio)")
+    print(f"raw SKIP LOCKED UPDATE loop (no engine): {raw_seconds:.2f} s, {raw_rate:,.0f} timers/s")
+    print(f"load average (1, 5, 15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     return 0
 
 

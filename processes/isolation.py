@@ -10,8 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 from backend.common.isolation import run_isolated as _run_isolated
+from backend.common.isolation import run_isolated_steps as _run_isolated_steps
 
-__all__ = ["run_isolated"]
+__all__ = ["run_isolated", "run_isolated_steps"]
 
 
 def _classify(exc: BaseException) -> str:
@@ -25,3 +26,10 @@ def _classify(exc: BaseException) -> str:
 
 def run_isolated(fn: Callable[[], Any], *, seconds: float, memory_mb: int) -> tuple[str, Any]:
     return _run_isolated(fn, seconds=seconds, memory_mb=memory_mb, classify=_classify)
+
+
+def run_isolated_steps(
+    fn: Callable[[Callable[[Any], None]], Any], *, seconds: float, memory_mb: int
+) -> tuple[str, Any, list[Any]]:
+    """A batch of timer steps in one bounded child (each step with the bounds of one)."""
+    return _run_isolated_steps(fn, seconds=seconds, memory_mb=memory_mb, classify=_classify)

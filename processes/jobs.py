@@ -1,8 +1,9 @@
 from celery import shared_task
 
-from processes.services import timers_sweep
+from processes.sweep import sweep_until_done
 
 
 @shared_task(name="processes.sweep_timers", acks_late=True)
 def sweep_timers() -> int:
-    return timers_sweep()
+    """Beat's timer sweep: batches until nothing is due (processes/sweep.py)."""
+    return sweep_until_done()

@@ -3,7 +3,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import random
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -21,8 +20,8 @@ from backend.common.exceptions import NotFound, ValidationFailed
 from forms.registry import FormDefinition, form_exists, form_from_raw, form_get
 from forms.validation import control_character_fields
 from processes import runtime
-from processes.engine import DiagramError, Problem, disposable_process, parse_diagram
-from processes.incidents import incident_open, incident_record, incidents_resolve_passed, is_step_failure
+from processes.engine import DiagramError, Problem, parse_diagram
+from processes.incidents import incident_open, incidents_resolve_passed
 from processes.lint import diagram_lint
 from processes.models import (
     InstanceStatus,
@@ -267,84 +266,11 @@ def _timer_fire_at(*, instance, timer, at: datetime) -> int:
 
 
 def timers_sweep(*, now: datetime | None = None, limit: int | None = None) -> int:
-    """One sweep: fire up to `limit` timers due at `now` (default: the database clock's now),
-    each in its own transaction; any number of sweepers may run at once."""
-    now = now or timezone.now()
-    limit = limit or settings.CUSTFLOW["TIMER_SWEEP_BATCH"]
-    if settings.CUSTFLOW["TIMER_STEP_ISOLATION"]["ENABLED"]:
-        return _timers_sweep_isolated(now=now, limit=limit)
-    fired = 0
-    failed: set[int] = set()
-    for _round in range(limit):
-        picked: list[int] = []
-        try:
-            result = timer_fire_next(now=now, exclude=failed, picked=picked)
-        except Exception as exc:  # one broken instance must not stop the sweep
-            if picked and is_step_failure(exc):
-                # The diagram failed (a script, a sandbox bound, a handler): a visible incident;
-                # the timer stays pending, so the next sweep retries once the cause is fixed.
-                failed.update(picked)
-                message = getattr(exc, "message", "") or f"{type(exc).__name__}: {exc}"
-                extra = getattr(exc, "extra", None) or {}
-                incident_record(timer_id=picked[-1], message=str(message), element=str(extra.get("element") or ""))
-                continue
-            # The infrastructure (database connection, broker, mail) or a concurrent update:
-            # logged, and the timer stays pending for the next sweep. Never an incident.
-            logger.exception("timer %s failed to fire; retried by the next sweep", picked[-1] if picked else None)
-            failed.update(picked)
-            if not picked:
-                break
-            continue
-        if result is None:
-            break
-        fired += result
-    return fired
+    """One sweep: fire up to `limit` timers due at `now` (default: the current time), each in its
+    own transaction; any number of sweepers may run at once (processes/sweep.py)."""
+    from processes.sweep import sweep_run
 
-
-def _timers_sweep_isolated(*, now: datetime, limit: int) -> int:
-    """Hard bounds: each step runs in a forked child with a memory limit and a wall-clock kill."""
-    from processes.isolation import run_isolated
-
-    isolation = settings.CUSTFLOW["TIMER_STEP_ISOLATION"]
-    fired = 0
-    due = timers_due(now=now, limit=limit)
-    # Sweepers running at once read the same due rows: each walks them in its own order, so they
-    # do not take turns on every instance.
-    random.shuffle(due)
-    for timer_id in due:
-        kind, value = run_isolated(
-            lambda timer_id=timer_id: _timer_fire_in_child(timer_id=timer_id, now=now),
-            seconds=isolation["SECONDS"],
-            memory_mb=isolation["MEMORY_MB"],
-        )
-        if kind == "ok":
-            fired += value
-        elif kind == "transient":
-            # Not the step's fault (broker, mail or database down; the worker shutting down):
-            # logged, the timer stays pending and the next sweep retries. Never an incident.
-            logger.warning("timer %s: step not run, retried by the next sweep: %s", timer_id, value["message"])
-        else:
-            incident_record(timer_id=timer_id, message=value["message"], element=value["element"])
-    if fired:
-        # The children left their outbox rows (e-mails, callbacks) for the relay; publish them now.
-        from backend.common.outbox import outbox_relay
-
-        try:
-            outbox_relay()
-        except Exception:  # noqa: BLE001 - the beat relay will publish them
-            logger.exception("outbox relay after the timer sweep failed")
-    return fired
-
-
-def _timer_fire_in_child(*, timer_id: int, now: datetime) -> int:
-    """In the forked, bounded child of an isolated timer step: its scripts run in the child itself
-    (already a bounded, disposable process) rather than in a pool spawned for one step, and it
-    publishes nothing over the broker connections it inherited (the parent relays the outbox)."""
-    from backend.common.outbox import outbox_kicks_suspended
-
-    disposable_process()
-    with outbox_kicks_suspended():
-        return timer_fire(timer_id=timer_id, now=now)
+    return sweep_run(now=now, limit=limit).fired
 
 
 def step_failure_record(*, instance_id: int, error: runtime.ProcessRunError) -> None:

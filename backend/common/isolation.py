@@ -68,6 +68,29 @@ def _detach_connections() -> None:
         conn.closed_in_transaction = False
 
 
+def _failure(exc: BaseException, memory_mb: int, classify: Callable[[BaseException], str] | None) -> list[Any]:
+    """In the child: what the parent is told of the exception that ended the work."""
+    if isinstance(exc, MemoryError):
+        return ["error", {"message": f"step exceeded its memory bound ({memory_mb} MB)", "element": ""}]
+    extra = getattr(exc, "extra", None) or {}
+    return [
+        classify(exc) if classify is not None else "error",
+        {
+            "message": getattr(exc, "message", "") or f"{type(exc).__name__}: {exc}",
+            "element": str(extra.get("element") or ""),
+            "code": str(getattr(exc, "code", "") or ""),
+        },
+    ]
+
+
+def _death(status: int, classify: Callable[[BaseException], str] | None) -> tuple[str, dict]:
+    """In the parent: a child that ended without an answer (a signal or an exit status)."""
+    reason = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit status {os.WEXITSTATUS(status)}"
+    shutdown = os.WIFSIGNALED(status) and os.WTERMSIG(status) in _SHUTDOWN_SIGNALS
+    kind = "transient" if shutdown and classify is not None else "killed"
+    return kind, {"message": f"step process died ({reason})", "element": ""}
+
+
 def run_isolated(
     fn: Callable[[], Any],
     *,
@@ -93,21 +116,8 @@ def run_isolated(
             resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
             try:
                 payload: list[Any] = ["ok", fn()]
-            except MemoryError:
-                payload = [
-                    "error",
-                    {"message": f"step exceeded its memory bound ({memory_mb} MB)", "element": ""},
-                ]
             except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
-                extra = getattr(exc, "extra", None) or {}
-                payload = [
-                    classify(exc) if classify is not None else "error",
-                    {
-                        "message": getattr(exc, "message", "") or f"{type(exc).__name__}: {exc}",
-                        "element": str(extra.get("element") or ""),
-                        "code": str(getattr(exc, "code", "") or ""),
-                    },
-                ]
+                payload = _failure(exc, memory_mb, classify)
             data = json.dumps(payload, default=str).encode()
             view = memoryview(data)
             while view:
@@ -144,13 +154,110 @@ def run_isolated(
     if killed:
         return "killed", {"message": f"step stopped after {seconds:g} s (killed)", "element": ""}
     if not chunks:
-        reason = (
-            f"signal {os.WTERMSIG(status)}"
-            if os.WIFSIGNALED(status)
-            else f"exit status {os.WEXITSTATUS(status)}"
-        )
-        shutdown = os.WIFSIGNALED(status) and os.WTERMSIG(status) in _SHUTDOWN_SIGNALS
-        kind = "transient" if shutdown and classify is not None else "killed"
-        return kind, {"message": f"step process died ({reason})", "element": ""}
+        return _death(status, classify)
     kind, value = json.loads(b"".join(chunks))
     return kind, value
+
+
+def _set_cpu_budget(seconds: float) -> None:
+    """In the child: the next ``seconds`` of CPU time, from what it has used so far (SIGXCPU
+    ends it past that)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    used = usage.ru_utime + usage.ru_stime
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    soft = int(used + seconds) + 1
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+
+
+def run_isolated_steps(
+    fn: Callable[[Callable[[Any], None]], Any],
+    *,
+    seconds: float,
+    memory_mb: int,
+    classify: Callable[[BaseException], str] | None = None,
+) -> tuple[str, Any, list[Any]]:
+    """Many steps in one bounded child: ``fn(step)`` calls ``step(note)`` as each step begins
+    (and may call it again as a step ends). Every call gives the child a fresh budget of
+    ``seconds`` (wall clock, watched by the parent, and CPU time, ``RLIMIT_CPU``) and sends
+    ``note`` (JSON) to the parent; the address-space bound covers the child as a whole.
+
+    Returns ``(kind, value, notes)``: kind and value as `run_isolated` (the value of ``fn``, or
+    why the child failed or was killed) and every note received, in order, so the caller knows
+    which step was under way when the child died: a killed child loses only its uncommitted
+    step, and the caller runs the rest again in a new child. Database: as ``database=True``."""
+    for conn in connections.all(initialized_only=True):
+        if conn.in_atomic_block:
+            raise RuntimeError("run_isolated_steps must not be called inside a transaction")
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        status = 0
+        try:
+            os.close(read_fd)
+            _die_with_parent()
+            _detach_connections()
+            limit = _address_space() + memory_mb * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+            def write(obj: Any) -> None:
+                view = memoryview(json.dumps(obj, default=str).encode() + b"\n")
+                while view:
+                    view = view[os.write(write_fd, view) :]
+
+            def step(note: Any) -> None:
+                _set_cpu_budget(seconds)
+                write(["step", note])
+
+            _set_cpu_budget(seconds)
+            try:
+                payload: list[Any] = ["ok", fn(step)]
+            except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
+                payload = _failure(exc, memory_mb, classify)
+            write(payload)
+            for conn in connections.all(initialized_only=True):
+                try:
+                    conn.close()
+                except Exception:  # noqa: BLE001
+                    pass
+        except BaseException:  # noqa: BLE001
+            status = 1
+        finally:
+            os._exit(status)
+    os.close(write_fd)
+    notes: list[Any] = []
+    final: list[Any] | None = None
+    buffer = b""
+    deadline = time.monotonic() + seconds
+    killed = False
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                os.kill(pid, signal.SIGKILL)
+                killed = True
+                break
+            ready, _, _ = select.select([read_fd], [], [], min(left, 0.5))
+            if not ready:
+                continue
+            chunk = os.read(read_fd, 65536)
+            if not chunk:
+                break
+            buffer += chunk
+            *lines, buffer = buffer.split(b"\n")
+            for line in lines:
+                message = json.loads(line)
+                if message[0] == "step":
+                    notes.append(message[1])
+                    deadline = time.monotonic() + seconds
+                else:
+                    final = message
+    finally:
+        os.close(read_fd)
+        _, status = os.waitpid(pid, 0)
+    if killed:
+        return "killed", {"message": f"step stopped after {seconds:g} s (killed)", "element": ""}, notes
+    if final is None:
+        return (*_death(status, classify), notes)
+    return final[0], final[1], notes

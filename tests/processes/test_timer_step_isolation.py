@@ -76,3 +76,34 @@ def test_ordinary_steps_commit_from_the_child(isolated):
     assert timers_sweep(now=timezone.now() + timedelta(hours=2)) == 2
     assert set(ProcessInstance.objects.filter(pk__in=[bad.pk, good.pk]).values_list("status", flat=True)) == {InstanceStatus.COMPLETED}
     assert Timer.objects.filter(status=TimerStatus.FIRED).count() == 2
+
+
+def test_a_batch_runs_in_one_child_and_a_killed_step_loses_only_itself(isolated, monkeypatch):
+    """One fork for the whole batch; the bomb in the middle of it is killed, its incident filed,
+    and the rest of the batch runs in a second child (two forks, not one per step)."""
+    import os
+
+    city = OrgUnit.objects.get(code="GD-SZ")
+    process_version_deploy(data=timed_script("x = 1", key="good_timer"), filename="g.bpmn")
+    process_version_deploy(data=timed_script(CPU_BOMB, key="cpu_bomb"), filename="h.bpmn")
+    first = [process_instance_start(actor=None, key="good_timer", org_unit=city, data={}) for _ in range(3)]
+    bad = process_instance_start(actor=None, key="cpu_bomb", org_unit=city, data={})
+    rest = [process_instance_start(actor=None, key="good_timer", org_unit=city, data={}) for _ in range(3)]
+    Timer.objects.filter(instance=bad).update(due_at=Timer.objects.get(instance=first[-1]).due_at)
+    forks = []
+    real_fork = os.fork
+
+    def counting_fork():
+        pid = real_fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", counting_fork)
+    assert timers_sweep(now=timezone.now() + timedelta(hours=2)) == 6
+    assert len(forks) == 2
+    good = [i.pk for i in first + rest]
+    assert set(ProcessInstance.objects.filter(pk__in=good).values_list("status", flat=True)) == {InstanceStatus.COMPLETED}
+    assert Timer.objects.get(instance=bad).status == TimerStatus.PENDING
+    assert ProcessIncident.objects.filter(instance=bad, resolved_at__isnull=True).count() == 1
+    assert not ProcessIncident.objects.exclude(instance=bad).exists()

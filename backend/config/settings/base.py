@@ -231,10 +231,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = "UTC"
+# A sweep job runs until nothing is due (or TIMER_SWEEP_MAX_SECONDS): a short period lets every
+# worker process join a backlog within seconds; a tick not taken within its period expires.
+_TIMER_SWEEP_SECONDS = float(os.environ.get("CUSTFLOW_TIMER_SWEEP_SECONDS", "2"))
 CELERY_BEAT_SCHEDULE = {
     "sweep-timers": {
         "task": "processes.sweep_timers",
-        "schedule": timedelta(seconds=float(os.environ.get("CUSTFLOW_TIMER_SWEEP_SECONDS", "10"))),
+        "schedule": timedelta(seconds=_TIMER_SWEEP_SECONDS),
+        "options": {"expires": max(_TIMER_SWEEP_SECONDS, 1.0)},
     },
 }
 # The transactional outbox's relay: publishes the jobs that committed writes queued (see
@@ -344,7 +348,10 @@ CUSTFLOW = {
         "SECONDS": float(os.environ.get("CUSTFLOW_IMAGE_SECONDS", "2")),
         "MEMORY_MB": int(os.environ.get("CUSTFLOW_IMAGE_MEMORY_MB", "512")),
     },
-    "TIMER_SWEEP_BATCH": 200,
+    # Timer steps per sweep batch (one bounded child with isolation on), and how long one beat
+    # sweep job keeps taking batches while timers are due.
+    "TIMER_SWEEP_BATCH": int(os.environ.get("CUSTFLOW_TIMER_SWEEP_BATCH", "200")),
+    "TIMER_SWEEP_MAX_SECONDS": float(os.environ.get("CUSTFLOW_TIMER_SWEEP_MAX_SECONDS", "60")),
     # 催办: at most one reminder per task in this many minutes.
     "REMIND_MIN_INTERVAL_MINUTES": int(os.environ.get("CUSTFLOW_REMIND_MIN_INTERVAL_MINUTES", "30")),
     # A direct upload deploys at once (no second owner). Off in production: publish through drafts.
