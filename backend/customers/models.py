@@ -92,6 +92,10 @@ class Customer(models.Model):
     activated_at = models.DateTimeField(null=True, blank=True)
     # Freshness: when the data was last confirmed (opening, approved amendment).
     last_verified_at = models.DateTimeField(_("最近核实时间"), null=True, blank=True)
+    # The identity document's validity (证件有效期): a last day, or 长期 (long term: no end).
+    # Both empty: not recorded (optional except for resident ids at the advanced level).
+    id_valid_until = models.DateField(_("证件有效期至"), null=True, blank=True, db_index=True)
+    id_valid_long_term = models.BooleanField(_("证件长期有效"), default=False)
     # Bumped by every applied change: a change request made against an older version is stale.
     version = models.PositiveIntegerField(default=1)
 
@@ -373,6 +377,7 @@ class BlacklistChange(models.Model):
 class RevealEventKind(models.TextChoices):
     REVEAL = "reveal", _("查看完整信息")
     LOOKUP = "lookup", _("按证件号码、电话或名称查询")
+    SCAN = "scan", _("查看证件扫描件")
 
 
 class RevealEvent(models.Model):

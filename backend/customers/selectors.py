@@ -5,6 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -12,7 +13,7 @@ from backend.common.audit import audit_event_record
 from backend.common.exceptions import InvalidValue, NotFound, ValidationFailed
 from backend.common.masking import mask_field
 from backend.common.models import AuditEvent
-from backend.customers.models import AccountOpening, Customer, CustomerStatus, IdType
+from backend.customers.models import AccountOpening, Customer, CustomerStatus, IdType, ScanDocument
 from backend.customers.validators import _squash, normalize_phone
 from backend.organisation.selectors import scope_filter, user_role_assignments
 from forms.validation import control_character_fields
@@ -110,6 +111,18 @@ def opening_get_visible(*, user, opening_id: Any) -> AccountOpening:
     if opening is None:
         raise NotFound("开户申请不存在", code="opening_not_found")
     return opening
+
+
+def opening_scan(opening: AccountOpening) -> ScanDocument | None:
+    """The opening's current scan: the latest uploaded."""
+    return opening.scans.order_by("-id").first()
+
+
+def opening_scan_url(opening: AccountOpening, document: ScanDocument | None = None) -> str | None:
+    """Where the scan is fetched (every fetch is recorded), or None when the opening has none."""
+    if document is None and not opening.scans.exists():
+        return None
+    return reverse("api-opening-scan", kwargs={"opening_id": opening.pk})
 
 
 def user_sees_full(user, customer: Customer) -> bool:
@@ -238,6 +251,7 @@ def opening_case_view(*, user, opening_id: Any) -> dict[str, Any]:
     with the other customers, and the trail."""
     opening = opening_get_visible(user=user, opening_id=opening_id)
     customer = opening.customer
+    scan = opening_scan(opening)
     shared = ((opening.checks or {}).get("D") or {}).get("shared_with") or {
         "customer_ids": [],
         "agent_codes": [],
@@ -254,5 +268,6 @@ def opening_case_view(*, user, opening_id: Any) -> dict[str, Any]:
             "agent_codes": shared.get("agent_codes", []),
         },
         "decision_comment": opening.decision_comment,
+        "scan": {"url": opening_scan_url(opening, scan), "content_type": scan.content_type} if scan else None,
         "trail": customer_trail(customer=customer),
     }
