@@ -49,8 +49,8 @@ def id_card_png(name: str, id_number: str) -> bytes:
 def test_reviewer_sees_the_scan_beside_the_data_zooms_rotates_and_approves(
     live_server,
     transactional_db,
-    chromium,
-    tmp_path,  # noqa: F811
+    chromium,  # noqa: F811
+    tmp_path,
 ):
     from playwright.sync_api import expect
 
