@@ -13,6 +13,7 @@ from backend.customers.blacklist import blacklist_change_get
 from backend.customers.models import CustomerAmendment, IdType
 from backend.customers.notices import notices_view
 from backend.customers.selectors import customer_view, user_sees_full
+from backend.customers.validators import LONG_TERM
 from backend.organisation.selectors import scope_filter
 
 MASKED_FIELDS = {"id_number", "phone", "address", "email", "legal_rep_id_number"}
@@ -20,6 +21,8 @@ ID_TYPE_FIELDS = {"id_type", "legal_rep_id_type"}
 
 
 def _shown(name: str, value: str, full: bool) -> str:
+    if name == "id_valid_until" and value == LONG_TERM:
+        return _("长期")
     if name in ID_TYPE_FIELDS and value in IdType.values:
         return str(IdType(value).label)
     if name in MASKED_FIELDS and not full:
