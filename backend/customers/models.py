@@ -474,3 +474,41 @@ class CustomerNotice(models.Model):
 
     def __str__(self) -> str:
         return f"notice #{self.pk} {self.channel} customer {self.customer_id}"
+
+
+class RenewalOutcome(models.TextChoices):
+    AMENDMENT_REQUESTED = "amendment_requested", _("已提交证件信息修改申请")
+    UNREACHABLE = "unreachable", _("无法联系客户")
+    DECLINED = "declined", _("客户暂不更新")
+
+
+class IdDocumentRenewal(models.Model):
+    """证件到期更新: the monthly job found the customer's identity document expiring within
+    ID_EXPIRY_NOTICE_DAYS (or expired) and opened an update task for the owning branch. One
+    per customer and month; no second one while one is open."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="id_renewals")
+    org_unit = models.ForeignKey("organisation.OrgUnit", on_delete=models.PROTECT, related_name="+")
+    period = models.CharField(max_length=7)  # YYYY-MM of the run
+    valid_until = models.DateField()  # the document's last day when the task was opened
+    expired = models.BooleanField(default=False)
+    process_instance = models.OneToOneField(
+        "processes.ProcessInstance", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    outcome = models.CharField(max_length=32, choices=RenewalOutcome.choices, blank=True)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["period", "customer"], name="uniq_id_renewal_period_customer"),
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(closed_at__isnull=True), name="uniq_open_id_renewal"
+            ),
+        ]
+        verbose_name = _("证件到期更新")
+        verbose_name_plural = _("证件到期更新")
+
+    def __str__(self) -> str:
+        return f"id renewal #{self.pk}"

@@ -257,6 +257,10 @@ CELERY_BEAT_SCHEDULE["sample-verification"] = {
     "task": "integrations.sample_verification",
     "schedule": crontab(minute=0, hour=2, day_of_month=1),
 }
+CELERY_BEAT_SCHEDULE["id-expiry"] = {
+    "task": "customers.id_expiry_run",
+    "schedule": crontab(minute=30, hour=2, day_of_month=1),
+}
 CELERY_BEAT_SCHEDULE["deliver-customer-notices"] = {
     "task": "customers.deliver_notices",
     "schedule": timedelta(seconds=float(os.environ.get("CUSTFLOW_NOTICE_SWEEP_SECONDS", "60"))),
