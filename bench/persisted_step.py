@@ -66,6 +66,7 @@ def main() -> None:
         id_type="resident_id",
         id_number=resident_id(serial=int(time.time()) % 1000, region="110101"),
         phone="13800000000",
+        id_valid_until="2041-06-30",
         scan=scan_upload(),
     )
     customer = opening.customer

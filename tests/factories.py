@@ -31,6 +31,10 @@ def scan_upload(name: str = "id.png", content: bytes | None = None, content_type
     return SimpleUploadedFile(name, png_bytes() if content is None else content, content_type=content_type)
 
 
+# 证件有效期 of the advanced-level openings the tests make (required for resident ids there).
+ID_VALID_UNTIL = "2041-06-30"
+
+
 def opening_payload(level: str = "advanced", **overrides) -> dict:
     data = {
         "info_level": level,
@@ -40,7 +44,9 @@ def opening_payload(level: str = "advanced", **overrides) -> dict:
         "scan": scan_upload(),
     }
     if level == "advanced":
-        data.update(phone="13812345678", address="深圳市南山区科技园 1 号", email="wang@example.com")
+        data.update(
+            phone="13812345678", address="深圳市南山区科技园 1 号", email="wang@example.com", id_valid_until=ID_VALID_UNTIL
+        )
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
 

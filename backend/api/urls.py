@@ -28,6 +28,7 @@ urlpatterns = [
     path("auth/logout/", auth.SignOutApi.as_view(), name="api-logout"),
     path("account-openings/", openings.AccountOpeningCreateApi.as_view(), name="api-openings"),
     path("account-openings/<int:opening_id>/", openings.AccountOpeningDetailApi.as_view(), name="api-opening"),
+    path("account-openings/<int:opening_id>/scan/", openings.AccountOpeningScanApi.as_view(), name="api-opening-scan"),
     path("account-openings/<int:opening_id>/form.pdf", openings.AccountOpeningFormPdfApi.as_view(), name="api-opening-form"),
     path("account-openings/<int:opening_id>/form/reprint/", openings.AccountOpeningFormPdfApi.as_view(reprint=True), name="api-opening-form-reprint"),
     path("account-openings/<int:opening_id>/form.pdf/reprint/", openings.AccountOpeningFormPdfApi.as_view(reprint=True), name="api-opening-form-reprint-pdf"),

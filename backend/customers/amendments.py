@@ -31,6 +31,7 @@ from backend.customers.models import (
     InfoLevel,
 )
 from backend.customers.notices import customer_change_notice_record
+from backend.customers.validators import LONG_TERM, IdValidity
 from backend.organisation.models import OrgLevel, Role
 from backend.organisation.selectors import user_role_assignments
 from processes.services import process_instance_start
@@ -46,7 +47,7 @@ CONTACT_FIELDS = {
     CustomerType.CORPORATE: ("phone", "address", "email", "contact_person"),
 }
 IDENTITY_FIELDS = {
-    CustomerType.INDIVIDUAL: ("name", "id_type", "id_number", "birth_date", "gender"),
+    CustomerType.INDIVIDUAL: ("name", "id_type", "id_number", "birth_date", "gender", "id_valid_until"),
     CustomerType.CORPORATE: (
         "name",
         "id_type",
@@ -58,7 +59,16 @@ IDENTITY_FIELDS = {
 }
 # Fields a user may type (gender is derived, never typed).
 TYPED_FIELDS = {
-    CustomerType.INDIVIDUAL: ("name", "id_type", "id_number", "birth_date", "phone", "address", "email"),
+    CustomerType.INDIVIDUAL: (
+        "name",
+        "id_type",
+        "id_number",
+        "birth_date",
+        "id_valid_until",
+        "phone",
+        "address",
+        "email",
+    ),
     CustomerType.CORPORATE: (
         "name",
         "id_type",
@@ -77,6 +87,7 @@ FIELD_LABELS = {
     "id_type": _("证件类型"),
     "id_number": _("证件号码"),
     "birth_date": _("出生日期"),
+    "id_valid_until": _("证件有效期至"),
     "gender": _("性别"),
     "phone": _("联系电话"),
     "address": _("地址"),
@@ -97,9 +108,13 @@ def _as_text(value: Any) -> str:
 
 
 def customer_values(customer: Customer) -> dict[str, str]:
+    """The customer's changeable fields as text (证件有效期: "YYYY-MM-DD", "long_term" or "")."""
     kind = customer.customer_type
     names = set(CONTACT_FIELDS[kind]) | set(IDENTITY_FIELDS[kind])
-    return {name: _as_text(getattr(customer, name)) for name in names}
+    values = {name: _as_text(getattr(customer, name)) for name in names}
+    if "id_valid_until" in values:
+        values["id_valid_until"] = IdValidity(customer.id_valid_until, customer.id_valid_long_term).as_text()
+    return values
 
 
 @dataclass
@@ -145,6 +160,8 @@ def customer_changes_clean(*, customer: Customer, proposed: dict[str, Any]) -> C
     if errors:
         raise ValidationFailed("", field_errors=errors)
     new = {k: _as_text(v) for k, v in cleaned.values.items() if k in current}
+    if "id_valid_until" in new:
+        new["id_valid_until"] = IdValidity(cleaned.values["id_valid_until"], cleaned.values["id_valid_long_term"]).as_text()
     if kind == CustomerType.INDIVIDUAL:
         if "birth_date" in typed:
             birth = _birth_date_clean(typed["birth_date"])
@@ -209,10 +226,16 @@ def customer_changes_apply(
             code="customer_not_active",
         )
     now = timezone.now()
+    extra_fields = []
     for name, change in changes.items():
         value: Any = change["new"]
         if name == "birth_date":
             value = date.fromisoformat(value) if value else None
+        if name == "id_valid_until":
+            # Checked when requested (a date then not past); stored as given.
+            customer.id_valid_long_term = value == LONG_TERM
+            value = date.fromisoformat(value) if value and value != LONG_TERM else None
+            extra_fields.append("id_valid_long_term")
         setattr(customer, name, value)
     customer.version += 1
     customer.last_verified_at = now
@@ -226,7 +249,7 @@ def customer_changes_apply(
             )
     try:
         with transaction.atomic():
-            customer.save(update_fields=[*changes, "version", "last_verified_at", "updated_at"])
+            customer.save(update_fields=[*changes, *extra_fields, "version", "last_verified_at", "updated_at"])
     except IntegrityError:
         raise Conflict(_("新证件号码已属于其他客户"), code="duplicate_customer") from None
     CustomerFieldChange.objects.bulk_create(

@@ -10,9 +10,10 @@ from backend.common.exceptions import NotFound
 from backend.common.masking import mask_field
 from backend.customers.amendments import FIELD_LABELS, amendment_is_stale
 from backend.customers.blacklist import blacklist_change_get
-from backend.customers.models import CustomerAmendment, IdType
+from backend.customers.models import CustomerAmendment, IdDocumentRenewal, IdType
 from backend.customers.notices import notices_view
 from backend.customers.selectors import customer_view, user_sees_full
+from backend.customers.validators import LONG_TERM
 from backend.organisation.selectors import scope_filter
 
 MASKED_FIELDS = {"id_number", "phone", "address", "email", "legal_rep_id_number"}
@@ -20,6 +21,8 @@ ID_TYPE_FIELDS = {"id_type", "legal_rep_id_type"}
 
 
 def _shown(name: str, value: str, full: bool) -> str:
+    if name == "id_valid_until" and value == LONG_TERM:
+        return _("长期")
     if name in ID_TYPE_FIELDS and value in IdType.values:
         return str(IdType(value).label)
     if name in MASKED_FIELDS and not full:
@@ -123,3 +126,22 @@ def blacklist_entry_view(entry) -> dict[str, Any]:
 
 def blacklist_case_view(*, user, change_id: Any) -> dict[str, Any]:
     return blacklist_change_view(user=user, change=blacklist_change_get(user=user, change_id=change_id))
+
+
+def id_renewal_case_view(*, user, case_id: Any) -> dict[str, Any]:
+    """证件到期更新: the customer (masked as for any view) and the document's last day."""
+    try:
+        pk = int(case_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("业务不存在"), code="case_not_found") from None
+    renewal = scope_filter(IdDocumentRenewal.objects.select_related("customer", "customer__org_unit", "org_unit"), user).filter(pk=pk).first()
+    if renewal is None:
+        raise NotFound(_("业务不存在"), code="case_not_found")
+    return {
+        "renewal_id": renewal.pk,
+        "period": renewal.period,
+        "valid_until": renewal.valid_until.isoformat(),
+        "expired": renewal.expired,
+        "outcome": renewal.get_outcome_display() if renewal.outcome else "",
+        "customer": customer_view(user=user, customer=renewal.customer, purpose="renewal"),
+    }

@@ -17,7 +17,13 @@ from backend.customers.models import (
     Customer,
     InfoLevel,
 )
-from backend.customers.validators import normalize_phone, validate_email_address, validate_id_number
+from backend.customers.validators import (
+    RESIDENT_ID,
+    normalize_phone,
+    validate_email_address,
+    validate_id_number,
+    validate_id_valid_until,
+)
 from backend.organisation.models import SalesAgent
 from forms.validation import control_character_fields
 
@@ -66,7 +72,7 @@ def _clean_contact(data: dict, out: CleanedIdentity, *, phone_required: bool) ->
         out.values["email"] = ""
 
 
-INDIVIDUAL_FIELDS = ("name", "id_type", "id_number", "phone", "address", "email")
+INDIVIDUAL_FIELDS = ("name", "id_type", "id_number", "phone", "address", "email", "id_valid_until")
 CORPORATE_FIELDS = (
     "name",
     "id_type",
@@ -188,8 +194,23 @@ def identity_clean(data: dict, *, info_level: str) -> CleanedIdentity:
         except InvalidValue as exc:
             out.add_error("id_number", exc.message)
 
+    _clean_validity(data, out, required=info_level == InfoLevel.ADVANCED and id_type == RESIDENT_ID)
     _clean_contact(data, out, phone_required=info_level == InfoLevel.ADVANCED)
     return out
+
+
+def _clean_validity(data: dict, out: CleanedIdentity, *, required: bool) -> None:
+    """证件有效期 (issue 16 item 5): required for a resident id at the advanced level; a date
+    not in the past and not before the birth date the id number carries, or 长期."""
+    try:
+        validity = validate_id_valid_until(data.get("id_valid_until"), birth_date=out.values.get("birth_date"))
+    except InvalidValue as exc:
+        out.add_error("id_valid_until", exc.message)
+        return
+    if required and not validity.recorded:
+        out.add_error("id_valid_until", _("高级程度开户使用居民身份证时必须填写证件有效期（长期有效的填“长期”）。"))
+        return
+    out.values.update(id_valid_until=validity.until, id_valid_long_term=validity.long_term)
 
 
 def duplicate_customer(id_type: str, id_number: str, *, exclude_id: int | None = None) -> Customer | None:

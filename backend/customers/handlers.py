@@ -61,6 +61,24 @@ def blacklist_reject(ctx: OperationContext, params: dict, data: dict) -> dict:
     )
 
 
+def id_renewal_record(ctx: OperationContext, params: dict, data: dict) -> dict:
+    from backend.customers.expiry import id_renewal_record as record
+
+    return record(actor=ctx.actor, case_id=ctx.case_id, data=data)
+
+
+def _id_renewal_clean(data: dict, context) -> dict:
+    from backend.customers.expiry import id_renewal_clean
+
+    return id_renewal_clean(data, context)
+
+
+def _id_renewal_case(*, user, case_id):
+    from backend.customers.case_views import id_renewal_case_view
+
+    return id_renewal_case_view(user=user, case_id=case_id)
+
+
 def _opening_case(*, user, case_id):
     from backend.customers.selectors import opening_case_view
 
@@ -111,6 +129,9 @@ def register() -> None:
     operation_register("customers.blacklist_apply", blacklist_apply, "黑名单变更生效")
     operation_register("customers.blacklist_reject", blacklist_reject, "拒绝黑名单变更")
     form_validator_register("customers.opening_fix", services.opening_fix_clean)
+    operation_register("customers.id_renewal_record", id_renewal_record, "记录证件到期更新结果")
+    form_validator_register("customers.id_document_renewal", _id_renewal_clean)
+    case_view_register("customers.iddocumentrenewal", _id_renewal_case)
     for key in (services.OPENING_PROCESS, services.CORPORATE_OPENING_PROCESS):
         return_hook_register(key, _opening_returned)
         cancel_hook_register(key, _opening_cancelled)

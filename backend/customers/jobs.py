@@ -13,3 +13,12 @@ def deliver_notices() -> int:
     from backend.customers.notices import customer_notices_deliver
 
     return customer_notices_deliver()
+
+
+@shared_task(name="customers.id_expiry_run", acks_late=True)
+def id_expiry_run() -> dict:
+    """Monthly: open an update task for every identity document expiring within
+    ID_EXPIRY_NOTICE_DAYS or expired (idempotent: see expiry.id_expiry_run)."""
+    from backend.customers.expiry import id_expiry_run as run
+
+    return run()

@@ -92,6 +92,10 @@ class Customer(models.Model):
     activated_at = models.DateTimeField(null=True, blank=True)
     # Freshness: when the data was last confirmed (opening, approved amendment).
     last_verified_at = models.DateTimeField(_("最近核实时间"), null=True, blank=True)
+    # The identity document's validity (证件有效期): a last day, or 长期 (long term: no end).
+    # Both empty: not recorded (optional except for resident ids at the advanced level).
+    id_valid_until = models.DateField(_("证件有效期至"), null=True, blank=True, db_index=True)
+    id_valid_long_term = models.BooleanField(_("证件长期有效"), default=False)
     # Bumped by every applied change: a change request made against an older version is stale.
     version = models.PositiveIntegerField(default=1)
 
@@ -373,6 +377,7 @@ class BlacklistChange(models.Model):
 class RevealEventKind(models.TextChoices):
     REVEAL = "reveal", _("查看完整信息")
     LOOKUP = "lookup", _("按证件号码、电话或名称查询")
+    SCAN = "scan", _("查看证件扫描件")
 
 
 class RevealEvent(models.Model):
@@ -469,3 +474,41 @@ class CustomerNotice(models.Model):
 
     def __str__(self) -> str:
         return f"notice #{self.pk} {self.channel} customer {self.customer_id}"
+
+
+class RenewalOutcome(models.TextChoices):
+    AMENDMENT_REQUESTED = "amendment_requested", _("已提交证件信息修改申请")
+    UNREACHABLE = "unreachable", _("无法联系客户")
+    DECLINED = "declined", _("客户暂不更新")
+
+
+class IdDocumentRenewal(models.Model):
+    """证件到期更新: the monthly job found the customer's identity document expiring within
+    ID_EXPIRY_NOTICE_DAYS (or expired) and opened an update task for the owning branch. One
+    per customer and month; no second one while one is open."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="id_renewals")
+    org_unit = models.ForeignKey("organisation.OrgUnit", on_delete=models.PROTECT, related_name="+")
+    period = models.CharField(max_length=7)  # YYYY-MM of the run
+    valid_until = models.DateField()  # the document's last day when the task was opened
+    expired = models.BooleanField(default=False)
+    process_instance = models.OneToOneField(
+        "processes.ProcessInstance", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    outcome = models.CharField(max_length=32, choices=RenewalOutcome.choices, blank=True)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["period", "customer"], name="uniq_id_renewal_period_customer"),
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(closed_at__isnull=True), name="uniq_open_id_renewal"
+            ),
+        ]
+        verbose_name = _("证件到期更新")
+        verbose_name_plural = _("证件到期更新")
+
+    def __str__(self) -> str:
+        return f"id renewal #{self.pk}"

@@ -168,6 +168,9 @@ def reveal_filters_clean(params: dict[str, Any]) -> RevealFilters:
                 _("查询字段无效,可选: %(fields)s") % {"fields": ", ".join(LOOKUP_FIELDS)},
                 code="invalid_field",
             )
+    elif out.kind == RevealEventKind.SCAN:
+        if out.field and out.field != "scan":
+            raise ValidationFailed.field("field", _("扫描件查看记录的字段只能是 scan"), code="invalid_field")
     elif out.field and out.field not in PERSONAL_FIELDS:
         raise ValidationFailed.field(
             "field",
@@ -190,7 +193,7 @@ def _local_midnight(day: date) -> datetime:
 
 def reveal_event_list(*, user, params: Mapping[str, Any]) -> QuerySet[RevealEvent]:
     """合规: the reveal log of the user's org subtrees (by the event's org unit), newest first,
-    filtered by `params` (kind — reveal (default) or lookup —, user, customer, field,
+    filtered by `params` (kind — reveal (default), lookup or scan —, user, customer, field,
     value_hash, date_from, date_to). Compliance role only."""
     if not user_has_role(user, Role.COMPLIANCE):
         raise Forbidden(_("只有合规岗可以查看敏感信息查看记录"), code="compliance_only")

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -12,8 +14,8 @@ from backend.common.audit import audit_event_record
 from backend.common.exceptions import InvalidValue, NotFound, ValidationFailed
 from backend.common.masking import mask_field
 from backend.common.models import AuditEvent
-from backend.customers.models import AccountOpening, Customer, CustomerStatus, IdType
-from backend.customers.validators import _squash, normalize_phone
+from backend.customers.models import AccountOpening, Customer, CustomerStatus, IdType, ScanDocument
+from backend.customers.validators import LONG_TERM, _squash, normalize_phone
 from backend.organisation.selectors import scope_filter, user_role_assignments
 from forms.validation import control_character_fields
 
@@ -112,6 +114,39 @@ def opening_get_visible(*, user, opening_id: Any) -> AccountOpening:
     return opening
 
 
+def opening_scan(opening: AccountOpening) -> ScanDocument | None:
+    """The opening's current scan: the latest uploaded."""
+    return opening.scans.order_by("-id").first()
+
+
+def opening_scan_url(opening: AccountOpening, document: ScanDocument | None = None) -> str | None:
+    """Where the scan is fetched (every fetch is recorded), or None when the opening has none."""
+    if document is None and not opening.scans.exists():
+        return None
+    return reverse("api-opening-scan", kwargs={"opening_id": opening.pk})
+
+
+def id_validity_text(customer: Customer) -> str:
+    """证件有效期 as the API gives it: "YYYY-MM-DD", "long_term", or "" when not recorded."""
+    if customer.id_valid_long_term:
+        return LONG_TERM
+    return customer.id_valid_until.isoformat() if customer.id_valid_until else ""
+
+
+def id_validity_state(customer: Customer, today=None) -> str:
+    """"expired", "expiring" (within ID_EXPIRY_NOTICE_DAYS), "valid", "long_term" or "" (not recorded)."""
+    if customer.id_valid_long_term:
+        return "long_term"
+    if not customer.id_valid_until:
+        return ""
+    today = today or timezone.localdate()
+    if customer.id_valid_until < today:
+        return "expired"
+    if customer.id_valid_until <= today + timedelta(days=settings.CUSTFLOW["ID_EXPIRY_NOTICE_DAYS"]):
+        return "expiring"
+    return "valid"
+
+
 def user_sees_full(user, customer: Customer) -> bool:
     roles = set(settings.CUSTFLOW["FULL_VIEW_ROLES"])
     return any(
@@ -135,6 +170,8 @@ def customer_view(*, user, customer: Customer, purpose: str = "view") -> dict[st
         "info_level": customer.info_level,
         "info_level_label": customer.get_info_level_display(),
         "birth_date": customer.birth_date.isoformat() if customer.birth_date else None,
+        "id_valid_until": id_validity_text(customer) or None,
+        "id_valid_state": id_validity_state(customer),
         "legal_rep_name": customer.legal_rep_name,
         "legal_rep_id_type_label": customer.get_legal_rep_id_type_display()
         if customer.legal_rep_id_type
@@ -238,6 +275,7 @@ def opening_case_view(*, user, opening_id: Any) -> dict[str, Any]:
     with the other customers, and the trail."""
     opening = opening_get_visible(user=user, opening_id=opening_id)
     customer = opening.customer
+    scan = opening_scan(opening)
     shared = ((opening.checks or {}).get("D") or {}).get("shared_with") or {
         "customer_ids": [],
         "agent_codes": [],
@@ -254,5 +292,6 @@ def opening_case_view(*, user, opening_id: Any) -> dict[str, Any]:
             "agent_codes": shared.get("agent_codes", []),
         },
         "decision_comment": opening.decision_comment,
+        "scan": {"url": opening_scan_url(opening, scan), "content_type": scan.content_type} if scan else None,
         "trail": customer_trail(customer=customer),
     }

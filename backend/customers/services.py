@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -25,7 +26,7 @@ from backend.customers.models import (
     InfoLevel,
     ScanDocument,
 )
-from backend.customers.validators import inspect_scan
+from backend.customers.validators import LONG_TERM, IdValidity, inspect_scan
 from backend.organisation.models import Role
 from backend.organisation.selectors import user_org_unit_for_role, user_role_assignments
 from processes.services import process_instance_start
@@ -65,6 +66,7 @@ def account_opening_submit(
     legal_rep_id_type: str = "",
     legal_rep_id_number: str = "",
     contact_person: str = "",
+    id_valid_until: Any = "",
 ) -> AccountOpening:
     """Submit an individual or corporate account opening: checks A–D, then the process
     decides the path (primary level opens directly, advanced level and blacklist hits go to
@@ -84,6 +86,8 @@ def account_opening_submit(
     if info_level not in InfoLevel.values:
         errors["info_level"] = [_("信息程度无效,可选: primary, advanced")]
     fields = {"name": name, "id_type": id_type, "id_number": id_number, "phone": phone, "address": address, "email": email}
+    if customer_type == CustomerType.INDIVIDUAL:
+        fields["id_valid_until"] = id_valid_until
     if customer_type == CustomerType.CORPORATE:
         fields.update(
             legal_rep_name=legal_rep_name,
@@ -293,10 +297,19 @@ def opening_resubmit(*, actor, case_id: Any, corrections: dict) -> dict:
         if name in corrections and str(getattr(customer, name) or "") != str(corrections[name] or ""):
             changes[name] = {"old": str(getattr(customer, name) or ""), "new": str(corrections[name] or "")}
             setattr(customer, name, corrections[name] or ("" if name != "birth_date" else None))
+    validity_fields = []
+    if "id_valid_until" in corrections and not customer.is_corporate:
+        # Checked by opening_fix_clean: "YYYY-MM-DD", "long_term" or "".
+        old, new = IdValidity(customer.id_valid_until, customer.id_valid_long_term).as_text(), str(corrections["id_valid_until"] or "")
+        if old != new:
+            changes["id_valid_until"] = {"old": old, "new": new}
+            customer.id_valid_long_term = new == LONG_TERM
+            customer.id_valid_until = date.fromisoformat(new) if new and new != LONG_TERM else None
+            validity_fields = ["id_valid_until", "id_valid_long_term"]
     customer.resubmit()
     try:
         with transaction.atomic():
-            customer.save(update_fields=[*CORRECTABLE_FIELDS, "status", "updated_at"])
+            customer.save(update_fields=[*CORRECTABLE_FIELDS, *validity_fields, "status", "updated_at"])
     except IntegrityError:
         raise _duplicate_error(
             duplicate_customer(customer.id_type, customer.id_number, exclude_id=customer.pk) or customer
@@ -321,6 +334,8 @@ def opening_fix_clean(data: dict, context: Any) -> dict:
     if customer.is_corporate:
         names += ["legal_rep_name", "legal_rep_id_type", "legal_rep_id_number", "contact_person"]
     current = {name: getattr(customer, name) or "" for name in names}
+    if not customer.is_corporate:
+        current["id_valid_until"] = IdValidity(customer.id_valid_until, customer.id_valid_long_term).as_text()
     merged = {**current, **{k: v for k, v in data.items() if k in current and str(v or "").strip()}}
     cleaned = customer_clean(merged, customer_type=customer.customer_type, info_level=opening.info_level)
     if cleaned.errors:
@@ -334,6 +349,8 @@ def opening_fix_clean(data: dict, context: Any) -> dict:
             code="duplicate_customer",
         )
     birth = values.get("birth_date")
+    if "id_valid_long_term" in values:  # workflow data is JSON: the validity as its text
+        values["id_valid_until"] = IdValidity(values["id_valid_until"], values.pop("id_valid_long_term")).as_text()
     return {
         **values,
         "birth_date": birth.isoformat() if birth else "",

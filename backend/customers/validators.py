@@ -43,6 +43,7 @@ __all__ = [
     "normalize_phone",
     "validate_email_address",
     "validate_id_number",
+    "validate_id_valid_until",
     "validate_org_code",
     "validate_uscc",
 ]
@@ -274,6 +275,61 @@ def validate_email_address(raw: str) -> str:
         raise InvalidValue(_("请输入有效的电子邮箱地址"), "invalid_email")
     local, _sep, domain = value.rpartition("@")
     return f"{local}@{domain.lower()}"
+
+
+# --- identity document validity (证件有效期) ----------------------------------------------
+
+# 长期: a document with no end date (resident ids issued from age 46). The API and forms accept
+# either spelling; the API answers "long_term".
+LONG_TERM = "long_term"
+LONG_TERM_SPELLINGS = {"long_term", "长期", "长期有效"}
+
+
+@dataclass(frozen=True)
+class IdValidity:
+    until: date | None  # the last valid day; None when long term or not recorded
+    long_term: bool = False
+
+    @property
+    def recorded(self) -> bool:
+        return self.long_term or self.until is not None
+
+    def as_text(self) -> str:
+        """The API's representation: "YYYY-MM-DD", "long_term", or "" (not recorded)."""
+        return LONG_TERM if self.long_term else (self.until.isoformat() if self.until else "")
+
+
+def validate_id_valid_until(raw: object, *, birth_date: date | None, today: date | None = None) -> IdValidity:
+    """证件有效期: a date (YYYY-MM-DD) not in the past and not before the holder's birth, or
+    长期 / long_term. Empty is "not recorded" (the caller decides whether it is required)."""
+    if isinstance(raw, date):
+        until = raw
+    else:
+        text = unicodedata.normalize("NFKC", str(raw or "")).strip()
+        if not text:
+            return IdValidity(until=None)
+        if text.lower() in LONG_TERM_SPELLINGS:
+            return IdValidity(until=None, long_term=True)
+        try:
+            if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+                raise ValueError(text)
+            until = date.fromisoformat(text)
+        except ValueError:
+            raise InvalidValue(
+                _("证件有效期应为 YYYY-MM-DD 格式的日期；长期有效的证件请填“长期”。"), "invalid_date"
+            ) from None
+    if birth_date is not None and until < birth_date:
+        raise InvalidValue(
+            _("证件有效期不能早于出生日期（%(birth)s）。") % {"birth": birth_date.isoformat()},
+            "before_birth_date",
+        )
+    today = today or timezone.localdate()
+    if until < today:
+        raise InvalidValue(
+            _("证件已过期（有效期至 %(until)s），请客户提供有效证件。") % {"until": until.isoformat()},
+            "id_expired",
+        )
+    return IdValidity(until=until)
 
 
 # --- scans ------------------------------------------------------------------------------

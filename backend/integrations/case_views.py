@@ -27,6 +27,7 @@ LABELS = {
     "legal_rep_id_type": _("法定代表人证件类型"),
     "legal_rep_id_number": _("法定代表人证件号码"),
     "contact_person": _("联系人"),
+    "id_valid_until": _("证件有效期至"),
     "org_unit": _("机构"),
     "scan_filename": _("扫描件文件名"),
     "scan_attached": _("附扫描件"),

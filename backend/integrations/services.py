@@ -38,6 +38,7 @@ OPENING_FIELDS = (
     "legal_rep_id_type",
     "legal_rep_id_number",
     "contact_person",
+    "id_valid_until",
 )
 STORED_FIELDS = {*OPENING_FIELDS, "scan", "scan_filename", "org_unit"}
 MAX_KEY_LENGTH = 255

@@ -48,7 +48,8 @@ class OpeningFlow(HttpUser):
     def open_and_approve(self):
         start = time.perf_counter()
         data = {"info_level": "advanced", "name": "压测客户", "id_type": "resident_id", "id_number": resident_id(),
-                "phone": f"139{random.randrange(10**8):08d}", "address": "深圳市南山区压测路 1 号", "email": "load@example.com"}
+                "phone": f"139{random.randrange(10**8):08d}", "address": "深圳市南山区压测路 1 号", "email": "load@example.com",
+                "id_valid_until": "2041-06-30"}
         resp = self.client.post("/api/account-openings/", data=data, files={"scan": ("id.png", SCAN, "image/png")},
                                 headers=self.auth["collector.sz"], name="submit opening")
         if resp.status_code != 201:

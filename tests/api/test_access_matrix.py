@@ -62,7 +62,7 @@ READERS = ["reviewer.gd", "officer.gd", "compliance.gd", "compliance.ho", "offic
 COMPLAINT_READERS = ["handler.gd", "cs.ho"]  # the complaint roles of the owning province and head office
 # Detail reads the owning province and head office must be able to make.
 READER_ROUTES = [
-    "api-opening", "api-task", "api-task-timeline", "api-customer", "api-customer-history", "api-amendment",
+    "api-opening", "api-opening-scan", "api-task", "api-task-timeline", "api-customer", "api-customer-history", "api-amendment",
     "api-blacklist-entry", "api-blacklist-change", "api-policy", "api-endorsement", "api-complaint",
 ]
 MISSING = {"int": 987654321, "str": "00000000-0000-0000-0000-000000000000"}

@@ -5,8 +5,10 @@ GET by signed-in users who can see the data (one object of every kind exists, th
 matrix's fixture), once plainly and once with a hostile query (`?reason=…&format=pdf…`, the way
 a reprint used to be triggered), and no table may gain or lose a row. The one allowed exception
 is the audit record of a read the rules require to be logged: a full (unmasked) view of a
-customer or complaint (`customer.viewed_full`, `complaint.full_viewed`) and a download of an
-export (`export.downloaded`, control 12) — audit rows only, never a copy or a print record.
+customer or complaint (`customer.viewed_full`, `complaint.full_viewed`), a download of an
+export (`export.downloaded`, control 12) and a view of an identity scan (`customer.scan_viewed`
+with its reveal event of kind `scan`, issue 16 item 3) — records of the read only, never a copy
+or a print record.
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from backend.common.models import AuditEvent
+from backend.customers.models import RevealEvent
 from tests.api.test_access_matrix import objects, people  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("access-matrix")]
 
-VIEW_RECORDS = {"customer.viewed_full", "complaint.full_viewed", "export.downloaded"}
+VIEW_RECORDS = {"customer.viewed_full", "complaint.full_viewed", "export.downloaded", "customer.scan_viewed"}
+VIEW_REVEAL_KINDS = {"scan"}  # reveal events that record a read (the scan served)
 HOSTILE_QUERY = {
     "reason": "无理由重印副本",
     "format": "pdf",
@@ -67,6 +71,7 @@ def row_counts() -> dict[str, int]:
         cursor.execute(sql)
         counts = dict(zip(tables, cursor.fetchone(), strict=True))
     counts[AuditEvent._meta.db_table] = AuditEvent.objects.exclude(action__in=VIEW_RECORDS).count()
+    counts[RevealEvent._meta.db_table] = RevealEvent.objects.exclude(kind__in=VIEW_REVEAL_KINDS).count()
     return counts
 
 
@@ -107,6 +112,14 @@ def test_the_walk_covers_the_print_routes(objects):  # noqa: F811
         "complaint-analysis-export",
     ):
         assert printing in names, printing
+
+
+def test_the_walk_covers_the_scan_route_and_records_its_views(api, objects):  # noqa: F811
+    ids, overrides = objects
+    assert "api-opening-scan" in {name for name, _url in _urls(ids, overrides)}
+    before = RevealEvent.objects.filter(kind="scan").count()
+    assert api("reviewer.sz").get(f"/api/account-openings/{ids['opening_id']}/scan/").status_code == 200
+    assert RevealEvent.objects.filter(kind="scan").count() == before + 1
 
 
 def test_no_get_changes_any_row(api, django_user_model, objects):  # noqa: F811

@@ -41,16 +41,23 @@ def user(username: str):
     return get_user_model().objects.get(username=username)
 
 
-def submit_opening(*, username: str = "collector.sz", level: str = "advanced", seq: int = 123, name: str = "王测试"):
-    """An account opening submitted through the service (not the web form)."""
-    extra = {"phone": "13812345678", "address": "深圳市福田区福华路 1 号", "email": "wang@example.com"} if level == "advanced" else {}
+def submit_opening(*, username: str = "collector.sz", level: str = "advanced", seq: int = 123, name: str = "王测试", scan_bytes=None):
+    """An account opening submitted through the service (not the web form). `scan_bytes`, if
+    given, makes the scan's PNG bytes from the id number."""
+    extra = (
+        {"phone": "13812345678", "address": "深圳市福田区福华路 1 号", "email": "wang@example.com", "id_valid_until": "2041-06-30"}
+        if level == "advanced"
+        else {}
+    )
+    number = resident_id(seq=seq)
+    scan = png_scan() if scan_bytes is None else SimpleUploadedFile("scan.png", scan_bytes(number), content_type="image/png")
     return account_opening_submit(
         actor=user(username),
         info_level=level,
         name=name,
         id_type="resident_id",
-        id_number=resident_id(seq=seq),
-        scan=png_scan(),
+        id_number=number,
+        scan=scan,
         **extra,
     )
 

@@ -265,6 +265,7 @@ def _opening_form(**overrides) -> dict:
         "phone": "13812340000",
         "address": "深圳市福田区深南大道 2 号",
         "email": "",
+        "id_valid_until": "2041-06-30",
         "scan": png_scan(),
     }
     data.update(overrides)

@@ -38,6 +38,9 @@ class CustomerAmendmentListCreateApi(APIView):
         id_type = serializers.CharField(required=False, allow_blank=True)
         id_number = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
         birth_date = serializers.CharField(required=False, allow_blank=True)
+        id_valid_until = serializers.CharField(
+            required=False, allow_blank=True, help_text="证件有效期至: YYYY-MM-DD,长期有效填 long_term 或“长期”"
+        )
         phone = serializers.CharField(required=False, allow_blank=True)
         address = serializers.CharField(required=False, allow_blank=True)
         email = serializers.CharField(required=False, allow_blank=True)

@@ -133,7 +133,7 @@ class RevealEventOutputSerializer(serializers.Serializer):
 class RevealEventListApi(APIView):
     @extend_schema(
         parameters=[
-            OpenApiParameter("kind", str, enum=["reveal", "lookup"], description="reveal(默认)或 lookup"),
+            OpenApiParameter("kind", str, enum=["reveal", "lookup", "scan"], description="reveal(默认)、lookup 或 scan(查看证件扫描件)"),
             OpenApiParameter("user", str, description="用户名"),
             OpenApiParameter("value_hash", str, description="查询值的摘要(manage.py lookup_hash)"),
             OpenApiParameter("customer", int, description="客户号"),

@@ -266,6 +266,10 @@ CELERY_BEAT_SCHEDULE["sample-verification"] = {
     "task": "integrations.sample_verification",
     "schedule": crontab(minute=0, hour=2, day_of_month=1),
 }
+CELERY_BEAT_SCHEDULE["id-expiry"] = {
+    "task": "customers.id_expiry_run",
+    "schedule": crontab(minute=30, hour=2, day_of_month=1),
+}
 CELERY_BEAT_SCHEDULE["deliver-customer-notices"] = {
     "task": "customers.deliver_notices",
     "schedule": timedelta(seconds=float(os.environ.get("CUSTFLOW_NOTICE_SWEEP_SECONDS", "60"))),
@@ -323,6 +327,8 @@ CUSTFLOW = {
         "verification_followup": os.environ.get("CUSTFLOW_VERIFICATION_FOLLOWUP_DEADLINE", "P5WD"),
         # 客服管理部 supervises a cross-province complaint hand-over within this time.
         "complaint_cross_province": os.environ.get("CUSTFLOW_COMPLAINT_CROSS_PROVINCE_DEADLINE", "P2WD"),
+        # The branch asks a customer whose identity document expires for the new one.
+        "id_document_update": os.environ.get("CUSTFLOW_ID_DOCUMENT_UPDATE_DEADLINE", "P20WD"),
     },
     # A reminder goes out when this fraction of a deadline has passed.
     "REMINDER_FRACTION": float(os.environ.get("CUSTFLOW_REMINDER_FRACTION", "0.75")),
@@ -343,6 +349,9 @@ CUSTFLOW = {
     # Customer data not confirmed for this many days is shown as stale (过期).
     "FRESHNESS_DAYS": 365,
     "SCAN_MAX_BYTES": 10 * 1024 * 1024,
+    # 证件有效期: the monthly job opens an update task for documents expiring within this many
+    # days (or expired); the customer file marks them 即将到期 / 已过期.
+    "ID_EXPIRY_NOTICE_DAYS": int(os.environ.get("CUSTFLOW_ID_EXPIRY_NOTICE_DAYS", "60")),
     # Scan images (JPEG, PNG) are decoded for verification in a killable child.
     "IMAGE_LIMITS": {
         "SECONDS": float(os.environ.get("CUSTFLOW_IMAGE_SECONDS", "2")),

@@ -32,6 +32,8 @@ def _amend_page(request: HttpRequest, customer, values: dict, exc: ApplicationEr
         current = view.get(name)
         if name in ("id_type", "legal_rep_id_type") and current:
             current = dict(choices or []).get(current, current)
+        if name == "id_valid_until" and current == "long_term":
+            current = _("长期")
         rows.append({"name": name, "label": FIELD_LABELS[name], "current": current or "—", "value": values.get(name, ""), "choices": choices})
     errs = form_errors(exc, [*TYPED_FIELDS[kind], "reason"])
     context = {"customer": view, "rows": rows, "reason": values.get("reason", ""), **errs}

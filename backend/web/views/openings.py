@@ -18,9 +18,10 @@ from backend.customers.models import (
 from backend.customers.printing import opening_form_print
 from backend.customers.selectors import customer_get_visible, opening_get_visible
 from backend.customers.services import account_opening_submit
+from backend.customers.validators import LONG_TERM
 from backend.web.views.base import form_errors, page_view, printed_pdf
 
-FIELDS = ("info_level", "name", "id_type", "id_number", "phone", "address", "email")
+FIELDS = ("info_level", "name", "id_type", "id_number", "id_valid_until", "phone", "address", "email")
 FORM_FIELDS = (*FIELDS, "scan")
 
 
@@ -47,6 +48,8 @@ def opening_new(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return _render(request, {"info_level": InfoLevel.PRIMARY.value, "id_type": IdType.RESIDENT_ID.value})
     values = {name: request.POST.get(name, "") for name in FIELDS}
+    if request.POST.get("id_valid_long_term"):  # the 长期有效 box wins over a date
+        values["id_valid_until"] = LONG_TERM
     try:
         opening = account_opening_submit(actor=request.user, **values, scan=request.FILES.get("scan"))
     except ApplicationError as exc:

@@ -42,6 +42,7 @@ CASE_TEMPLATES = {
     OPENING_CASE: "web/_opening_case.html",
     "customers.customeramendment": "web/_amendment_case.html",
     "customers.blacklistchange": "web/_blacklist_case.html",
+    "customers.iddocumentrenewal": "web/_id_renewal_case.html",
     "policies.endorsement": "web/_endorsement_case.html",
     "integrations.integrationrequest": "web/_integration_case.html",
     "integrations.importreview": "web/_integration_case.html",

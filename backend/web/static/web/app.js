@@ -72,7 +72,53 @@
     });
   }
 
+  // Identity scan beside a review: zoom (fit width × 25 %–400 %) and rotate by quarter turns.
+  // The canvas takes the rotated image's box, so the stage scrolls over all of it.
+  function setupScanViewer(viewer) {
+    var stage = viewer.querySelector("[data-scan-stage]");
+    var canvas = viewer.querySelector("[data-scan-canvas]");
+    var img = viewer.querySelector("[data-scan-image]");
+    var label = viewer.querySelector("[data-scan-zoom]");
+    if (!stage || !canvas || !img) return;
+    var zoom = 1, turn = 0;
+    function layout() {
+      var nw = img.naturalWidth, nh = img.naturalHeight;
+      if (!nw || !nh) return;
+      var sideways = turn % 2 === 1;
+      var fit = (stage.clientWidth - 16) / (sideways ? nh : nw);
+      var w = nw * fit * zoom, h = nh * fit * zoom;
+      var bw = sideways ? h : w, bh = sideways ? w : h;
+      canvas.style.width = bw + "px";
+      canvas.style.height = bh + "px";
+      canvas.style.margin = bh < stage.clientHeight ? ((stage.clientHeight - bh) / 2) + "px auto" : "0 auto";
+      img.style.width = w + "px";
+      img.style.height = h + "px";
+      img.style.left = ((bw - w) / 2) + "px";
+      img.style.top = ((bh - h) / 2) + "px";
+      img.style.transform = "rotate(" + (turn * 90) + "deg)";
+      viewer.setAttribute("data-rotation", String(turn * 90));
+      viewer.setAttribute("data-zoom", String(Math.round(zoom * 100)));
+      if (label) label.textContent = Math.round(zoom * 100) + "%";
+    }
+    var actions = {
+      "zoom-in": function () { zoom = Math.min(4, zoom * 1.25); },
+      "zoom-out": function () { zoom = Math.max(0.25, zoom / 1.25); },
+      "rotate-left": function () { turn = (turn + 3) % 4; },
+      "rotate-right": function () { turn = (turn + 1) % 4; },
+      "reset": function () { zoom = 1; turn = 0; }
+    };
+    Array.prototype.forEach.call(viewer.querySelectorAll("[data-scan-action]"), function (button) {
+      button.addEventListener("click", function () {
+        actions[button.getAttribute("data-scan-action")]();
+        layout();
+      });
+    });
+    if (img.complete) layout(); else img.addEventListener("load", layout);
+    window.addEventListener("resize", layout);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-scan-viewer]"), setupScanViewer);
     Array.prototype.forEach.call(document.querySelectorAll("[data-testid=nav-toggle]"), setupNavToggle);
     Array.prototype.forEach.call(document.querySelectorAll("details.userbox"), setupUserMenu);
     Array.prototype.forEach.call(document.querySelectorAll("form[data-confirm]"), setupConfirm);
