@@ -293,6 +293,9 @@ def test_choose_an_operation_and_a_deadline_from_the_lists(live_server, transact
         expect(page.locator("[data-testid=modeler-status]")).to_have_text(re.compile(r"^已保存"))
         xml = ProcessDraft.objects.get(pk=draft.pk).bpmn_xml
         assert re.search(r'serviceTaskOperator id="customers\.activate_customer"', xml), xml
+        # Valid as saved: the operator carries its (empty) parameter list, so no schema error.
+        problems = ProcessDraft.objects.get(pk=draft.pk).problems
+        assert not [p for p in problems if "BPMN 2.0" in p["message"]], problems
         shot(page, "modeler-operation-chosen")
     finally:
         context.close()

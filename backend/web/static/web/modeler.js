@@ -252,6 +252,10 @@
       }), op ? op.id || "" : "", function (v) {
         var operator = findExt(bo, SPIFF + "ServiceTaskOperator", true);
         operator.id = v;
+        if (!operator.parameters) { // the schema wants the (possibly empty) parameter list
+          operator.parameters = moddle.create(SPIFF + "Parameters", { parameters: [] });
+          operator.parameters.$parent = operator;
+        }
         changed(element);
       })));
     }
