@@ -27,6 +27,10 @@ __all__ = [
 ]
 
 EMPTY = "—"
+# The seal (38 × 18 mm) holds three lines of its org unit's name at 9pt (33 characters), four
+# at 7pt; tests/pdfs/test_form_layout.py measures it.
+SEAL_CHARS = 30
+SEAL_LONG_CHARS = 42
 
 # (key in card["customer"], label, spans the full row)
 CARD_FIELDS: tuple[tuple[str, Any, bool], ...] = (
@@ -56,13 +60,28 @@ def _text(value: Any) -> str:
     return text or EMPTY
 
 
+# Fields that belong to one customer type only: an individual's form never shows the corporate
+# ones (empty), a corporate form never shows a birth date.
+CORPORATE_ONLY = frozenset({"legal_rep_name", "legal_rep_id_number", "contact_person"})
+INDIVIDUAL_ONLY = frozenset({"birth_date"})
+
+
+def _customer_fields(customer: dict[str, Any]) -> list[tuple[str, Any, bool]]:
+    kind = customer.get("customer_type")
+    if kind == "corporate":
+        skip = INDIVIDUAL_ONLY
+    elif kind == "individual":
+        skip = CORPORATE_ONLY
+    else:  # type unknown: the corporate fields only when the caller gave them
+        skip = frozenset(key for key in CORPORATE_ONLY if key not in customer)
+    return [field for field in CARD_FIELDS if field[0] not in skip]
+
+
 def _field_rows(customer: dict[str, Any]) -> list[list[dict[str, Any]]]:
     """Group the fields into table rows: two label/value pairs per row, or one full-width."""
     rows: list[list[dict[str, Any]]] = []
     pending: list[dict[str, Any]] = []
-    for key, label, wide in CARD_FIELDS:
-        if key.startswith(("legal_rep_", "contact_person")) and key not in customer:
-            continue  # corporate-only fields
+    for key, label, wide in _customer_fields(customer):
         cell = {"label": label, "value": _text(customer.get(key)), "wide": wide}
         if wide:
             if pending:
@@ -79,13 +98,21 @@ def _field_rows(customer: dict[str, Any]) -> list[list[dict[str, Any]]]:
     return rows
 
 
+def _signer(name: Any, at: Any) -> dict[str, str]:
+    """Who signs a line of the closing block (printed beside the blank) and the day they acted."""
+    return {"name": str(name or "").strip(), "date": str(at or "").strip()[:10]}
+
+
 def _marks(doc: dict[str, Any]) -> dict[str, Any]:
     """The seal (issuing org unit) and, on a reprint, its 副本 number."""
     try:
         copy_number = max(int(doc.get("copy_number") or 0), 0)
     except (TypeError, ValueError):
         copy_number = 0
-    return {"seal_org": _text(doc.get("org_unit")), "copy_number": copy_number}
+    seal_org = _text(doc.get("org_unit"))
+    if len(seal_org) > SEAL_LONG_CHARS:  # the full name prints above the title; the seal holds 3 short lines
+        seal_org = seal_org[: SEAL_LONG_CHARS - 1] + "…"
+    return {"seal_org": seal_org, "seal_long": len(seal_org) > SEAL_CHARS, "copy_number": copy_number}
 
 
 def document_header(doc: dict[str, Any]) -> dict[str, Any]:
@@ -113,6 +140,7 @@ def card_context(card: dict[str, Any]) -> dict[str, Any]:
         "customer_name": _text(customer.get("name")),
         "rows": _field_rows(customer),
         "flags": [_text(flag) for flag in card.get("flags") or []],
+        "signers": [_signer(customer.get("collected_by"), customer.get("created_at")), _signer(None, None), _signer(customer.get("name"), None)],
         "trail": [
             {key: _text(step.get(key)) for key in ("at", "actor", "action", "comment")}
             for step in card.get("trail") or []
@@ -146,6 +174,7 @@ def change_request_context(doc: dict[str, Any]) -> dict[str, Any]:
         "requested_by": _text(doc.get("requested_by")),
         "requested_at": _text(doc.get("requested_at")),
         "decided_by": _text(doc.get("decided_by")),
+        "signers": [_signer(doc.get("requested_by"), doc.get("requested_at")), _signer(doc.get("decided_by"), None), _signer(doc.get("customer_name"), None)],
         "changes": [{key: _text(c.get(key)) for key in ("label", "old", "new")} for c in doc.get("changes") or []],
         "trail": [{key: _text(step.get(key)) for key in ("at", "actor", "action", "comment")} for step in doc.get("trail") or []],
     }
@@ -187,6 +216,11 @@ def endorsement_context(form: dict[str, Any]) -> dict[str, Any]:
         "rows": [pairs[i : i + 2] for i in range(0, len(pairs), 2)],
         "reason": _text(case.get("reason")),
         "decision_comment": _text(case.get("decision_comment")),
+        "signers": [
+            _signer(case.get("policyholder"), None),
+            _signer(case.get("requested_by"), case.get("created_at")),
+            _signer(case.get("decided_by"), None),
+        ],
         "customer_parts": [
             {
                 "role_label": _text(part.get("role_label")),
@@ -222,16 +256,19 @@ def render_endorsement_form(data: dict[str, Any]) -> bytes:
 # ---- report tables (SLA reports and their monthly archive) ---------------------------------
 
 
-def render_report_table(table: dict[str, Any]) -> bytes:
-    """A titled table (landscape A4) of plain cells: headers and rows of text or numbers."""
-    context = {
+def report_table_context(table: dict[str, Any]) -> dict[str, Any]:
+    return {
         "title": _text(table.get("title")),
         "subtitle": _text(table.get("subtitle")),
         "generated_at": _text(table.get("generated_at")),
         "headers": [_text(h) for h in table.get("headers") or []],
         "rows": [["" if c is None else str(c) for c in row] for row in table.get("rows") or []],
     }
-    return render_pdf("pdfs/report_table.html", context)
+
+
+def render_report_table(table: dict[str, Any]) -> bytes:
+    """A titled table (landscape A4) of plain cells: headers and rows of text or numbers."""
+    return render_pdf("pdfs/report_table.html", report_table_context(table))
 
 
 # ---- 开户申请表 (individual and corporate account-opening forms) -------------------------------
@@ -245,11 +282,16 @@ CHECK_ROWS: tuple[tuple[str, Any], ...] = (
 )
 
 
+REVIEW_KEYS = ("step", "reviewer", "outcome", "comment", "at")
+
+
 def opening_form_context(form: dict[str, Any]) -> dict[str, Any]:
     """The opening form's template context, from whitelisted keys only: the application, the
     customer as collected (masked by the caller), checks A–D and the trail."""
     customer = form.get("customer") or {}
     checks = form.get("checks") or {}
+    reviews = [r for r in form.get("reviews") or [] if isinstance(r, dict)]
+    last_review = reviews[-1] if reviews else {}
     application = [
         {"label": label, "value": _text(form.get(key))}
         for key, label in (
@@ -272,7 +314,15 @@ def opening_form_context(form: dict[str, Any]) -> dict[str, Any]:
             if checks.get(key) is not None
         ],
         "flags": [_text(flag) for flag in form.get("flags") or []],
-        "decision_comment": _text(form.get("decision_comment")),
+        # The reviewers' opinions, one row per review step; the closing reason (return, reject,
+        # withdraw) when there is one. Nothing to say prints nothing rather than "—".
+        "reviews": [{key: _text(r.get(key)) for key in REVIEW_KEYS} for r in reviews],
+        "decision_comment": str(form.get("decision_comment") or "").strip(),
+        "signers": [
+            _signer(form.get("submitted_by"), form.get("submitted_at")),
+            _signer(last_review.get("reviewer"), last_review.get("at")),
+            _signer(None, None),
+        ],
         "trail": [{key: _text(step.get(key)) for key in ("at", "actor", "action", "comment")} for step in form.get("trail") or []],
     }
 

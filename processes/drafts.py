@@ -22,6 +22,7 @@ from processes.bpmnlint import bpmnlint_problems
 from processes.diff import diagram_diff
 from processes.engine import Problem
 from processes.models import DraftStatus, ProcessDefinition, ProcessDraft, ProcessVersion, VersionSource
+from processes.problem_text import problems_for_owner
 from processes.services import (
     _require_process_owner,
     _require_process_reader,
@@ -52,6 +53,7 @@ def _xml_bytes(xml: Any) -> bytes:
 
 def _problems_for(key: str, data: bytes) -> list[dict]:
     diagram, problems = diagram_check(data, f"{key}.bpmn")
+    problems = problems_for_owner(problems)  # the engine's English (and exception texts) never reach the owner
     if diagram is not None:
         problems.extend(bpmnlint_problems(data))
     if diagram is not None and diagram.process_key != key:

@@ -14,6 +14,7 @@ Scripts and conditions are compiled under the sandbox by the parser (`parse_diag
 
 from __future__ import annotations
 
+import logging
 import re
 
 from django.conf import settings
@@ -24,6 +25,7 @@ from forms.registry import form_exists
 from processes.engine import Diagram, Engine, Problem
 from processes.registry import operation_get, param_names_record
 
+logger = logging.getLogger(__name__)
 _DURATION = re.compile(r"^(P\d+WD|P(?!$)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?)$")
 
 
@@ -147,13 +149,24 @@ def diagram_lint(diagram: Diagram) -> list[Problem]:
     for timer in diagram.timers:
         found = timer_engine.check_timer(timer["expression"], timer.get("kind", "duration"))
         if found is not None:
-            severity, message = found
+            severity, reason, detail = found
+            logger.debug("timer %s: %s: %s", timer["id"], reason, detail)
             problems.append(
                 Problem(
-                    _("定时器“%(name)s”的表达式 %(expr)s 无效: %(message)s")
-                    % {"name": _label(timer), "expr": timer["expression"], "message": message},
+                    _("定时器“%(name)s”的表达式 %(expr)s %(reason)s")
+                    % {"name": _label(timer), "expr": timer["expression"], "reason": _timer_reason(reason, timer.get("kind", "duration"))},
                     timer["id"],
                     severity=severity,
                 )
             )
     return problems
+
+
+def _timer_reason(reason: str, kind: str) -> str:
+    kinds = {"date": _("日期"), "cycle": _("周期")}
+    texts = {
+        "needs_data": _("用到了案件数据,保存时无法检查,请确认运行时能得到有效的值"),
+        "not_text": _("的结果不是文本(请加引号,如 \"PT48H\")"),
+        "invalid_value": _("的结果不是有效的%(kind)s(时长如 PT48H、P3D)") % {"kind": kinds.get(kind, _("时长"))},
+    }
+    return texts.get(reason, _("无法求值,请检查表达式的写法"))

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from backend.customers.documents import print_metadata, printed_document_finish, printed_document_start
 from backend.customers.models import Customer, PrintedDocument
-from backend.customers.selectors import customer_trail, customer_view
+from backend.customers.selectors import customer_trail, customer_view, opening_reviews
 from pdfs.documents import render_change_request, render_collection_card
 
 FLAG_LABELS = {
@@ -146,6 +146,7 @@ def opening_form_print(*, actor, opening, reason: str = "") -> tuple[bytes, Prin
         "checks": {key: _check_result(checks.get(key)) for key in ("A", "B", "C", "D", "blacklist")},
         "flags": [FLAG_LABELS.get(f, f) for f in opening.flags or []],
         "decision_comment": opening.decision_comment,
+        "reviews": opening_reviews(opening=opening),
         "trail": customer_trail(customer=customer),
     }
     pdf = printed_document_finish(

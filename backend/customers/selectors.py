@@ -270,6 +270,32 @@ def customer_trail(*, customer: Customer) -> list[dict[str, Any]]:
     return trail
 
 
+REVIEW_OUTCOMES = ("approve", "reject", "return")
+
+
+def opening_reviews(*, opening) -> list[dict[str, Any]]:
+    """The review opinions of one opening, oldest first: each review step's decision, who took
+    it, their comment and when (the printed form's 审核意见 and its reviewer's signature line)."""
+    if not opening.process_instance_id:
+        return []
+    events = (
+        AuditEvent.objects.filter(process_instance_id=opening.process_instance_id, action="task.completed")
+        .filter(data__outcome__in=list(REVIEW_OUTCOMES))
+        .select_related("actor")
+        .order_by("created_at", "id")
+    )
+    return [
+        {
+            "step": str(e.data.get("name") or e.data.get("step") or ""),
+            "reviewer": (e.actor.get_full_name() or e.actor.username) if e.actor_id else "系统",
+            "outcome": OUTCOME_LABELS.get(e.data.get("outcome", ""), ""),
+            "comment": str(e.data.get("comment") or ""),
+            "at": timezone.localtime(e.created_at).strftime("%Y-%m-%d %H:%M"),
+        }
+        for e in events
+    ]
+
+
 def opening_case_view(*, user, opening_id: Any) -> dict[str, Any]:
     """What a reviewer sees of an opening case: the customer (masked), the checks, check D's flag
     with the other customers, and the trail."""

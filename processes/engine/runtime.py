@@ -174,18 +174,20 @@ class Engine:
             workflow._step(lambda: None)
         return workflow, report
 
-    def check_timer(self, expression: str, kind: str) -> tuple[str, str] | None:
+    def check_timer(self, expression: str, kind: str) -> tuple[str, str, str] | None:
         """Evaluate a timer expression with no case data, as the engine would when the timer
         starts: None when it gives a valid value of its kind ("duration", "date", "cycle"),
-        else (severity, message). A name the case data would supply is only a warning."""
+        else (severity, reason, detail). A name the case data would supply is only a warning.
+        reason: "needs_data", "failed" (the expression raised), "not_text", "invalid_value";
+        detail is technical (English) and meant for the log, not for the owner."""
         try:
             value = self._environment.evaluate(expression, {})
         except EngineError as exc:
             if "is not defined" in exc.message:
-                return "warning", f"cannot check without case data: {exc.message}"
-            return "error", exc.message
+                return "warning", "needs_data", exc.message
+            return "error", "failed", exc.message
         if not isinstance(value, str):
-            return "error", f"the timer expression gives {type(value).__name__}, not text (quote it: \"PT48H\")"
+            return "error", "not_text", type(value).__name__
         try:
             if kind == "date":
                 TimerEventDefinition.get_datetime(value)
@@ -194,7 +196,7 @@ class Engine:
             else:
                 TimerEventDefinition.parse_iso_duration(value)
         except Exception as exc:
-            return "error", f"{value!r} is not a valid timer {kind}: {type(exc).__name__}: {exc}"
+            return "error", "invalid_value", f"{value!r} is not a valid timer {kind}: {type(exc).__name__}: {exc}"
         return None
 
 

@@ -172,3 +172,178 @@ def test_instance_view_marks_the_diagram(live_server, transactional_db, chromium
         shot(page, "instance-view")
     finally:
         context.close()
+
+
+# ---- issue 17 item 6: the modeler never loses work ------------------------------------------------
+
+
+def _owner_on_modeler(live_server, chromium, xml: bytes):  # noqa: F811
+    """A process owner on the modeler of a new draft of `xml`, at 1366 px: (context, page, draft)."""
+    from playwright.sync_api import expect
+
+    call_command("seed_demo", stdout=io.StringIO())
+    owner = user_ensure(username="owner.ho", password=DEMO_PASSWORD, full_name="总公司流程管理员")
+    draft = process_draft_create(actor=owner, key="review_test", bpmn_xml=xml.decode())
+    context = chromium.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1366, "height": 900})
+    page = login(context, live_server.url, "owner.ho")
+    page.goto(f"{live_server.url}/processes/drafts/{draft.pk}/modeler/")
+    expect(page.locator("body")).to_have_attribute("data-modeler-ready", "1")
+    return context, page, draft
+
+
+def _type_label_on_canvas(page, element_id: str, label: str) -> None:
+    """Double-click an element and type its new name directly on the canvas, leaving the editor open."""
+    from playwright.sync_api import expect
+
+    page.locator(f'.djs-element[data-element-id="{element_id}"]').dblclick()
+    editor = page.locator(".djs-direct-editing-parent")
+    expect(editor).to_be_visible()
+    page.keyboard.press("Control+A")
+    page.keyboard.type(label)
+    expect(editor).to_be_visible()  # still editing: nothing has committed the label yet
+
+
+def test_a_label_typed_on_the_canvas_is_saved_by_ctrl_s_and_by_the_save_button(live_server, transactional_db, chromium):  # noqa: F811
+    from playwright.sync_api import expect
+
+    context, page, draft = _owner_on_modeler(live_server, chromium, review_diagram())
+    try:
+        status = page.locator("[data-testid=modeler-status]")
+        _type_label_on_canvas(page, "review", "复核开户资料")
+        page.keyboard.press("Control+s")
+        expect(status).to_have_text(re.compile(r"^已保存"))
+        assert 'name="复核开户资料"' in ProcessDraft.objects.get(pk=draft.pk).bpmn_xml
+
+        _type_label_on_canvas(page, "review", "二次复核")
+        page.click("[data-testid=modeler-save]")
+        expect(page.locator(".djs-direct-editing-parent")).to_be_hidden()
+        expect(status).to_have_text(re.compile(r"^已保存"))
+        saved = ProcessDraft.objects.get(pk=draft.pk)
+        assert 'name="二次复核"' in saved.bpmn_xml and saved.row_version == draft.row_version + 2
+        shot(page, "modeler-direct-label-saved")
+    finally:
+        context.close()
+
+
+def test_leaving_with_unsaved_changes_warns(live_server, transactional_db, chromium):  # noqa: F811
+
+    context, page, draft = _owner_on_modeler(live_server, chromium, review_diagram())
+    try:
+        modeler_url = page.url
+        # Nothing changed: a link leaves without a question.
+        dialogs = []
+        page.on("dialog", lambda d: (dialogs.append((d.type, d.message)), d.dismiss()))
+        _type_label_on_canvas(page, "review", "未保存的名称")
+        # A navigation link asks first (in Chinese); declining stays on the page with the edit.
+        page.click("[data-testid=nav-inbox]")
+        page.wait_for_timeout(300)
+        assert dialogs and dialogs[0][0] == "confirm" and "尚未保存" in dialogs[0][1], dialogs
+        assert page.url == modeler_url
+        # Closing or reloading the tab: the browser's own warning (beforeunload).
+        with page.expect_event("dialog") as info:
+            page.close(run_before_unload=True)
+        assert info.value.type == "beforeunload"
+        assert "未保存的名称" not in ProcessDraft.objects.get(pk=draft.pk).bpmn_xml
+    finally:
+        context.close()
+
+
+def test_saved_work_leaves_without_a_question(live_server, transactional_db, chromium):  # noqa: F811
+    from playwright.sync_api import expect
+
+    context, page, _draft = _owner_on_modeler(live_server, chromium, review_diagram())
+    try:
+        dialogs = []
+        page.on("dialog", lambda d: (dialogs.append(d.type), d.dismiss()))
+        _type_label_on_canvas(page, "review", "已保存的名称")
+        page.keyboard.press("Control+s")
+        expect(page.locator("[data-testid=modeler-status]")).to_have_text(re.compile(r"^已保存"))
+        page.click("[data-testid=nav-inbox]")
+        page.wait_for_url(re.compile(r"/inbox/$"))
+        assert dialogs == []
+    finally:
+        context.close()
+
+
+def test_choose_an_operation_and_a_deadline_from_the_lists(live_server, transactional_db, chromium):  # noqa: F811
+    from playwright.sync_api import expect
+
+    context, page, draft = _owner_on_modeler(live_server, chromium, review_diagram())
+    try:
+        # The owner draws a service task (the palette's drag, done through the modeler's API).
+        page.evaluate(
+            """() => {
+              const m = window.custflowModeler, reg = m.get("elementRegistry");
+              const shape = m.get("elementFactory").createShape({ type: "bpmn:ServiceTask", id: "svc_new" });
+              m.get("modeling").createShape(shape, { x: 560, y: 310 }, reg.get("lane1"));
+            }"""
+        )
+        page.locator('.djs-element[data-element-id="svc_new"]').click()
+        choice = page.locator("[data-testid=prop-operation]")
+        expect(choice).to_be_visible()
+        # The choices are the registered operations, with their descriptions: nothing to type.
+        options = choice.locator("option")
+        assert options.count() > 3
+        expect(choice.locator('option[value="customers.activate_customer"]')).to_have_count(1)
+        choice.select_option("customers.activate_customer")
+        # The deadline of the review task offers the configured deadlines.
+        page.locator('.djs-element[data-element-id="review"]').click()
+        expect(page.locator("#deadline-choices option[value=review]")).to_have_count(1)
+        page.keyboard.press("Control+s")
+        expect(page.locator("[data-testid=modeler-status]")).to_have_text(re.compile(r"^已保存"))
+        xml = ProcessDraft.objects.get(pk=draft.pk).bpmn_xml
+        assert re.search(r'serviceTaskOperator id="customers\.activate_customer"', xml), xml
+        # Valid as saved: the operator carries its (empty) parameter list, so no schema error.
+        problems = ProcessDraft.objects.get(pk=draft.pk).problems
+        assert not [p for p in problems if "BPMN 2.0" in p["message"]], problems
+        shot(page, "modeler-operation-chosen")
+    finally:
+        context.close()
+
+
+def test_lint_message_in_chinese_highlights_and_selects_its_element(live_server, transactional_db, chromium):  # noqa: F811
+    from playwright.sync_api import expect
+
+    from processes.bpmnlint import bpmnlint_available
+
+    if not bpmnlint_available():
+        pytest.skip("node or node_modules/bpmnlint missing (scripts/build_static.sh installs them)")
+    context, page, _draft = _owner_on_modeler(live_server, chromium, review_diagram(lane=""))
+    try:
+        item = page.locator('[data-testid=problem].problem-warning[data-element="lane1"]')
+        expect(item).to_contain_text("元素缺少名称(bpmnlint label-required)")
+        expect(item).not_to_contain_text("missing")
+        lane = page.locator('.djs-element[data-element-id="lane1"]')
+        expect(lane).to_have_class(re.compile(r"\blint-warning\b"))
+        item.click()
+        expect(lane).to_have_class(re.compile(r"\bselected\b"))
+        expect(page.locator("[data-testid=prop-lane]")).to_be_visible()
+        for problem in page.locator("[data-testid=problem]").all_inner_texts():
+            assert re.search(r"[\u4e00-\u9fff]", problem) and "Error" not in problem, problem
+        shot(page, "modeler-lint-chinese")
+    finally:
+        context.close()
+
+
+def test_a_server_failure_on_save_is_a_chinese_sentence_not_a_traceback(live_server, transactional_db, chromium):  # noqa: F811
+    from playwright.sync_api import expect
+
+    context, page, draft = _owner_on_modeler(live_server, chromium, review_diagram())
+    try:
+        page.route(
+            re.compile(rf"/api/processes/drafts/{draft.pk}/$"),
+            lambda route: route.fulfill(status=500, content_type="text/html", body="<h1>Traceback</h1> KeyError: 'bpmn_xml'"),
+        )
+        _type_label_on_canvas(page, "review", "会失败的保存")
+        page.click("[data-testid=modeler-save]")
+        status = page.locator("[data-testid=modeler-status]")
+        expect(status).to_have_text("服务器出错,修改尚未保存。请稍后重试;问题已记录。")
+        expect(status).to_have_class(re.compile(r"\berror\b"))
+        # Still unsaved: leaving asks.
+        dialogs = []
+        page.on("dialog", lambda d: (dialogs.append(d.type), d.dismiss()))
+        page.click("[data-testid=nav-inbox]")
+        page.wait_for_timeout(300)
+        assert dialogs == ["confirm"]
+    finally:
+        context.close()

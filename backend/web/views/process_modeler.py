@@ -61,6 +61,10 @@ def _modeler_labels() -> dict[str, str]:
         "import_warnings": _("流程图导入时有 %s 条警告"),
         "import_failed": _("流程图无法打开:"),
         "edit_form": _("编辑表单"),
+        "leave_confirm": _("有尚未保存的修改,离开此页将丢失这些修改。确定离开吗?"),
+        "server_error": _("服务器出错,修改尚未保存。请稍后重试;问题已记录。"),
+        "network_error": _("无法连接服务器,修改尚未保存。请检查网络后重试。"),
+        "list_separator": _(","),
     }
 
 
@@ -116,6 +120,7 @@ def modeler(request: HttpRequest, draft_id: int) -> HttpResponse:
     # Compliance reads drafts too; only process owners edit and decide.
     owner = request.user.is_superuser or user_has_role(request.user, Role.PROCESS_OWNER)
     editable = owner and draft.status in (DraftStatus.DRAFT, DraftStatus.REJECTED, DraftStatus.PENDING)
+    config["editable"] = editable
     may_decide = owner and draft.status == DraftStatus.PENDING and request.user.pk not in (draft.requested_by_id, draft.updated_by_id)
     context = {
         "draft": draft,

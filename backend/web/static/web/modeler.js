@@ -21,8 +21,21 @@
   var canvas = modeler.get("canvas");
   var panel = document.getElementById("props");
   var status = document.getElementById("modeler-status");
+  var directEditing = modeler.get("directEditing");
   var rowVersion = cfg.draft.row_version;
   var dirty = false;
+  var edits = 0; // commands executed so far (an edit made while a save is on its way stays unsaved)
+  var leaving = false; // the owner confirmed leaving: no second warning from beforeunload
+
+  // Every edit is committed before it is saved or the page is left: a label still being typed
+  // on the canvas (direct editing) and a panel field that still has the focus (its change event
+  // fires on blur).
+  function commitEdits() {
+    if (directEditing.isActive()) { directEditing.complete(); }
+    var focused = document.activeElement;
+    if (focused && panel.contains(focused) && focused.blur) { focused.blur(); }
+  }
+  function unsaved() { return dirty || directEditing.isActive(); }
 
   function csrf() {
     var m = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
@@ -33,14 +46,18 @@
       method: method, credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf(), "Accept": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body)
-    }).then(function (r) { return r.json().then(function (j) { return { ok: r.ok, status: r.status, body: j }; }); });
+    }).then(function (r) {
+      // A non-JSON answer (a proxy's or server's error page) never reaches the owner as such.
+      return r.json().then(function (j) { return { ok: r.ok, status: r.status, body: j || {} }; },
+        function () { return { ok: false, status: r.status, body: { detail: L.server_error } }; });
+    }, function () { return { ok: false, status: 0, body: { detail: L.network_error } }; });
   }
   function say(text, kind) {
     status.textContent = text;
     status.className = "modeler-status " + (kind || "");
   }
   function firstError(body) {
-    if (body.detail) { return body.detail; }
+    if (typeof body.detail === "string" && body.detail) { return body.detail; }
     for (var k in body) { if (Array.isArray(body[k]) && body[k].length) { return body[k][0]; } }
     return L.failed;
   }
@@ -155,6 +172,7 @@
       odd.selected = true;
       s.appendChild(odd);
     }
+    s.disabled = !cfg.editable;
     s.addEventListener("change", function () { onChange(s.value); });
     return s;
   }
@@ -165,6 +183,7 @@
     i.value = current || "";
     i.className = "mono";
     i.setAttribute("data-testid", "prop-" + name);
+    i.disabled = !cfg.editable;
     i.addEventListener("change", function () { onChange(i.value.trim()); });
     return i;
   }
@@ -204,7 +223,7 @@
         panel.appendChild(edit);
       }
       var current = getProperty(bo, "deadline");
-      panel.appendChild(field(L.deadline, text("deadline", current, function (v) {
+      var deadlineInput = text("deadline", current, function (v) {
         setProperty(element, "deadline", v);
         // The deadline drives the task's timers: the interrupting one fires at the deadline,
         // a non-interrupting one reminds before it.
@@ -212,7 +231,19 @@
           var interrupting = b.businessObject.cancelActivity !== false;
           setTimer(b, (interrupting ? "deadline(" : "reminder_after(") + quote(v) + ")");
         });
-      }), L.deadline_help + " " + cfg.catalog.deadlines.map(function (d) { return d.name + " = " + d.value; }).join(", ")));
+      });
+      // The configured deadlines to choose from (a duration can still be typed).
+      var choices = document.createElement("datalist");
+      choices.id = "deadline-choices";
+      cfg.catalog.deadlines.forEach(function (d) {
+        var opt = document.createElement("option");
+        opt.value = d.name;
+        opt.label = d.name + " = " + d.value;
+        choices.appendChild(opt);
+      });
+      deadlineInput.setAttribute("list", choices.id);
+      panel.appendChild(field(L.deadline, deadlineInput, L.deadline_help + " " + cfg.catalog.deadlines.map(function (d) { return d.name + " = " + d.value; }).join(L.list_separator)));
+      panel.appendChild(choices);
     }
     if (element.type === "bpmn:ServiceTask") {
       var op = findExt(bo, SPIFF + "ServiceTaskOperator", false);
@@ -221,6 +252,10 @@
       }), op ? op.id || "" : "", function (v) {
         var operator = findExt(bo, SPIFF + "ServiceTaskOperator", true);
         operator.id = v;
+        if (!operator.parameters) { // the schema wants the (possibly empty) parameter list
+          operator.parameters = moddle.create(SPIFF + "Parameters", { parameters: [] });
+          operator.parameters.$parent = operator;
+        }
         changed(element);
       })));
     }
@@ -237,7 +272,7 @@
     }
   }
   modeler.on("selection.changed", function (e) { render(e.newSelection[0]); });
-  modeler.on("commandStack.changed", function () { dirty = true; });
+  modeler.on("commandStack.changed", function () { dirty = true; edits += 1; });
 
   // ---- problems ----------------------------------------------------------------------------
   var problemsByElement = {};
@@ -281,13 +316,17 @@
 
   // ---- actions -----------------------------------------------------------------------------
   function save() {
+    if (!cfg.editable) { return Promise.resolve(false); }
+    commitEdits();
     say(L.saving);
+    var started = edits;
     return modeler.saveXML({ format: true }).then(function (out) {
       return api("PUT", cfg.urls.save, { bpmn_xml: out.xml, row_version: rowVersion });
     }).then(function (r) {
       if (!r.ok) { say(firstError(r.body), "error"); return false; }
       rowVersion = r.body.row_version;
-      dirty = false;
+      // An edit made while the save was on its way stays unsaved.
+      dirty = edits !== started;
       showProblems(r.body.problems);
       document.getElementById("draft-status").textContent = r.body.status;
       var errors = r.body.problems.filter(function (p) { return (p.severity || "error") === "error"; }).length;
@@ -296,19 +335,46 @@
       else if (warnings) { say(L.saved_with_warnings.replace("%s", warnings), "warning"); }
       else { say(L.saved, "ok"); }
       return r.body;
+    }).catch(function (err) {
+      if (window.console) { window.console.error(err); }
+      say(L.server_error, "error");
+      return false;
     });
   }
   function post(url, body, done) {
     return api("POST", url, body || {}).then(function (r) {
       if (!r.ok) { say(firstError(r.body), "error"); if (r.body.problems) { showProblems(r.body.problems); } return; }
       say(done, "ok");
+      leaving = true;
       window.setTimeout(function () { window.location.reload(); }, 300);
     });
   }
   var bind = function (id, fn) { var b = document.getElementById(id); if (b) { b.addEventListener("click", fn); } };
   bind("btn-save", function () { save(); });
+  // Ctrl+S / ⌘S saves (also while a label is being typed on the canvas).
+  window.addEventListener("keydown", function (e) {
+    if ((e.ctrlKey || e.metaKey) && !e.altKey && (e.key === "s" || e.key === "S")) {
+      e.preventDefault();
+      save();
+    }
+  }, true);
+  // Unsaved changes: the browser asks before the page is closed or reloaded, and a link on the
+  // page asks first in the user's language.
+  window.addEventListener("beforeunload", function (e) {
+    if (leaving || !cfg.editable || !unsaved()) { return; }
+    e.preventDefault();
+    e.returnValue = L.leave_confirm;
+    return L.leave_confirm;
+  });
+  document.addEventListener("click", function (e) {
+    var link = e.target.closest ? e.target.closest("a[href]") : null;
+    if (!link || !cfg.editable || !unsaved() || e.defaultPrevented) { return; }
+    var href = link.getAttribute("href") || "";
+    if (href.charAt(0) === "#" || link.target === "_blank" || link.hasAttribute("download")) { return; }
+    if (window.confirm(L.leave_confirm)) { leaving = true; } else { e.preventDefault(); }
+  }, true);
   bind("btn-request", function () {
-    (dirty ? save() : Promise.resolve(true)).then(function (ok) { if (ok) { post(cfg.urls.request, {}, L.requested); } });
+    (unsaved() ? save() : Promise.resolve(true)).then(function (ok) { if (ok) { post(cfg.urls.request, {}, L.requested); } });
   });
   // The approval names what was shown: the server compares this hash (computed when the page was
   // rendered, over the same text) with the draft's current content and refuses a stale one.
@@ -325,7 +391,8 @@
     document.body.setAttribute("data-modeler-ready", "1");
     if (result.warnings && result.warnings.length) { say(L.import_warnings.replace("%s", result.warnings.length), "warning"); }
   }).catch(function (err) {
-    say(L.import_failed + " " + err.message, "error");
+    if (window.console) { window.console.error(err); }
+    say(L.import_failed, "error");
     document.body.setAttribute("data-modeler-ready", "error");
   });
   window.custflowModeler = modeler;
