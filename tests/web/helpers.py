@@ -41,10 +41,16 @@ def user(username: str):
     return get_user_model().objects.get(username=username)
 
 
-def submit_opening(*, username: str = "collector.sz", level: str = "advanced", seq: int = 123, name: str = "王测试"):
-    """An account opening submitted through the service (not the web form)."""
+def submit_opening(
+    *, username: str = "collector.sz", level: str = "advanced", seq: int = 123, name: str = "王测试", confirm_as: str | None = "officer.sz"
+):
+    """An account opening submitted through the service (not the web form). A collector's
+    submission is confirmed by `confirm_as` (the officer's step) unless that is None."""
+    from tasks.models import HumanTask
+    from tasks.services import task_complete
+
     extra = {"phone": "13812345678", "address": "深圳市福田区福华路 1 号", "email": "wang@example.com"} if level == "advanced" else {}
-    return account_opening_submit(
+    opening = account_opening_submit(
         actor=user(username),
         info_level=level,
         name=name,
@@ -53,6 +59,12 @@ def submit_opening(*, username: str = "collector.sz", level: str = "advanced", s
         scan=png_scan(),
         **extra,
     )
+    task = HumanTask.objects.filter(case_type="customers.accountopening", case_id=opening.pk, step="officer_check", status="ready").first()
+    if task is not None and confirm_as:
+        task_complete(actor=user(confirm_as), task_id=task.pk, data={"decision": "confirm"})
+        opening.refresh_from_db()
+        opening.customer.refresh_from_db()
+    return opening
 
 
 def second_reviewer(username: str = "reviewer2.sz", full_name: str = "深圳复核岗"):

@@ -18,6 +18,12 @@ class OpeningOutputSerializer(serializers.Serializer):
     info_level = serializers.CharField()
     customer_type = serializers.CharField(source="customer.customer_type")
     flags = serializers.ListField(child=serializers.CharField())
+    # Seed 003 §1.1.1: who gathered the data (采集人) and which officer opened it (客户信息管理岗);
+    # `opened_by` is null while a collector's submission waits for the officer.
+    collector = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    opened_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    opened_at = serializers.DateTimeField(allow_null=True)
+    return_count = serializers.IntegerField()
 
 
 class AccountOpeningCreateApi(APIView):
@@ -38,6 +44,9 @@ class AccountOpeningCreateApi(APIView):
         legal_rep_id_type = serializers.CharField(required=False, allow_blank=True, default="")
         legal_rep_id_number = serializers.CharField(required=False, allow_blank=True, default="")
         contact_person = serializers.CharField(required=False, allow_blank=True, default="")
+        # An officer opening on behalf of a collector names him (username); 400 on this field for
+        # an unknown user or one who is not a collector in the officer's scope.
+        collector = serializers.CharField(required=False, allow_blank=True, default="")
 
     @extend_schema(request={"multipart/form-data": InputSerializer}, responses={201: OpeningOutputSerializer})
     def post(self, request):
