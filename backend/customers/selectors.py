@@ -225,7 +225,7 @@ TRAIL_ACTIONS = {
     "customer.frozen": "冻结客户",
     "customer.unfrozen": "解冻客户",
 }
-OUTCOME_LABELS = {"approve": "通过", "reject": "拒绝", "return": "退回修改", "completed": "已完成"}
+OUTCOME_LABELS = {"approve": "通过", "reject": "拒绝", "return": "退回修改", "completed": "已完成", "confirm": "确认开户", "correct": "更正后开户"}
 
 
 def customer_trail(*, customer: Customer) -> list[dict[str, Any]]:

@@ -428,31 +428,34 @@ def opening_officer_correct(*, actor, case_id: Any, corrections: dict) -> dict:
     return {"opened_by": actor.username, "corrected_fields": sorted(changes)}
 
 
-OFFICER_DECISIONS = ("confirm", "correct", "return")
-
-
 def opening_officer_clean(data: dict, context: Any) -> dict:
     """Domain validation of the officer's step (form `account_opening/officer_check`): confirm as
     it stands, correct (the fields typed replace the collector's; checks B and A here, the
-    diagram re-runs A–D and the blacklist), or return to the collector with a reason."""
+    diagram re-runs A–D and the blacklist), or return to the collector with a reason. The web
+    form starts with the current values: a field left as it is is no correction."""
     decision = data.get("decision")
-    fields = {k: v for k, v in data.items() if k not in ("decision", "comment") and str(v or "").strip()}
+    comment = str(data.get("comment") or "")
     if decision == "return":
-        return {"decision": decision, "comment": str(data.get("comment") or "")}
+        return {"decision": decision, "comment": comment}
+    typed = {k: v for k, v in data.items() if k not in ("decision", "comment") and str(v or "").strip()}
+    changed: list[str] = []
+    cleaned: dict = {}
+    if typed:
+        cleaned = opening_fix_clean(data, context)
+        customer = AccountOpening.objects.select_related("customer").get(pk=context.task.case_id).customer
+        changed = [
+            name
+            for name in CORRECTABLE_FIELDS
+            if name in cleaned and str(cleaned[name] or "") != str(getattr(customer, name) or "")
+        ]
     if decision == "confirm":
-        if fields:
+        if changed:
             raise ValidationFailed.field(
-                "decision", _("您填写了更正内容:请选择“更正后开户”,或清空更正的字段"), code="corrections_not_applied"
+                "decision", _("您修改了资料:请选择“更正后开户”,或恢复原值"), code="corrections_not_applied"
             )
-        return {"decision": decision, "comment": str(data.get("comment") or "")}
-    if not fields:
-        raise ValidationFailed.field("decision", _("请填写需要更正的字段"), code="nothing_to_correct")
-    cleaned = opening_fix_clean(data, context)
-    opening = AccountOpening.objects.select_related("customer").get(pk=context.task.case_id)
-    customer = opening.customer
-    current = {name: str(getattr(customer, name) or "") for name in CORRECTABLE_FIELDS}
-    if all(str(cleaned.get(name) or "") == current[name] for name in CORRECTABLE_FIELDS if name in cleaned):
-        raise ValidationFailed.field("decision", _("更正的内容与原资料相同"), code="nothing_to_correct")
+        return {"decision": decision, "comment": comment}
+    if not changed:
+        raise ValidationFailed.field("decision", _("请填写需要更正的内容(与原资料相同的不算更正)"), code="nothing_to_correct")
     return {**cleaned, "decision": decision}
 
 

@@ -401,6 +401,13 @@ def _approval_steps() -> list[tuple[str, str, str]]:
 
 APPROVAL_STEPS = _approval_steps()
 FOUR_EYES_PEOPLE = ("fe.submitter", "fe.amender", "fe.earlier")  # submitted / corrected / approved an earlier step
+# Openings also name their collector (seed 003 §1.1.1), who may have done no step of the case at
+# all (an officer opened on his behalf): he never approves it either.
+OPENING_PROCESSES = {"individual_account_opening", "corporate_account_opening"}
+
+
+def four_eyes_people(process: str) -> tuple[str, ...]:
+    return (*FOUR_EYES_PEOPLE, "fe.collector") if process in OPENING_PROCESSES else FOUR_EYES_PEOPLE
 
 
 def test_every_shipped_approval_step_is_walked():
@@ -420,14 +427,27 @@ def approval_case(users):
 
     def make(process: str, step: str, lane: str) -> HumanTask:
         unit = lane_org_unit(lane, sz)
-        people = {name: user_ensure(username=name, password="demo-pass-2026") for name in (*FOUR_EYES_PEOPLE, "fe.approver")}
+        people = {name: user_ensure(username=name, password="demo-pass-2026") for name in (*FOUR_EYES_PEOPLE, "fe.collector", "fe.approver")}
         for user in people.values():
             role_assign(user=user, role=Role.REVIEWER, org_unit=unit)
         role_assign(user=people["fe.submitter"], role=Role.COLLECTOR, org_unit=sz)
+        role_assign(user=people["fe.collector"], role=Role.COLLECTOR, org_unit=sz)
         version = process_version_latest(process)
         instance = ProcessInstance.objects.create(version=version, org_unit=sz, started_by=people["fe.submitter"])
         now = timezone.now()
         common = {"instance": instance, "process_key": process, "process_name": process, "initiator": people["fe.submitter"], "created_at": now}
+        if process in OPENING_PROCESSES:
+            from backend.customers.models import AccountOpening
+
+            customer = Customer.objects.create(
+                name="四眼", id_type="resident_id", id_number=resident_id(), info_level="advanced", org_unit=sz,
+                collected_by=people["fe.collector"], status="pending_review",
+            )
+            opening = AccountOpening.objects.create(
+                customer=customer, info_level="advanced", org_unit=sz, submitted_by=people["fe.submitter"],
+                collector=people["fe.collector"], opened_by=people["fe.submitter"], process_instance=instance,
+            )
+            common.update(case_type="customers.accountopening", case_id=opening.pk)
         HumanTask.objects.create(
             **common, engine_task_id="fix", step="fix", name="修改", lane="collector", role=Role.COLLECTOR, org_unit=sz,
             form_key="account_opening/fix", status="completed", completed_by=people["fe.amender"], completed_at=now, outcome="completed",
@@ -455,8 +475,9 @@ def test_four_eyes_on_every_route_of_every_approval_step(api, approval_case, pro
     task = approval_case(process, step, lane)
     url = f"/api/tasks/{task.pk}"
     failures = []
-    # submitter, corrector, earlier approver: may neither claim nor decide, nor in bulk.
-    for name in FOUR_EYES_PEOPLE:
+    # submitter, corrector, earlier approver (and an opening's collector): may neither claim nor
+    # decide, nor in bulk.
+    for name in four_eyes_people(process):
         me = api(name)
         if task.pk in {t["id"] for t in inbox(me)}:
             failures.append(f"{name} sees it in his inbox")
@@ -471,7 +492,7 @@ def test_four_eyes_on_every_route_of_every_approval_step(api, approval_case, pro
             failures.append(f"{name} bulk complete → {bulk.content[:200]!r}")
     # The legitimate approver may not name any of them, nor a collector, to the step.
     approver = api("fe.approver")
-    for name in (*FOUR_EYES_PEOPLE, "collector.sz"):
+    for name in (*four_eyes_people(process), "collector.sz"):
         for route, resp, field in (
             ("transfer", approver.post(f"{url}/transfer/", {"to": name, "reason": "转办"}, format="json"), "to"),
             ("delegate", approver.post(f"{url}/delegate/", {"to": name, "reason": "委派"}, format="json"), "to"),

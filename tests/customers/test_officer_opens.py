@@ -106,6 +106,10 @@ def test_a_bad_correction_is_a_field_error_and_changes_nothing(api, submit):
         ({"decision": "correct", "id_number": "440304199003071234", "comment": "x"}, "id_number"),  # check B
         ({"decision": "correct", "phone": "abc", "comment": "x"}, "phone"),
         ({"decision": "correct", "comment": "x"}, "decision"),  # nothing to correct
+        (
+            {"decision": "correct", "name": "王小明", "comment": "x"},
+            "decision",
+        ),  # the same value is no correction
         ({"decision": "correct", "phone": "13800001111"}, "comment"),  # a correction says why
         ({"decision": "confirm", "phone": "13800001111"}, "decision"),  # typed but not applied
         ({"decision": "return"}, "comment"),
