@@ -78,14 +78,20 @@ def submit(api):
 
     def _submit(level: str = "advanced", as_user: str = "collector.sz", confirm_as: str | None = "officer.sz", **overrides):
         resp = api(as_user).post("/api/account-openings/", opening_payload(level, **overrides), format="multipart")
-        if resp.status_code == 201 and confirm_as:
-            officer_confirm(api, resp.json()["id"], confirm_as)
-            detail = api(as_user).get(f"/api/account-openings/{resp.json()['id']}/")
-            assert detail.status_code == 200, detail.content
-            resp.json = detail.json
-        return resp
+        return officer_confirmed(api, resp, as_user=as_user, confirm_as=confirm_as)
 
     return _submit
+
+
+def officer_confirmed(api, resp, *, as_user: str = "collector.sz", confirm_as: str | None = "officer.sz"):
+    """The response of POST /api/account-openings/ after the officer's step (if it waits and
+    `confirm_as` is given): its body becomes the opening as it then stands."""
+    if resp.status_code == 201 and confirm_as:
+        officer_confirm(api, resp.json()["id"], confirm_as)
+        detail = api(as_user).get(f"/api/account-openings/{resp.json()['id']}/")
+        assert detail.status_code == 200, detail.content
+        resp.json = detail.json
+    return resp
 
 
 def officer_confirm(api, opening_id: int, username: str = "officer.sz", **data) -> None:

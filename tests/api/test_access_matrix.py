@@ -28,7 +28,7 @@ from backend.organisation.services import role_assign, user_ensure
 from tasks.models import HumanTask
 from tests.complaints.factories import complaint_users
 from tests.complaints.helpers import complaint_payload
-from tests.conftest import inbox
+from tests.conftest import inbox, officer_confirm
 from tests.factories import corporate_payload, opening_payload, resident_id
 
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("access-matrix")]
@@ -114,13 +114,19 @@ def _approve(api, case_id, reviewer="reviewer.sz", process=None):
 def objects(api, people, django_capture_on_commit_callbacks):
     """One object of each kind, all at GD-SZ; returns {param: id} plus per-route overrides."""
     sz = api("collector.sz")
-    active = _ok(sz.post("/api/account-openings/", opening_payload("advanced"), format="multipart"))
+
+    def _open(payload):  # a collector's opening, confirmed by the officer (issue 16 item 4)
+        opened = _ok(sz.post("/api/account-openings/", payload, format="multipart"))
+        officer_confirm(api, opened["id"])
+        return opened
+
+    active = _open(opening_payload("advanced"))
     _approve(api, active["id"])
-    other = _ok(sz.post("/api/account-openings/", opening_payload("advanced", id_number=resident_id(birth=date(1960, 1, 2)), phone="13911112222"), format="multipart"))
+    other = _open(opening_payload("advanced", id_number=resident_id(birth=date(1960, 1, 2)), phone="13911112222"))
     _approve(api, other["id"])
-    pending = _ok(sz.post("/api/account-openings/", opening_payload("advanced", id_number=resident_id(birth=date(1990, 3, 4)), phone="13722223333"), format="multipart"))
+    pending = _open(opening_payload("advanced", id_number=resident_id(birth=date(1990, 3, 4)), phone="13722223333"))
     task = HumanTask.objects.get(case_id=pending["id"], status="ready")
-    signed = _ok(sz.post("/api/account-openings/", opening_payload("advanced", id_number=resident_id(birth=date(1991, 5, 6)), phone="13633334444"), format="multipart"))
+    signed = _open(opening_payload("advanced", id_number=resident_id(birth=date(1991, 5, 6)), phone="13633334444"))
     signed_task = HumanTask.objects.get(case_id=signed["id"], status="ready")
     signer = _ok(api("reviewer.sz").post(f"/api/tasks/{signed_task.pk}/signers/", {"user": "reviewer.gd", "position": "after", "reason": "复核"}, format="json"))
     customer_id = active["customer_id"]
@@ -248,6 +254,7 @@ def test_no_self_approval_on_any_process(api, self_approver):
     _approve(api, opened["id"])
     customer_id = opened["customer_id"]
     other = _ok(api("collector.sz").post("/api/account-openings/", opening_payload("advanced", id_number=resident_id(birth=date(1960, 1, 2)), phone="13911112222"), format="multipart"))
+    officer_confirm(api, other["id"])
     _approve(api, other["id"])
     # Cases started by all.sz: each kind of approval process.
     _ok(me.post("/api/account-openings/", opening_payload("advanced", id_number=resident_id(birth=date(1990, 3, 4)), phone="13722223333"), format="multipart"))

@@ -37,8 +37,11 @@ def log_in(chromium, live_server, username: str):  # noqa: F811
 
 
 def test_collector_submits_officer_confirms_reviewer_approves(
-    live_server, transactional_db, chromium, tmp_path
-):  # noqa: F811
+    live_server,
+    transactional_db,
+    chromium,  # noqa: F811
+    tmp_path,
+):
     from playwright.sync_api import expect
 
     call_command("seed_demo", stdout=io.StringIO())
