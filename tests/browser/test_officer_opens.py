@@ -27,7 +27,7 @@ VIEWPORT = {"width": 1366, "height": 900}
 def log_in(chromium, live_server, username: str):  # noqa: F811
     context = chromium.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport=VIEWPORT)
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(30_000)  # a loaded CI machine is slow to answer
     page.goto(f"{live_server.url}/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", DEMO_PASSWORD)
@@ -113,3 +113,16 @@ def test_collector_submits_officer_confirms_reviewer_approves(
     opening.refresh_from_db()
     assert (opening.collector.username, opening.opened_by.username) == ("collector.sz", "officer.sz")
     assert Customer.objects.get(pk=opening.customer_id).status == "active"
+
+    # The officer reads the collector's figures for the incentive (采集人统计).
+    context, page = log_in(chromium, live_server, "officer.sz")
+    try:
+        page.click("[data-testid=nav-collector-stats]")
+        page.wait_for_url(re.compile(r"/reports/collectors/$"))
+        row = page.locator("[data-testid=collector-row][data-collector='collector.sz']")
+        expect(row).to_contain_text("深圳采集人")
+        expect(row.locator("td").nth(5)).to_have_text("1")  # opened
+        assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]
+        shot(page, "collector-stats-1366")
+    finally:
+        context.close()
