@@ -38,7 +38,8 @@ from SpiffWorkflow.util.task import TaskState  # noqa: E402
 from processes.engine import Engine, parse_diagram  # noqa: E402
 
 DIAGRAM = ROOT / "bpmn" / "account_opening" / "individual_account_opening.bpmn"
-START = {"case_id": 1, "info_level": "advanced", "applicant": "张三", "blacklist_hit": False}
+# An officer's own opening (no officer step): the loop is review ↔ the submitter's fix.
+START = {"case_id": 1, "info_level": "advanced", "applicant": "张三", "blacklist_hit": False, "officer_step": False}
 HELPERS = {"deadline": lambda name, default: default, "reminder_after": lambda name, default: "PT36H"}
 SAMPLE_STEPS = 60  # samples per measurement, each from the same stored state
 

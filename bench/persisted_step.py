@@ -58,7 +58,9 @@ def main() -> None:
     from tests.factories import resident_id, scan_upload
 
     User = get_user_model()
-    collector, reviewer = User.objects.get(username="collector.sz"), User.objects.get(username="reviewer.sz")
+    # The officer's own opening: a return and its fix go straight back to review (a collector's
+    # fix would pass the officer's step first).
+    collector, reviewer = User.objects.get(username="officer.sz"), User.objects.get(username="reviewer.sz")
     opening = account_opening_submit(
         actor=collector,
         info_level="advanced",

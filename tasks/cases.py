@@ -7,7 +7,11 @@ case; the web page picks a template by case type (`web/cases/<app>_<model>.html`
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import reduce
+from operator import or_
 from typing import Any
+
+from django.db.models import Q, QuerySet
 
 from backend.common.exceptions import NotFound
 
@@ -46,3 +50,20 @@ def case_recusal_reason(*, user, case_type: str, case_id: int | None) -> str | N
     if fn is None or not case_id or user is None:
         return None
     return fn(user=user, case_id=case_id)
+
+
+# Four eyes beyond the task rows: a case type may name the cases whose data a user gathered or
+# changed without completing a step of them (the collector an officer opened an account for).
+# `fn(*, user) -> QuerySet of case ids`; such a user never approves those cases.
+DataWorkCases = Callable[..., QuerySet]
+_DATA_WORK: dict[str, DataWorkCases] = {}
+
+
+def case_data_work_register(case_type: str, fn: DataWorkCases) -> None:
+    _DATA_WORK[case_type] = fn
+
+
+def case_data_work_q(user) -> Q:
+    """Task rows of cases whose data `user` gathered or changed (per the registered case types)."""
+    arms = [Q(case_type=case_type, case_id__in=fn(user=user)) for case_type, fn in _DATA_WORK.items()]
+    return reduce(or_, arms) if arms else Q(pk__in=[])

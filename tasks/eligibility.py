@@ -7,7 +7,9 @@
   unit or at one of its ancestors (a province reviewer covers its cities); roles borrowed through
   a substitution do not count;
 - four eyes, on approval steps: not the case's submitter, not anyone who did data work on the
-  case (completed a non-approval step of it: collected, corrected, amended), not anyone who
+  case (completed a non-approval step of it: collected, corrected, amended; or named by the
+  case's domain as having gathered its data, `tasks.cases.case_data_work_register`: the
+  collector of an opening an officer submitted for him), not anyone who
   approved an earlier step of the same case (as approver or as added signer).
 
 Claim, complete, bulk, transfer, delegate, add signer, sign and naming a substitute all call it.
@@ -60,10 +62,13 @@ def _four_eyes_refusal(user, task: HumanTask) -> Refusal | None:
         return Refusal(
             "four_eyes", _("四眼原则:%(user)s 是该业务的提交人,不能审批") % {"user": _display(user)}
         )
+    from tasks.cases import case_data_work_q
+
     done = HumanTask.objects.filter(
         _same_case_q(task), status=TaskStatus.COMPLETED, completed_by=user
     ).exclude(pk=task.pk)
-    if done.filter(four_eyes=False).exists():
+    gathered = HumanTask.objects.filter(pk=task.pk).filter(case_data_work_q(user)).exists()
+    if gathered or done.filter(four_eyes=False).exists():
         return Refusal(
             "four_eyes", _("四眼原则:%(user)s 录入或修改过该业务的资料,不能审批") % {"user": _display(user)}
         )

@@ -50,7 +50,14 @@ def inbox_q(user) -> Q:
         .filter(Q(position="before") | Q(task__outcome="awaiting_signers"))
         .values_list("task_id", flat=True)
     )
-    mine = (Q(assignee=user) | _candidate_q(user)) & ~Q(four_eyes=True, initiator=user) & ~(Q(four_eyes=True) & Exists(_worked_on_case(user)))
+    from tasks.cases import case_data_work_q
+
+    mine = (
+        (Q(assignee=user) | _candidate_q(user))
+        & ~Q(four_eyes=True, initiator=user)
+        & ~(Q(four_eyes=True) & Exists(_worked_on_case(user)))
+        & ~(Q(four_eyes=True) & case_data_work_q(user))
+    )
     return mine | Q(pk__in=signing) if signing else mine
 
 
@@ -113,7 +120,15 @@ def task_candidates(task: HumanTask) -> list:
     if task.assignee_id:
         return [task.assignee]
     users = get_user_model().objects.filter(role_assignments__role=task.role, role_assignments__org_unit=task.org_unit, is_active=True).distinct()
-    return [u for u in users if not (task.four_eyes and u.pk == task.initiator_id)]
+    if not task.four_eyes:
+        return list(users)
+    from tasks.cases import case_data_work_q
+
+    return [
+        u
+        for u in users
+        if u.pk != task.initiator_id and not HumanTask.objects.filter(pk=task.pk).filter(case_data_work_q(u)).exists()
+    ]
 
 
 def task_history(*, user, case_type: str, case_id: int) -> QuerySet[HumanTask]:

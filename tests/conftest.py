@@ -69,12 +69,40 @@ def api(users):
 
 @pytest.fixture
 def submit(api):
-    """submit(level, as_user="collector.sz", **overrides) → the API response."""
+    """submit(level, as_user="collector.sz", confirm_as="officer.sz", **overrides) → the API response.
 
-    def _submit(level: str = "advanced", as_user: str = "collector.sz", **overrides):
-        return api(as_user).post("/api/account-openings/", opening_payload(level, **overrides), format="multipart")
+    A collector's submission waits for a customer-information officer (seed 003 §1.1.1); most
+    tests are about what comes after, so `confirm_as` confirms it at once and the response's
+    body is then the opening as it stands after the confirmation. `confirm_as=None` leaves the
+    case at the officer's step."""
+
+    def _submit(level: str = "advanced", as_user: str = "collector.sz", confirm_as: str | None = "officer.sz", **overrides):
+        resp = api(as_user).post("/api/account-openings/", opening_payload(level, **overrides), format="multipart")
+        return officer_confirmed(api, resp, as_user=as_user, confirm_as=confirm_as)
 
     return _submit
+
+
+def officer_confirmed(api, resp, *, as_user: str = "collector.sz", confirm_as: str | None = "officer.sz"):
+    """The response of POST /api/account-openings/ after the officer's step (if it waits and
+    `confirm_as` is given): its body becomes the opening as it then stands."""
+    if resp.status_code == 201 and confirm_as:
+        officer_confirm(api, resp.json()["id"], confirm_as)
+        detail = api(as_user).get(f"/api/account-openings/{resp.json()['id']}/")
+        assert detail.status_code == 200, detail.content
+        resp.json = detail.json
+    return resp
+
+
+def officer_confirm(api, opening_id: int, username: str = "officer.sz", **data) -> None:
+    """The officer's step of a collector's opening, if it waits: confirm it (or `data`)."""
+    from tasks.models import HumanTask
+
+    task = HumanTask.objects.filter(case_type="customers.accountopening", case_id=opening_id, step="officer_check", status="ready").first()
+    if task is None:
+        return
+    resp = api(username).post(f"/api/tasks/{task.pk}/complete/", {"decision": "confirm", **data}, format="json")
+    assert resp.status_code == 200, resp.content
 
 
 def inbox(client) -> list[dict]:

@@ -58,6 +58,7 @@ urlpatterns = [
     path("notifications/read/", inbox_actions.NotificationReadAllApi.as_view(), name="api-notifications-read-all"),
     path("notifications/<int:notification_id>/read/", inbox_actions.NotificationReadApi.as_view(), name="api-notification-read"),
     path("reports/sla/", reports.SlaReportApi.as_view(), name="api-report-sla"),
+    path("reports/collectors/", reports.CollectorStatsApi.as_view(), name="api-report-collectors"),
     path("reports/sla/tasks/", reports.SlaReportTasksApi.as_view(), name="api-report-sla-tasks"),
     path("reports/sla/export/<str:fmt>/", reports.SlaReportExportApi.as_view(), name="api-report-sla-export"),
     path("reports/archives/", reports.ReportArchiveListApi.as_view(), name="api-report-archives"),

@@ -276,6 +276,8 @@ def customer_documents(values: dict) -> list[tuple[str, str]]:
 CUSTOMER_WRITE_PATHS: dict[str, str] = {
     "backend.customers.services:account_opening_submit": "backend.customers.services:opening_run_checks",
     "backend.customers.services:opening_resubmit": "backend.customers.services:opening_run_checks",
+    # The officer's correction of a collector's submission: the diagram runs the checks again.
+    "backend.customers.services:opening_officer_correct": "backend.customers.services:opening_run_checks",
     "backend.customers.amendments:amendment_apply": "backend.customers.amendments:amendment_run_checks",
     "backend.policies.services:endorsement_apply": "backend.policies.services:endorsement_run_checks",
     "backend.integrations.imports:_Chunk.run": "backend.integrations.imports:_Chunk.run",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from backend.customers import amendments, blacklist, services
 from forms.registry import form_validator_register
 from processes.registry import OperationContext, operation_register
-from tasks.cases import case_view_register
+from tasks.cases import case_data_work_register, case_view_register
 from tasks.flow import cancel_hook_register, return_hook_register
 
 
@@ -31,6 +31,14 @@ def return_opening(ctx: OperationContext, params: dict, data: dict) -> dict:
 
 def resubmit_opening(ctx: OperationContext, params: dict, data: dict) -> dict:
     return services.opening_resubmit(actor=ctx.actor, case_id=ctx.case_id, corrections=data)
+
+
+def officer_confirm(ctx: OperationContext, params: dict, data: dict) -> dict:
+    return services.opening_officer_confirm(actor=ctx.actor, case_id=ctx.case_id, comment=str(data.get("comment") or ""))
+
+
+def officer_correct(ctx: OperationContext, params: dict, data: dict) -> dict:
+    return services.opening_officer_correct(actor=ctx.actor, case_id=ctx.case_id, corrections=data)
 
 
 def amendment_checks(ctx: OperationContext, params: dict, data: dict) -> dict:
@@ -97,6 +105,12 @@ def _blacklist_case(*, user, case_id):
     return blacklist_case_view(user=user, change_id=case_id)
 
 
+def _openings_collected_by(*, user):
+    from backend.customers.models import AccountOpening
+
+    return AccountOpening.objects.filter(collector=user).values("pk")
+
+
 def _case_id(instance) -> int:
     return int(instance.subject_id)
 
@@ -123,6 +137,8 @@ def register() -> None:
     operation_register("customers.reject_opening", reject_opening, "拒绝开户")
     operation_register("customers.return_opening", return_opening, "退回采集人修改")
     operation_register("customers.resubmit_opening", resubmit_opening, "应用修改并重新提交")
+    operation_register("customers.officer_confirm", officer_confirm, "客户信息管理岗确认开户", params=())
+    operation_register("customers.officer_correct", officer_correct, "客户信息管理岗更正后开户", params=())
     operation_register("customers.amendment_checks", amendment_checks, "修改校验:审核层级与黑名单")
     operation_register("customers.amendment_apply", amendment_apply, "客户信息修改生效")
     operation_register("customers.amendment_reject", amendment_reject, "拒绝客户信息修改")
@@ -132,12 +148,15 @@ def register() -> None:
     operation_register("customers.id_renewal_record", id_renewal_record, "记录证件到期更新结果")
     form_validator_register("customers.id_document_renewal", _id_renewal_clean)
     case_view_register("customers.iddocumentrenewal", _id_renewal_case)
+    form_validator_register("customers.opening_officer", services.opening_officer_clean)
     for key in (services.OPENING_PROCESS, services.CORPORATE_OPENING_PROCESS):
         return_hook_register(key, _opening_returned)
         cancel_hook_register(key, _opening_cancelled)
     cancel_hook_register(amendments.AMENDMENT_PROCESS, _amendment_cancelled)
     cancel_hook_register(blacklist.BLACKLIST_PROCESS, _blacklist_cancelled)
     case_view_register("customers.accountopening", _opening_case)
+    # Four eyes: the collector of an opening never reviews it, even when an officer submitted it.
+    case_data_work_register("customers.accountopening", _openings_collected_by)
     case_view_register("customers.customeramendment", _amendment_case)
     case_view_register("customers.blacklistchange", _blacklist_case)
     form_validator_register("customers.amendment_review", amendments.amendment_review_clean)

@@ -171,6 +171,18 @@ class AccountOpening(models.Model):
     info_level = models.CharField(max_length=16, choices=InfoLevel.choices)
     org_unit = models.ForeignKey("organisation.OrgUnit", on_delete=models.PROTECT, related_name="+")
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Seed 003 §1.1.1: the collector (采集人) gathers the data and is recorded for the incentive;
+    # the customer-information officer (客户信息管理岗) opens. `opened_by` stays empty while a
+    # collector's submission waits for the officer.
+    collector = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    opened_at = models.DateTimeField(null=True, blank=True)
+    # How often the case went back to the collector (officer's or reviewer's 退回).
+    return_count = models.PositiveIntegerField(default=0)
     checks = models.JSONField(default=dict, blank=True)
     flags = models.JSONField(default=list, blank=True)
     decision_comment = models.TextField(blank=True)
@@ -181,6 +193,7 @@ class AccountOpening(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        indexes = [models.Index(fields=["created_at"], name="opening_created_idx")]
         verbose_name = _("开户申请")
         verbose_name_plural = _("开户申请")
 

@@ -105,7 +105,7 @@ def opening_get_visible(*, user, opening_id: Any) -> AccountOpening:
     except (TypeError, ValueError):
         raise NotFound("开户申请不存在", code="opening_not_found")
     opening = (
-        scope_filter(AccountOpening.objects.select_related("customer", "org_unit"), user)
+        scope_filter(AccountOpening.objects.select_related("customer", "org_unit", "collector", "opened_by"), user)
         .filter(pk=pk)
         .first()
     )
@@ -186,6 +186,8 @@ def customer_view(*, user, customer: Customer, purpose: str = "view") -> dict[st
         "version": customer.version,
         "masked": not full,
     }
+    if purpose != "list":
+        data.update(customer_opening_people(customer))
     if customer.is_corporate:
         data.update(
             legal_rep_name=customer.legal_rep_name,
@@ -205,6 +207,25 @@ def customer_view(*, user, customer: Customer, purpose: str = "view") -> dict[st
             data={"purpose": purpose},
         )
     return data
+
+
+def _person(user) -> dict[str, str] | None:
+    return {"username": user.username, "name": user.get_full_name() or user.username} if user else None
+
+
+def customer_opening_people(customer: Customer) -> dict[str, Any]:
+    """Seed 003 §1.1.1: the collector (采集人, recorded for the incentive) apart from the officer
+    who opened the customer (客户信息管理岗); `opened_by` is null while the officer has not."""
+    opening = customer.openings.select_related("collector", "opened_by").order_by("-id").first()
+    collector = (opening.collector if opening else None) or customer.collected_by
+    opener = opening.opened_by if opening else None
+    return {
+        "collector": collector.username if collector else None,
+        "collector_name": _person(collector)["name"] if collector else "",
+        "opened_by": opener.username if opener else None,
+        "opened_by_name": _person(opener)["name"] if opener else "",
+        "opened_at": opening.opened_at.isoformat() if opening and opening.opened_at else None,
+    }
 
 
 def customers_sharing_phone(*, user, customer_ids: list[int]) -> dict[str, Any]:
@@ -233,13 +254,15 @@ TRAIL_ACTIONS = {
     "customer.rejected": "拒绝开户",
     "customer.returned": "退回修改",
     "customer.resubmitted": "修改后重新提交",
+    "account_opening.officer_confirmed": "客户信息管理岗确认开户",
+    "account_opening.officer_corrected": "客户信息管理岗更正后开户",
     "customer_amendment.requested": "提交信息修改申请",
     "customer_amendment.rejected": "拒绝信息修改",
     "customer.amended": "信息修改生效",
     "customer.frozen": "冻结客户",
     "customer.unfrozen": "解冻客户",
 }
-OUTCOME_LABELS = {"approve": "通过", "reject": "拒绝", "return": "退回修改", "completed": "已完成"}
+OUTCOME_LABELS = {"approve": "通过", "reject": "拒绝", "return": "退回修改", "completed": "已完成", "confirm": "确认开户", "correct": "更正后开户"}
 
 
 def customer_trail(*, customer: Customer) -> list[dict[str, Any]]:
@@ -310,6 +333,11 @@ def opening_case_view(*, user, opening_id: Any) -> dict[str, Any]:
         "opening_id": opening.pk,
         "info_level": opening.info_level,
         "submitted_by": opening.submitted_by.username,
+        "collector": opening.collector.username if opening.collector_id else None,
+        "collector_name": (opening.collector.get_full_name() or opening.collector.username) if opening.collector_id else "",
+        "opened_by": opening.opened_by.username if opening.opened_by_id else None,
+        "opened_by_name": (opening.opened_by.get_full_name() or opening.opened_by.username) if opening.opened_by_id else "",
+        "return_count": opening.return_count,
         "customer": customer_view(user=user, customer=customer, purpose="review"),
         "checks": opening.checks,
         "flags": opening.flags,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -27,9 +28,10 @@ from backend.customers.models import (
     ScanDocument,
 )
 from backend.customers.validators import LONG_TERM, IdValidity, inspect_scan
-from backend.organisation.models import Role
+from backend.organisation.models import OrgUnit, Role
 from backend.organisation.selectors import user_org_unit_for_role, user_role_assignments
 from processes.services import process_instance_start
+from tasks.eligibility import holds_role_in_scope
 
 logger = logging.getLogger(__name__)
 
@@ -67,10 +69,17 @@ def account_opening_submit(
     legal_rep_id_number: str = "",
     contact_person: str = "",
     id_valid_until: Any = "",
+    collector: str = "",
+    automatic: bool = False,
 ) -> AccountOpening:
     """Submit an individual or corporate account opening: checks A–D, then the process
-    decides the path (primary level opens directly, advanced level and blacklist hits go to
-    review).
+    decides the path. A collector's submission waits for a customer-information officer of
+    the branch (confirm, correct or return); an officer's own opening, or an upstream system's
+    automatic one (`automatic`), goes on at once: primary level opens directly, advanced level
+    and blacklist hits go to review (seed 003 §1.1.1).
+
+    `collector`: an officer opening on behalf of a collector names him (username); he must be
+    a collector in the officer's scope, and the opening belongs to his branch.
 
     Bad input raises ValidationFailed (400) and a duplicate id raises Conflict (409);
     either way nothing is created.
@@ -79,6 +88,13 @@ def account_opening_submit(
     if org_unit is None:
         raise Forbidden(_("只有采集人或客户信息管理岗可以提交开户"), code="not_collector")
     errors: dict[str, list[str]] = {}
+    officer_opens = automatic or holds_role_in_scope(actor, Role.OFFICER, org_unit)
+    collector_user = actor
+    if str(collector or "").strip():
+        try:
+            collector_user, org_unit = opening_collector_clean(actor=actor, username=collector)
+        except InvalidValue as exc:
+            errors["collector"] = [exc.message]
     customer_type = str(customer_type or CustomerType.INDIVIDUAL).strip()
     if customer_type not in CustomerType.values:
         errors["customer_type"] = [_("客户类型无效,可选: individual, corporate")]
@@ -118,10 +134,20 @@ def account_opening_submit(
     try:
         with transaction.atomic(), audit_batch():
             customer = Customer.objects.create(
-                customer_type=customer_type, info_level=info_level, org_unit=org_unit, collected_by=actor, **values
+                customer_type=customer_type,
+                info_level=info_level,
+                org_unit=org_unit,
+                collected_by=collector_user,
+                **values,
             )
             opening = AccountOpening.objects.create(
-                customer=customer, info_level=info_level, org_unit=org_unit, submitted_by=actor
+                customer=customer,
+                info_level=info_level,
+                org_unit=org_unit,
+                submitted_by=actor,
+                collector=collector_user,
+                opened_by=actor if officer_opens else None,
+                opened_at=timezone.now() if officer_opens else None,
             )
             document = ScanDocument(
                 customer=customer,
@@ -139,7 +165,12 @@ def account_opening_submit(
                 action="account_opening.submitted",
                 obj=customer,
                 org_unit=org_unit,
-                data={"opening": opening.pk, "info_level": info_level, "customer_type": customer_type},
+                data={
+                    "opening": opening.pk,
+                    "info_level": info_level,
+                    "customer_type": customer_type,
+                    "collector": collector_user.username,
+                },
             )
             instance = process_instance_start(
                 actor=actor,
@@ -161,7 +192,32 @@ def account_opening_submit(
         _discard_files(saved_files)
         raise
     # Re-read: the process moved the customer's (protected) FSM state during the step.
-    return AccountOpening.objects.select_related("customer").get(pk=opening.pk)
+    return AccountOpening.objects.select_related("customer", "collector", "opened_by").get(pk=opening.pk)
+
+
+def opening_collector_clean(*, actor, username: object) -> tuple[Any, OrgUnit]:
+    """The collector an officer names on an opening: an active user holding the collector role at
+    a branch within the officer's scope. Returns (collector, the branch the opening belongs to);
+    raises InvalidValue with the field message otherwise."""
+    from django.contrib.auth import get_user_model
+
+    name = str(username or "").strip()
+    officer_paths = [ra.org_unit.path for ra in user_role_assignments(actor) if ra.role == Role.OFFICER]
+    if not officer_paths:
+        raise InvalidValue(_("只有客户信息管理岗可以代采集人提交开户"))
+    user = get_user_model().objects.filter(username=name, is_active=True).first() if len(name) <= 150 else None
+    if user is None:
+        raise InvalidValue(_("采集人 %(name)s 不存在或已停用") % {"name": name[:40]})
+    units = [
+        ra.org_unit
+        for ra in user_role_assignments(user)
+        if ra.role == Role.COLLECTOR and any(ra.org_unit.path.startswith(p) for p in officer_paths)
+    ]
+    if not units:
+        raise InvalidValue(
+            _("%(name)s 不是您所在机构(或下级机构)的采集人") % {"name": user.get_full_name() or user.username}
+        )
+    return user, max(units, key=lambda u: u.path.count("/"))
 
 
 def _discard_files(documents: list[ScanDocument]) -> None:
@@ -202,7 +258,9 @@ def opening_run_checks(*, actor, case_id: Any) -> dict:
     }
     opening.flags = flags
     opening.save(update_fields=["checks", "flags"])
-    needs_review = opening.info_level == InfoLevel.ADVANCED or bool(hits)
+    # A collector's submission waits for the officer (seed 003 §1.1.1: the officer opens).
+    officer_step = opening.opened_by_id is None
+    needs_review = opening.info_level == InfoLevel.ADVANCED or bool(hits) or officer_step
     if needs_review and customer.status == CustomerStatus.DRAFT:
         customer.submit_for_review()
         customer.save(update_fields=["status", "updated_at"])
@@ -213,7 +271,12 @@ def opening_run_checks(*, actor, case_id: Any) -> dict:
         org_unit=opening.org_unit,
         data={"checks": opening.checks, "flags": flags},
     )
-    return {"flags": flags, "info_level": str(opening.info_level), "blacklist_hit": bool(hits)}
+    return {
+        "flags": flags,
+        "info_level": str(opening.info_level),
+        "blacklist_hit": bool(hits),
+        "officer_step": officer_step,
+    }
 
 
 def opening_activate(*, actor, case_id: Any) -> dict:
@@ -262,7 +325,8 @@ def opening_return(*, actor, case_id: Any, reason: str) -> dict:
     customer.return_for_fix()
     customer.save(update_fields=["status", "updated_at"])
     opening.decision_comment = reason
-    opening.save(update_fields=["decision_comment"])
+    opening.return_count += 1
+    opening.save(update_fields=["decision_comment", "return_count"])
     audit_event_record(
         actor=actor,
         action="customer.returned",
@@ -292,28 +356,14 @@ CORRECTABLE_FIELDS = (
 def opening_resubmit(*, actor, case_id: Any, corrections: dict) -> dict:
     opening = _opening_locked(case_id)
     customer = opening.customer
-    changes = {}
-    for name in CORRECTABLE_FIELDS:
-        if name in corrections and str(getattr(customer, name) or "") != str(corrections[name] or ""):
-            changes[name] = {"old": str(getattr(customer, name) or ""), "new": str(corrections[name] or "")}
-            setattr(customer, name, corrections[name] or ("" if name != "birth_date" else None))
-    validity_fields = []
-    if "id_valid_until" in corrections and not customer.is_corporate:
-        # Checked by opening_fix_clean: "YYYY-MM-DD", "long_term" or "".
-        old, new = IdValidity(customer.id_valid_until, customer.id_valid_long_term).as_text(), str(corrections["id_valid_until"] or "")
-        if old != new:
-            changes["id_valid_until"] = {"old": old, "new": new}
-            customer.id_valid_long_term = new == LONG_TERM
-            customer.id_valid_until = date.fromisoformat(new) if new and new != LONG_TERM else None
-            validity_fields = ["id_valid_until", "id_valid_long_term"]
+    changes = _apply_corrections(customer, corrections)
     customer.resubmit()
-    try:
-        with transaction.atomic():
-            customer.save(update_fields=[*CORRECTABLE_FIELDS, *validity_fields, "status", "updated_at"])
-    except IntegrityError:
-        raise _duplicate_error(
-            duplicate_customer(customer.id_type, customer.id_number, exclude_id=customer.pk) or customer
-        )
+    with _duplicate_as_conflict(customer):
+        customer.save(update_fields=[*CORRECTABLE_FIELDS, *VALIDITY_FIELDS, "status", "updated_at"])
+    if opening.opened_by_id is not None and opening.opened_by_id != getattr(actor, "pk", None):
+        # A collector's corrected data goes to the officer again before it may open.
+        opening.opened_by, opening.opened_at = None, None
+        opening.save(update_fields=["opened_by", "opened_at"])
     audit_event_record(
         actor=actor,
         action="customer.resubmitted",
@@ -322,6 +372,110 @@ def opening_resubmit(*, actor, case_id: Any, corrections: dict) -> dict:
         data={"opening": opening.pk, "changes": changes, "comment": corrections.get("comment", "")},
     )
     return {"customer_status": str(customer.status)}
+
+
+@contextmanager
+def _duplicate_as_conflict(customer: Customer):
+    """A corrected id document another customer holds (the unique constraint) is check A's 409."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError:
+        raise _duplicate_error(
+            duplicate_customer(customer.id_type, customer.id_number, exclude_id=customer.pk) or customer
+        ) from None
+
+
+VALIDITY_FIELDS = ("id_valid_until", "id_valid_long_term")
+
+
+def _apply_corrections(customer: Customer, corrections: dict) -> dict:
+    changes = {}
+    for name in CORRECTABLE_FIELDS:
+        if name in corrections and str(getattr(customer, name) or "") != str(corrections[name] or ""):
+            changes[name] = {"old": str(getattr(customer, name) or ""), "new": str(corrections[name] or "")}
+            setattr(customer, name, corrections[name] or ("" if name != "birth_date" else None))
+    if "id_valid_until" in corrections and not customer.is_corporate:
+        # Checked by opening_fix_clean: "YYYY-MM-DD", "long_term" or "".
+        old = IdValidity(customer.id_valid_until, customer.id_valid_long_term).as_text()
+        new = str(corrections["id_valid_until"] or "")
+        if old != new:
+            changes["id_valid_until"] = {"old": old, "new": new}
+            customer.id_valid_long_term = new == LONG_TERM
+            customer.id_valid_until = date.fromisoformat(new) if new and new != LONG_TERM else None
+    return changes
+
+
+def opening_officer_confirm(*, actor, case_id: Any, comment: str = "") -> dict:
+    """The officer confirms a collector's submission as it stands: he opens it (the diagram then
+    routes by level: primary active at once, advanced to review)."""
+    opening = _opening_locked(case_id)
+    opening.opened_by, opening.opened_at = actor, timezone.now()
+    opening.save(update_fields=["opened_by", "opened_at"])
+    audit_event_record(
+        actor=actor,
+        action="account_opening.officer_confirmed",
+        obj=opening.customer,
+        org_unit=opening.org_unit,
+        data={"opening": opening.pk, "collector": opening.collector.username if opening.collector_id else "", "comment": comment},
+    )
+    return {"opened_by": actor.username}
+
+
+def opening_officer_correct(*, actor, case_id: Any, corrections: dict) -> dict:
+    """The officer corrects the collector's data and opens it. The diagram runs the opening's
+    checks (A–D and the blacklist, `opening_run_checks`) again on the corrected data; every
+    change is kept (who, old, new, why)."""
+    opening = _opening_locked(case_id)
+    customer = opening.customer
+    changes = _apply_corrections(customer, corrections)
+    with _duplicate_as_conflict(customer):
+        customer.save(update_fields=[*CORRECTABLE_FIELDS, *VALIDITY_FIELDS, "updated_at"])
+    opening.opened_by, opening.opened_at = actor, timezone.now()
+    opening.save(update_fields=["opened_by", "opened_at"])
+    audit_event_record(
+        actor=actor,
+        action="account_opening.officer_corrected",
+        obj=customer,
+        org_unit=opening.org_unit,
+        data={"opening": opening.pk, "changes": changes, "comment": str(corrections.get("comment") or "")},
+    )
+    return {"opened_by": actor.username, "corrected_fields": sorted(changes)}
+
+
+def opening_officer_clean(data: dict, context: Any) -> dict:
+    """Domain validation of the officer's step (form `account_opening/officer_check`): confirm as
+    it stands, correct (the fields typed replace the collector's; checks B and A here, the
+    diagram re-runs A–D and the blacklist), or return to the collector with a reason. The web
+    form starts with the current values: a field left as it is is no correction."""
+    decision = data.get("decision")
+    comment = str(data.get("comment") or "")
+    if decision == "return":
+        return {"decision": decision, "comment": comment}
+    typed = {k: v for k, v in data.items() if k not in ("decision", "comment") and str(v or "").strip()}
+    changed: list[str] = []
+    cleaned: dict = {}
+    if typed:
+        cleaned = opening_fix_clean(data, context)
+        customer = AccountOpening.objects.select_related("customer").get(pk=context.task.case_id).customer
+        changed = [
+            name
+            for name in CORRECTABLE_FIELDS
+            if name in cleaned and str(cleaned[name] or "") != str(getattr(customer, name) or "")
+        ]
+        if "id_valid_until" in cleaned and not customer.is_corporate:
+            current = IdValidity(customer.id_valid_until, customer.id_valid_long_term).as_text()
+            if str(cleaned["id_valid_until"] or "") != current:
+                changed.append("id_valid_until")
+    if decision == "confirm":
+        if changed:
+            raise ValidationFailed.field(
+                "decision", _("您修改了资料:请选择“更正后开户”,或恢复原值"), code="corrections_not_applied"
+            )
+        return {"decision": decision, "comment": comment}
+    if not changed:
+        raise ValidationFailed.field("decision", _("请填写需要更正的内容(与原资料相同的不算更正)"), code="nothing_to_correct")
+    return {**cleaned, "decision": decision}
 
 
 def opening_fix_clean(data: dict, context: Any) -> dict:
@@ -398,7 +552,7 @@ def customer_freeze(*, actor, customer: Customer, reason: str, unfreeze: bool = 
 
 # ---- 退回 / 撤回 / 撤销 of an opening (hooks registered with tasks.flow) -------------------------
 
-REVIEW_STEPS = ("review", "province_review")
+REVIEW_STEPS = ("officer_check", "review", "province_review")
 
 
 def opening_on_return(*, actor, case_id: Any, step: str, reason: str) -> None:
@@ -408,6 +562,9 @@ def opening_on_return(*, actor, case_id: Any, step: str, reason: str) -> None:
     customer = opening.customer
     if step == "fix_submission" and customer.status == CustomerStatus.PENDING_REVIEW:
         customer.return_for_fix()
+        if actor.pk != opening.submitted_by_id:  # a return, not the submitter's own withdrawal
+            opening.return_count += 1
+            opening.save(update_fields=["return_count"])
     elif step in REVIEW_STEPS and customer.status == CustomerStatus.RETURNED:
         customer.resubmit()
     else:

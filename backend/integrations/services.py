@@ -157,7 +157,7 @@ def _open(client: ApiClient, key: str, payload: dict) -> tuple[int, dict]:
     try:
         with transaction.atomic():
             opening = account_opening_submit(
-                actor=client.service_user, info_level="primary", scan=scan, **fields
+                actor=client.service_user, info_level="primary", scan=scan, automatic=True, **fields
             )
         customer = opening.customer
         status = RequestStatus.OPENED

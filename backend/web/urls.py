@@ -86,6 +86,7 @@ urlpatterns = [
     path("print-batches/<str:batch_id>/progress/", print_batches.print_batch_progress, name="print-batch-progress"),
     path("print-batches/<str:batch_id>/batch.pdf", print_batches.print_batch_pdf, name="print-batch-pdf"),
     path("reports/sla/", reports.sla_report_page, name="sla-report"),
+    path("reports/collectors/", reports.collector_stats_page, name="collector-stats"),
     path("reports/sla/tasks/", reports.sla_report_tasks_page, name="sla-report-tasks"),
     path("reports/sla/export.<str:fmt>", reports.sla_report_export, name="sla-report-export"),
     path("reports/archives/", reports.report_archives_page, name="report-archives"),

@@ -28,7 +28,7 @@ from backend.organisation.services import role_assign, user_ensure
 from tasks.models import HumanTask
 from tests.complaints.factories import complaint_users
 from tests.complaints.helpers import complaint_payload
-from tests.conftest import inbox
+from tests.conftest import inbox, officer_confirm
 from tests.factories import corporate_payload, opening_payload, resident_id
 
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("access-matrix")]
@@ -114,13 +114,19 @@ def _approve(api, case_id, reviewer="reviewer.sz", process=None):
 def objects(api, people, django_capture_on_commit_callbacks):
     """One object of each kind, all at GD-SZ; returns {param: id} plus per-route overrides."""
     sz = api("collector.sz")
-    active = _ok(sz.post("/api/account-openings/", opening_payload("advanced"), format="multipart"))
+
+    def _open(payload):  # a collector's opening, confirmed by the officer (issue 16 item 4)
+        opened = _ok(sz.post("/api/account-openings/", payload, format="multipart"))
+        officer_confirm(api, opened["id"])
+        return opened
+
+    active = _open(opening_payload("advanced"))
     _approve(api, active["id"])
-    other = _ok(sz.post("/api/account-openings/", opening_payload("advanced", id_number=resident_id(birth=date(1960, 1, 2)), phone="13911112222"), format="multipart"))
+    other = _open(opening_payload("advanced", id_number=resident_id(birth=date(1960, 1, 2)), phone="13911112222"))
     _approve(api, other["id"])
-    pending = _ok(sz.post("/api/account-openings/", opening_payload("advanced", id_number=resident_id(birth=date(1990, 3, 4)), phone="13722223333"), format="multipart"))
+    pending = _open(opening_payload("advanced", id_number=resident_id(birth=date(1990, 3, 4)), phone="13722223333"))
     task = HumanTask.objects.get(case_id=pending["id"], status="ready")
-    signed = _ok(sz.post("/api/account-openings/", opening_payload("advanced", id_number=resident_id(birth=date(1991, 5, 6)), phone="13633334444"), format="multipart"))
+    signed = _open(opening_payload("advanced", id_number=resident_id(birth=date(1991, 5, 6)), phone="13633334444"))
     signed_task = HumanTask.objects.get(case_id=signed["id"], status="ready")
     signer = _ok(api("reviewer.sz").post(f"/api/tasks/{signed_task.pk}/signers/", {"user": "reviewer.gd", "position": "after", "reason": "复核"}, format="json"))
     customer_id = active["customer_id"]
@@ -248,6 +254,7 @@ def test_no_self_approval_on_any_process(api, self_approver):
     _approve(api, opened["id"])
     customer_id = opened["customer_id"]
     other = _ok(api("collector.sz").post("/api/account-openings/", opening_payload("advanced", id_number=resident_id(birth=date(1960, 1, 2)), phone="13911112222"), format="multipart"))
+    officer_confirm(api, other["id"])
     _approve(api, other["id"])
     # Cases started by all.sz: each kind of approval process.
     _ok(me.post("/api/account-openings/", opening_payload("advanced", id_number=resident_id(birth=date(1990, 3, 4)), phone="13722223333"), format="multipart"))
@@ -401,6 +408,13 @@ def _approval_steps() -> list[tuple[str, str, str]]:
 
 APPROVAL_STEPS = _approval_steps()
 FOUR_EYES_PEOPLE = ("fe.submitter", "fe.amender", "fe.earlier")  # submitted / corrected / approved an earlier step
+# Openings also name their collector (seed 003 §1.1.1), who may have done no step of the case at
+# all (an officer opened on his behalf): he never approves it either.
+OPENING_PROCESSES = {"individual_account_opening", "corporate_account_opening"}
+
+
+def four_eyes_people(process: str) -> tuple[str, ...]:
+    return (*FOUR_EYES_PEOPLE, "fe.collector") if process in OPENING_PROCESSES else FOUR_EYES_PEOPLE
 
 
 def test_every_shipped_approval_step_is_walked():
@@ -420,14 +434,27 @@ def approval_case(users):
 
     def make(process: str, step: str, lane: str) -> HumanTask:
         unit = lane_org_unit(lane, sz)
-        people = {name: user_ensure(username=name, password="demo-pass-2026") for name in (*FOUR_EYES_PEOPLE, "fe.approver")}
+        people = {name: user_ensure(username=name, password="demo-pass-2026") for name in (*FOUR_EYES_PEOPLE, "fe.collector", "fe.approver")}
         for user in people.values():
             role_assign(user=user, role=Role.REVIEWER, org_unit=unit)
         role_assign(user=people["fe.submitter"], role=Role.COLLECTOR, org_unit=sz)
+        role_assign(user=people["fe.collector"], role=Role.COLLECTOR, org_unit=sz)
         version = process_version_latest(process)
         instance = ProcessInstance.objects.create(version=version, org_unit=sz, started_by=people["fe.submitter"])
         now = timezone.now()
         common = {"instance": instance, "process_key": process, "process_name": process, "initiator": people["fe.submitter"], "created_at": now}
+        if process in OPENING_PROCESSES:
+            from backend.customers.models import AccountOpening
+
+            customer = Customer.objects.create(
+                name="四眼", id_type="resident_id", id_number=resident_id(), info_level="advanced", org_unit=sz,
+                collected_by=people["fe.collector"], status="pending_review",
+            )
+            opening = AccountOpening.objects.create(
+                customer=customer, info_level="advanced", org_unit=sz, submitted_by=people["fe.submitter"],
+                collector=people["fe.collector"], opened_by=people["fe.submitter"], process_instance=instance,
+            )
+            common.update(case_type="customers.accountopening", case_id=opening.pk)
         HumanTask.objects.create(
             **common, engine_task_id="fix", step="fix", name="修改", lane="collector", role=Role.COLLECTOR, org_unit=sz,
             form_key="account_opening/fix", status="completed", completed_by=people["fe.amender"], completed_at=now, outcome="completed",
@@ -455,8 +482,9 @@ def test_four_eyes_on_every_route_of_every_approval_step(api, approval_case, pro
     task = approval_case(process, step, lane)
     url = f"/api/tasks/{task.pk}"
     failures = []
-    # submitter, corrector, earlier approver: may neither claim nor decide, nor in bulk.
-    for name in FOUR_EYES_PEOPLE:
+    # submitter, corrector, earlier approver (and an opening's collector): may neither claim nor
+    # decide, nor in bulk.
+    for name in four_eyes_people(process):
         me = api(name)
         if task.pk in {t["id"] for t in inbox(me)}:
             failures.append(f"{name} sees it in his inbox")
@@ -471,7 +499,7 @@ def test_four_eyes_on_every_route_of_every_approval_step(api, approval_case, pro
             failures.append(f"{name} bulk complete → {bulk.content[:200]!r}")
     # The legitimate approver may not name any of them, nor a collector, to the step.
     approver = api("fe.approver")
-    for name in (*FOUR_EYES_PEOPLE, "collector.sz"):
+    for name in (*four_eyes_people(process), "collector.sz"):
         for route, resp, field in (
             ("transfer", approver.post(f"{url}/transfer/", {"to": name, "reason": "转办"}, format="json"), "to"),
             ("delegate", approver.post(f"{url}/delegate/", {"to": name, "reason": "委派"}, format="json"), "to"),

@@ -60,14 +60,15 @@ def test_collector_opens_corporate_customer_in_browser(live_server, transactiona
         page.set_input_files("#f_scan", str(licence))
         page.click("[data-testid=opening-submit]")
         page.wait_for_url(re.compile(r"/customers/\d+/$"))
-        expect(page.locator("[data-testid=flash-success]")).to_contain_text("已提交审核")
+        expect(page.locator("[data-testid=flash-success]")).to_contain_text("待客户信息管理岗确认开户")
         expect(page.locator("[data-testid=customer-fields]")).to_contain_text("李法人")
         shot(page, "corporate-customer")
     finally:
         context.close()
     customer = Customer.objects.get()
     assert (customer.customer_type, customer.id_type, customer.id_number, customer.status) == ("corporate", "uscc", code, "pending_review")
-    assert HumanTask.objects.filter(process_key="corporate_account_opening", step="review", status="ready").count() == 1
+    # A collector's opening waits for the branch's customer-information officer first (issue 16 item 4).
+    assert HumanTask.objects.filter(process_key="corporate_account_opening", step="officer_check", status="ready").count() == 1
 
 
 def test_identity_amendment_is_approved_at_province_in_browser(live_server, transactional_db, chromium):  # noqa: F811

@@ -13,6 +13,7 @@ from django.utils import timezone
 from backend.common.models import AuditEvent
 from backend.organisation.models import OrgUnit, Role, RoleAssignment
 from backend.organisation.services import role_assign, role_revoke, user_ensure
+from tests.conftest import officer_confirmed
 from tests.factories import opening_payload, resident_id
 
 pytestmark = pytest.mark.django_db
@@ -175,11 +176,10 @@ def test_import_result_and_print_batch_downloads_are_audited(
     event = _download_event(users["officer.sz"], "import_result")
     assert (event.object_type, event.object_id) == ("integrations.importbatch", str(batch["id"]))
 
-    opened = (
-        api("collector.sz")
-        .post("/api/account-openings/", opening_payload("primary"), format="multipart")
-        .json()
-    )
+    opened = officer_confirmed(  # the officer opens the collector's submission (issue 16 item 4)
+        api,
+        api("collector.sz").post("/api/account-openings/", opening_payload("primary"), format="multipart"),
+    ).json()
     with django_capture_on_commit_callbacks(execute=True):
         pb = (
             api("reviewer.sz")

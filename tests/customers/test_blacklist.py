@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from backend.customers.models import BlacklistChange, BlacklistEntry, Customer, CustomerAmendment
-from tests.conftest import inbox
+from tests.conftest import inbox, officer_confirm
 from tests.factories import corporate_payload, resident_id, uscc
 
 pytestmark = pytest.mark.django_db
@@ -89,6 +89,7 @@ def test_legal_representative_on_blacklist_routes_corporate_opening(api):
     )
     assert resp.status_code == 201, resp.content
     assert "blacklist_hit" in resp.json()["flags"]
+    officer_confirm(api, resp.json()["id"])  # a collector's opening: the officer first (issue 16 item 4)
     assert [t["process"] for t in inbox(api("reviewer.gd"))] == ["corporate_account_opening"]
     assert inbox(api("reviewer.sz")) == []
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 import pytest
 
 from backend.customers.models import AccountOpening, Customer
-from tests.conftest import inbox
+from tests.conftest import inbox, officer_confirmed
 from tests.factories import corporate_payload, org_code, resident_id, uscc
 
 pytestmark = pytest.mark.django_db
 
 
-def open_corporate(api, level="advanced", as_user="collector.sz", **overrides):
-    return api(as_user).post("/api/account-openings/", corporate_payload(level, **overrides), format="multipart")
+def open_corporate(api, level="advanced", as_user="collector.sz", confirm_as="officer.sz", **overrides):
+    """A collector's corporate opening, confirmed by the officer (issue 16 item 4) unless
+    `confirm_as` is None."""
+    resp = api(as_user).post("/api/account-openings/", corporate_payload(level, **overrides), format="multipart")
+    return officer_confirmed(api, resp, as_user=as_user, confirm_as=confirm_as)
 
 
 def test_primary_corporate_opening_activates_directly(api):

@@ -25,7 +25,7 @@ from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
 from backend.customers.models import Customer
-from tests.conftest import inbox
+from tests.conftest import inbox, officer_confirm
 from tests.factories import opening_payload, resident_id
 
 pytestmark = pytest.mark.django_db
@@ -102,6 +102,8 @@ def test_main_flows_leak_no_unrevealed_id_number_or_phone(api, recorder, caplog,
         opened = collector.post("/api/account-openings/", opening_payload("advanced", id_number=ID_A, phone=PHONE_A), format="multipart")
     assert opened.status_code == 201, opened.content
     body = opened.json()
+    with django_capture_on_commit_callbacks(execute=True):
+        officer_confirm(api, body["id"])  # the officer's step (issue 16 item 4)
     [task] = [t for t in inbox(reviewer) if t["case_id"] == body["id"]]
     for path in (f"/api/tasks/{task['id']}/", f"/api/tasks/{task['id']}/timeline/", f"/api/account-openings/{body['id']}/"):
         assert reviewer.get(path).status_code == 200

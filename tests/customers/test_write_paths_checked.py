@@ -87,6 +87,19 @@ def _opening_resubmit(api, submit, **_):
     return api("collector.sz").get(f"/api/account-openings/{body['id']}/").json()["flags"]
 
 
+def _officer_correct(api, submit, **_):
+    body = submit("advanced", phone="13812340006", confirm_as=None).json()
+    assert "agent_phone" not in body["flags"]
+    [task] = [t for t in inbox(api("officer.sz")) if t["case_id"] == body["id"]]
+    assert task["step"] == "officer_check"
+    complete(
+        api, "officer.sz", task["id"], decision="correct", phone=agent_phone(), comment="按证件核对更正电话"
+    )
+    detail = api("collector.sz").get(f"/api/account-openings/{body['id']}/").json()
+    assert detail["opened_by"] == "officer.sz" and detail["collector"] == "collector.sz"
+    return detail["flags"]
+
+
 def _amendment(api, submit, **_):
     customer = open_active(api, submit)
     resp = api("collector.sz").post(
@@ -141,6 +154,7 @@ def _import_review_accept(api, django_capture_on_commit_callbacks, **_):
 SCENARIOS = {
     "backend.customers.services:account_opening_submit": _opening_submit,
     "backend.customers.services:opening_resubmit": _opening_resubmit,
+    "backend.customers.services:opening_officer_correct": _officer_correct,
     "backend.customers.amendments:amendment_apply": _amendment,
     "backend.policies.services:endorsement_apply": _endorsement,
     "backend.integrations.imports:_Chunk.run": _import_rows,

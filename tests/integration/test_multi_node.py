@@ -114,7 +114,8 @@ def test_two_web_nodes_two_workers_and_beat(users, tmp_path):
     try:
         a, b = Node(ports[0]), Node(ports[1])
         assert wait_for(lambda: a.up() and b.up(), timeout=60, every=0.5), tail()
-        collector, reviewer = a.token("collector.sz"), b.token("reviewer.sz")
+        # An officer's own advanced opening goes straight to review (a collector's waits for an officer).
+        collector, reviewer = a.token("officer.sz"), b.token("reviewer.sz")
         first = _submit(a, collector)
         task = next(t for t in b.get("/api/tasks/", reviewer).json()["results"] if t["case_id"] == first["id"])
         assert b.post(f"/api/tasks/{task['id']}/claim/", reviewer).status_code == 200

@@ -42,9 +42,11 @@ def test_completions_with_the_broker_down_answer_2xx_and_every_email_goes_out_on
 ):
     queue_clear()
     with broker_down():
-        # Submissions and returns to the submitter, each queueing an e-mail after its commit.
+        # Submissions and returns to the submitter, each queueing an e-mail after its commit. An
+        # officer submits: his own openings go straight to review (a collector's would notify the
+        # officer first, issue 16 item 4).
         for _ in range(OPENINGS):
-            assert submit("advanced").status_code == 201
+            assert submit("advanced", as_user="officer.sz").status_code == 201
         tasks = inbox(api("reviewer.sz"))
         assert len(tasks) == OPENINGS
         for task in tasks:
@@ -72,7 +74,7 @@ def test_completions_with_the_broker_down_answer_2xx_and_every_email_goes_out_on
         recipients = sorted(m.to[0] for m in mail.outbox)
         assert recipients == sorted(
             ["reviewer.sz@demo.custflow.example"] * OPENINGS
-            + ["collector.sz@demo.custflow.example"] * OPENINGS
+            + ["officer.sz@demo.custflow.example"] * OPENINGS
         )
         assert not Notification.objects.filter(user__email__gt="", emailed_at__isnull=True).exists()
         # A second relay run publishes nothing and sends nothing.
@@ -89,7 +91,7 @@ def test_a_timer_sweep_in_isolation_with_the_broker_down_records_no_incident(sub
     custflow["TIMER_STEP_ISOLATION"] = {"ENABLED": True, "SECONDS": 30, "MEMORY_MB": 4096}
     settings.CUSTFLOW = custflow
     with broker_down():
-        assert submit("advanced").status_code == 201
+        assert submit("advanced", as_user="officer.sz").status_code == 201
         deadline = Timer.objects.get(spec="review_deadline", status="pending")
         # The escalation step commits in the forked child and queues an e-mail to the province.
         at = deadline.due_at + timedelta(seconds=1)
@@ -109,7 +111,7 @@ def test_emails_lost_with_the_broker_are_sent_by_the_resend_sweep_once(
     submit, settings, django_capture_on_commit_callbacks
 ):
     with broker_down():
-        assert submit("advanced").status_code == 201
+        assert submit("advanced", as_user="officer.sz").status_code == 201
     note = Notification.objects.get(kind="new_task")
     # The job was published, then the broker died with it: the outbox row says published.
     OutboxMessage.objects.update(published_at=timezone.now())
@@ -126,7 +128,7 @@ def test_emails_lost_with_the_broker_are_sent_by_the_resend_sweep_once(
 
 def test_a_mail_server_that_refuses_leaves_the_notification_for_the_resend_sweep(submit, settings):
     with broker_down():
-        assert submit("advanced").status_code == 201
+        assert submit("advanced", as_user="officer.sz").status_code == 201
     note = Notification.objects.get(kind="new_task")
     import socket
 

@@ -12,7 +12,7 @@ from backend.customers.models import Customer, CustomerAmendment
 from processes import runtime
 from processes.models import ProcessInstance, Timer
 from tasks.models import HumanTask, TaskSigner
-from tests.conftest import inbox
+from tests.conftest import inbox, officer_confirm
 
 pytestmark = pytest.mark.django_db
 
@@ -43,12 +43,17 @@ def opening(submit):
     return body, HumanTask.objects.get(step="review", status="ready")
 
 
-def returned_then_fixed(api, opening):
-    """review → 退回修改 (the form's return) → the collector resubmits → review again."""
+def returned_then_fixed(api, opening, confirm: bool = True):
+    """review → 退回修改 (the form's return) → the collector resubmits → the officer confirms the
+    changed data (issue 16 item 4; unless `confirm` is False: the officer's step is then ready)
+    → review again."""
     body, task = opening
     assert post(api, "reviewer.sz", f"/api/tasks/{task.pk}/complete/", decision="return", comment="补充地址").status_code == 200
     fix = HumanTask.objects.get(step="fix_submission", status="ready")
     assert post(api, "collector.sz", f"/api/tasks/{fix.pk}/complete/", address="深圳市南山区 9 号", comment="已补充").status_code == 200
+    if not confirm:
+        return HumanTask.objects.get(step="officer_check", status="ready")
+    officer_confirm(api, body["id"])
     return HumanTask.objects.get(step="review", status="ready")
 
 
@@ -59,7 +64,8 @@ def test_return_to_the_collectors_earlier_step_resumes_there_with_the_comment(ap
     body, _ = opening
     review = returned_then_fixed(api, opening)
     targets = api("reviewer.sz").get(f"/api/tasks/{review.pk}/return-targets/").json()
-    assert [t["step"] for t in targets] == ["fix_submission"]
+    # The officer's step is a return target too (issue 16 item 4), after the collector's fix.
+    assert [t["step"] for t in targets] == ["fix_submission", "officer_check"]
     resp = post(api, "reviewer.sz", f"/api/tasks/{review.pk}/return/", target=targets[0]["task_id"], reason="扫描件不清晰")
     assert resp.status_code == 200, resp.content
     new = HumanTask.objects.get(pk=resp.json()["id"])
@@ -71,8 +77,9 @@ def test_return_to_the_collectors_earlier_step_resumes_there_with_the_comment(ap
     [ready_task] = wf.ready_user_tasks()
     assert ready_task.data["return_comment"] == "扫描件不清晰"
     assert_engine_rows_timers_agree(review.instance_id)
-    # The case goes on normally from there.
+    # The case goes on normally from there: the officer confirms the resubmission, then review.
     assert post(api, "collector.sz", f"/api/tasks/{new.pk}/complete/", comment="已重新上传").status_code == 200
+    officer_confirm(api, body["id"])
     again = HumanTask.objects.get(step="review", status="ready")
     assert post(api, "reviewer.sz", f"/api/tasks/{again.pk}/complete/", decision="approve").status_code == 200
     assert Customer.objects.get(pk=body["customer_id"]).status == "active"
@@ -103,7 +110,8 @@ def test_return_only_to_completed_steps_of_an_escalated_case(api, opening):
 
     timers_sweep(now=with_due + timedelta(seconds=1))
     province = HumanTask.objects.get(step="province_review", status="ready")
-    assert [t["step"] for t in api("reviewer.gd").get(f"/api/tasks/{province.pk}/return-targets/").json()] == []  # review never completed
+    # review never completed; the officer's step did (issue 16 item 4).
+    assert [t["step"] for t in api("reviewer.gd").get(f"/api/tasks/{province.pk}/return-targets/").json()] == ["officer_check"]
     # Complete the city step on another case path: return from province is only to completed steps.
     resp = post(api, "reviewer.gd", f"/api/tasks/{province.pk}/return/", target=review.pk, reason="请市公司先审")
     assert resp.status_code == 400 and "target" in resp.json()
@@ -124,8 +132,10 @@ def test_return_refuses_what_it_must(api, opening):
 # ---- 撤回 / 撤销 ---------------------------------------------------------------------------------
 
 
-def test_withdraw_the_first_submission_ends_the_case_as_withdrawn(api, opening):
-    body, review = opening
+def test_withdraw_the_first_submission_ends_the_case_as_withdrawn(api, submit):
+    # While the officer's step (issue 16 item 4) is untouched, the collector may take it back.
+    body = submit("advanced", confirm_as=None).json()
+    review = HumanTask.objects.get(step="officer_check", status="ready")
     assert post(api, "reviewer.sz", f"/api/cases/{review.instance_id}/withdraw/").status_code == 403
     resp = post(api, "collector.sz", f"/api/cases/{review.instance_id}/withdraw/", reason="资料有误")
     assert resp.status_code == 200 and resp.json()["status"] == "withdrawn"
@@ -133,12 +143,13 @@ def test_withdraw_the_first_submission_ends_the_case_as_withdrawn(api, opening):
     assert ProcessInstance.objects.get(pk=review.instance_id).status == "cancelled"
     assert HumanTask.objects.get(pk=review.pk).status == "cancelled"
     assert_engine_rows_timers_agree(review.instance_id)
-    assert inbox(api("reviewer.sz")) == []
+    assert inbox(api("officer.sz")) == []
 
 
-def test_withdraw_after_the_next_step_started_is_refused(api, opening):
-    body, review = opening
-    assert post(api, "reviewer.sz", f"/api/tasks/{review.pk}/claim/").status_code == 200
+def test_withdraw_after_the_next_step_started_is_refused(api, submit):
+    body = submit("advanced", confirm_as=None).json()
+    review = HumanTask.objects.get(step="officer_check", status="ready")
+    assert post(api, "officer.sz", f"/api/tasks/{review.pk}/claim/").status_code == 200
     resp = post(api, "collector.sz", f"/api/cases/{review.instance_id}/withdraw/")
     assert resp.status_code == 409 and resp.json()["code"] == "next_step_started"
     assert Customer.objects.get(pk=body["customer_id"]).status == "pending_review"
@@ -146,7 +157,7 @@ def test_withdraw_after_the_next_step_started_is_refused(api, opening):
 
 def test_withdraw_a_resubmission_returns_the_fix_step_to_the_collector(api, opening):
     body, _ = opening
-    review = returned_then_fixed(api, opening)
+    review = returned_then_fixed(api, opening, confirm=False)  # the officer has not started
     resp = post(api, "collector.sz", f"/api/cases/{review.instance_id}/withdraw/", reason="还要再改")
     assert resp.status_code == 200 and resp.json()["step"] == "fix_submission"
     task = HumanTask.objects.get(pk=resp.json()["task_id"])

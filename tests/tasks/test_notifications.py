@@ -45,7 +45,9 @@ def test_users_without_an_address_get_no_mail(submit, users, django_capture_on_c
     users["reviewer.sz"].email = ""
     users["reviewer.sz"].save(update_fields=["email"])
     submit("advanced")
-    notes = Notification.objects.filter(kind="new_task")
+    # The officer's step (issue 16 item 4) notified officer.sz; the review notified reviewer.sz only.
+    assert sorted(Notification.objects.filter(kind="new_task").values_list("user__username", flat=True)) == ["officer.sz", "reviewer.sz"]
+    notes = Notification.objects.filter(kind="new_task", user__username="reviewer.sz")
     assert notes.count() == 1
     assert notifications_email(ids=[n.pk for n in notes]) == 0
     assert mail.outbox == []

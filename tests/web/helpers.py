@@ -41,9 +41,21 @@ def user(username: str):
     return get_user_model().objects.get(username=username)
 
 
-def submit_opening(*, username: str = "collector.sz", level: str = "advanced", seq: int = 123, name: str = "王测试", scan_bytes=None):
+def submit_opening(
+    *,
+    username: str = "collector.sz",
+    level: str = "advanced",
+    seq: int = 123,
+    name: str = "王测试",
+    scan_bytes=None,
+    confirm_as: str | None = "officer.sz",
+):
     """An account opening submitted through the service (not the web form). `scan_bytes`, if
-    given, makes the scan's PNG bytes from the id number."""
+    given, makes the scan's PNG bytes from the id number. A collector's submission is confirmed
+    by `confirm_as` (the officer's step) unless that is None."""
+    from tasks.models import HumanTask
+    from tasks.services import task_complete
+
     extra = (
         {"phone": "13812345678", "address": "深圳市福田区福华路 1 号", "email": "wang@example.com", "id_valid_until": "2041-06-30"}
         if level == "advanced"
@@ -51,7 +63,7 @@ def submit_opening(*, username: str = "collector.sz", level: str = "advanced", s
     )
     number = resident_id(seq=seq)
     scan = png_scan() if scan_bytes is None else SimpleUploadedFile("scan.png", scan_bytes(number), content_type="image/png")
-    return account_opening_submit(
+    opening = account_opening_submit(
         actor=user(username),
         info_level=level,
         name=name,
@@ -60,6 +72,12 @@ def submit_opening(*, username: str = "collector.sz", level: str = "advanced", s
         scan=scan,
         **extra,
     )
+    task = HumanTask.objects.filter(case_type="customers.accountopening", case_id=opening.pk, step="officer_check", status="ready").first()
+    if task is not None and confirm_as:
+        task_complete(actor=user(confirm_as), task_id=task.pk, data={"decision": "confirm"})
+        opening.refresh_from_db()
+        opening.customer.refresh_from_db()
+    return opening
 
 
 def second_reviewer(username: str = "reviewer2.sz", full_name: str = "深圳复核岗"):

@@ -289,8 +289,10 @@ def test_opening_form_success_redirects_to_customer(login):
     response = login("collector.sz").post("/openings/new/", _opening_form(), follow=True)
     customer = Customer.objects.get()
     assert response.redirect_chain == [(f"/customers/{customer.pk}/", 302)]
-    assert f"已提交审核,客户号 {customer.pk}" in html(response)
+    # A collector's submission waits for the branch's customer-information officer (issue 16 item 4).
+    assert f"已提交,待客户信息管理岗确认开户,客户号 {customer.pk}" in html(response)
     assert customer.status == "pending_review"
+    assert "待客户信息管理岗确认" in html(response)  # the customer page: no officer has opened it yet
 
 
 def test_opening_form_duplicate_links_existing_customer(login):

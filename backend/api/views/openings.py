@@ -29,6 +29,12 @@ class OpeningOutputSerializer(serializers.Serializer):
 
     def get_scan_url(self, opening) -> str | None:
         return opening_scan_url(opening)
+    # Seed 003 §1.1.1: who gathered the data (采集人) and which officer opened it (客户信息管理岗);
+    # `opened_by` is null while a collector's submission waits for the officer.
+    collector = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    opened_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    opened_at = serializers.DateTimeField(allow_null=True)
+    return_count = serializers.IntegerField()
 
 
 class AccountOpeningCreateApi(APIView):
@@ -55,6 +61,9 @@ class AccountOpeningCreateApi(APIView):
             default="",
             help_text="证件有效期至: YYYY-MM-DD,长期有效填 long_term 或“长期”;高级程度的居民身份证必填",
         )
+        # An officer opening on behalf of a collector names him (username); 400 on this field for
+        # an unknown user or one who is not a collector in the officer's scope.
+        collector = serializers.CharField(required=False, allow_blank=True, default="")
 
     @extend_schema(request={"multipart/form-data": InputSerializer}, responses={201: OpeningOutputSerializer})
     def post(self, request):

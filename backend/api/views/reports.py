@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.api.schema import paginated
+from backend.reports.collectors import collector_stats, collector_stats_query_clean
 from backend.reports.selectors import (
     drill_params,
     report_archives,
@@ -160,7 +161,29 @@ class ReportArchiveListApi(APIView):
 class ReportArchiveFileApi(APIView):
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     def get(self, request, archive_id: int, fmt: str):
-        content, content_type, filename = report_archive_download(actor=request.user, archive_id=archive_id, fmt=fmt)
+        content, content_type, filename = report_archive_download(
+            actor=request.user, archive_id=archive_id, fmt=fmt
+        )
         response = HttpResponse(content, content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
+
+
+class CollectorStatsApi(APIView):
+    """Per-collector statistics (seed 003 §1.1.1, the collector's incentive): openings, advanced
+    ones, opened, pending, rejected, withdrawn, returned and flagged, per month, branch and
+    collector, within the reader's scope."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("month", str, description="YYYY-MM (default: this month)"),
+            OpenApiParameter("from", str, description="YYYY-MM, with to (instead of month)"),
+            OpenApiParameter("to", str, description="YYYY-MM"),
+            OpenApiParameter("org_unit", str, description="an org unit id or code: its subtree"),
+            OpenApiParameter("collector", str, description="a collector's username"),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request):
+        query = collector_stats_query_clean(user=request.user, params=request.query_params)
+        return Response(collector_stats(query=query))

@@ -465,6 +465,9 @@ CUSTFLOW = {
     "SLA_DUE_SOON_HOURS": float(os.environ.get("CUSTFLOW_SLA_DUE_SOON_HOURS", "8")),
     # Who reads SLA reports (within the subtrees of the org units where they hold the role).
     "REPORT_ROLES": ["compliance", "process_owner", "customer_service"],
+    # Who reads the per-collector statistics (openings, returns, flags per collector: the
+    # incentive of seed 003 §1.1.1), within the subtrees of the org units where they hold the role.
+    "COLLECTOR_REPORT_ROLES": ["officer", "compliance"],
     # Batch print: at most this many cases in one merged PDF.
     "BATCH_PRINT_MAX": 200,
     # 投诉 (管理办法 2020 art. 18–23): every figure of the regulatory clock is a setting.

@@ -59,6 +59,7 @@ def user_info(user) -> dict:
         "sees_complaints": bool(roles & (COMPLAINT_ROLES | {Role.COMPLIANCE})) or user.is_superuser,
         "can_accept_complaint": bool(roles & COMPLAINT_ROLES),
         "sees_quality": bool(roles & {Role.OFFICER, Role.COMPLIANCE}) or user.is_superuser,
+        "sees_collector_stats": bool(roles & set(settings.CUSTFLOW["COLLECTOR_REPORT_ROLES"])) or user.is_superuser,
         "can_report": bool(roles & set(settings.CUSTFLOW["REPORT_ROLES"])) or user.is_superuser,
         "reads_complaint_analysis": bool(roles & (set(settings.CUSTFLOW["REPORT_ROLES"]) | {Role.COMPLAINT_HANDLER}))
         or user.is_superuser,

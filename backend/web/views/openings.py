@@ -43,6 +43,15 @@ def _render(request: HttpRequest, values: dict, exc: ApplicationError | None = N
     return render(request, "web/opening_new.html", context, status=exc.status_code if exc else 200)
 
 
+def _submitted_message(opening) -> str:
+    if opening.customer.status == CustomerStatus.ACTIVE:
+        return _("开户成功,客户号 %(id)s") % {"id": opening.customer_id}
+    if opening.opened_by_id is None:
+        # A collector's submission: the branch's customer-information officer opens it.
+        return _("已提交,待客户信息管理岗确认开户,客户号 %(id)s") % {"id": opening.customer_id}
+    return _("已提交审核,客户号 %(id)s") % {"id": opening.customer_id}
+
+
 @page_view
 def opening_new(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
@@ -54,10 +63,7 @@ def opening_new(request: HttpRequest) -> HttpResponse:
         opening = account_opening_submit(actor=request.user, **values, scan=request.FILES.get("scan"))
     except ApplicationError as exc:
         return _render(request, values, exc)
-    if opening.customer.status == CustomerStatus.ACTIVE:
-        messages.success(request, _("开户成功,客户号 %(id)s") % {"id": opening.customer_id})
-    else:
-        messages.success(request, _("已提交审核,客户号 %(id)s") % {"id": opening.customer_id})
+    messages.success(request, _submitted_message(opening))
     return redirect("customer-detail", customer_id=opening.customer_id)
 
 
@@ -103,10 +109,7 @@ def opening_corporate(request: HttpRequest) -> HttpResponse:
         opening = account_opening_submit(actor=request.user, customer_type="corporate", **values, scan=request.FILES.get("scan"))
     except ApplicationError as exc:
         return _render_corporate(request, values, exc)
-    if opening.customer.status == CustomerStatus.ACTIVE:
-        messages.success(request, _("开户成功,客户号 %(id)s") % {"id": opening.customer_id})
-    else:
-        messages.success(request, _("已提交审核,客户号 %(id)s") % {"id": opening.customer_id})
+    messages.success(request, _submitted_message(opening))
     return redirect("customer-detail", customer_id=opening.customer_id)
 
 

@@ -12,6 +12,7 @@ from django.utils.http import urlencode
 from backend.common.exceptions import ValidationFailed
 from backend.organisation.models import OrgLevel
 from backend.reports import services as report_services
+from backend.reports.collectors import collector_report_units, collector_stats, collector_stats_query_clean
 from backend.reports.selectors import (
     DIMENSIONS,
     PERIODS,
@@ -160,3 +161,23 @@ def report_archive_download(request: HttpRequest, archive_id: int, fmt: str) -> 
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+@page_view
+def collector_stats_page(request: HttpRequest) -> HttpResponse:
+    """采集人统计: openings, returns and flags per collector, month and branch (seed 003 §1.1.1)."""
+    units = collector_report_units(user=request.user)
+    values = {name: request.GET.get(name, "") for name in ("month", "org_unit", "collector")}
+    try:
+        report = collector_stats(query=collector_stats_query_clean(user=request.user, params=request.GET))
+        errors: dict[str, Any] = {}
+    except ValidationFailed as exc:
+        report, errors = None, form_errors(exc, tuple(values))
+    if not values["month"] and report:
+        values["month"] = report["from"]
+    return render(
+        request,
+        "web/collector_stats.html",
+        {"report": report, "values": values, "units": units, **errors},
+        status=400 if report is None else 200,
+    )
