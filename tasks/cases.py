@@ -1,7 +1,9 @@
-"""What a task page shows of its case: domain apps register one view per case type.
+"""What a task page shows of its case: each process type declares its case view
+(`ProcessType.case_view`, processes/types.py) and its recusal check.
 
 A case view is `fn(*, user, case_id) -> dict`, raising NotFound when the user may not see the
-case; the web page picks a template by case type (`web/cases/<app>_<model>.html`).
+case; the web page shows it with the type's `case_template`. `case_view_register` and
+`case_recusal_register` still work for a case type without a declaration.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from backend.common.exceptions import NotFound
+from processes.types import process_type_for_case
 
 CaseView = Callable[..., dict[str, Any]]
 _VIEWS: dict[str, CaseView] = {}
@@ -21,7 +24,7 @@ def case_view_register(case_type: str, fn: CaseView) -> None:
 
 def case_view_for(*, user, case_type: str, case_id: int | None) -> dict[str, Any] | None:
     """The case as this user may see it, or None (no view registered, or not visible)."""
-    fn = _VIEWS.get(case_type)
+    fn = _VIEWS.get(case_type) or getattr(process_type_for_case(case_type), "case_view", None)
     if fn is None or not case_id:
         return None
     try:
@@ -42,7 +45,7 @@ def case_recusal_register(case_type: str, fn: RecusalCheck) -> None:
 
 def case_recusal_reason(*, user, case_type: str, case_id: int | None) -> str | None:
     """Why `user` must stay out of this case, or None."""
-    fn = _RECUSALS.get(case_type)
+    fn = _RECUSALS.get(case_type) or getattr(process_type_for_case(case_type), "recusal", None)
     if fn is None or not case_id or user is None:
         return None
     return fn(user=user, case_id=case_id)
