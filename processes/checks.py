@@ -19,13 +19,22 @@ def shipped_diagrams_check(app_configs=None, **kwargs):
 
 @checks.register("custflow")
 def process_types_check(app_configs=None, **kwargs):
-    """Each process type's declaration matches its diagrams: the diagram's process id is the
-    type's key, and every form and service operation it names is one the type declares."""
+    """Each process type's declaration matches its files: its diagrams and PDF templates exist,
+    the diagram's process id is the type's key, and every form and service operation it names is
+    one the type declares."""
+    from django.template import TemplateDoesNotExist
+    from django.template.loader import get_template
+
     from processes.services import diagram_check
     from processes.types import process_type_operation_names, process_types
 
     errors = []
     for process_type in process_types():
+        for name in process_type.pdf_templates:
+            try:
+                get_template(name)
+            except TemplateDoesNotExist:
+                errors.append(checks.Error(f"process type {process_type.key}: PDF template {name} is missing", id="custflow.E002"))
         operations = process_type_operation_names(process_type)
         prefix = f"{process_type.form_prefix or process_type.key}/" if process_type.forms_dir else None
         for path in process_type.diagrams:

@@ -58,20 +58,17 @@ class ProcessType:
     case_view: Callable[..., dict[str, Any]] | None = None
     case_template: str = GENERIC_CASE_TEMPLATE
     page_sections: Callable[[dict[str, Any]], dict[str, Any]] | None = None
-    # Inbox: the task fields shown in a row besides the common ones.
-    inbox_fields: tuple[str, ...] = ()
     # Recusal (回避): `fn(*, user, case_id) -> reason | None`.
     recusal: Callable[..., str | None] | None = None
     # 退回 / 撤销: the domain's side (`fn(*, actor, instance, step, reason)`,
     # `fn(*, actor, instance, reason, withdrawn)`); a cancel hook is what allows 撤销.
     on_return: Callable[..., None] | None = None
     on_cancel: Callable[..., None] | None = None
-    # Printed documents: template names under pdfs/templates/.
+    # Printed documents: template names under pdfs/templates/ (manage.py check finds each).
     pdf_templates: tuple[str, ...] = ()
-    # Who may do what outside the diagram's lanes: action ("start", "read") → role names.
+    # Who may start a case outside the diagram's lanes: action ("start") → role names. The
+    # domain service that starts the case enforces it; the declaration says it in one place.
     permissions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    # Other labels (status, outcome, …) the pages show for this type.
-    labels: Mapping[str, str] = field(default_factory=dict)
 
 
 _TYPES: dict[str, ProcessType] = {}
