@@ -30,7 +30,8 @@ class ProcessType:
 
     # The BPMN process id: ProcessDefinition.key, HumanTask.process_key.
     key: str
-    # The name people see (inbox filter, SLA report rows), e.g. "黑名单变更".
+    # The name people see (inbox filter, SLA report rows), e.g. "黑名单变更": the process's name
+    # as its diagram gives it (process and task names are data, shown as written).
     label: str
     # The case the process works on, "<app_label>.<model>" (ProcessInstance.subject_type,
     # HumanTask.case_type). Several process types may share one case type.

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
-from django.utils.translation import gettext_lazy
 
 from backend.complaints import handlers, handling
 from backend.complaints.models import Complaint, ComplaintExtension, ComplaintReview
@@ -39,7 +38,7 @@ def _recusal(case_type: str):
 
 COMPLAINT_HANDLING = ProcessType(
     key=COMPLAINT_PROCESS,
-    label=gettext_lazy("客户投诉处理"),
+    label="客户投诉处理",
     case_type=Complaint._meta.label_lower,
     case_model=Complaint,
     diagrams=(BPMN / "complaint_handling.bpmn",),
@@ -83,7 +82,7 @@ COMPLAINT_HANDLING = ProcessType(
 )
 COMPLAINT_EXTENSION = ProcessType(
     key=EXTENSION_PROCESS,
-    label=gettext_lazy("投诉处理再延期审批"),
+    label="投诉处理再延期审批",
     case_type=ComplaintExtension._meta.label_lower,
     case_model=ComplaintExtension,
     diagrams=(BPMN / "complaint_extension.bpmn",),
@@ -96,7 +95,7 @@ COMPLAINT_EXTENSION = ProcessType(
 )
 COMPLAINT_REVIEW = ProcessType(
     key=REVIEW_PROCESS,
-    label=gettext_lazy("投诉核查"),
+    label="投诉核查",
     case_type=ComplaintReview._meta.label_lower,
     case_model=ComplaintReview,
     diagrams=(BPMN / "complaint_review.bpmn",),

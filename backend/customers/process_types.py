@@ -3,6 +3,7 @@ blacklist change. Everything the platform needs to run them is declared here (pr
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,7 @@ def opening_check_rows(case: dict[str, Any]) -> dict[str, Any]:
 
 INDIVIDUAL_OPENING = ProcessType(
     key=services.OPENING_PROCESS,
-    label=gettext_lazy("个人客户开户"),
+    label="个人客户开户",
     case_type=AccountOpening._meta.label_lower,
     case_model=AccountOpening,
     diagrams=(BPMN / "account_opening" / "individual_account_opening.bpmn",),
@@ -64,26 +65,17 @@ INDIVIDUAL_OPENING = ProcessType(
     pdf_templates=("pdfs/opening_form.html", "pdfs/collection_card.html"),
     permissions={"start": tuple(services.SUBMITTER_ROLES)},
 )
-CORPORATE_OPENING = ProcessType(
+# The corporate opening differs only in its diagram and its fix form.
+CORPORATE_OPENING = replace(
+    INDIVIDUAL_OPENING,
     key=services.CORPORATE_OPENING_PROCESS,
-    label=gettext_lazy("法人客户开户"),
-    case_type=AccountOpening._meta.label_lower,
-    case_model=AccountOpening,
+    label="法人客户开户",
     diagrams=(BPMN / "account_opening" / "corporate_account_opening.bpmn",),
     forms=("account_opening/review", "account_opening/corporate_fix_submission"),
-    operations=OPENING_OPERATIONS,
-    validators={"customers.opening_fix": services.opening_fix_clean},
-    case_view=handlers._opening_case,
-    case_template="web/_opening_case.html",
-    page_sections=opening_check_rows,
-    on_return=handlers._opening_returned,
-    on_cancel=handlers._opening_cancelled,
-    pdf_templates=("pdfs/opening_form.html", "pdfs/collection_card.html"),
-    permissions={"start": tuple(services.SUBMITTER_ROLES)},
 )
 AMENDMENT = ProcessType(
     key=amendments.AMENDMENT_PROCESS,
-    label=gettext_lazy("客户信息修改"),
+    label="客户信息修改",
     case_type=amendments.AMENDMENT_CASE,
     case_model=CustomerAmendment,
     diagrams=(BPMN / "customer_amendment" / "customer_amendment.bpmn",),
@@ -102,7 +94,7 @@ AMENDMENT = ProcessType(
 )
 BLACKLIST_CHANGE = ProcessType(
     key=blacklist.BLACKLIST_PROCESS,
-    label=gettext_lazy("黑名单变更"),
+    label="黑名单变更",
     case_type=blacklist.BLACKLIST_CASE,
     case_model=BlacklistChange,
     diagrams=(BPMN / "blacklist" / "blacklist_change.bpmn",),

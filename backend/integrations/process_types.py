@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
-from django.utils.translation import gettext_lazy
 
 from backend.integrations import handlers
 from backend.integrations.imports import IMPORT_PROCESS
@@ -20,7 +19,7 @@ CASE_TEMPLATE = "web/_integration_case.html"
 
 OPENING_REVIEW = ProcessType(
     key=REVIEW_PROCESS,
-    label=gettext_lazy("自动开户人工处理"),
+    label="自动开户人工处理",
     case_type=IntegrationRequest._meta.label_lower,
     case_model=IntegrationRequest,
     diagrams=(BPMN / "integration_opening_review.bpmn",),
@@ -32,7 +31,7 @@ OPENING_REVIEW = ProcessType(
 )
 IMPORT_ROW_REVIEW = ProcessType(
     key=IMPORT_PROCESS,
-    label=gettext_lazy("历史数据人工审核"),
+    label="历史数据人工审核",
     case_type=ImportReview._meta.label_lower,
     case_model=ImportReview,
     diagrams=(BPMN / "import_row_review.bpmn",),
@@ -44,7 +43,7 @@ IMPORT_ROW_REVIEW = ProcessType(
 )
 SAMPLE_VERIFICATION = ProcessType(
     key=VERIFICATION_PROCESS,
-    label=gettext_lazy("抽样核实"),
+    label="抽样核实",
     case_type=VerificationSample._meta.label_lower,
     case_model=VerificationSample,
     diagrams=(BPMN / "sample_verification.bpmn",),

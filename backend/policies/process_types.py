@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
-from django.utils.translation import gettext_lazy
 
 from backend.policies import handlers, services
 from backend.policies.models import Endorsement
@@ -13,7 +12,7 @@ from processes.types import ProcessType, process_type_register
 
 ENDORSEMENT = ProcessType(
     key=services.ENDORSEMENT_PROCESS,
-    label=gettext_lazy("批改"),
+    label="批改",
     case_type=Endorsement._meta.label_lower,
     case_model=Endorsement,
     diagrams=(Path(settings.BASE_DIR) / "bpmn" / "endorsement" / "endorsement.bpmn",),
