@@ -1,6 +1,6 @@
 """A process type is declared once (processes/types.py): a throwaway 退保 surrender type in a
 temporary package — one module plus its bpmn/ and forms/ files — shows up in the inbox, on the
-task page and in the SLA report without an edit anywhere else."""
+task page, in the task API and in the SLA report without an edit anywhere else."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 import backend.organisation.lanes as lanes_module
 import forms.registry as forms_registry
@@ -91,6 +92,13 @@ def test_surrender_shows_in_inbox_task_page_and_sla_report(surrender, client, dj
     page = client.get(f"/tasks/{task.pk}/").content.decode()
     assert "P-2026-0007" in page and "资金周转" in page
     assert "同意退保" in page and "审核意见" in page
+    # Task API: the same case view and form.
+    api = APIClient()
+    api.force_authenticate(django_user_model.objects.get(username="reviewer.sz"))
+    detail = api.get(f"/api/tasks/{task.pk}/").json()
+    assert detail["case"]["rows"][0] == {"label": "保单号", "value": "P-2026-0007"}
+    assert detail["form_schema"]["title"] == "退保审核"
+
     response = client.post(f"/tasks/{task.pk}/", {"decision": "approve", "comment": "同意"})
     assert response.status_code == 302
     assert surrender.REQUESTS[7]["status"] == "surrendered"  # the declared operation ran
