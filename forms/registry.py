@@ -55,15 +55,39 @@ class FormDefinition:
         return out
 
 
+# Form folders a process type brings with it: key prefix → folder ("surrender" → the type's
+# forms/ folder, so `surrender/review` is `<folder>/review.json`). Registered by
+# processes.types.process_type_register; the shipped forms stay in definitions/.
+_FORM_DIRS: dict[str, Path] = {}
+
+
+def form_dir_register(prefix: str, folder: Path) -> None:
+    if not _KEY.match(prefix or "") or "/" in prefix:
+        raise ValueError(f"form prefix {prefix!r} must be one lower-case word")
+    existing = _FORM_DIRS.get(prefix)
+    if existing is not None and existing != Path(folder):
+        raise ValueError(f"form prefix {prefix!r} is already registered for {existing}")
+    _FORM_DIRS[prefix] = Path(folder)
+    form_get.cache_clear()
+
+
+def _form_path(key: str) -> Path:
+    prefix, _sep, rest = key.partition("/")
+    folder = _FORM_DIRS.get(prefix)
+    if folder is not None and rest:
+        return folder / f"{rest}.json"
+    return DEFINITIONS_DIR / f"{key}.json"
+
+
 def form_exists(key: str) -> bool:
-    return bool(_KEY.match(key or "")) and (DEFINITIONS_DIR / f"{key}.json").is_file()
+    return bool(_KEY.match(key or "")) and _form_path(key).is_file()
 
 
 @lru_cache(maxsize=128)
 def form_get(key: str) -> FormDefinition:
     if not form_exists(key):
         raise KeyError(key)
-    raw = json.loads((DEFINITIONS_DIR / f"{key}.json").read_text(encoding="utf-8"))
+    raw = json.loads(_form_path(key).read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(raw["schema"])
     return form_from_raw(key, raw)
 
@@ -77,7 +101,7 @@ def form_raw(key: str) -> dict:
     """The file's JSON as it is, for editing."""
     if not form_exists(key):
         raise KeyError(key)
-    return json.loads((DEFINITIONS_DIR / f"{key}.json").read_text(encoding="utf-8"))
+    return json.loads(_form_path(key).read_text(encoding="utf-8"))
 
 
 def form_key_valid(key: Any) -> bool:
@@ -85,7 +109,10 @@ def form_key_valid(key: Any) -> bool:
 
 
 def form_keys() -> list[str]:
-    return sorted(str(p.relative_to(DEFINITIONS_DIR).with_suffix("")) for p in DEFINITIONS_DIR.glob("**/*.json"))
+    keys = {str(p.relative_to(DEFINITIONS_DIR).with_suffix("")) for p in DEFINITIONS_DIR.glob("**/*.json")}
+    for prefix, folder in _FORM_DIRS.items():
+        keys.update(f"{prefix}/{p.relative_to(folder).with_suffix('')}" for p in folder.glob("**/*.json"))
+    return sorted(keys)
 
 
 # Domain validators: forms name them, domain apps register them at startup.

@@ -1,4 +1,4 @@
-"""The four complaint forms (seed 001 §五: 登记表, 核实表, 移交表, 处理表) and the monthly
+"""The four complaint forms (登记表, 核实表, 移交表, 处理表) and the monthly
 客户投诉分析表 as PDF. Like pdfs/documents.py: each takes plain, already-masked, JSON-able data,
 and only the keys whitelisted here reach a template."""
 

@@ -359,7 +359,7 @@ def modeler_catalog(*, actor) -> dict:
     """What the modeler's properties panel offers for our extensions."""
     from django.conf import settings
 
-    from backend.organisation.lanes import LANES
+    from backend.organisation.lanes import lanes_known
     from backend.organisation.models import OrgLevel, Role
     from forms.registry import form_get, form_keys
     from processes.registry import operation_get, operation_names
@@ -375,7 +375,7 @@ def modeler_catalog(*, actor) -> dict:
             "level_label": str(levels.get(rule.level, _("案件所在机构"))) if rule.level else str(_("案件所在机构")),
             "submitter": rule.submitter,
         }
-        for name, rule in sorted(LANES.items())
+        for name, rule in sorted(lanes_known().items())
     ]
     forms = [{"key": key, "title": form_get(key).title} for key in form_keys()]
     operations = [{"name": name, "description": operation_get(name).description} for name in operation_names()]

@@ -20,7 +20,7 @@ import re
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from backend.organisation.lanes import LANES
+from backend.organisation.lanes import lanes_known
 from forms.registry import form_exists
 from processes.engine import Diagram, Engine, Problem
 from processes.registry import operation_get, param_names_record
@@ -39,9 +39,9 @@ def _user_task_problems(task: dict, deadlines: set[str]) -> list[Problem]:
     lane = task.get("lane")
     if not lane:
         problems.append(Problem(_("用户任务“%(name)s”不在有名称的泳道中(泳道名称决定由哪个角色处理)") % {"name": name}, task["id"]))
-    elif lane not in LANES:
+    elif lane not in (known := lanes_known()):
         problems.append(
-            Problem(_("泳道“%(lane)s”没有对应的角色(可用: %(known)s)") % {"lane": lane, "known": ", ".join(sorted(LANES))}, task["id"])
+            Problem(_("泳道“%(lane)s”没有对应的角色(可用: %(known)s)") % {"lane": lane, "known": ", ".join(sorted(known))}, task["id"])
         )
     properties = task.get("properties") or {}
     form = properties.get("form")

@@ -33,6 +33,7 @@ from processes.models import (
     VersionSource,
 )
 from processes.registry import TEST_SUBJECT
+from processes.types import process_type_diagrams
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +152,8 @@ def instance_form(instance_id: int | None, key: str) -> FormDefinition | None:
 
 
 def shipped_diagrams() -> list[Path]:
-    return sorted(BPMN_DIR.glob("**/*.bpmn"))
+    """The diagrams the registered process types ship, plus any other file in bpmn/."""
+    return sorted({*BPMN_DIR.glob("**/*.bpmn"), *process_type_diagrams()})
 
 
 def shipped_processes_deploy() -> list[ProcessVersion]:

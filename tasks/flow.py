@@ -23,6 +23,7 @@ from backend.common.exceptions import Conflict, Forbidden, NotFound, ValidationF
 from backend.organisation.selectors import scope_filter, user_can_see_org_unit
 from processes import runtime
 from processes.models import InstanceStatus, ProcessInstance
+from processes.types import process_type_get
 from tasks.actions import _display, _reason
 from tasks.models import (
     HumanTask,
@@ -55,8 +56,16 @@ def cancel_hook_register(process_key: str, fn: CancelHook) -> None:
     _CANCEL_HOOKS[process_key] = fn
 
 
+def _return_hook(process_key: str) -> ReturnHook | None:
+    return _RETURN_HOOKS.get(process_key) or getattr(process_type_get(process_key), "on_return", None)
+
+
+def _cancel_hook(process_key: str) -> CancelHook | None:
+    return _CANCEL_HOOKS.get(process_key) or getattr(process_type_get(process_key), "on_cancel", None)
+
+
 def process_allows_cancel(process_key: str) -> bool:
-    return process_key in _CANCEL_HOOKS
+    return _cancel_hook(process_key) is not None
 
 
 def _notify(user, kind: str, task: HumanTask, message: str) -> None:
@@ -85,7 +94,7 @@ def _resume_from(*, actor, instance: ProcessInstance, target: HumanTask, reason:
     """Under the instance lock: close the open tasks as `outcome`, let the domain follow, and
     resume the engine from the state saved when `target` became ready."""
     HumanTask.objects.filter(instance=instance, status=TaskStatus.READY).update(outcome=outcome)
-    hook = _RETURN_HOOKS.get(instance.version.definition.key)
+    hook = _return_hook(instance.version.definition.key)
     if hook is not None:
         hook(actor=actor, instance=instance, step=target.step, reason=reason)
     runtime.instance_reset_to(
@@ -157,7 +166,7 @@ def instance_end(*, actor, instance: ProcessInstance, reason: str, outcome: str)
 
 def _cancel(*, actor, instance: ProcessInstance, reason: str, withdrawn: bool) -> None:
     key = instance.version.definition.key
-    hook = _CANCEL_HOOKS.get(key)
+    hook = _cancel_hook(key)
     if hook is None:
         raise Conflict(_("该流程不允许撤销"), code="cancel_not_allowed")
     instance_end(actor=actor, instance=instance, reason=reason, outcome="withdrawn" if withdrawn else "case_cancelled")

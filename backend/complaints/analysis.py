@@ -1,4 +1,4 @@
-"""客户投诉分析表: the monthly complaint analysis (seed 001 §五), level-scoped, with the cases
+"""客户投诉分析表: the monthly complaint analysis (docs/DOMAIN.md, complaints), level-scoped, with the cases
 behind every figure.
 
 A month is the complaints *received* in that calendar month, Asia/Shanghai. A reader holds a

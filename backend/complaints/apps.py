@@ -7,6 +7,7 @@ class ComplaintsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from backend.complaints import handlers
+        from backend.complaints import handlers, process_types
 
         handlers.register()
+        process_types.register()

@@ -1,14 +1,11 @@
-"""The operations, helpers, form validators, case views and recusal the complaint diagrams use.
-Each is a thin call into handling.py / services.py."""
+"""The operations and helpers the complaint diagrams use, and the case views their process
+types declare (process_types.py). Each is a thin call into handling.py / services.py."""
 
 from __future__ import annotations
 
 from backend.complaints import handling
-from backend.complaints.services import COMPLAINT_CASE, EXTENSION_CASE, REVIEW_CASE
 from backend.customers.linkage import linkage_complaints_register
-from forms.registry import form_validator_register
 from processes.registry import OperationContext, helper_register, operation_register
-from tasks.cases import case_recusal_register, case_view_register
 
 
 def _verified(ctx: OperationContext, params: dict, data: dict) -> dict:
@@ -98,12 +95,4 @@ def register() -> None:
     operation_register("complaints.review_decided", _review_decided, "核查结论")
     helper_register("complaint_clock_wait", handling.clock_wait_seconds)
     helper_register("complaint_review_wait", handling.review_wait_seconds)
-    form_validator_register("complaints.handover", handling.handover_clean)
-    form_validator_register("complaints.handle", handling.handle_clean)
-    form_validator_register("complaints.feedback", handling.feedback_clean)
-    for case_type in (COMPLAINT_CASE, EXTENSION_CASE, REVIEW_CASE):
-        case_recusal_register(case_type, lambda *, user, case_id, _t=case_type: handling.interest_for_task(user=user, case_id=case_id, case_type=_t))
-    case_view_register(COMPLAINT_CASE, _complaint_case)
-    case_view_register(EXTENSION_CASE, _extension_case)
-    case_view_register(REVIEW_CASE, _review_case)
     linkage_complaints_register(_customer_complaints)

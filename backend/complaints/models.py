@@ -1,5 +1,5 @@
 """投诉: a complaint is accepted, verified, registered, handed over, coordinated, handled and
-answered (seed 001 §五) under the regulatory clock (银行业保险业消费投诉处理管理办法, 2020)."""
+answered (docs/DOMAIN.md, complaints) under the regulatory clock (银行业保险业消费投诉处理管理办法, 2020)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from backend.common.cases import CaseBase
 
 
 class Channel(models.TextChoices):
@@ -89,7 +91,7 @@ class Satisfaction(models.TextChoices):
     UNKNOWN = "unknown", _("未表态")
 
 
-class Complaint(models.Model):
+class Complaint(CaseBase):
     number = models.CharField(_("投诉编号"), max_length=32, unique=True)
     # The org unit responsible now (moves with each hand-over) and the one that accepted it.
     org_unit = models.ForeignKey("organisation.OrgUnit", on_delete=models.PROTECT, related_name="+", verbose_name=_("责任机构"))
@@ -140,7 +142,6 @@ class Complaint(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     satisfaction = models.CharField(_("满意度"), max_length=16, choices=Satisfaction.choices, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
     on_time = models.BooleanField(null=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdrawal_reason = models.CharField(max_length=1000, blank=True)
@@ -149,8 +150,11 @@ class Complaint(models.Model):
     root_cause_note = models.CharField(_("原因说明"), max_length=1000, blank=True)
     process_instance = models.ForeignKey("processes.ProcessInstance", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Not columns of this case (the table stays as it was).
+    decision_comment = None
+    SUBMITTER_FIELD = "created_by"
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -289,19 +293,23 @@ class RequestStatus(models.TextChoices):
     REFUSED = "refused", _("未批准")
 
 
-class ComplaintExtension(models.Model):
+class ComplaintExtension(CaseBase):
     """A further 30 days (60 at most) needs the upper-level org's approval."""
 
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="extensions")
     reason = models.CharField(max_length=1000)
     status = models.CharField(max_length=16, choices=RequestStatus.choices, default=RequestStatus.PENDING)
-    org_unit = models.ForeignKey("organisation.OrgUnit", on_delete=models.PROTECT, related_name="+")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField()
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
     comment = models.CharField(max_length=1000, blank=True)
     process_instance = models.ForeignKey("processes.ProcessInstance", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    # Not columns of this case (the table stays as it was).
+    decision_comment = None
+    created_at = None
+    closed_at = None
 
     class Meta:
         constraints = [
@@ -318,12 +326,11 @@ class ReviewDecision(models.TextChoices):
     CHANGED = "changed", _("变更处理决定")
 
 
-class ComplaintReview(models.Model):
+class ComplaintReview(CaseBase):
     """核查: the complainant asks the upper-level org to review the decision."""
 
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="reviews")
     reason = models.CharField(max_length=1000)
-    org_unit = models.ForeignKey("organisation.OrgUnit", on_delete=models.PROTECT, related_name="+")
     received_at = models.DateTimeField()
     due_at = models.DateTimeField()
     status = models.CharField(max_length=16, choices=RequestStatus.choices, default=RequestStatus.PENDING)
@@ -333,6 +340,11 @@ class ComplaintReview(models.Model):
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
     process_instance = models.ForeignKey("processes.ProcessInstance", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    # Not columns of this case (the table stays as it was).
+    decision_comment = None
+    created_at = None
+    closed_at = None
 
     class Meta:
         constraints = [

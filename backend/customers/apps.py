@@ -7,6 +7,7 @@ class CustomersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from backend.customers import handlers
+        from backend.customers import handlers, process_types
 
         handlers.register()
+        process_types.register()

@@ -1,4 +1,4 @@
-"""Checks A–D of seed 003 §1.1.1, shared by live openings, corrections and (later) imports."""
+"""Checks A–D of an opening (docs/DOMAIN.md), shared by live openings, corrections and (later) imports."""
 
 from __future__ import annotations
 

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 from backend.customers import amendments, blacklist, services
-from forms.registry import form_validator_register
 from processes.registry import OperationContext, operation_register
-from tasks.cases import case_data_work_register, case_view_register
-from tasks.flow import cancel_hook_register, return_hook_register
 
 
 def run_opening_checks(ctx: OperationContext, params: dict, data: dict) -> dict:
@@ -144,19 +141,5 @@ def register() -> None:
     operation_register("customers.amendment_reject", amendment_reject, "拒绝客户信息修改")
     operation_register("customers.blacklist_apply", blacklist_apply, "黑名单变更生效")
     operation_register("customers.blacklist_reject", blacklist_reject, "拒绝黑名单变更")
-    form_validator_register("customers.opening_fix", services.opening_fix_clean)
     operation_register("customers.id_renewal_record", id_renewal_record, "记录证件到期更新结果")
-    form_validator_register("customers.id_document_renewal", _id_renewal_clean)
-    case_view_register("customers.iddocumentrenewal", _id_renewal_case)
-    form_validator_register("customers.opening_officer", services.opening_officer_clean)
-    for key in (services.OPENING_PROCESS, services.CORPORATE_OPENING_PROCESS):
-        return_hook_register(key, _opening_returned)
-        cancel_hook_register(key, _opening_cancelled)
-    cancel_hook_register(amendments.AMENDMENT_PROCESS, _amendment_cancelled)
-    cancel_hook_register(blacklist.BLACKLIST_PROCESS, _blacklist_cancelled)
-    case_view_register("customers.accountopening", _opening_case)
-    # Four eyes: the collector of an opening never reviews it, even when an officer submitted it.
-    case_data_work_register("customers.accountopening", _openings_collected_by)
-    case_view_register("customers.customeramendment", _amendment_case)
-    case_view_register("customers.blacklistchange", _blacklist_case)
-    form_validator_register("customers.amendment_review", amendments.amendment_review_clean)
+    # Case views, hooks and form validators are declared with the process types (process_types.py).

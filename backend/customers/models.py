@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
+from backend.common.cases import CaseBase
+
 
 class CustomerType(models.TextChoices):
     INDIVIDUAL = "individual", _("个人客户")
@@ -164,12 +166,11 @@ class Customer(models.Model):
         return self.customer_type == CustomerType.CORPORATE
 
 
-class AccountOpening(models.Model):
+class AccountOpening(CaseBase):
     """An account-opening case (开户申请): one per submission, carries the checks' results."""
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="openings")
     info_level = models.CharField(max_length=16, choices=InfoLevel.choices)
-    org_unit = models.ForeignKey("organisation.OrgUnit", on_delete=models.PROTECT, related_name="+")
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     # Seed 003 §1.1.1: the collector (采集人) gathers the data and is recorded for the incentive;
     # the customer-information officer (客户信息管理岗) opens. `opened_by` stays empty while a
@@ -185,12 +186,9 @@ class AccountOpening(models.Model):
     return_count = models.PositiveIntegerField(default=0)
     checks = models.JSONField(default=dict, blank=True)
     flags = models.JSONField(default=list, blank=True)
-    decision_comment = models.TextField(blank=True)
-    process_instance = models.OneToOneField(
-        "processes.ProcessInstance", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
+
+    SUBMITTER_FIELD = "submitted_by"
+    STATUS_FIELD = ""
 
     class Meta:
         indexes = [models.Index(fields=["created_at"], name="opening_created_idx")]
@@ -285,11 +283,10 @@ class AmendmentStatus(models.TextChoices):
     CANCELLED = "cancelled", _("已撤销")
 
 
-class CustomerAmendment(models.Model):
+class CustomerAmendment(CaseBase):
     """A change request (客户信息修改申请): a field-level diff against the customer's version."""
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="amendments")
-    org_unit = models.ForeignKey("organisation.OrgUnit", on_delete=models.PROTECT, related_name="+")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     changes = models.JSONField(default=dict)  # {field: {"old": ..., "new": ...}}
     scope = models.CharField(max_length=16, choices=ChangeScope.choices)
@@ -298,15 +295,9 @@ class CustomerAmendment(models.Model):
     status = models.CharField(max_length=16, choices=AmendmentStatus.choices, default=AmendmentStatus.PENDING)
     flags = models.JSONField(default=list, blank=True)
     checks = models.JSONField(default=dict, blank=True)
-    decision_comment = models.TextField(blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    process_instance = models.OneToOneField(
-        "processes.ProcessInstance", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("客户信息修改申请")
@@ -360,24 +351,17 @@ class BlacklistAction(models.TextChoices):
     REMOVE = "remove", _("移出黑名单")
 
 
-class BlacklistChange(models.Model):
+class BlacklistChange(CaseBase):
     """A reviewed change to the blacklist (four eyes): adding or removing one entry."""
 
     entry = models.ForeignKey(BlacklistEntry, on_delete=models.PROTECT, related_name="changes")
     action = models.CharField(max_length=8, choices=BlacklistAction.choices)
     reason = models.TextField()
-    org_unit = models.ForeignKey("organisation.OrgUnit", on_delete=models.PROTECT, related_name="+")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=16, choices=AmendmentStatus.choices, default=AmendmentStatus.PENDING)
-    decision_comment = models.TextField(blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    process_instance = models.OneToOneField(
-        "processes.ProcessInstance", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("黑名单变更申请")
@@ -495,23 +479,21 @@ class RenewalOutcome(models.TextChoices):
     DECLINED = "declined", _("客户暂不更新")
 
 
-class IdDocumentRenewal(models.Model):
+class IdDocumentRenewal(CaseBase):
     """证件到期更新: the monthly job found the customer's identity document expiring within
     ID_EXPIRY_NOTICE_DAYS (or expired) and opened an update task for the owning branch. One
     per customer and month; no second one while one is open."""
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="id_renewals")
-    org_unit = models.ForeignKey("organisation.OrgUnit", on_delete=models.PROTECT, related_name="+")
     period = models.CharField(max_length=7)  # YYYY-MM of the run
     valid_until = models.DateField()  # the document's last day when the task was opened
     expired = models.BooleanField(default=False)
-    process_instance = models.OneToOneField(
-        "processes.ProcessInstance", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
     outcome = models.CharField(max_length=32, choices=RenewalOutcome.choices, blank=True)
     notes = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
+    decision_comment = None  # the officer's outcome and notes are the record
+
+    SUBMITTER_FIELD = ""  # opened by the monthly job
+    STATUS_FIELD = "outcome"
 
     class Meta:
         constraints = [

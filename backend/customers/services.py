@@ -243,7 +243,7 @@ def opening_run_checks(*, actor, case_id: Any) -> dict:
     opening = _opening_locked(case_id)
     customer = opening.customer
     values = {f: getattr(customer, f) for f in ("id_type", "id_number", "legal_rep_id_type", "legal_rep_id_number", "phone")}
-    # Check D on every opening that records a phone (required at advanced level, seed 003 §1.1.1).
+    # Check D on every opening that records a phone (required at advanced level, docs/DOMAIN.md "Checks on every write").
     result = customer_checks_run(
         CheckSubject(values=values, exclude_id=customer.pk, check_phone=bool(customer.phone))
     )

@@ -7,6 +7,7 @@ class IntegrationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from backend.integrations import handlers
+        from backend.integrations import handlers, process_types
 
         handlers.register()
+        process_types.register()

@@ -8,9 +8,7 @@ from django.utils.translation import gettext as _
 
 from backend.common.exceptions import ValidationFailed
 from backend.customers.events import customer_data_listener_register, customer_status_listener_register
-from forms.registry import form_validator_register
 from processes.registry import OperationContext, operation_register
-from tasks.cases import case_view_register
 
 
 def request_resolve(ctx: OperationContext, params: dict, data: dict) -> dict:
@@ -121,12 +119,5 @@ def register() -> None:
     operation_register("integrations.request_resolve", request_resolve, "记录自动开户请求的人工处理结果")
     operation_register("integrations.import_review_decide", import_review_decide, "记录导入行的审核结论")
     operation_register("integrations.verification_record", verification_record, "记录抽样核实结果")
-    form_validator_register("integrations.opening_review", opening_review_clean)
-    form_validator_register("integrations.import_review", _import_review_clean)
-    form_validator_register("integrations.verification_call", _verification_clean)
-    form_validator_register("integrations.verification_call_followup", _verification_followup_clean)
-    case_view_register("integrations.integrationrequest", _request_case)
     customer_status_listener_register(_customer_status_changed)
     customer_data_listener_register(_customer_data_changed)
-    case_view_register("integrations.importreview", _import_case)
-    case_view_register("integrations.verificationsample", _verification_case)

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from backend.common.cases import CaseBase
+
 
 class Scope(models.TextChoices):
     OPEN = "open", _("自动开户")
@@ -69,11 +71,10 @@ class RequestStatus(models.TextChoices):
     REJECTED = "rejected", _("已拒绝")
 
 
-class IntegrationRequest(models.Model):
+class IntegrationRequest(CaseBase):
     """An automatic-opening request: the case an officer works when checks fail."""
 
     client = models.ForeignKey(ApiClient, on_delete=models.PROTECT, related_name="requests")
-    org_unit = models.ForeignKey("organisation.OrgUnit", on_delete=models.PROTECT, related_name="+")
     idempotency_key = models.CharField(max_length=255)
     payload = models.JSONField(default=dict)
     errors = models.JSONField(default=dict, blank=True)
@@ -81,12 +82,8 @@ class IntegrationRequest(models.Model):
     customer = models.ForeignKey(
         "customers.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    decision_comment = models.TextField(blank=True)
-    process_instance = models.OneToOneField(
-        "processes.ProcessInstance", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
+
+    SUBMITTER_FIELD = ""
 
     class Meta:
         verbose_name = _("自动开户请求")
@@ -195,7 +192,7 @@ class ReviewKind(models.TextChoices):
     SUSPICIOUS = "suspicious", _("可疑数据审核")
 
 
-class ImportReview(models.Model):
+class ImportReview(CaseBase):
     """A row that needs a person: merge conflicts field by field, or a suspicious row.
     `fingerprint` (kind + id document + row values) makes a re-import create nothing new."""
 
@@ -203,7 +200,6 @@ class ImportReview(models.Model):
     fingerprint = models.CharField(max_length=64, unique=True)
     batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, related_name="reviews")
     row_number = models.PositiveIntegerField()
-    org_unit = models.ForeignKey("organisation.OrgUnit", on_delete=models.PROTECT, related_name="+")
     customer = models.ForeignKey(
         "customers.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -212,12 +208,9 @@ class ImportReview(models.Model):
     reasons = models.JSONField(default=list, blank=True)
     flags = models.JSONField(default=list, blank=True)
     decision = models.CharField(max_length=16, blank=True)
-    decision_comment = models.TextField(blank=True)
-    process_instance = models.OneToOneField(
-        "processes.ProcessInstance", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
+
+    SUBMITTER_FIELD = ""
+    STATUS_FIELD = "decision"
 
     def __str__(self) -> str:
         return f"import review #{self.pk}"
@@ -240,7 +233,7 @@ class FollowUpMethod(models.TextChoices):
     VISIT = "visit", _("上门拜访")
 
 
-class VerificationSample(models.Model):
+class VerificationSample(CaseBase):
     """抽样核实: one customer drawn for a month's sample; unique per (customer, period). An
     unreachable call leaves it open for follow-ups; the last allowed failure closes it with
     `unreachable_at` set."""
@@ -251,7 +244,6 @@ class VerificationSample(models.Model):
     follow_up_method = models.CharField(max_length=16, choices=FollowUpMethod.choices, blank=True)
     unreachable_at = models.DateTimeField(null=True, blank=True)
     customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
-    org_unit = models.ForeignKey("organisation.OrgUnit", on_delete=models.PROTECT, related_name="+")
     result = models.CharField(max_length=16, choices=VerificationResult.choices, blank=True)
     notes = models.TextField(blank=True)
     amendment = models.ForeignKey(
@@ -260,11 +252,11 @@ class VerificationSample(models.Model):
     verified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    process_instance = models.OneToOneField(
-        "processes.ProcessInstance", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
+
+    # Not columns of this case (the table stays as it was).
+    decision_comment = None
+    SUBMITTER_FIELD = ""
+    STATUS_FIELD = "result"
 
     class Meta:
         constraints = [

@@ -1,5 +1,8 @@
 """Lane name → role at an org unit relative to the case's org unit (docs/ARCHITECTURE.md, "Access").
 
+`LANES` holds the lanes of the org chart every process may use; a process type declares the
+lanes only it uses (`ProcessType.lanes`), registered here through `lane_register`.
+
 A BPMN lane names who does the work: `city_reviewer` is "a reviewer at the city branch that
 owns the case", `province_reviewer` "a reviewer at its parent province", `collector` the
 person who submitted the case.
@@ -27,6 +30,7 @@ class LaneRule:
     org_unit_key: str | None = None
 
 
+# The org chart's own lanes: no process type is named here.
 LANES: dict[str, LaneRule] = {
     "collector": LaneRule(role=Role.COLLECTOR, level=None, submitter=True),
     "officer": LaneRule(role=Role.OFFICER, level=None),
@@ -34,26 +38,36 @@ LANES: dict[str, LaneRule] = {
     "city_reviewer": LaneRule(role=Role.REVIEWER, level=OrgLevel.CITY, approval=True),
     "province_reviewer": LaneRule(role=Role.REVIEWER, level=OrgLevel.PROVINCE, approval=True),
     "head_office_reviewer": LaneRule(role=Role.REVIEWER, level=OrgLevel.HEAD_OFFICE, approval=True),
-    "city_complaint_handler": LaneRule(role=Role.COMPLAINT_HANDLER, level=OrgLevel.CITY),
-    "province_complaint_handler": LaneRule(role=Role.COMPLAINT_HANDLER, level=OrgLevel.PROVINCE),
-    "head_office_cs": LaneRule(role=Role.CUSTOMER_SERVICE, level=OrgLevel.HEAD_OFFICE),
-    # Complaints: the lanes follow the case as it is handed over between org units.
-    "complaint_handler": LaneRule(role=Role.COMPLAINT_HANDLER, level=None, assignee_key="handler_id"),
-    "upper_complaint_handler": LaneRule(role=Role.COMPLAINT_HANDLER, level=PARENT),
-    "opinion_giver": LaneRule(role=Role.COMPLAINT_HANDLER, level=None, org_unit_key="opinion_request.org_unit_id"),
     "process_owner": LaneRule(role=Role.PROCESS_OWNER, level=OrgLevel.HEAD_OFFICE),
 }
+
+
+# Lanes declared by process types (registered at startup from each app's AppConfig.ready()).
+_DECLARED: dict[str, LaneRule] = {}
 
 
 class UnknownLane(LookupError):
     pass
 
 
+def lane_register(name: str, rule: LaneRule) -> None:
+    """A lane a process type brings. Two types may declare the same lane with the same rule."""
+    existing = LANES.get(name) or _DECLARED.get(name)
+    if existing is not None and existing != rule:
+        raise ValueError(f"lane {name!r} is already declared with another rule")
+    _DECLARED[name] = rule
+
+
+def lanes_known() -> dict[str, LaneRule]:
+    """Every lane a diagram may use: the org chart's and those the process types declare."""
+    return {**LANES, **_DECLARED}
+
+
 def lane_rule(lane: str) -> LaneRule:
-    try:
-        return LANES[lane]
-    except KeyError:
-        raise UnknownLane(lane) from None
+    rule = LANES.get(lane) or _DECLARED.get(lane)
+    if rule is None:
+        raise UnknownLane(lane)
+    return rule
 
 
 def _data_path(data: dict | None, path: str):

@@ -7,6 +7,7 @@ class PoliciesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from backend.policies import handlers
+        from backend.policies import handlers, process_types
 
         handlers.register()
+        process_types.register()

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from backend.customers.linkage import linkage_policies_register
 from backend.policies import services
-from forms.registry import form_validator_register
 from processes.registry import OperationContext, operation_register
-from tasks.cases import case_view_register
 
 
 def endorsement_checks(ctx: OperationContext, params: dict, data: dict) -> dict:
@@ -41,6 +39,4 @@ def register() -> None:
     operation_register("policies.endorsement_checks", endorsement_checks, "批改校验(审核级别、黑名单)")
     operation_register("policies.endorsement_apply", endorsement_apply, "批改生效(客户信息与保单一并生效)")
     operation_register("policies.endorsement_reject", endorsement_reject, "拒绝批改")
-    form_validator_register("policies.endorsement_review", services.endorsement_review_clean)
-    case_view_register(services.ENDORSEMENT_CASE, _endorsement_case)
     linkage_policies_register(_customer_policies)

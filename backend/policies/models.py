@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from backend.common.cases import CaseBase
 from backend.customers.models import ChangeScope
 
 
@@ -100,13 +101,12 @@ class EndorsementStatus(models.TextChoices):
     REJECTED = "rejected", _("已拒绝")
 
 
-class Endorsement(models.Model):
+class Endorsement(CaseBase):
     """批改申请: the customer parts ({customer_id: {field: {old, new}}}) and the policy part
     ({field: {old, new}}, beneficiaries as whole lists) of one change, each against the
     version it was made from."""
 
     policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="endorsements")
-    org_unit = models.ForeignKey("organisation.OrgUnit", on_delete=models.PROTECT, related_name="+")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     customer_changes = models.JSONField(default=dict, blank=True)
     customer_base_versions = models.JSONField(default=dict, blank=True)
@@ -119,15 +119,9 @@ class Endorsement(models.Model):
     )
     flags = models.JSONField(default=list, blank=True)
     checks = models.JSONField(default=dict, blank=True)
-    decision_comment = models.TextField(blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    process_instance = models.OneToOneField(
-        "processes.ProcessInstance", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -21,6 +21,7 @@ from backend.common.exceptions import Forbidden, NotFound, ValidationFailed
 from backend.organisation.models import OrgLevel, OrgUnit
 from backend.organisation.selectors import user_role_assignments
 from backend.reports.error_codes import ReportErrorCode
+from processes.types import process_type_label
 from tasks.models import HumanTask
 from tasks.sla import METRICS, metric_q
 
@@ -235,10 +236,11 @@ def _labels(group_by: list[str], raw_rows: list[dict[str, Any]]) -> dict[str, di
         }
     if "process" in group_by or "step" in group_by:
         samples = HumanTask.objects.filter(pk__in=[r["sample"] for r in raw_rows]).values_list(
-            "pk", "process_name", "name"
+            "pk", "process_key", "process_name", "name"
         )
-        labels["process"] = {pk: process for pk, process, _name in samples}
-        labels["step"] = {pk: name for pk, _process, name in samples}
+        # A process's name as its type declares it (processes/types.py), else the diagram's.
+        labels["process"] = {pk: process_type_label(key, process) for pk, key, process, _name in samples}
+        labels["step"] = {pk: name for pk, _key, _process, name in samples}
     return labels
 
 

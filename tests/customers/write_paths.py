@@ -7,7 +7,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-# Customer fields the checks guard (seed 003 §1.1.1 checks A, B, D and the blacklist).
+# Customer fields the checks guard (docs/DOMAIN.md: checks A, B, D and the blacklist).
 DATA_FIELDS = frozenset(
     {
         "name",

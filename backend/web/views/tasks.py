@@ -9,13 +9,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from backend.common.exceptions import ApplicationError, NotFound
 from backend.customers.selectors import PERSONAL_FIELDS
 from backend.web.views.base import error_page, form_errors, is_htmx, page_view, paginate, safe_next
 from processes.services import instance_form
+from processes.types import GENERIC_CASE_TEMPLATE, process_type_for_case, process_type_label
 from tasks.actions import task_remind, task_transfer
 from tasks.cases import case_view_for
 from tasks.flow import (
@@ -37,26 +37,6 @@ from tasks.selectors import (
 from tasks.services import task_claim, task_complete, task_unclaim
 from tasks.timing import task_times
 
-OPENING_CASE = "customers.accountopening"
-CASE_TEMPLATES = {
-    OPENING_CASE: "web/_opening_case.html",
-    "customers.customeramendment": "web/_amendment_case.html",
-    "customers.blacklistchange": "web/_blacklist_case.html",
-    "customers.iddocumentrenewal": "web/_id_renewal_case.html",
-    "policies.endorsement": "web/_endorsement_case.html",
-    "integrations.integrationrequest": "web/_integration_case.html",
-    "integrations.importreview": "web/_integration_case.html",
-    "integrations.verificationsample": "web/_integration_case.html",
-    "complaints.complaint": "web/_complaint_case.html",
-    "complaints.complaintextension": "web/_complaint_case.html",
-    "complaints.complaintreview": "web/_complaint_case.html",
-}
-CHECK_LABELS = {
-    "A": gettext_lazy("A 证件是否已在客户信息库中存在"),
-    "B": gettext_lazy("B 证件号码符合长度及编码规则"),
-    "C": gettext_lazy("C 已取得身份证明扫描件"),
-    "D": gettext_lazy("D 电话号码与其他客户或业务员是否相同"),
-}
 # The task page's small forms besides the task's own form, and the fields each posts.
 ACTION_FIELDS = {
     "transfer": ("to", "reason"),
@@ -74,7 +54,7 @@ ACTION_FIELDS = {
 @page_view
 def inbox(request: HttpRequest) -> HttpResponse:
     tasks = task_inbox(user=request.user)
-    processes = sorted(set(tasks.order_by().values_list("process_key", "process_name")))
+    processes = sorted({(key, process_type_label(key, name)) for key, name in tasks.order_by().values_list("process_key", "process_name")})
     process = request.GET.get("process", "").strip()
     query = request.GET.get("q", "").strip()
     if process:
@@ -154,14 +134,11 @@ def _case_context(request: HttpRequest, task: HumanTask) -> dict[str, Any] | Non
     case = case_view_for(user=request.user, case_type=task.case_type, case_id=task.case_id)
     if case is None:
         return None
-    case["template"] = CASE_TEMPLATES.get(task.case_type, "web/_case_generic.html")
-    if task.case_type == OPENING_CASE:
-        checks = case.get("checks") or {}
-        case["check_rows"] = [
-            {"key": key, "label": label, "result": None if checks.get(key) is None else bool(checks[key].get("passed"))}
-            for key, label in CHECK_LABELS.items()
-        ]
-        case["check_rows"].append({"key": "blacklist", "label": _("黑名单"), "result": not checks.get("blacklist")})
+    # The case's section of the page, as its process type declares it (processes/types.py).
+    process_type = process_type_for_case(task.case_type)
+    case["template"] = process_type.case_template if process_type else GENERIC_CASE_TEMPLATE
+    if process_type and process_type.page_sections:
+        case.update(process_type.page_sections(case))
     return case
 
 

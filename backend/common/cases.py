@@ -1,0 +1,48 @@
+"""The case base: what every case a process works on has (viewflow's process base model, kept
+abstract so each case keeps its own table).
+
+A case model subclasses `CaseBase` and declares only its own fields. A case that lacks one of
+the base's columns (a complaint extension has no `closed_at`) removes it by setting it to None,
+and one that stores it differently (complaints link their instance with a plain foreign key)
+overrides it: the tables stay exactly as they were.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+
+class CaseBase(models.Model):
+    # The org unit that owns the case: lanes resolve their candidates from it, scope filters on it.
+    org_unit = models.ForeignKey("organisation.OrgUnit", on_delete=models.PROTECT, related_name="+")
+    # The process instance working on the case (set right after the case row is created).
+    process_instance = models.OneToOneField(
+        "processes.ProcessInstance", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The reviewer's opinion on the last decision (approve, reject, return).
+    decision_comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    # The names of the case's own fields for who submitted it and where it stands (each app
+    # named them before the base existed; the columns keep their names).
+    SUBMITTER_FIELD = "requested_by"
+    STATUS_FIELD = "status"
+
+    class Meta:
+        abstract = True
+
+    @property
+    def case_type(self) -> str:
+        """`<app_label>.<model>`: the process instance's subject type and the tasks' case type."""
+        return self._meta.label_lower
+
+    @property
+    def submitter(self) -> Any:
+        return getattr(self, self.SUBMITTER_FIELD, None) if self.SUBMITTER_FIELD else None
+
+    @property
+    def case_status(self) -> str:
+        return str(getattr(self, self.STATUS_FIELD, "") or "") if self.STATUS_FIELD else ""
