@@ -122,11 +122,12 @@ class Layout:
 
     def start(self) -> None:
         self.redis()
-        bin_dir = Path(sys.executable).parent
         self._start(
             "web",
             [
-                str(bin_dir / "gunicorn"),
+                sys.executable,
+                "-m",
+                "gunicorn",
                 "backend.config.wsgi",
                 "--bind",
                 f"127.0.0.1:{self.web_port}",

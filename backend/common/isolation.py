@@ -18,6 +18,10 @@ rolls it back. The parent sees one of:
   SystemExit), or the child was ended by a shutdown signal (SIGTERM/SIGINT/SIGHUP/SIGQUIT). The
   caller logs it and retries.
 
+``run_isolated_steps`` runs many steps in one such child (the timer sweep's batch): each step
+announces itself to the parent, which re-arms the step's wall-clock and CPU budget, so a killed
+child loses only the step under way and the caller knows which one it was.
+
 ``database=True`` is only for callers outside any transaction (the timer sweep): the child
 cannot see uncommitted rows of the parent. ``database=False`` is for pure computations on
 bytes (file parsing): allowed inside a transaction, the child must not touch the database.

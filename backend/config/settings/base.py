@@ -232,13 +232,14 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = "UTC"
 # A sweep job runs until nothing is due (or TIMER_SWEEP_MAX_SECONDS): a short period lets every
-# worker process join a backlog within seconds; a tick not taken within its period expires.
+# worker process join a backlog within seconds; ticks that waited behind a long sweep expire
+# (after 10 periods, at least 30 s) rather than pile up.
 _TIMER_SWEEP_SECONDS = float(os.environ.get("CUSTFLOW_TIMER_SWEEP_SECONDS", "2"))
 CELERY_BEAT_SCHEDULE = {
     "sweep-timers": {
         "task": "processes.sweep_timers",
         "schedule": timedelta(seconds=_TIMER_SWEEP_SECONDS),
-        "options": {"expires": max(_TIMER_SWEEP_SECONDS, 1.0)},
+        "options": {"expires": max(10 * _TIMER_SWEEP_SECONDS, 30.0)},
     },
 }
 # The transactional outbox's relay: publishes the jobs that committed writes queued (see
