@@ -62,8 +62,8 @@ def submit_opening(
     task = HumanTask.objects.filter(case_type="customers.accountopening", case_id=opening.pk, step="officer_check", status="ready").first()
     if task is not None and confirm_as:
         task_complete(actor=user(confirm_as), task_id=task.pk, data={"decision": "confirm"})
-        opening.refresh_from_db()
-        opening.customer.refresh_from_db()
+        # Re-read: the customer's status is a protected FSM field (no refresh_from_db).
+        opening = type(opening).objects.select_related("customer").get(pk=opening.pk)
     return opening
 
 
