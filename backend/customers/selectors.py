@@ -254,8 +254,6 @@ TRAIL_ACTIONS = {
     "customer.rejected": "拒绝开户",
     "customer.returned": "退回修改",
     "customer.resubmitted": "修改后重新提交",
-    "account_opening.officer_confirmed": "客户信息管理岗确认开户",
-    "account_opening.officer_corrected": "客户信息管理岗更正后开户",
     "customer_amendment.requested": "提交信息修改申请",
     "customer_amendment.rejected": "拒绝信息修改",
     "customer.amended": "信息修改生效",

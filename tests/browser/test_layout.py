@@ -34,7 +34,7 @@ JOURNEYS = {
         "/blacklist/",
         "/reports/sla/",
     ],
-    "officer.sz": ["/inbox/", "/customers/", "/imports/", "/openings/new/", "/my-cases/"],
+    "officer.sz": ["/inbox/", "/customers/", "/imports/", "/openings/new/", "/my-cases/", "/reports/collectors/"],
     "reviewer.sz": ["/inbox/", "/customers/", "/policies/", "/my-cases/"],
     "handler.sz": ["/inbox/", "/complaints/", "/complaints/analysis/"],
     "owner.ho": ["/inbox/", "/processes/", "/reports/sla/"],

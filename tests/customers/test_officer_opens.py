@@ -94,7 +94,7 @@ def test_the_officer_corrects_and_the_checks_run_again(api, submit):
     assert set(review.flags) >= {"agent_phone"}
     assert complete(api, "officer.sz", review.pk, decision="approve").status_code == 403
     trail = api("officer.sz").get(f"/api/tasks/{review.pk}/").json()["case"]["trail"]
-    assert any(e["action"] == "客户信息管理岗更正后开户" for e in trail)
+    assert any(e["action"] == "完成任务: 客户信息管理岗确认开户 更正后开户" for e in trail)
 
 
 def test_a_bad_correction_is_a_field_error_and_changes_nothing(api, submit):

@@ -17,8 +17,10 @@ ROUNDS = int(os.environ.get("CUSTFLOW_LOOP_ROUNDS", "1000"))
 
 @pytest.mark.django_db
 def test_thousand_return_resubmit_rounds(submit, users):
-    body = submit("advanced").json()
-    reviewer, collector = users["reviewer.sz"], users["collector.sz"]
+    # An officer's own opening: each fix goes straight back to review (a collector's fix would
+    # pass the officer's step first, issue 16 item 4).
+    body = submit("advanced", as_user="officer.sz").json()
+    reviewer, collector = users["reviewer.sz"], users["officer.sz"]
     customer = Customer.objects.get(pk=body["customer_id"])
     fields = {"name": customer.name, "id_type": customer.id_type, "id_number": customer.id_number, "phone": "13812345678"}
     sizes = []

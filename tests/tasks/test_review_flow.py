@@ -8,7 +8,7 @@ from backend.common.models import AuditEvent
 from backend.customers.models import Customer
 from backend.organisation.models import OrgUnit, Role, RoleAssignment
 from tasks.models import HumanTask
-from tests.conftest import inbox
+from tests.conftest import inbox, officer_confirm
 
 pytestmark = pytest.mark.django_db
 
@@ -89,6 +89,7 @@ def test_return_goes_to_collector_and_loops_back_to_review(opened, api):
     assert customer.status == "pending_review"
     assert customer.address == "深圳市福田区 2 号"
     assert customer.phone == "+8613812345679"
+    officer_confirm(api, body["id"])  # the collector's changed data passes the officer again (issue 16 item 4)
     again = inbox(api("reviewer.sz"))
     assert len(again) == 1 and again[0]["step"] == "review" and again[0]["id"] != task["id"]
     assert complete(api("reviewer.sz"), again[0]["id"], decision="approve").status_code == 200
@@ -127,7 +128,8 @@ def test_completed_task_gets_409(opened, api):
     resp = complete(api("reviewer.sz"), task["id"], decision="reject", comment="x")
     assert resp.status_code == 409
     assert Customer.objects.get(pk=body["customer_id"]).status == "active"
-    assert AuditEvent.objects.filter(action="task.completed").count() == 1
+    # Once: the review (the officer's step, issue 16 item 4, is another task of the case).
+    assert AuditEvent.objects.filter(action="task.completed", task_id=task["id"]).count() == 1
 
 
 def test_task_claimed_by_someone_else_is_409(opened, api, users):

@@ -48,8 +48,9 @@ def test_candidate_sees_transfer_with_eligible_colleagues_and_remind(login, revi
     body = html(login("reviewer.sz").get(f"/tasks/{review_task.pk}/"))
     assert f'<form method="post" action="/tasks/{review_task.pk}/transfer/" class="form" data-testid="transfer-form">' in body
     assert '<select name="to" id="transfer_to" required data-testid="transfer-to">' in body
-    # Only reviewer2.sz: not the actor, not the submitter, not reviewers of other branches.
-    assert body.count("<option value=") == 2
+    # Only reviewer2.sz: not the actor, not the submitter, not reviewers of other branches (the
+    # third option is the 退回 form's target: the officer's step, issue 16 item 4).
+    assert body.count("<option value=") == 3
     assert '<option value="">请选择同事</option>' in body
     assert TRANSFER_OPTION in body
     assert 'name="reason" id="transfer_reason" rows="2" maxlength="500" required data-testid="transfer-reason"></textarea>' in body
@@ -86,7 +87,7 @@ def test_done_task_has_neither_section(login, reviewer2, review_task):
 
 def test_no_eligible_colleague_says_so(login, review_task):
     body = html(login("reviewer.sz").get(f"/tasks/{review_task.pk}/"))
-    assert body.count("<option value=") == 1
+    assert body.count("<option value=") == 2  # the placeholder and the 退回 target (the officer's step)
     assert '<p class="help" data-testid="transfer-none">本机构没有其他可处理此任务的同事</p>' in body
 
 

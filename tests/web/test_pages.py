@@ -202,6 +202,11 @@ def test_return_then_collector_fixes_through_the_fix_form(login, opening, review
     assert collector.post(f"/tasks/{fix.pk}/", fixed).status_code == 302
     customer = Customer.objects.get(pk=opening.customer_id)
     assert (customer.status, customer.phone) == ("pending_review", "+8613812345679")
+    # The collector's changed data passes the officer again (issue 16 item 4), on his page.
+    check = HumanTask.objects.get(case_id=opening.pk, step="officer_check", status="ready")
+    officer = login("officer.sz")
+    assert f"task-link-{check.pk}" in html(officer.get("/inbox/"))
+    assert officer.post(f"/tasks/{check.pk}/", {"decision": "confirm"}).status_code == 302
     again = HumanTask.objects.get(case_id=opening.pk, step="review", status="ready")
     assert f"task-link-{again.pk}" in html(reviewer.get("/inbox/"))
 
