@@ -214,3 +214,21 @@ def test_once_the_officer_confirmed_the_collector_can_no_longer_withdraw(api, su
     instance = AccountOpening.objects.get(pk=body["id"]).process_instance_id
     resp = api("collector.sz").post(f"/api/cases/{instance}/withdraw/", {"reason": "客户改期"}, format="json")
     assert resp.status_code == 409 and resp.json()["code"] == "next_step_started"
+
+
+def test_the_officer_corrects_the_documents_validity_and_a_past_date_is_refused(api, submit):
+    body = submit("advanced", confirm_as=None).json()
+    task = officer_task(api, body["id"])
+    past = complete(
+        api, "officer.sz", task["id"], decision="correct", id_valid_until="2001-01-01", comment="x"
+    )
+    assert past.status_code == 400 and "id_valid_until" in past.json(), past.content
+    typed_not_applied = complete(api, "officer.sz", task["id"], decision="confirm", id_valid_until="长期")
+    assert typed_not_applied.status_code == 400 and "decision" in typed_not_applied.json()
+    resp = complete(
+        api, "officer.sz", task["id"], decision="correct", id_valid_until="长期", comment="证件为长期有效"
+    )
+    assert resp.status_code == 200, resp.content
+    customer = Customer.objects.get(pk=body["customer_id"])
+    assert (customer.id_valid_long_term, customer.id_valid_until) == (True, None)
+    assert detail(api, body["id"])["id_valid_until"] == "long_term"
