@@ -37,6 +37,7 @@ CARD_FIELDS: tuple[tuple[str, Any, bool], ...] = (
     ("id_type_label", _("证件类型"), False),
     ("id_number", _("证件号码"), False),
     ("birth_date", _("出生日期"), False),
+    ("id_valid_until", _("证件有效期至"), False),
     ("phone", _("联系电话"), False),
     ("email", _("电子邮箱"), False),
     ("status_label", _("客户状态"), False),
@@ -63,7 +64,12 @@ def _field_rows(customer: dict[str, Any]) -> list[list[dict[str, Any]]]:
     for key, label, wide in CARD_FIELDS:
         if key.startswith(("legal_rep_", "contact_person")) and key not in customer:
             continue  # corporate-only fields
-        cell = {"label": label, "value": _text(customer.get(key)), "wide": wide}
+        if key == "id_valid_until" and customer.get("customer_type") == "corporate":
+            continue  # recorded for personal identity documents only
+        value = customer.get(key)
+        if key == "id_valid_until" and value == "long_term":
+            value = _("长期")
+        cell = {"label": label, "value": _text(value), "wide": wide}
         if wide:
             if pending:
                 rows.append(pending)
