@@ -41,6 +41,7 @@ CARD_FIELDS: tuple[tuple[str, Any, bool], ...] = (
     ("id_type_label", _("证件类型"), False),
     ("id_number", _("证件号码"), False),
     ("birth_date", _("出生日期"), False),
+    ("id_valid_until", _("证件有效期至"), False),
     ("phone", _("联系电话"), False),
     ("email", _("电子邮箱"), False),
     ("status_label", _("客户状态"), False),
@@ -63,7 +64,7 @@ def _text(value: Any) -> str:
 # Fields that belong to one customer type only: an individual's form never shows the corporate
 # ones (empty), a corporate form never shows a birth date.
 CORPORATE_ONLY = frozenset({"legal_rep_name", "legal_rep_id_number", "contact_person"})
-INDIVIDUAL_ONLY = frozenset({"birth_date"})
+INDIVIDUAL_ONLY = frozenset({"birth_date", "id_valid_until"})  # a licence records no validity
 
 
 def _customer_fields(customer: dict[str, Any]) -> list[tuple[str, Any, bool]]:
@@ -82,7 +83,10 @@ def _field_rows(customer: dict[str, Any]) -> list[list[dict[str, Any]]]:
     rows: list[list[dict[str, Any]]] = []
     pending: list[dict[str, Any]] = []
     for key, label, wide in _customer_fields(customer):
-        cell = {"label": label, "value": _text(customer.get(key)), "wide": wide}
+        value = customer.get(key)
+        if key == "id_valid_until" and value == "long_term":
+            value = _("长期")
+        cell = {"label": label, "value": _text(value), "wide": wide}
         if wide:
             if pending:
                 rows.append(pending)

@@ -206,3 +206,14 @@ def test_an_amendment_to_a_new_date_is_applied(api, customer):
     api("reviewer.gd").post(f"/api/tasks/{task['id']}/complete/", {"decision": "approve"}, format="json")
     customer = Customer.objects.get(pk=customer.pk)
     assert (customer.id_valid_until.isoformat(), customer.id_valid_long_term) == (new, False)
+
+
+def test_the_collection_card_prints_the_validity():
+    from pdfs.documents import card_context
+
+    def cells(customer):
+        return {c["label"]: c["value"] for row in card_context({"customer": customer})["rows"] for c in row}
+
+    assert cells({"name": "王", "id_valid_until": "long_term"})["证件有效期至"] == "长期"
+    assert cells({"name": "王", "id_valid_until": "2035-01-31"})["证件有效期至"] == "2035-01-31"
+    assert "证件有效期至" not in cells({"name": "某公司", "customer_type": "corporate"})

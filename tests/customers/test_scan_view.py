@@ -146,3 +146,31 @@ def test_a_scan_that_is_not_an_image_or_pdf_is_400_on_scan(api, submit, name, co
     assert resp.status_code == 400, resp.content
     assert resp.json()["scan"][0]
     assert not ScanDocument.objects.exists()
+
+
+def test_the_review_task_page_shows_the_scan_beside_the_data(client, users, submit):
+    from tasks.models import HumanTask
+
+    image = _opened(submit)
+    pdf = _opened(
+        submit,
+        id_number=resident_id_other(),
+        phone="13911112222",
+        scan=scan_upload("id.pdf", PDF, "application/pdf"),
+    )
+    client.force_login(users["reviewer.sz"])
+    for opening, marker in ((image, 'data-testid="scan-image"'), (pdf, 'data-testid="scan-pdf"')):
+        task = HumanTask.objects.get(case_id=opening["id"], step="review", status="ready")
+        page = client.get(f"/tasks/{task.pk}/").content.decode()
+        assert 'data-testid="review-split"' in page and marker in page
+        assert f'src="/api/account-openings/{opening["id"]}/scan/"' in page
+    # Rendering the page is not a view of the scan (the browser's fetch of the file is).
+    assert not RevealEvent.objects.filter(kind="scan").exists()
+
+
+def resident_id_other() -> str:
+    from datetime import date
+
+    from tests.factories import resident_id
+
+    return resident_id(birth=date(1960, 1, 2))
