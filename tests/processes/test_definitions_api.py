@@ -96,7 +96,7 @@ def test_start_test_instance_of_shipped_process(api):
     # they would do and answer nothing), so the gateway after it lacks its data: the run-time
     # failure is reported, not a 500.
     assert resp.status_code == 422, resp.content
-    assert "gw_level" in resp.json()["detail"]
+    assert "gw_officer" in resp.json()["detail"]  # the first gateway: the officer's step or not
 
 
 def test_start_test_instance_waits_on_user_task(api):

@@ -96,8 +96,15 @@ def _return(submit, api, capture):
         f"/api/tasks/{fix.pk}/complete/", {"address": "深圳市南山区 9 号", "comment": "已补充"}, format="json"
     )
     assert done.status_code == 200
+    # The collector's fix passes the officer's step again before the review (issue 16 item 4).
+    officer_check = HumanTask.objects.get(step="officer_check", status="ready")
+    confirmed = api("officer.sz").post(
+        f"/api/tasks/{officer_check.pk}/complete/", {"decision": "confirm"}, format="json"
+    )
+    assert confirmed.status_code == 200, confirmed.content
     again = HumanTask.objects.get(step="review", status="ready")
-    target = reviewer.get(f"/api/tasks/{again.pk}/return-targets/").json()[0]["task_id"]
+    targets = reviewer.get(f"/api/tasks/{again.pk}/return-targets/").json()
+    target = next(t["task_id"] for t in targets if t["step"] == "fix_submission")
     mail.outbox.clear()
     with capture(execute=True):
         resp = reviewer.post(
@@ -191,8 +198,15 @@ def test_a_return_notifies_the_one_it_goes_back_to_once_as_a_return(
     ]
     fixed = {"address": "深圳市南山区 9 号", "comment": "已补充"}
     assert api("collector.sz").post(f"/api/tasks/{fix.pk}/complete/", fixed, format="json").status_code == 200
+    # The collector's fix passes the officer's step again before the review (issue 16 item 4).
+    officer_check = HumanTask.objects.get(step="officer_check", status="ready")
+    confirmed = api("officer.sz").post(
+        f"/api/tasks/{officer_check.pk}/complete/", {"decision": "confirm"}, format="json"
+    )
+    assert confirmed.status_code == 200, confirmed.content
     again = HumanTask.objects.get(step="review", status="ready")
-    target = reviewer.get(f"/api/tasks/{again.pk}/return-targets/").json()[0]["task_id"]
+    targets = reviewer.get(f"/api/tasks/{again.pk}/return-targets/").json()
+    target = next(t["task_id"] for t in targets if t["step"] == "fix_submission")
     resp = reviewer.post(
         f"/api/tasks/{again.pk}/return/", {"target": target, "reason": "扫描件不清晰"}, format="json"
     )

@@ -42,21 +42,34 @@ def user(username: str):
 
 
 def submit_opening(
-    *, username: str = "collector.sz", level: str = "advanced", seq: int = 123, name: str = "王测试", confirm_as: str | None = "officer.sz"
+    *,
+    username: str = "collector.sz",
+    level: str = "advanced",
+    seq: int = 123,
+    name: str = "王测试",
+    scan_bytes=None,
+    confirm_as: str | None = "officer.sz",
 ):
-    """An account opening submitted through the service (not the web form). A collector's
-    submission is confirmed by `confirm_as` (the officer's step) unless that is None."""
+    """An account opening submitted through the service (not the web form). `scan_bytes`, if
+    given, makes the scan's PNG bytes from the id number. A collector's submission is confirmed
+    by `confirm_as` (the officer's step) unless that is None."""
     from tasks.models import HumanTask
     from tasks.services import task_complete
 
-    extra = {"phone": "13812345678", "address": "深圳市福田区福华路 1 号", "email": "wang@example.com"} if level == "advanced" else {}
+    extra = (
+        {"phone": "13812345678", "address": "深圳市福田区福华路 1 号", "email": "wang@example.com", "id_valid_until": "2041-06-30"}
+        if level == "advanced"
+        else {}
+    )
+    number = resident_id(seq=seq)
+    scan = png_scan() if scan_bytes is None else SimpleUploadedFile("scan.png", scan_bytes(number), content_type="image/png")
     opening = account_opening_submit(
         actor=user(username),
         info_level=level,
         name=name,
         id_type="resident_id",
-        id_number=resident_id(seq=seq),
-        scan=png_scan(),
+        id_number=number,
+        scan=scan,
         **extra,
     )
     task = HumanTask.objects.filter(case_type="customers.accountopening", case_id=opening.pk, step="officer_check", status="ready").first()
