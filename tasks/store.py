@@ -26,7 +26,9 @@ def _notify_new(row: HumanTask, *, escalated: bool) -> None:
     kind = NotificationKind.ESCALATION if escalated else NotificationKind.NEW_TASK
     message = (_("超时上报:%(name)s") if escalated else _("新任务:%(name)s")) % {"name": row.name}
     now = timezone.now()
-    notifications_create([Notification(user=u, kind=kind, task=row, message=message[:300], created_at=now) for u in task_candidates(row)])
+    # An assigned task notifies its assignee: the id is enough, no user row is read (P1).
+    users = [row.assignee_id] if row.assignee_id else [u.pk for u in task_candidates(row)]
+    notifications_create([Notification(user_id=u, kind=kind, task=row, message=message[:300], created_at=now) for u in users])
 
 
 def _data_due(data: dict):
