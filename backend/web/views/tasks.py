@@ -79,9 +79,12 @@ def inbox(request: HttpRequest) -> HttpResponse:
         tasks = tasks.filter(process_key=process)
     if query:
         tasks = tasks.filter(name__icontains=query)
+    counts = task_inbox_counts(user=request.user)
+    # Unfiltered, the page's total is the counts' total: no second COUNT (P4).
+    known = {} if process or query else {"known_count": counts["total"]}
     context = {
-        "page": paginate(request, tasks),
-        "counts": task_inbox_counts(user=request.user),
+        "page": paginate(request, tasks, **known),
+        "counts": counts,
         "processes": processes,
         "process": process,
         "q": query,
