@@ -96,7 +96,9 @@ def task_inbox_rows(*, user, start: int, stop: int, narrow=None) -> list[HumanTa
     ]
     merged = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
     ids = [pk for pk, _due in merged.order_by("due_at", "id")[start:stop]]
-    rows = {row.pk: row for row in qs.filter(pk__in=ids)}
+    # The arms already applied every condition: the rows are read by primary key alone (with
+    # the inbox's OR again the planner may go back to scanning every matching row).
+    rows = {row.pk: row for row in HumanTask.objects.filter(pk__in=ids).select_related("org_unit", "assignee")}
     return [rows[pk] for pk in ids if pk in rows]
 
 
