@@ -96,22 +96,64 @@ def main() -> None:
     def sample(n: int) -> float:
         return statistics.median(round_trip(True) for _ in range(n))
 
-    for _ in range(10):
-        round_trip(False)
-    at_10 = sample(args.samples)
-    for _ in range(max(args.rounds - 10 - 2 * args.samples, 0)):
-        round_trip(False)
-    at_n = sample(args.samples)
+    def statements() -> dict[str, int]:
+        """The SQL statements of one review step, by where they run: before the transaction
+        (visibility, eligibility, form), in it (BEGIN … COMMIT), after it (the outbox kick)."""
+        from django.test.utils import CaptureQueriesContext
+
+        task = review_task()
+        with CaptureQueriesContext(connection) as captured:
+            task_complete(actor=reviewer, task_id=task.pk, data={"decision": "return", "comment": "基准"})
+        sqls = [q["sql"] for q in captured.captured_queries]
+        begin = next((i for i, q in enumerate(sqls) if q == "BEGIN"), 0)
+        commit = next((i for i, q in enumerate(sqls) if q == "COMMIT"), len(sqls) - 1)
+        fix_task = HumanTask.objects.get(
+            instance_id=opening.process_instance_id, status="ready", step="fix_submission"
+        )
+        task_complete(actor=collector, task_id=fix_task.pk, data=fix)
+        if os.environ.get("BENCH_SHOW_SQL"):
+            print("\n".join(q[:200] for q in sqls))
+        return {
+            "total": len(sqls),
+            "before": begin,
+            "in": commit - begin - 1,
+            "after": len(sqls) - commit - 1,
+        }
 
     from engine_bench import Raw, per_step_ms
 
     driver = Raw()
     while driver.tasks() < 40 or driver.steps % 2:  # the review waiting at a ~40-task history
         driver.step()
-    raw = per_step_ms(driver)[1] / 1000  # median, like ours
+
+    for _ in range(10):
+        round_trip(False)
+    counts = statements()
+    # P1: three alternating batches of ours and raw, each a median; the figure is the median of
+    # the three batches' ratios (the shared machine's load moves both sides of a batch alike).
+    batches = []
+    for _ in range(3):
+        ours = sample(args.samples)
+        raw = per_step_ms(driver)[1] / 1000  # median, like ours
+        batches.append((ours, raw, ours / raw))
+    at_10, raw, ratio = sorted(batches, key=lambda b: b[2])[1]
+    for _ in range(max(args.rounds - 10 - 4 * args.samples - 2, 0)):
+        round_trip(False)
+    at_n = sample(args.samples)
+
     vendor = connection.vendor
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
-        f"P1 persisted review step on {vendor}: {at_10 * 1000:.2f} ms; raw SpiffWorkflow step at ~40 tasks: {raw * 1000:.2f} ms; ratio {at_10 / raw:.2f}x (goal <= 2x)"
+        f"P1 statements of one persisted review step: {counts['total']} ({counts['before']} before the transaction, "
+        f"{counts['in']} in it between BEGIN and COMMIT, {counts['after']} after it: the outbox kick)"
+    )
+    print(
+        "P1 batches (ours ms / raw ms / ratio): "
+        + "; ".join(f"{o * 1000:.2f} / {r * 1000:.2f} / {q:.2f}x" for o, r, q in batches)
+        + f"; load average {load:.1f}"
+    )
+    print(
+        f"P1 persisted review step on {vendor}: {at_10 * 1000:.2f} ms; raw SpiffWorkflow step at ~40 tasks: {raw * 1000:.2f} ms; ratio {ratio:.2f}x, median of 3 batches (goal <= 2x)"
     )
     print(
         f"P2 persisted step after {args.rounds} rounds: {at_n * 1000:.2f} ms vs after 10: {at_10 * 1000:.2f} ms; ratio {at_n / at_10:.2f}x (goal <= 1.2x)"

@@ -98,6 +98,8 @@ def incidents_resolve_passed(*, instance: ProcessInstance, actor: Any = None, ho
     """Inside a step's transaction: close the instance's open incidents it has moved past (the
     failing timer is no longer pending, the instance can progress again after a stall, or it is
     no longer running). Returns how many."""
+    if getattr(instance, "has_open_incidents", True) is False:
+        return 0  # the lock said so (runtime.instance_lock): no statement on the hot path
     open_incidents = list(ProcessIncident.objects.filter(instance_id=instance.pk, resolved_at__isnull=True))
     if not open_incidents:
         return 0

@@ -28,7 +28,7 @@ def notifications_create(rows: list[Notification]) -> list[Notification]:
         from backend.common.outbox import outbox_enqueue
         from tasks.jobs import email_notifications
 
-        outbox_enqueue(job=email_notifications, args=[ids], key=f"tasks.email_notifications:{min(ids)}")
+        outbox_enqueue(job=email_notifications, args=[ids], key=f"tasks.email_notifications:{min(ids)}", fresh=True)
     return created
 
 

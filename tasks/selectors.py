@@ -4,6 +4,7 @@ from datetime import timedelta
 from functools import reduce
 from operator import or_
 
+from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,27 +39,94 @@ def _candidate_q(user) -> Q:
     return Q(assignee__isnull=True) & reduce(or_, groups) if groups else Q(pk__in=[])
 
 
-def inbox_q(user) -> Q:
-    """My ready tasks: assigned to me, or unassigned in a group I belong to; never my own case
-    on an approval step (four eyes)."""
+def _signing_ids(user) -> list[int]:
+    """加签: tasks the user is a pending signer of (an after-signer once the approver has
+    decided), read first — a literal list keeps every arm of the inbox on an index (P4)."""
     from tasks.models import TaskSigner
 
-    # 加签: a pending signer sees the task too (an after-signer once the approver has decided).
-    # The few ids are read first: a literal list keeps every arm of the OR on an index (P4).
-    signing = list(
+    return list(
         TaskSigner.objects.filter(user=user, status="pending")
         .filter(Q(position="before") | Q(task__outcome="awaiting_signers"))
         .values_list("task_id", flat=True)
     )
+
+
+def _four_eyes_allowed_q(user) -> Q:
+    """Never my own case on an approval step, nor one I worked on or gathered the data of (four
+    eyes: the collector of an opening an officer submitted)."""
     from tasks.cases import case_data_work_q
 
-    mine = (
-        (Q(assignee=user) | _candidate_q(user))
-        & ~Q(four_eyes=True, initiator=user)
+    return (
+        ~Q(four_eyes=True, initiator=user)
         & ~(Q(four_eyes=True) & Exists(_worked_on_case(user)))
         & ~(Q(four_eyes=True) & case_data_work_q(user))
     )
+
+
+def inbox_q(user, signing: list[int] | None = None) -> Q:
+    """My ready tasks: assigned to me, or unassigned in a group I belong to; never my own case
+    on an approval step (four eyes); plus the tasks I am to co-sign (加签: `signing`, read here
+    when not given)."""
+    signing = _signing_ids(user) if signing is None else signing
+    mine = (Q(assignee=user) | _candidate_q(user)) & _four_eyes_allowed_q(user)
     return mine | Q(pk__in=signing) if signing else mine
+
+
+def _inbox_arms(user, signing: list[int]) -> list[tuple[Q, bool]]:
+    """`inbox_q` as disjoint-enough arms (a row in two arms is counted once), each one index
+    range in due order: (condition, whether four eyes applies)."""
+    arms = [(Q(assignee=user), True)]
+    arms += [(Q(assignee__isnull=True, role=ra.role, org_unit_id=ra.org_unit_id), True) for ra in effective_assignments(user)]
+    if signing:
+        arms.append((Q(pk__in=signing), False))
+    return arms
+
+
+def task_inbox_rows(*, user, start: int, stop: int, narrow=None) -> list[HumanTask]:
+    """Rows `start:stop` of the user's 待办 (as `task_inbox`, narrowed by `narrow(qs)`).
+
+    On PostgreSQL each arm of the inbox (assigned to me; each of my groups; my co-signing)
+    reads its first `stop` rows in due order from its own partial index, the arms are merged
+    by UNION, and only the page's rows are then read with their org unit and assignee: the
+    cost follows the page, not the number of tasks in the groups (P4). One OR over all arms
+    would make the planner gather every matching row and sort them."""
+    narrow = narrow or (lambda qs: qs)
+    signing = _signing_ids(user)
+    qs = narrow(task_inbox(user=user, signing=signing))
+    if connection.vendor != "postgresql" or stop <= start:
+        return list(qs[start:stop])
+    ready = HumanTask.objects.filter(status=TaskStatus.READY)
+    allowed = _four_eyes_allowed_q(user)
+    parts = [
+        narrow(ready.filter(arm & allowed if four_eyes else arm)).order_by("due_at", "id").values_list("id", "due_at")[:stop]
+        for arm, four_eyes in _inbox_arms(user, signing)
+    ]
+    merged = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+    ids = [pk for pk, _due in merged.order_by("due_at", "id")[start:stop]]
+    # The arms already applied every condition: the rows are read by primary key alone (with
+    # the inbox's OR again the planner may go back to scanning every matching row).
+    rows = {row.pk: row for row in HumanTask.objects.filter(pk__in=ids).select_related("org_unit", "assignee")}
+    return [rows[pk] for pk in ids if pk in rows]
+
+
+class InboxRows:
+    """The 待办 as a sliceable sequence for a paginator: a slice is `task_inbox_rows`."""
+
+    def __init__(self, *, user, narrow=None):
+        self.user, self.narrow = user, narrow or (lambda qs: qs)
+
+    def count(self) -> int:
+        return self.narrow(task_inbox(user=self.user)).count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            if index.step not in (None, 1) or index.start is None or index.stop is None or index.start < 0:
+                raise ValueError("InboxRows takes [start:stop] slices only")
+            return task_inbox_rows(user=self.user, start=index.start, stop=index.stop, narrow=self.narrow)
+        return self[index : index + 1][0]
 
 
 def _worked_on_case(user):
@@ -69,10 +137,10 @@ def _worked_on_case(user):
     )
 
 
-def task_inbox(*, user) -> QuerySet[HumanTask]:
+def task_inbox(*, user, signing: list[int] | None = None) -> QuerySet[HumanTask]:
     return (
         HumanTask.objects.filter(status=TaskStatus.READY)
-        .filter(inbox_q(user))
+        .filter(inbox_q(user, signing))
         .select_related("org_unit", "assignee", "escalated_from")
         .order_by("due_at", "id")
     )

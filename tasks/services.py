@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import DateTimeField, Q, Value
+from django.db.models import DateTimeField, Exists, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,7 +15,7 @@ from backend.common.exceptions import Conflict, Forbidden, ValidationFailed
 from forms.validation import form_data_validate
 from processes import runtime
 from processes.services import instance_form, step_failure_record
-from tasks.models import HumanTask, TaskStatus
+from tasks.models import HumanTask, SignerStatus, TaskSigner, TaskStatus
 from tasks.selectors import task_get_visible, user_is_candidate
 from tasks.store import tasks_made_are_returns
 
@@ -110,15 +110,20 @@ def task_complete(*, actor, task_id, data: Any) -> HumanTask:
     try:
         with transaction.atomic(), audit_batch():
             instance = runtime.instance_lock(task.instance_id)
-            task = HumanTask.objects.select_related("org_unit", "assignee", "delegated_by").get(pk=task.pk)
+            # Whether any signer is pending comes with the row: most steps have none (P1).
+            task = (
+                HumanTask.objects.select_related("org_unit", "assignee", "delegated_by")
+                .annotate(signers_pending=Exists(TaskSigner.objects.filter(task=OuterRef("pk"), status=SignerStatus.PENDING)))
+                .get(pk=task.pk)
+            )
             _check_may_act(actor, task)
             if task.delegated_by_id and task.assignee_id == actor.pk:
                 return delegate_finish(actor=actor, task=task, cleaned=cleaned)
-            before = pending_signers(task, "before")
+            before = pending_signers(task, "before") if task.signers_pending else []
             if before:
                 names = "、".join(s.user.get_full_name() or s.user.username for s in before)
                 raise Conflict(_("须先由加签人 %(names)s 审核") % {"names": names}, code="signers_pending")
-            if cleaned.get("decision") == "approve" and pending_signers(task, "after") and task.outcome != "awaiting_signers":
+            if cleaned.get("decision") == "approve" and task.signers_pending and pending_signers(task, "after") and task.outcome != "awaiting_signers":
                 now = timezone.now()
                 HumanTask.objects.filter(pk=task.pk, status=TaskStatus.READY).update(
                     assignee=actor, claimed_at=Coalesce("claimed_at", Value(now, output_field=DateTimeField())), outcome="awaiting_signers", result=cleaned

@@ -48,7 +48,11 @@ def _notify_new(row: HumanTask, *, escalated: bool) -> None:
         who = by.get_full_name() or by.username
         message = _("%(user)s 将“%(name)s”退回给您:%(reason)s") % {"user": who, "name": row.name, "reason": reason}
     now = clock.now()
-    notifications_create([Notification(user=u, kind=kind, task=row, message=message[:300], created_at=now) for u in task_candidates(row)])
+    # An assigned task notifies its assignee: the id is enough, no user row is read (P1).
+    users = [row.assignee_id] if row.assignee_id else [u.pk for u in task_candidates(row)]
+    notifications_create(
+        [Notification(user_id=u, kind=kind, task=row, message=message[:300], created_at=now) for u in users]
+    )
 
 
 def _data_due(data: dict):

@@ -44,6 +44,14 @@ def _when(value: str, field: str) -> datetime:
     return moment
 
 
+FILTERS = ("process", "step", "org_unit", "flag", "due_before", "due_after", "q")
+
+
+def task_filtered(params) -> bool:
+    """Whether `params` narrow the tab (`task_filter` applies at least one filter)."""
+    return any(params.get(name) for name in FILTERS)
+
+
 def task_filter(qs: QuerySet[HumanTask], params) -> QuerySet[HumanTask]:
     """process, step, org_unit (code), flag, due_before / due_after (ISO 8601), q (task name)."""
     if params.get("process"):

@@ -33,12 +33,13 @@ _kicks_suspended: contextvars.ContextVar[bool] = contextvars.ContextVar(
 )
 
 
-def outbox_enqueue(*, job: Any, args: Sequence[Any] = (), key: str = "") -> OutboxMessage:
+def outbox_enqueue(*, job: Any, args: Sequence[Any] = (), key: str = "", fresh: bool = False) -> OutboxMessage:
     """Write a job row in the caller's transaction and kick it once that commits. `job` is a
     Celery task (or its registered name); `args` must be JSON-able. A non-empty `key` makes the
-    row unique: enqueueing the same key again returns the existing row."""
+    row unique: enqueueing the same key again returns the existing row. `fresh`: the key names
+    rows this transaction just made, so no row can hold it yet and it is not looked up."""
     name = job if isinstance(job, str) else job.name
-    if key:
+    if key and not fresh:
         existing = OutboxMessage.objects.filter(idempotency_key=key).first()
         if existing is not None:
             return existing

@@ -19,6 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from backend.common.exceptions import ApplicationError
+from backend.common.pagination import KnownCountPaginator
 
 PAGE_SIZE = 20
 
@@ -63,7 +64,10 @@ def form_errors(exc: ApplicationError | None, field_names: Iterable[str]) -> dic
     return {"errors": errors, "error_message": message, "other_errors": other, "error_status": exc.status_code}
 
 
-def paginate(request: HttpRequest, items, per_page: int = PAGE_SIZE) -> Page:
+def paginate(request: HttpRequest, items, per_page: int = PAGE_SIZE, known_count: int | None = None) -> Page:
+    """A page of `items`; `known_count`: their number, already counted in this request."""
+    if known_count is not None:
+        return KnownCountPaginator(items, per_page, known_count=known_count).get_page(request.GET.get("page"))
     return Paginator(items, per_page).get_page(request.GET.get("page"))
 
 

@@ -28,6 +28,7 @@ from tasks.flow import (
 )
 from tasks.models import HumanTask, TaskStatus
 from tasks.selectors import (
+    InboxRows,
     task_get_visible,
     task_inbox,
     task_inbox_counts,
@@ -35,6 +36,7 @@ from tasks.selectors import (
     user_is_candidate,
 )
 from tasks.services import task_claim, task_complete, task_unclaim
+from tasks.tabs import task_filter
 from tasks.timing import task_times
 
 # The task page's small forms besides the task's own form, and the fields each posts.
@@ -57,18 +59,19 @@ def inbox(request: HttpRequest) -> HttpResponse:
     processes = sorted({(key, process_type_label(key, name)) for key, name in tasks.order_by().values_list("process_key", "process_name")})
     process = request.GET.get("process", "").strip()
     query = request.GET.get("q", "").strip()
-    if process:
-        tasks = tasks.filter(process_key=process)
-    if query:
-        tasks = tasks.filter(name__icontains=query)
-    page = paginate(request, tasks)
+    counts = task_inbox_counts(user=request.user)
+    # The page is read arm by arm in due order (P4, tasks/selectors.py); unfiltered, its total
+    # is the counts' total: no second COUNT.
+    rows = InboxRows(user=request.user, narrow=lambda qs: task_filter(qs, {"process": process, "q": query}))
+    known = {} if process or query else {"known_count": counts["total"]}
+    page = paginate(request, rows, **known)
     page.object_list = list(page.object_list)
     times = task_times(page.object_list)  # the rows' time and history: one query for the page
     for task in page.object_list:
         task.timing = times[task.pk]
     context = {
         "page": page,
-        "counts": task_inbox_counts(user=request.user),
+        "counts": counts,
         "processes": processes,
         "process": process,
         "q": query,
