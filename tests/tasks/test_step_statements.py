@@ -53,7 +53,8 @@ def test_review_step_and_resubmission_stay_within_their_statement_counts(submit)
     with CaptureQueriesContext(connection) as captured:
         task_complete(actor=collector, task_id=fix.pk, data=resubmission)
     fix_sql = _statements(captured)
-    assert HumanTask.objects.filter(instance_id=review.instance_id, status="ready", step="review").exists()
+    # The collector's fix goes to the officer's step again before the review (issue 16 item 4).
+    assert HumanTask.objects.filter(instance_id=review.instance_id, status="ready", step="officer_check").exists()
     assert len(review_sql) <= REVIEW_STEP_MAX, f"{len(review_sql)} statements:\n" + "\n".join(
         s[:160] for s in review_sql
     )
