@@ -31,13 +31,16 @@ def test_return_to_an_earlier_step_and_withdraw_in_browser(live_server, transact
     task_complete(actor=users.get(username="reviewer.sz"), task_id=review.pk, data={"decision": "return", "comment": "请补充地址"})
     fix = HumanTask.objects.get(case_id=opening.pk, step="fix_submission", status="ready")
     task_complete(actor=users.get(username="collector.sz"), task_id=fix.pk, data={"address": "深圳市南山区 9 号", "comment": "已补充"})
+    # The collector's fix passes the officer's step again before the review (issue 16 item 4).
+    officer_check = HumanTask.objects.get(case_id=opening.pk, step="officer_check", status="ready")
+    task_complete(actor=users.get(username="officer.sz"), task_id=officer_check.pk, data={"decision": "confirm"})
     review2 = HumanTask.objects.get(case_id=opening.pk, step="review", status="ready")
 
     context, page = log_in(chromium, live_server, "reviewer.sz")
     page.on("dialog", lambda dialog: dialog.accept())
     try:
         page.goto(f"{live_server.url}/tasks/{review2.pk}/")
-        expect(page.locator("[data-testid=return-target] option")).to_have_count(1)
+        expect(page.locator("[data-testid=return-target] option")).to_have_count(2)  # the collector's fix and the officer's step (issue 16 item 4)
         page.fill("[data-testid=return-reason]", "扫描件不清晰,请重新上传")
         shot(page, "return")
         page.click("[data-testid=return-submit]")

@@ -55,6 +55,7 @@ def test_collector_submits_officer_confirms_reviewer_approves(
         page.check("[data-testid=info-level-advanced]")
         page.fill("#f_name", "林采集")
         page.fill("#f_id_number", number)
+        page.fill("#f_id_valid_until", "2041-06-30")  # required for a resident id at the advanced level
         page.fill("#f_phone", "13812348888")
         page.fill("#f_address", "深圳市福田区深南大道 1 号")
         page.set_input_files("#f_scan", str(scan))

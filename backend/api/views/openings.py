@@ -31,8 +31,8 @@ class OpeningOutputSerializer(serializers.Serializer):
         return opening_scan_url(opening)
     # Seed 003 §1.1.1: who gathered the data (采集人) and which officer opened it (客户信息管理岗);
     # `opened_by` is null while a collector's submission waits for the officer.
-    collector = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    opened_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    collector = serializers.CharField(source="collector.username", allow_null=True, read_only=True)
+    opened_by = serializers.CharField(source="opened_by.username", allow_null=True, read_only=True)
     opened_at = serializers.DateTimeField(allow_null=True)
     return_count = serializers.IntegerField()
 
