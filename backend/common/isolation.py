@@ -103,63 +103,12 @@ def run_isolated(
     database: bool = True,
     classify: Callable[[BaseException], str] | None = None,
 ) -> tuple[str, Any]:
-    for conn in connections.all(initialized_only=True):
-        if database and conn.in_atomic_block:
-            raise RuntimeError("run_isolated must not be called inside a transaction")
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns
-        status = 0
-        try:
-            os.close(read_fd)
-            _die_with_parent()
-            _detach_connections()
-            limit = _address_space() + memory_mb * 1024 * 1024
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-            cpu = max(1, int(seconds) + 1)
-            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-            try:
-                payload: list[Any] = ["ok", fn()]
-            except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
-                payload = _failure(exc, memory_mb, classify)
-            data = json.dumps(payload, default=str).encode()
-            view = memoryview(data)
-            while view:
-                view = view[os.write(write_fd, view) :]
-            for conn in connections.all(initialized_only=True):
-                try:
-                    conn.close()
-                except Exception:  # noqa: BLE001
-                    pass
-        except BaseException:  # noqa: BLE001
-            status = 1
-        finally:
-            os._exit(status)
-    os.close(write_fd)
-    chunks: list[bytes] = []
-    deadline = time.monotonic() + seconds
-    killed = False
-    try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                os.kill(pid, signal.SIGKILL)
-                killed = True
-                break
-            ready, _, _ = select.select([read_fd], [], [], min(left, 0.5))
-            if ready:
-                chunk = os.read(read_fd, 65536)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-    finally:
-        os.close(read_fd)
-        _, status = os.waitpid(pid, 0)
-    if killed:
-        return "killed", {"message": f"step stopped after {seconds:g} s (killed)", "element": ""}
-    if not chunks:
-        return _death(status, classify)
-    kind, value = json.loads(b"".join(chunks))
+    """``fn()`` in one bounded child: one step of `run_isolated_steps` (the same fork, bounds,
+    wall-clock kill and answers); ``database=False`` lets a caller inside a transaction use it
+    for work that does not touch the database."""
+    kind, value, _ = run_isolated_steps(
+        lambda step: fn(), seconds=seconds, memory_mb=memory_mb, classify=classify, database=database
+    )
     return kind, value
 
 
@@ -181,6 +130,7 @@ def run_isolated_steps(
     seconds: float,
     memory_mb: int,
     classify: Callable[[BaseException], str] | None = None,
+    database: bool = True,
 ) -> tuple[str, Any, list[Any]]:
     """Many steps in one bounded child: ``fn(step)`` calls ``step(note)`` as each step begins
     (and may call it again as a step ends). Every call gives the child a fresh budget of
@@ -192,8 +142,8 @@ def run_isolated_steps(
     which step was under way when the child died: a killed child loses only its uncommitted
     step, and the caller runs the rest again in a new child. Database: as ``database=True``."""
     for conn in connections.all(initialized_only=True):
-        if conn.in_atomic_block:
-            raise RuntimeError("run_isolated_steps must not be called inside a transaction")
+        if database and conn.in_atomic_block:
+            raise RuntimeError("run_isolated must not be called inside a transaction")
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns
