@@ -57,7 +57,7 @@ class HumanTask(models.Model):
     # keeps that deadline (tasks/timing.py) while `due_at` stays its own (the SLA report's).
     escalated_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # The step's deadline counts working days (a `P<n>WD` deadline): time left is shown in them.
-    working_days = models.BooleanField(default=False)
+    working_days = models.BooleanField(default=False, db_default=False)  # raw inserts (bench, imports) get it too
 
     class Meta:
         # A case returned to an earlier step gets that engine task again: one READY row per task.

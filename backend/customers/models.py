@@ -97,7 +97,7 @@ class Customer(models.Model):
     # The identity document's validity (证件有效期): a last day, or 长期 (long term: no end).
     # Both empty: not recorded (optional except for resident ids at the advanced level).
     id_valid_until = models.DateField(_("证件有效期至"), null=True, blank=True, db_index=True)
-    id_valid_long_term = models.BooleanField(_("证件长期有效"), default=False)
+    id_valid_long_term = models.BooleanField(_("证件长期有效"), default=False, db_default=False)
     # Bumped by every applied change: a change request made against an older version is stale.
     version = models.PositiveIntegerField(default=1)
 
