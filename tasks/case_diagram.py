@@ -21,8 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backend.common.exceptions import NotFound
-from backend.common.masking import mask_field
 from backend.common.models import AuditEvent
+from backend.organisation import privacy
 from backend.organisation.selectors import scope_q
 from processes import runtime
 from processes.models import InstanceStatus, ProcessIncident, ProcessInstance
@@ -47,7 +47,7 @@ def _masked(value: Any, key: str = "") -> Any:
     if isinstance(value, list):
         return [_masked(v, key) for v in value]
     if key in settings.CUSTFLOW["MASKING"] and isinstance(value, str):
-        return mask_field(key, value)
+        return privacy.masked(key, value)
     return value
 
 

@@ -1,8 +1,7 @@
-"""Masking of personal fields. How much stays visible is a setting (CUSTFLOW['MASKING'])."""
+"""The masking primitive. Which field is masked for whom, and by which rule, is decided in one
+place: backend/organisation/privacy.py."""
 
 from __future__ import annotations
-
-from django.conf import settings
 
 MASK_CHAR = "*"
 
@@ -18,11 +17,3 @@ def mask(value: str | None, keep_start: int, keep_end: int) -> str:
     end = value[n - keep_end :] if keep_end else ""
     return value[:keep_start] + MASK_CHAR * (n - keep_start - keep_end) + end
 
-
-def mask_field(field: str, value: str | None) -> str:
-    rule = settings.CUSTFLOW["MASKING"].get(field)
-    if rule is None:
-        return value or ""
-    if field == "phone" and value and value.startswith("+86"):
-        value = value[3:]  # mainland numbers read in national form: 138****5678
-    return mask(value, *rule)

@@ -9,17 +9,15 @@ from django.utils.translation import gettext as _
 
 from backend.common.audit import audit_event_record
 from backend.common.exceptions import NotFound
-from backend.common.masking import mask_field
 from backend.complaints import clock
 from backend.complaints.models import Complaint, ComplaintExtension, ComplaintReview
 from backend.complaints.selectors import complaint_get
-from backend.organisation.selectors import scope_q, user_role_assignments
-
-FULL_VIEW_ROLES = ("complaint_handler", "customer_service")
+from backend.organisation import privacy
+from backend.organisation.selectors import scope_q
 
 
 def user_sees_full(user, c: Complaint) -> bool:
-    return any(ra.role in FULL_VIEW_ROLES and c.org_unit.path.startswith(ra.org_unit.path) for ra in user_role_assignments(user))
+    return privacy.sees_full(user, c.org_unit, subject="complainant")
 
 
 def _iso(value) -> str | None:
@@ -39,7 +37,7 @@ def complaint_summary(c: Complaint) -> dict[str, Any]:
         "category_label": c.get_category_display(),
         "subject": c.subject,
         "complainant_name": c.complainant_name,
-        "complainant_phone": mask_field("phone", c.complainant_phone),
+        "complainant_phone": privacy.masked("phone", c.complainant_phone),
         "org_unit": c.org_unit.code,
         "org_unit_name": c.org_unit.name,
         "received_org_unit": c.received_org_unit.code,
@@ -58,9 +56,9 @@ def complaint_view(*, user, c: Complaint, purpose: str = "view") -> dict[str, An
     view = complaint_summary(c)
     view.update(
         {
-            "complainant_phone": c.complainant_phone if full else mask_field("phone", c.complainant_phone),
+            "complainant_phone": privacy.present("complainant_phone", c.complainant_phone, full=full),
             "complainant_id_type": c.complainant_id_type,
-            "complainant_id_number": (c.complainant_id_number if full else mask_field("id_number", c.complainant_id_number)) if c.complainant_id_number else "",
+            "complainant_id_number": privacy.present("complainant_id_number", c.complainant_id_number or "", full=full),
             "masked": not full,
             "identity_verified": c.identity_verified,
             "complainant_count": c.complainant_count,

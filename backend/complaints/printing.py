@@ -15,7 +15,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backend.common.exceptions import NotFound
-from backend.common.masking import mask_field
 from backend.common.models import AuditEvent
 from backend.complaints.analysis import Month, analysis_scope, complaint_analysis
 from backend.complaints.clock import clock_view
@@ -30,6 +29,7 @@ from backend.complaints.models import (
 from backend.complaints.selectors import complaint_get
 from backend.customers.documents import print_metadata, printed_document_finish, printed_document_start
 from backend.customers.models import PrintedDocument
+from backend.organisation import privacy
 from pdfs.complaint_documents import COMPLAINT_FORMS, render_analysis_table, render_complaint_form
 
 FORMS = tuple(COMPLAINT_FORMS)
@@ -147,9 +147,9 @@ def _case(complaint: Complaint) -> dict[str, Any]:
         "number": complaint.number,
         "status_label": complaint.get_status_display(),
         "complainant_name": complaint.complainant_name,
-        "complainant_phone": mask_field("phone", complaint.complainant_phone),
+        "complainant_phone": privacy.masked("phone", complaint.complainant_phone),
         "id_type": complaint.complainant_id_type,
-        "id_number": mask_field("id_number", complaint.complainant_id_number),
+        "id_number": privacy.masked("id_number", complaint.complainant_id_number),
         "channel_label": complaint.get_channel_display(),
         "received_at": _when(complaint.received_at),
         "received_org_unit": complaint.received_org_unit.name,

@@ -7,16 +7,15 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from backend.common.exceptions import NotFound
-from backend.common.masking import mask_field
 from backend.customers.amendments import FIELD_LABELS, amendment_is_stale
 from backend.customers.blacklist import blacklist_change_get
 from backend.customers.models import CustomerAmendment, IdDocumentRenewal, IdType
 from backend.customers.notices import notices_view
-from backend.customers.selectors import customer_view, user_sees_full
+from backend.customers.selectors import customer_view
 from backend.customers.validators import LONG_TERM
+from backend.organisation import privacy
 from backend.organisation.selectors import scope_filter
 
-MASKED_FIELDS = {"id_number", "phone", "address", "email", "legal_rep_id_number"}
 ID_TYPE_FIELDS = {"id_type", "legal_rep_id_type"}
 
 
@@ -25,9 +24,7 @@ def _shown(name: str, value: str, full: bool) -> str:
         return _("长期")
     if name in ID_TYPE_FIELDS and value in IdType.values:
         return str(IdType(value).label)
-    if name in MASKED_FIELDS and not full:
-        return mask_field("id_number" if "id_number" in name else name, value)
-    return value
+    return privacy.present(name, value, full=full)
 
 
 def changes_view(changes: dict[str, dict[str, str]], *, full: bool) -> list[dict[str, str]]:
@@ -55,7 +52,7 @@ def amendment_get_visible(*, user, amendment_id: Any) -> CustomerAmendment:
 
 
 def amendment_view(*, user, amendment: CustomerAmendment, with_customer: bool = True) -> dict[str, Any]:
-    full = user_sees_full(user, amendment.customer)
+    full = privacy.sees_full(user, amendment.customer.org_unit)
     data = {
         "id": amendment.pk,
         "customer_id": amendment.customer_id,
@@ -113,7 +110,7 @@ def blacklist_entry_view(entry) -> dict[str, Any]:
         "id": entry.pk,
         "id_type": entry.id_type,
         "id_type_label": entry.get_id_type_display(),
-        "id_number": mask_field("id_number", entry.id_number),
+        "id_number": privacy.masked("id_number", entry.id_number),
         "name": entry.name,
         "reason": entry.reason,
         "source": entry.source,

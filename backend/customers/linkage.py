@@ -17,7 +17,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from backend.common.audit import audit_event_record
-from backend.common.masking import mask_field
 from backend.common.models import AuditEvent
 from backend.customers.amendments import AMENDMENT_CASE
 from backend.customers.checks import shared_phone
@@ -30,12 +29,8 @@ from backend.customers.models import (
     CustomerStatus,
     CustomerType,
 )
-from backend.customers.selectors import (
-    PERSONAL_FIELDS,
-    customer_view,
-    customers_sharing_phone,
-    user_sees_full,
-)
+from backend.customers.selectors import customer_view, customers_sharing_phone
+from backend.organisation import privacy
 from tasks.models import HumanTask, TaskStatus
 
 OPENING_CASE = "customers.accountopening"
@@ -197,17 +192,17 @@ def field_history_rows(
 ) -> list[dict[str, Any]]:
     """History rows as this user may see them: personal values masked unless the user sees
     full values, in which case (with `audit`) the full view is audited."""
-    full = user_sees_full(user, customer)
+    full = privacy.sees_full(user, customer.org_unit)
     rows = []
     for c in changes:
-        personal = c.field in PERSONAL_FIELDS
+        personal = privacy.is_personal(c.field)
         rows.append(
             {
                 "id": c.pk,
                 "field": c.field,
                 "field_label": field_label(c.field),
-                "old_value": c.old_value if full or not personal else mask_field(c.field, c.old_value),
-                "new_value": c.new_value if full or not personal else mask_field(c.field, c.new_value),
+                "old_value": privacy.present(c.field, c.old_value, full=full),
+                "new_value": privacy.present(c.field, c.new_value, full=full),
                 "masked": personal and not full,
                 "changed_by": c.changed_by.username,
                 "changed_by_name": _user_display(c.changed_by),
@@ -219,7 +214,7 @@ def field_history_rows(
                 "case_id": c.case_id,
             }
         )
-    if audit and full and any(r["field"] in PERSONAL_FIELDS for r in rows):
+    if audit and full and any(privacy.is_personal(r["field"]) for r in rows):
         audit_event_record(
             actor=user,
             action="customer.viewed_full",

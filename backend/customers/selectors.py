@@ -12,14 +12,14 @@ from django.utils.translation import gettext as _
 
 from backend.common.audit import audit_event_record
 from backend.common.exceptions import InvalidValue, NotFound, ValidationFailed
-from backend.common.masking import mask_field
 from backend.common.models import AuditEvent
 from backend.customers.models import AccountOpening, Customer, CustomerStatus, IdType, ScanDocument
 from backend.customers.validators import LONG_TERM, _squash, normalize_phone
-from backend.organisation.selectors import scope_filter, user_role_assignments
+from backend.organisation import privacy
+from backend.organisation.selectors import scope_filter
 from forms.validation import control_character_fields
 
-PERSONAL_FIELDS = ("id_number", "phone", "address", "email", "legal_rep_id_number")
+PERSONAL_FIELDS = privacy.CUSTOMER_FIELDS
 
 
 @dataclass
@@ -147,18 +147,10 @@ def id_validity_state(customer: Customer, today=None) -> str:
     return "valid"
 
 
-def user_sees_full(user, customer: Customer) -> bool:
-    roles = set(settings.CUSTFLOW["FULL_VIEW_ROLES"])
-    return any(
-        ra.role in roles and customer.org_unit.path.startswith(ra.org_unit.path)
-        for ra in user_role_assignments(user)
-    )
-
-
 def customer_view(*, user, customer: Customer, purpose: str = "view") -> dict[str, Any]:
     """The customer as this user may see it: personal fields masked unless their role allows
     the full value, in which case the full view is audited. Lists are always masked."""
-    full = purpose != "list" and user_sees_full(user, customer)
+    full = privacy.sees_full(user, customer.org_unit, purpose=purpose)
     data = {
         "id": customer.pk,
         "status": customer.status,
@@ -193,11 +185,11 @@ def customer_view(*, user, customer: Customer, purpose: str = "view") -> dict[st
             legal_rep_name=customer.legal_rep_name,
             legal_rep_id_type=customer.legal_rep_id_type,
             contact_person=customer.contact_person,
-            legal_rep_id_number=customer.legal_rep_id_number if full else mask_field("id_number", customer.legal_rep_id_number),
+            legal_rep_id_number=privacy.present("legal_rep_id_number", customer.legal_rep_id_number, full=full),
         )
     for name in PERSONAL_FIELDS:
         value = getattr(customer, name) or ""
-        data[name] = value if full else mask_field(name, value)
+        data[name] = privacy.present(name, value, full=full)
     if full:
         audit_event_record(
             actor=user,
@@ -236,7 +228,7 @@ def customers_sharing_phone(*, user, customer_ids: list[int]) -> dict[str, Any]:
         {
             "id": c.pk,
             "name": c.name,
-            "id_number": mask_field("id_number", c.id_number),
+            "id_number": privacy.masked("id_number", c.id_number),
             "status": c.get_status_display(),
             "org_unit": c.org_unit.name,
         }

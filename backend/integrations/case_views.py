@@ -8,12 +8,11 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from backend.common.exceptions import NotFound
-from backend.common.masking import mask_field
 from backend.customers.selectors import customer_view
 from backend.integrations.models import ImportReview, IntegrationRequest, VerificationSample
-from backend.organisation.selectors import scope_filter, user_has_role
+from backend.organisation import privacy
+from backend.organisation.selectors import scope_filter
 
-MASKED = {"id_number", "phone", "address", "email", "legal_rep_id_number"}
 LABELS = {
     "customer_type": _("客户类型"),
     "name": _("姓名/名称"),
@@ -34,22 +33,11 @@ LABELS = {
 }
 
 
-def _full(user, org_unit) -> bool:
-    from django.conf import settings
-
-    return any(
-        user_has_role(user, role, unit)
-        for role in settings.CUSTFLOW["FULL_VIEW_ROLES"]
-        for unit in org_unit.ancestors_and_self()
-    )
-
-
 def _rows(values: dict, full: bool) -> list[dict[str, str]]:
     out = []
     for name, value in values.items():
         text = str(value if value is not None else "")
-        if name in MASKED and not full:
-            text = mask_field("id_number" if "id_number" in name else name, text)
+        text = privacy.present(name, text, full=full)
         out.append({"label": str(LABELS.get(name, name)), "value": text})
     return out
 
@@ -67,7 +55,7 @@ def _get(model, user, case_id):
 
 def request_case_view(*, user, case_id: Any) -> dict[str, Any]:
     request = _get(IntegrationRequest, user, case_id)
-    full = _full(user, request.org_unit)
+    full = privacy.sees_full(user, request.org_unit)
     return {
         "title": _("自动开户请求 #%(id)s(%(client)s)") % {"id": request.pk, "client": request.client.name},
         "status": request.get_status_display(),
@@ -81,7 +69,7 @@ def request_case_view(*, user, case_id: Any) -> dict[str, Any]:
 
 def import_review_case_view(*, user, case_id: Any) -> dict[str, Any]:
     review = _get(ImportReview, user, case_id)
-    full = _full(user, review.org_unit)
+    full = privacy.sees_full(user, review.org_unit)
     return {
         "title": _("导入 #%(batch)s 第 %(row)s 行:%(kind)s")
         % {"batch": review.batch_id, "row": review.row_number, "kind": review.get_kind_display()},
@@ -91,12 +79,8 @@ def import_review_case_view(*, user, case_id: Any) -> dict[str, Any]:
         "conflicts": [
             {
                 "label": str(LABELS.get(c["field"], c["field"])),
-                "current": c["current"]
-                if full or c["field"] not in MASKED
-                else mask_field(c["field"], c["current"]),
-                "imported": c["imported"]
-                if full or c["field"] not in MASKED
-                else mask_field(c["field"], c["imported"]),
+                "current": privacy.present(c["field"], c["current"], full=full),
+                "imported": privacy.present(c["field"], c["imported"], full=full),
             }
             for c in review.conflicts
         ],

@@ -8,9 +8,9 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Count, F, Q
 
-from backend.common.masking import mask_field
 from backend.customers.models import Customer, CustomerStatus, InfoLevel
 from backend.integrations.models import ImportBatch, VerificationSample
+from backend.organisation import privacy
 from backend.organisation.models import OrgUnit, SalesAgent
 from backend.organisation.selectors import scope_filter
 
@@ -52,7 +52,7 @@ def data_quality(*, user) -> list[dict[str, Any]]:
     for c in clusters:
         bucket = row(c["org_unit_id"])["clusters"]
         if len(bucket) < 10:
-            bucket.append({"phone": mask_field("phone", c["phone"]), "customers": c["n"]})
+            bucket.append({"phone": privacy.masked("phone", c["phone"]), "customers": c["n"]})
     agent_phones = SalesAgent.objects.filter(active=True).values("phone")
     for r in customers.filter(phone__in=agent_phones).values("org_unit_id").annotate(n=Count("id")):
         row(r["org_unit_id"])["agent_phone_customers"] = r["n"]
@@ -76,7 +76,7 @@ def data_quality(*, user) -> list[dict[str, Any]]:
             bucket["unreachable_customers"].append(
                 {
                     "customer_id": sample.customer_id,
-                    "phone": mask_field("phone", sample.customer.phone),
+                    "phone": privacy.masked("phone", sample.customer.phone),
                     "attempts": sample.attempts,
                     "since": sample.unreachable_at,
                 }

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,13 +12,13 @@ from django.utils.translation import gettext_lazy
 
 from backend.common.audit import audit_event_record
 from backend.common.exceptions import NotFound
-from backend.common.masking import mask_field
 from backend.common.models import AuditEvent
 from backend.customers.amendments import FIELD_LABELS, TYPED_FIELDS
 from backend.customers.models import ChangeScope, Customer, IdType
 from backend.customers.notices import notices_view
 from backend.customers.selectors import OUTCOME_LABELS
-from backend.organisation.selectors import scope_filter, user_role_assignments
+from backend.organisation import privacy
+from backend.organisation.selectors import scope_filter
 from backend.policies.models import (
     BeneficiaryRelationship,
     Endorsement,
@@ -28,14 +27,6 @@ from backend.policies.models import (
     PolicyBeneficiary,
 )
 
-# Customer fields whose values are personal (masked unless the viewer may see them in full).
-MASKED_FIELDS = {
-    "id_number": "id_number",
-    "phone": "phone",
-    "address": "address",
-    "email": "email",
-    "legal_rep_id_number": "id_number",
-}
 CHOICE_LABELS = {
     "id_type": dict(IdType.choices),
     "legal_rep_id_type": dict(IdType.choices),
@@ -60,17 +51,8 @@ def _pk(raw: Any, message: str, code: str) -> int:
     return pk
 
 
-def org_unit_full_view(user, org_unit) -> bool:
-    roles = set(settings.CUSTFLOW["FULL_VIEW_ROLES"])
-    return any(
-        ra.role in roles and org_unit.path.startswith(ra.org_unit.path) for ra in user_role_assignments(user)
-    )
-
-
 def _masked(name: str, value: Any, full: bool) -> str:
-    text = "" if value is None else str(value)
-    rule = MASKED_FIELDS.get(name)
-    return text if full or rule is None else mask_field(rule, text)
+    return privacy.present(name, "" if value is None else str(value), full=full)
 
 
 def _audit_full_view(user, customers: list[Customer], purpose: str) -> None:
@@ -155,7 +137,7 @@ def _beneficiary_dict(b: PolicyBeneficiary) -> dict[str, Any]:
 
 def policy_view(*, user, policy: Policy, purpose: str = "view") -> dict[str, Any]:
     """A policy as this user may see it. Lists (`purpose="list"`) are always masked."""
-    full = purpose != "list" and org_unit_full_view(user, policy.org_unit)
+    full = privacy.sees_full(user, policy.org_unit, purpose=purpose)
     data: dict[str, Any] = {
         "id": policy.pk,
         "policy_number": policy.policy_number,
@@ -258,7 +240,7 @@ def endorsement_diff(*, user, endorsement: Endorsement, purpose: str = "review")
         endorsement.customer_changes.items(), key=lambda kv: roles.get(kv[0]) != "policyholder"
     ):
         customer = customers[customer_id]
-        full = org_unit_full_view(user, customer.org_unit)
+        full = privacy.sees_full(user, customer.org_unit)
         if full:
             seen_full.append(customer)
         role = roles.get(customer_id, "")
@@ -280,7 +262,7 @@ def endorsement_diff(*, user, endorsement: Endorsement, purpose: str = "review")
                 ],
             }
         )
-    policy_full = org_unit_full_view(user, policy.org_unit)
+    policy_full = privacy.sees_full(user, policy.org_unit)
     policy_rows = []
     beneficiaries = None
     for name, change in endorsement.policy_changes.items():
@@ -386,7 +368,7 @@ def endorsement_form_parties(*, user, policy: Policy) -> list[dict[str, Any]]:
     out = []
     seen_full = []
     for role, customer in parties:
-        full = org_unit_full_view(user, customer.org_unit)
+        full = privacy.sees_full(user, customer.org_unit)
         if full:
             seen_full.append(customer)
         values = {name: getattr(customer, name) for name in TYPED_FIELDS[customer.customer_type]}

@@ -18,7 +18,6 @@ from rest_framework.views import APIView
 from backend.api.schema import paginated
 from backend.api.views.printing import PrintApi, PrintInputSerializer
 from backend.common.exceptions import NotFound
-from backend.common.masking import mask_field
 from backend.complaints.analysis import (
     DIMENSIONS,
     METRICS,
@@ -37,6 +36,7 @@ from backend.complaints.corrective import (
 )
 from backend.complaints.exports import XLSX_CONTENT_TYPE, complaint_analysis_xlsx_download
 from backend.complaints.printing import complaint_analysis_print, complaint_form_print
+from backend.organisation import privacy
 
 MONTH = OpenApiParameter(
     "month", str, description="YYYY-MM (received in that Asia/Shanghai month; default: this month)"
@@ -125,7 +125,9 @@ class ComplaintAnalysisReprintApi(PrintApi):
     print_form = ComplaintAnalysisExportApi.print_form
 
 
-class AnalysisCaseSerializer(serializers.Serializer):
+class AnalysisCaseSerializer(privacy.PrivateFieldsMixin, serializers.Serializer):
+    """A drill-down row: a list row, so personal fields are masked (the privacy policy)."""
+
     id = serializers.IntegerField()
     number = serializers.CharField()
     received_at = serializers.DateTimeField()
@@ -138,14 +140,11 @@ class AnalysisCaseSerializer(serializers.Serializer):
     org_unit = serializers.CharField(source="org_unit.name")
     received_org_unit = serializers.CharField(source="received_org_unit.name")
     complainant_name = serializers.CharField()
-    complainant_phone = serializers.SerializerMethodField()
+    complainant_phone = serializers.CharField()
     limit_days = serializers.IntegerField()
     on_time = serializers.BooleanField(allow_null=True)
     major = serializers.BooleanField()
     weight = serializers.IntegerField()
-
-    def get_complainant_phone(self, complaint) -> str:
-        return mask_field("phone", complaint.complainant_phone)
 
 
 class ComplaintAnalysisCasesApi(APIView):

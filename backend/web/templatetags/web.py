@@ -11,6 +11,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from backend.customers.linkage import field_label
+from backend.organisation import privacy
 from backend.organisation.models import Role
 from backend.organisation.selectors import user_home_org_unit, user_role_assignments
 from tasks.notifications import notification_unread_count
@@ -88,6 +89,12 @@ def sla_label(state: str) -> str:
 @register.filter
 def customer_field_label(name: str) -> str:
     return field_label(name)
+
+
+@register.filter
+def masked(value, field: str) -> str:
+    """A personal value in a list row, masked by the privacy policy (`{{ v|masked:"phone" }}`)."""
+    return privacy.masked(field, value)
 
 
 @register.filter

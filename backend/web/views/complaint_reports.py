@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from backend.common.exceptions import ApplicationError, NotFound, ValidationFailed
-from backend.common.masking import mask_field
 from backend.complaints.analysis import (
     DIMENSIONS,
     METRICS,
@@ -144,7 +143,6 @@ def complaint_analysis_cases_page(request: HttpRequest) -> HttpResponse:
     rows = [
         {
             "complaint": c,
-            "phone": mask_field("phone", c.complainant_phone),
             "weight": c.weight,
         }
         for c in page.object_list
