@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from processes.engine import PoolLimits, ScriptError  # noqa: E402
-from processes.engine.sandbox import SandboxEnvironment, ScriptRunner  # noqa: E402
+from processes.engine.sandbox import ScriptRunner  # noqa: E402
+from processes.engine.scripting import SandboxEnvironment  # noqa: E402
 
 CONDITION = "decision == 'approve' and amount < 10000"
 SCRIPT = "total = sum(amounts)\nlabel = f'{len(amounts)} items'\nok = total > 0\nstatus = 'ok' if ok else 'empty'\nn = len(label)"

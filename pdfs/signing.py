@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+from pyhanko.keys import load_cert_from_pemder
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.layout import AxisAlignment, Margins, SimpleBoxLayoutRule
 from pyhanko.pdf_utils.misc import PdfError
@@ -164,6 +165,4 @@ def signature_check(pdf: bytes) -> SignatureCheck:
 
 @lru_cache(maxsize=16)
 def _load_cert(path: str):
-    from pyhanko.keys import load_cert_from_pemder
-
     return load_cert_from_pemder(path)

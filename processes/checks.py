@@ -1,12 +1,15 @@
 """`manage.py check` validates the shipped diagrams: parse, sandbox compile, lanes, forms, operations."""
 
 from django.core import checks
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+
+from processes.services import DiagramInvalid, diagram_check, diagram_validate, shipped_diagrams
+from processes.types import process_type_operation_names, process_types
 
 
 @checks.register("custflow")
 def shipped_diagrams_check(app_configs=None, **kwargs):
-    from processes.services import DiagramInvalid, diagram_validate, shipped_diagrams
-
     errors = []
     for path in shipped_diagrams():
         try:
@@ -22,11 +25,6 @@ def process_types_check(app_configs=None, **kwargs):
     """Each process type's declaration matches its files: its diagrams and PDF templates exist,
     the diagram's process id is the type's key, and every form and service operation it names is
     one the type declares."""
-    from django.template import TemplateDoesNotExist
-    from django.template.loader import get_template
-
-    from processes.services import diagram_check
-    from processes.types import process_type_operation_names, process_types
 
     errors = []
     for process_type in process_types():

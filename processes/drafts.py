@@ -12,17 +12,23 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backend.common.audit import audit_event_record
 from backend.common.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
+from backend.organisation.lanes import lanes_known
+from backend.organisation.models import OrgLevel, Role
+from forms.editing import form_definition_parse
+from forms.registry import form_exists, form_from_raw, form_get, form_key_valid, form_keys, form_raw
 from processes.bpmnlint import bpmnlint_problems
 from processes.diff import diagram_diff
 from processes.engine import Problem
 from processes.models import DraftStatus, ProcessDefinition, ProcessDraft, ProcessVersion, VersionSource
 from processes.problem_text import problems_for_owner
+from processes.registry import operation_get, operation_names
 from processes.services import (
     _require_process_owner,
     _require_process_reader,
@@ -236,8 +242,6 @@ MAX_DRAFT_FORMS = 50
 
 
 def _form_key_checked(form_key: Any) -> str:
-    from forms.registry import form_exists, form_key_valid
-
     if not form_key_valid(form_key) or not form_exists(form_key):
         raise NotFound(_("表单“%(key)s”不存在") % {"key": str(form_key)[:200]}, code="unknown_form")
     return form_key
@@ -245,7 +249,6 @@ def _form_key_checked(form_key: Any) -> str:
 
 def draft_form_raw(draft: ProcessDraft, form_key: str) -> dict:
     """The draft's definition of `form_key`: its own edit, else the base version's, else the file's."""
-    from forms.registry import form_raw
 
     form_key = _form_key_checked(form_key)
     if form_key in (draft.forms or {}):
@@ -262,8 +265,6 @@ def process_draft_form_get(*, actor, draft_id: int, form_key: str) -> dict:
 
 def process_draft_form_preview(*, actor, definition: Any, form_key: str = "preview"):
     """The checked definition as a FormDefinition, for rendering (raises 400 with messages)."""
-    from forms.editing import form_definition_parse
-    from forms.registry import form_from_raw
 
     _require_process_reader(actor)  # renders only; saving needs a process owner
     return form_from_raw(form_key, form_definition_parse(definition))
@@ -272,7 +273,6 @@ def process_draft_form_preview(*, actor, definition: Any, form_key: str = "previ
 @transaction.atomic
 def process_draft_form_save(*, actor, draft_id: int, form_key: str, definition: Any, row_version: int | None = None) -> ProcessDraft:
     """Store the edited form with the draft; checked first, nothing saved when it is invalid."""
-    from forms.editing import form_definition_parse
 
     _require_process_owner(actor)
     form_key = _form_key_checked(form_key)
@@ -357,12 +357,6 @@ def process_version_diff(*, actor, key: str, old: int, new: int) -> dict:
 
 def modeler_catalog(*, actor) -> dict:
     """What the modeler's properties panel offers for our extensions."""
-    from django.conf import settings
-
-    from backend.organisation.lanes import lanes_known
-    from backend.organisation.models import OrgLevel, Role
-    from forms.registry import form_get, form_keys
-    from processes.registry import operation_get, operation_names
 
     _require_process_reader(actor)
     roles, levels = dict(Role.choices), dict(OrgLevel.choices)

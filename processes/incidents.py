@@ -23,6 +23,8 @@ from django.db import OperationalError as DbOperationalError
 from django.utils import timezone
 
 from backend.common.audit import audit_event_record
+from processes.engine import DiagramError, EngineError, MigrationIncompatible
+from processes.errors import ProcessRunError
 from processes.models import InstanceStatus, ProcessIncident, ProcessInstance, Timer, TimerStatus
 
 logger = logging.getLogger(__name__)
@@ -31,9 +33,6 @@ logger = logging.getLogger(__name__)
 def is_step_failure(exc: BaseException) -> bool:
     """True for a failure of the step itself (an incident); False for the infrastructure or a
     shutdown (log and retry)."""
-    from processes.engine import DiagramError, EngineError, MigrationIncompatible
-    from processes.runtime import ProcessRunError
-
     if isinstance(exc, (DbOperationalError, DbInterfaceError)):
         return False  # the database connection, a lock timeout, a serialization failure
     if isinstance(

@@ -11,6 +11,7 @@ from typing import Any
 
 from backend.common.isolation import run_isolated as _run_isolated
 from backend.common.isolation import run_isolated_steps as _run_isolated_steps
+from processes.incidents import is_step_failure
 
 __all__ = ["run_isolated", "run_isolated_steps"]
 
@@ -19,7 +20,6 @@ def _classify(exc: BaseException) -> str:
     """"error" for a failure of the step itself (an incident), "transient" for the rest."""
     if isinstance(exc, (SystemExit, KeyboardInterrupt)):
         return "transient"  # the worker is shutting down
-    from processes.incidents import is_step_failure
 
     return "error" if is_step_failure(exc) else "transient"
 

@@ -24,6 +24,7 @@ from backend.organisation.lanes import lanes_known
 from forms.registry import form_exists
 from processes.engine import Diagram, Engine, Problem
 from processes.registry import operation_get, param_names_record
+from processes.runtime import deadline_value, parse_duration, script_pool_limits
 
 logger = logging.getLogger(__name__)
 _DURATION = re.compile(r"^(P\d+WD|P(?!$)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?)$")
@@ -89,7 +90,6 @@ def _service_param_problems(task: dict, operation) -> list[Problem]:
 def _static_deadline(name: str, default: str | None = None) -> str:
     """`deadline()` / `reminder_after()` for lint: checks the value without the working-day
     calendar (no database at `manage.py check` time) and answers a duration of the same form."""
-    from processes.runtime import deadline_value, parse_duration
 
     value = deadline_value(name, default)
     if re.match(r"^P\d+WD$", value):
@@ -99,7 +99,6 @@ def _static_deadline(name: str, default: str | None = None) -> str:
 
 
 def _lint_engine() -> Engine:
-    from processes.runtime import script_pool_limits
     def no_service(*args, **kwargs):
         raise RuntimeError("service calls are not available in a timer expression")
 

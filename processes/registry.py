@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from processes.engine import clock
+
 # Subject type of the instances a process owner starts to try a diagram (no case of their own).
 TEST_SUBJECT = "test"
 
@@ -50,7 +52,6 @@ class OperationContext:
 
     def now(self):
         """The engine clock's now: a timer fires at its sweep's time, not the wall clock's."""
-        from processes.engine import clock
 
         return clock.now()
 

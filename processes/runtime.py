@@ -39,6 +39,7 @@ from processes.engine import (
     Workflow,
 )
 from processes.engine import clock as engine_clock
+from processes.errors import ProcessRunError
 from processes.incidents import incident_open, incidents_resolve_passed
 from processes.models import (
     InstanceStatus,
@@ -52,13 +53,6 @@ from processes.registry import TEST_SUBJECT, OperationContext, operation_get
 from processes.registry import helpers as registered_helpers
 
 logger = logging.getLogger(__name__)
-
-
-class ProcessRunError(ApplicationError):
-    """The diagram failed at run time (a script, a condition, an operation)."""
-
-    status_code = 422
-    default_code = "process_run_error"
 
 
 class StepUnavailable(ApplicationError):

@@ -16,7 +16,9 @@ from django.utils.translation import gettext as _
 
 from backend.common import clock
 from backend.common.audit import audit_batch, audit_event_record
-from backend.common.exceptions import NotFound, ValidationFailed
+from backend.common.exceptions import Forbidden, NotFound, ValidationFailed
+from backend.organisation.models import OrgUnit, Role
+from backend.organisation.selectors import user_org_unit_for_role, user_roles
 from forms.registry import FormDefinition, form_exists, form_from_raw, form_get
 from forms.validation import control_character_fields
 from processes import runtime
@@ -267,14 +269,6 @@ def _timer_fire_at(*, instance, timer, at: datetime) -> int:
     return len(result.fired)
 
 
-def timers_sweep(*, now: datetime | None = None, limit: int | None = None) -> int:
-    """One sweep: fire up to `limit` timers due at `now` (default: the current time), each in its
-    own transaction; any number of sweepers may run at once (processes/sweep.py)."""
-    from processes.sweep import sweep_run
-
-    return sweep_run(now=now, limit=limit).fired
-
-
 def step_failure_record(*, instance_id: int, error: runtime.ProcessRunError) -> None:
     """A user's step of the instance failed in the diagram and was rolled back: an incident says
     why. Inside a caller's transaction the incident stands or falls with it."""
@@ -295,13 +289,8 @@ def incidents_resolve(*, instance_id: int) -> int:
 
 
 def _require_process_owner(actor):
-    from backend.organisation.models import Role
-    from backend.organisation.selectors import user_org_unit_for_role
-
     unit = user_org_unit_for_role(actor, Role.PROCESS_OWNER)
     if unit is None and not getattr(actor, "is_superuser", False):
-        from backend.common.exceptions import Forbidden
-
         raise Forbidden(_("只有流程管理员可以执行此操作"), code="not_process_owner")
     return unit
 
@@ -312,8 +301,6 @@ DIAGRAM_READER_ROLES = ("process_owner", "compliance")
 
 
 def user_reads_diagrams(actor) -> bool:
-    from backend.organisation.selectors import user_roles
-
     if not getattr(actor, "is_authenticated", False):
         return False
     return bool(getattr(actor, "is_superuser", False) or user_roles(actor) & set(DIAGRAM_READER_ROLES))
@@ -321,8 +308,6 @@ def user_reads_diagrams(actor) -> bool:
 
 def _require_process_reader(actor) -> None:
     if not user_reads_diagrams(actor):
-        from backend.common.exceptions import Forbidden
-
         raise Forbidden(_("只有流程管理员和合规人员可以查看流程图"), code="not_process_reader")
 
 
@@ -341,7 +326,6 @@ def process_definition_upload(*, actor, data: bytes, filename: str) -> tuple[Pro
     _require_process_owner(actor)
     if not settings.CUSTFLOW["DIRECT_DEPLOY"]:
         # Four eyes: a version is published only through a draft that another owner approves.
-        from backend.common.exceptions import Forbidden
 
         raise Forbidden(_("流程图须通过草稿申请发布,并由另一位流程管理员批准"), code="publish_through_draft")
     if not filename.lower().endswith((".bpmn", ".xml")):
@@ -360,8 +344,6 @@ def process_test_instance_start(*, actor, key: str, data: Any) -> ProcessInstanc
     if not ProcessDefinition.objects.filter(key=key).exists() and key not in {p.stem for p in shipped_diagrams()}:
         raise ValidationFailed.field("process", _("流程“%(key)s”未部署") % {"key": key}, code="unknown_process")
     if unit is None:
-        from backend.organisation.models import OrgUnit
-
         unit = OrgUnit.objects.filter(parent__isnull=True).first()
         if unit is None:
             raise ValidationFailed.field("process", _("尚未建立机构树"))

@@ -33,8 +33,10 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from backend.common.outbox import outbox_kicks_suspended, outbox_relay
 from processes.engine import disposable_process
 from processes.incidents import incident_record, is_step_failure
+from processes.isolation import run_isolated_steps
 from processes.models import Timer, TimerStatus
 from processes.services import timer_fire_next
 
@@ -106,7 +108,6 @@ def _child_batch(*, now: datetime, limit: int, exclude: set[int], note: Note) ->
     """In the forked, bounded child: its scripts run in the child itself (already a bounded,
     disposable process) rather than in a pool, and it publishes nothing over the broker
     connections it inherited (the parent relays the outbox)."""
-    from backend.common.outbox import outbox_kicks_suspended
 
     disposable_process()
     with outbox_kicks_suspended():
@@ -114,8 +115,6 @@ def _child_batch(*, now: datetime, limit: int, exclude: set[int], note: Note) ->
 
 
 def _sweep_isolated(*, now: datetime, limit: int, exclude: set[int]) -> SweepResult:
-    from processes.isolation import run_isolated_steps
-
     isolation = settings.CUSTFLOW["TIMER_STEP_ISOLATION"]
     fired = steps = 0
     while steps < limit:
@@ -174,7 +173,6 @@ def sweep_run(
         result = SweepResult(fired=value["fired"], steps=value["steps"], more=value["more"])
     if result.fired and settings.CUSTFLOW["TIMER_STEP_ISOLATION"]["ENABLED"]:
         # The children left their outbox rows (e-mails, callbacks) for the relay; publish them now.
-        from backend.common.outbox import outbox_relay
 
         try:
             outbox_relay()
@@ -195,3 +193,9 @@ def sweep_until_done(*, max_seconds: float | None = None) -> int:
         fired += result.fired
         if not result.more or time.monotonic() >= stop:
             return fired
+
+
+def timers_sweep(*, now: datetime | None = None, limit: int | None = None) -> int:
+    """One sweep: fire up to `limit` timers due at `now` (default: the current time), each in its
+    own transaction; any number of sweepers may run at once."""
+    return sweep_run(now=now, limit=limit).fired

@@ -16,9 +16,9 @@ from django.utils.translation import gettext as _
 
 from backend.common.audit import audit_event_record
 from backend.common.exceptions import Conflict, Forbidden, TooManyRequests, ValidationFailed
-from backend.organisation.selectors import user_has_role
+from backend.organisation.selectors import user_can_see_org_unit, user_has_role
 from forms.validation import control_character_fields
-from tasks.models import HumanTask, Notification, NotificationKind, TaskStatus
+from tasks.models import CaseCopy, HumanTask, Notification, NotificationKind, TaskStatus
 from tasks.notifications import notifications_create
 from tasks.selectors import task_candidates, task_get_visible, user_is_candidate
 from tasks.services import eligibility_check, recusal_check
@@ -115,8 +115,6 @@ MAX_COPY_RECIPIENTS = 20
 def task_copy(*, actor, task_id, to_usernames: object, note: object = "") -> list[str]:
     """抄送: copy the case of a task to users for reading. Each recipient must be able to see
     the case (its org unit is in their scope); copying twice to one user is a no-op."""
-    from backend.organisation.selectors import user_can_see_org_unit
-    from tasks.models import CaseCopy
 
     task = task_get_visible(user=actor, task_id=task_id)
     if not isinstance(to_usernames, list) or not to_usernames or not all(isinstance(u, str) for u in to_usernames):

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from backend.organisation.models import OrgUnit, Role
 from backend.organisation.selectors import user_role_assignments
+from tasks.cases import case_data_work_q
 from tasks.models import HumanTask, SignerStatus, TaskSigner, TaskStatus
 
 APPROVE = "approve"
@@ -63,7 +64,6 @@ def _four_eyes_refusal(user, task: HumanTask) -> Refusal | None:
             "four_eyes", _("四眼原则:%(user)s 是该业务的提交人,不能审批") % {"user": _display(user)}
         )
     # One statement for the three questions (P1: the step's hot path asks this twice).
-    from tasks.cases import case_data_work_q
 
     done = HumanTask.objects.filter(_same_case_q(task), status=TaskStatus.COMPLETED, completed_by=user).exclude(pk=task.pk)
     signed = TaskSigner.objects.filter(user=user, status=SignerStatus.APPROVED).filter(

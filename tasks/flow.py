@@ -25,6 +25,7 @@ from processes import runtime
 from processes.models import InstanceStatus, ProcessInstance
 from processes.types import process_type_get
 from tasks.actions import _display, _reason
+from tasks.delegation import pending_signers
 from tasks.models import (
     HumanTask,
     Notification,
@@ -36,32 +37,18 @@ from tasks.models import (
 )
 from tasks.notifications import notifications_create
 from tasks.selectors import task_get_visible, user_is_candidate
-from tasks.services import _check_may_act, eligibility_check, recusal_check
+from tasks.services import _check_may_act, eligibility_check, engine_complete, recusal_check
 from tasks.store import tasks_made_are_returns
 
-# process key → fn(*, actor, instance, step, reason): the domain's side of a return.
-ReturnHook = Callable[..., None]
-# process key → fn(*, actor, instance, reason, withdrawn: bool): the domain's side of a cancel.
-CancelHook = Callable[..., None]
-_RETURN_HOOKS: dict[str, ReturnHook] = {}
-_CANCEL_HOOKS: dict[str, CancelHook] = {}
+
+def _return_hook(process_key: str) -> Callable[..., None] | None:
+    """The domain's side of a return: the process type's `on_return` (processes/types.py)."""
+    return getattr(process_type_get(process_key), "on_return", None)
 
 
-def return_hook_register(process_key: str, fn: ReturnHook) -> None:
-    _RETURN_HOOKS[process_key] = fn
-
-
-def cancel_hook_register(process_key: str, fn: CancelHook) -> None:
-    """Registering a cancel hook is how a process allows 撤销 (and 撤回 of its first submission)."""
-    _CANCEL_HOOKS[process_key] = fn
-
-
-def _return_hook(process_key: str) -> ReturnHook | None:
-    return _RETURN_HOOKS.get(process_key) or getattr(process_type_get(process_key), "on_return", None)
-
-
-def _cancel_hook(process_key: str) -> CancelHook | None:
-    return _CANCEL_HOOKS.get(process_key) or getattr(process_type_get(process_key), "on_cancel", None)
+def _cancel_hook(process_key: str) -> Callable[..., None] | None:
+    """The domain's side of a cancel; declaring `on_cancel` is how a process type allows 撤销."""
+    return getattr(process_type_get(process_key), "on_cancel", None)
 
 
 def process_allows_cancel(process_key: str) -> bool:
@@ -255,21 +242,6 @@ def task_delegate(*, actor, task_id, to_username: object, reason: object) -> Hum
     return task
 
 
-def delegate_finish(*, actor, task: HumanTask, cleaned: dict) -> HumanTask:
-    """The delegate's submission: kept for the delegator, who confirms it (inside the caller's
-    transaction, under the instance lock)."""
-    delegator = task.delegated_by
-    updated = HumanTask.objects.filter(pk=task.pk, status=TaskStatus.READY, assignee=actor, delegated_by=delegator).update(
-        assignee=delegator, delegated_by=None, delegate_result=cleaned
-    )
-    if not updated:
-        raise Conflict(_("任务状态已变化,请刷新后重试"), code="task_changed")
-    task.assignee, task.delegated_by, task.delegate_result = delegator, None, cleaned
-    audit_event_record(actor=actor, action="task.delegate_done", obj=task, org_unit=task.org_unit, process_instance_id=task.instance_id, task_id=task.pk, data={"result": cleaned})
-    _notify(delegator, NotificationKind.DELEGATE, task, _("%(user)s 已办理您委派的任务“%(name)s”,请确认") % {"user": _display(actor), "name": task.name})
-    return task
-
-
 # ---- 加签 / 减签 -----------------------------------------------------------------------------------
 
 
@@ -319,15 +291,9 @@ def task_signer_remove(*, actor, task_id, signer_id: Any) -> TaskSigner:
     return signer
 
 
-def pending_signers(task: HumanTask, position: str) -> list[TaskSigner]:
-    return list(task.signers.filter(position=position, status=SignerStatus.PENDING).select_related("user"))
-
-
 def task_signer_decide(*, actor, task_id, decision: object, comment: object = "") -> TaskSigner:
     """A signer's opinion. Before-signers advise the approver; after-signers confirm the
     approver's approval — a 不同意 from one of them turns the decision into a rejection."""
-    from tasks.services import engine_complete  # the completion path of task_complete
-
     task = task_get_visible(user=actor, task_id=task_id)
     if decision not in ("approve", "reject"):
         raise ValidationFailed.field("decision", _("审核结论无效,可选: approve, reject"))

@@ -1,9 +1,10 @@
 from celery import shared_task
 
-from tasks.notifications import notifications_email, notifications_email_resend
+from tasks.digest import notifications_digest_send
+from tasks.notifications import EMAIL_JOB, notifications_email, notifications_email_resend
 
 
-@shared_task(name="tasks.email_notifications", acks_late=True)
+@shared_task(name=EMAIL_JOB, acks_late=True)
 def email_notifications(ids: list[int]) -> int:
     return notifications_email(ids=ids)
 
@@ -15,6 +16,4 @@ def resend_notification_emails() -> int:
 
 @shared_task(name="tasks.send_notification_digests", acks_late=True)
 def send_notification_digests() -> int:
-    from tasks.digest import notifications_digest_send
-
     return notifications_digest_send()

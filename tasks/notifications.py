@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from backend.common.exceptions import NotFound
+from backend.common import clock
+from backend.common.audit import audit_event_record
+from backend.common.exceptions import NotFound, ValidationFailed
 from backend.common.locks import lock_skipping_taken
+from backend.common.outbox import outbox_enqueue
 from tasks.models import EmailDelivery, Notification, NotificationPreference
 
 logger = logging.getLogger(__name__)
+
+
+# The e-mail job's registered name (tasks/jobs.py): enqueued by name, not by importing the task.
+EMAIL_JOB = "tasks.email_notifications"
 
 
 def notifications_create(rows: list[Notification]) -> list[Notification]:
@@ -25,10 +35,7 @@ def notifications_create(rows: list[Notification]) -> list[Notification]:
     created = Notification.objects.bulk_create(rows)
     ids = [n.pk for n in created if n.pk]
     if ids:
-        from backend.common.outbox import outbox_enqueue
-        from tasks.jobs import email_notifications
-
-        outbox_enqueue(job=email_notifications, args=[ids], key=f"tasks.email_notifications:{min(ids)}", fresh=True)
+        outbox_enqueue(job=EMAIL_JOB, args=[ids], key=f"{EMAIL_JOB}:{min(ids)}", fresh=True)
     return created
 
 
@@ -40,7 +47,6 @@ def immediate_q() -> Q:
 
 def notification_link(note: Notification) -> str:
     """The absolute link an e-mail gives: the task, else the notification centre (CUSTFLOW["SITE_URL"])."""
-    from django.conf import settings
 
     site = settings.CUSTFLOW["SITE_URL"].rstrip("/")
     return f"{site}/tasks/{note.task_id}/" if note.task_id else f"{site}/notifications/"
@@ -51,7 +57,6 @@ def notifications_email(*, ids: list[int]) -> int:
     notification row: each one is locked, sent and marked `emailed_at` in one transaction, so a
     re-run (a job published twice, the resend sweep) skips the ones already sent, two workers
     never both send one, and a mail server that refuses leaves it unsent for the resend sweep."""
-    from django.core.mail import send_mail
 
     sent = 0
     candidates = Notification.objects.filter(immediate_q(), pk__in=ids, emailed_at__isnull=True).exclude(user__email="")
@@ -79,9 +84,6 @@ def notifications_email(*, ids: list[int]) -> int:
 def notifications_email_resend(*, now=None) -> int:
     """The sweep: e-mail the notifications still unsent some minutes after they were made (their
     job was lost with the broker, or the mail server refused). Returns how many were sent."""
-    from datetime import timedelta
-
-    from django.conf import settings
 
     cfg = settings.CUSTFLOW["NOTIFICATION_EMAIL"]
     now = now or timezone.now()
@@ -132,9 +134,6 @@ def notification_preference_get(*, user) -> str:
 @transaction.atomic
 def notification_preference_set(*, actor, email: object) -> NotificationPreference:
     """The user chooses how notifications reach them by e-mail (their own preference only)."""
-    from backend.common import clock
-    from backend.common.audit import audit_event_record
-    from backend.common.exceptions import ValidationFailed
 
     if email not in EmailDelivery.values:
         raise ValidationFailed.field("email", _("请选择邮件通知方式"), code="invalid_choice")

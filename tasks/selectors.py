@@ -4,6 +4,7 @@ from datetime import timedelta
 from functools import reduce
 from operator import or_
 
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -11,7 +12,11 @@ from django.utils.translation import gettext as _
 
 from backend.common.exceptions import NotFound
 from backend.organisation.selectors import scope_q, user_role_assignments
-from tasks.models import HumanTask, TaskStatus
+from tasks.cases import case_data_work_q
+from tasks.eligibility import holds_role_in_scope
+from tasks.models import HumanTask, TaskSigner, TaskStatus
+from tasks.sla import task_sla_state
+from tasks.substitution import absent_users_substituted_by
 
 DUE_SOON = timedelta(hours=8)
 
@@ -21,10 +26,7 @@ def effective_assignments(user) -> list:
     person's — cached on the user object for the request."""
     cached = getattr(user, "_custflow_effective_roles", None)
     if cached is None:
-        from tasks.substitution import absent_users_substituted_by
-
         cached = list(user_role_assignments(user))
-        from tasks.eligibility import holds_role_in_scope
 
         for absent in absent_users_substituted_by(user):
             # Only the groups the substitute could be named to himself (control 5): a
@@ -42,7 +44,6 @@ def _candidate_q(user) -> Q:
 def _signing_ids(user) -> list[int]:
     """加签: tasks the user is a pending signer of (an after-signer once the approver has
     decided), read first — a literal list keeps every arm of the inbox on an index (P4)."""
-    from tasks.models import TaskSigner
 
     return list(
         TaskSigner.objects.filter(user=user, status="pending")
@@ -54,7 +55,6 @@ def _signing_ids(user) -> list[int]:
 def _four_eyes_allowed_q(user) -> Q:
     """Never my own case on an approval step, nor one I worked on or gathered the data of (four
     eyes: the collector of an opening an officer submitted)."""
-    from tasks.cases import case_data_work_q
 
     return (
         ~Q(four_eyes=True, initiator=user)
@@ -183,14 +183,12 @@ def user_is_candidate(user, task: HumanTask) -> bool:
 def task_candidates(task: HumanTask) -> list:
     """Who may work the task now: its assignee, or the holders of its role at its org unit
     (minus the initiator on approval steps)."""
-    from django.contrib.auth import get_user_model
 
     if task.assignee_id:
         return [task.assignee]
     users = get_user_model().objects.filter(role_assignments__role=task.role, role_assignments__org_unit=task.org_unit, is_active=True).distinct()
     if not task.four_eyes:
         return list(users)
-    from tasks.cases import case_data_work_q
 
     return [
         u
@@ -205,7 +203,6 @@ def task_history(*, user, case_type: str, case_id: int) -> QuerySet[HumanTask]:
 
 def sla_state(task: HumanTask) -> str:
     """on_time / due_soon / overdue / breached_done / escalated / cancelled / none (tasks/sla.py)."""
-    from tasks.sla import task_sla_state
 
     return task_sla_state(task)
 
@@ -213,7 +210,6 @@ def sla_state(task: HumanTask) -> str:
 def task_transfer_targets(*, task: HumanTask, actor) -> QuerySet:
     """Who a task may be transferred (转办) to, for the picker: the active holders of its role at
     its org unit, other than the actor and (on approval steps) the case's initiator."""
-    from django.contrib.auth import get_user_model
 
     users = get_user_model().objects.filter(role_assignments__role=task.role, role_assignments__org_unit=task.org_unit, is_active=True).exclude(pk=actor.pk)
     if task.four_eyes and task.initiator_id:

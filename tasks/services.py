@@ -15,6 +15,9 @@ from backend.common.exceptions import Conflict, Forbidden, ValidationFailed
 from forms.validation import form_data_validate
 from processes import runtime
 from processes.services import instance_form, step_failure_record
+from tasks.cases import case_recusal_reason
+from tasks.delegation import delegate_finish, pending_signers
+from tasks.eligibility import task_refusal
 from tasks.models import HumanTask, SignerStatus, TaskSigner, TaskStatus
 from tasks.selectors import task_get_visible, user_is_candidate
 from tasks.store import tasks_made_are_returns
@@ -44,7 +47,6 @@ def _check_may_act(actor, task: HumanTask) -> None:
 def eligibility_check(user, task: HumanTask, field: str | None = None) -> None:
     """Control 5 (tasks/eligibility.py): role and org scope of the step, four eyes. The actor
     gets 403; a user being named to the task (`field`) gets 400 on that field."""
-    from tasks.eligibility import task_refusal
 
     refusal = task_refusal(user, task, named=field is not None)
     if refusal is None:
@@ -57,7 +59,6 @@ def eligibility_check(user, task: HumanTask, field: str | None = None) -> None:
 def recusal_check(user, task: HumanTask, field: str | None = None) -> None:
     """回避: a user with an interest in the case may not work it (403), nor be given it (400 on
     `field`)."""
-    from tasks.cases import case_recusal_reason
 
     reason = case_recusal_reason(user=user, case_type=task.case_type, case_id=task.case_id)
     if reason is None:
@@ -102,8 +103,6 @@ def task_complete(*, actor, task_id, data: Any) -> HumanTask:
     A delegated task's submission goes back to the delegator instead (委派); pending
     before-signers must sign first, and an approval with pending after-signers waits for them
     (加签)."""
-    from tasks.flow import delegate_finish, pending_signers
-
     task = task_get_visible(user=actor, task_id=task_id)
     _check_may_act(actor, task)
     cleaned = form_data_validate(task.form_key, data, FormContext(task=task, actor=actor), form=instance_form(task.instance_id, task.form_key))

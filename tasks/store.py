@@ -8,12 +8,17 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
 from backend.common import clock
 from backend.common.audit import audit_event_record
 from backend.organisation.lanes import lane_assignee_id, lane_org_unit, lane_rule
-from processes.engine import ReadyTask, WaitingTimer
 from processes.models import ProcessInstance
-from tasks.models import HumanTask, TaskStatus
+from processes.runtime import ReadyTask, WaitingTimer, deadline_value
+from tasks.models import HumanTask, Notification, NotificationKind, TaskStatus
+from tasks.notifications import notifications_create
+from tasks.selectors import task_candidates
 from tasks.substitution import substitute_for
 
 # A step that sends the case back (the form's 退回修改, the 退回 action) names who returned it and
@@ -33,11 +38,6 @@ def tasks_made_are_returns(*, actor: Any, reason: str) -> Iterator[None]:
 def _notify_new(row: HumanTask, *, escalated: bool) -> None:
     """新任务: the assignee, or everyone who may claim it; a task a timer created (the deadline
     passed) is an escalation (超时上报); one a return made is a 退回."""
-    from django.utils.translation import gettext as _
-
-    from tasks.models import Notification, NotificationKind
-    from tasks.notifications import notifications_create
-    from tasks.selectors import task_candidates
 
     kind = NotificationKind.ESCALATION if escalated else NotificationKind.NEW_TASK
     message = (_("超时上报:%(name)s") if escalated else _("新任务:%(name)s")) % {"name": row.name}
@@ -58,7 +58,6 @@ def _notify_new(row: HumanTask, *, escalated: bool) -> None:
 def _data_due(data: dict):
     """A task without its own deadline timer may carry the case's deadline in its data
     (`task_due_at`, ISO 8601): a complaint's steps show the regulatory clock."""
-    from django.utils.dateparse import parse_datetime
 
     value = data.get("task_due_at")
     if not isinstance(value, str):
@@ -71,7 +70,6 @@ def _data_due(data: dict):
 
 def _counts_working_days(properties: dict | None) -> bool:
     """The step's deadline (its `deadline` property) is a number of working days (`P<n>WD`)."""
-    from processes.runtime import deadline_value
 
     name = (properties or {}).get("deadline")
     if not name:

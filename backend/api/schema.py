@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
+from drf_spectacular.utils import inline_serializer
+from rest_framework import serializers
 
 
 class AutoSchema(BaseAutoSchema):
@@ -40,8 +42,6 @@ class ApiClientTokenScheme(OpenApiAuthenticationExtension):
 def paginated(name: str, results, **extra):
     """The documented body of a `PageNumberPagination` response: count, next, previous, results
     (a `many=True` serializer) and any extra top-level keys the view adds."""
-    from drf_spectacular.utils import inline_serializer
-    from rest_framework import serializers
 
     return inline_serializer(
         name=name,

@@ -13,7 +13,7 @@ from operator import or_
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Max, Model, Q
 
 from backend.common import clock
@@ -143,7 +143,6 @@ def audit_download_record(
     """An export or a download (`export.downloaded`): who took which file — its kind, name, size
     and, when the bytes are at hand, SHA-256. The stream is the object downloaded, else the
     actor's own export stream (`export:<user id>`)."""
-    from django.db import transaction
 
     if obj is None and not object_type:
         object_type, object_id = "export", getattr(actor, "pk", None) or "anonymous"

@@ -30,6 +30,7 @@ The value returned by ``fn`` crosses back as JSON. Linux only (fork, /proc, prct
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import resource
@@ -54,8 +55,6 @@ def _address_space() -> int:
 def _die_with_parent() -> None:
     """Linux: the child gets SIGKILL when the worker that forked it ends (no orphaned steps)."""
     try:
-        import ctypes
-
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass

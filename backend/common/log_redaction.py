@@ -13,6 +13,7 @@ the clear value either.
 from __future__ import annotations
 
 import logging
+import logging.config
 import re
 from typing import Any
 
@@ -82,7 +83,6 @@ def install_record_factory() -> None:
 
 def configure_logging(logging_settings: dict[str, Any]) -> None:
     """LOGGING_CONFIG: Django's dictConfig of LOGGING, then the redacting record factory."""
-    import logging.config
 
     logging.config.dictConfig(logging_settings)
     install_record_factory()

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -108,8 +109,6 @@ def _describe(exc: BaseException) -> str:
 
 
 def _publish(message: OutboxMessage, connection: Any) -> None:
-    from celery import current_app
-
     args = message.args if isinstance(message.args, list) else [message.args]
     task = current_app.tasks.get(message.job)
     if task is None:  # a web process has not imported every app's jobs module yet
@@ -126,7 +125,6 @@ def _publish(message: OutboxMessage, connection: Any) -> None:
 def _broker_connection() -> Iterator[Any]:
     """A pooled broker connection, connected with one attempt: a broker that is down fails the
     publish at once (kombu would otherwise retry for seconds inside the request)."""
-    from celery import current_app
 
     if current_app.conf.task_always_eager:
         yield None

@@ -87,3 +87,17 @@ class InertWorkbook:
         buf = io.BytesIO()
         self._workbook.save(buf)
         return buf.getvalue()
+
+
+def xlsx_bytes(sheets: list[dict[str, Any]]) -> bytes:
+    """A workbook of one or more sheets: each {"name", "title" (first row), "headers" (bold,
+    second row), "rows", "first_width"}; shared by the SLA and the complaint reports and any other export."""
+    workbook = InertWorkbook()
+    for spec in sheets:
+        sheet = workbook.add_sheet(spec["name"])
+        sheet.append(spec.get("title") or [])
+        sheet.append(spec["headers"], bold=True)
+        for row in spec["rows"]:
+            sheet.append(row)
+        sheet.column_width("A", spec.get("first_width", 36))
+    return workbook.to_bytes()

@@ -8,10 +8,18 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from backend.common.audit import audit_event_record
-from backend.common.exceptions import NotFound
+from backend.common.exceptions import Forbidden, NotFound
 from backend.complaints import clock
-from backend.complaints.models import Complaint, ComplaintExtension, ComplaintReview
+from backend.complaints.models import (
+    OPEN_STATUSES,
+    Complaint,
+    ComplaintExtension,
+    ComplaintReview,
+    ComplaintStatus,
+    RequestStatus,
+)
 from backend.complaints.selectors import complaint_get
+from backend.complaints.services import require_handler
 from backend.organisation import privacy
 from backend.organisation.selectors import scope_q
 
@@ -152,9 +160,6 @@ def complaint_scope_q_prefixed(user):
 def complaint_actions(*, user, c: Complaint) -> dict[str, bool]:
     """Which of the complaint page's action forms apply now (presentation only: each service
     checks again)."""
-    from backend.common.exceptions import Forbidden
-    from backend.complaints.models import OPEN_STATUSES, ComplaintStatus, RequestStatus
-    from backend.complaints.services import require_handler
 
     try:
         require_handler(user, c)

@@ -8,6 +8,8 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from backend.common.audit import audit_download_record
+from backend.common.spreadsheets import xlsx_bytes
 from backend.complaints.analysis import (
     DIMENSIONS,
     METRICS,
@@ -17,7 +19,6 @@ from backend.complaints.analysis import (
     dimension_labels,
     metric_labels,
 )
-from backend.reports.exports import xlsx_bytes
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -97,7 +98,6 @@ def analysis_pdf_content(report: dict[str, Any], *, scope: str) -> dict[str, Any
 
 def complaint_analysis_xlsx_download(*, user, month: Month) -> tuple[bytes, str]:
     """The XLSX export and its file name, recorded in the audit trail (export.downloaded)."""
-    from backend.common.audit import audit_download_record
 
     content = complaint_analysis_xlsx(user=user, month=month)
     filename = f"complaint-analysis-{month.label}.xlsx"

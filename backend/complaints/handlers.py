@@ -4,6 +4,8 @@ types declare (process_types.py). Each is a thin call into handling.py / service
 from __future__ import annotations
 
 from backend.complaints import handling
+from backend.complaints.case_views import complaint_case_view, extension_case_view, review_case_view
+from backend.complaints.selectors import customer_complaints
 from backend.customers.linkage import linkage_complaints_register
 from processes.registry import OperationContext, helper_register, operation_register
 
@@ -57,26 +59,18 @@ def _review_decided(ctx: OperationContext, params: dict, data: dict) -> dict:
 
 
 def _complaint_case(*, user, case_id):
-    from backend.complaints.case_views import complaint_case_view
-
     return complaint_case_view(user=user, complaint_id=case_id)
 
 
 def _extension_case(*, user, case_id):
-    from backend.complaints.case_views import extension_case_view
-
     return extension_case_view(user=user, extension_id=case_id)
 
 
 def _review_case(*, user, case_id):
-    from backend.complaints.case_views import review_case_view
-
     return review_case_view(user=user, review_id=case_id)
 
 
 def _customer_complaints(*, user, customer):
-    from backend.complaints.selectors import customer_complaints
-
     return customer_complaints(user=user, customer=customer)
 
 

@@ -29,15 +29,20 @@ from backend.complaints.models import (
     RequestStatus,
 )
 from backend.complaints.services import (
+    EXTENSION_CASE,
+    REVIEW_CASE,
     _clock_event,
     clock_moved,
     clock_refresh,
     complaint_close,
     complaint_lock,
     interest_reason,
+    notice_clean,
 )
 from backend.organisation.models import OrgLevel, OrgUnit, Role
 from backend.organisation.selectors import user_has_role
+from tasks.models import HumanTask, Notification, NotificationKind, TaskStatus
+from tasks.notifications import notifications_create
 
 REMEDY_FIELDS = {f"remedy_{r}": r for r in Remedy.values}
 
@@ -167,8 +172,6 @@ def coordination_started(*, actor, case_id, data: dict) -> dict:
 
 
 def opinions_recorded(*, actor, instance, case_id, data: dict, at: datetime) -> dict:
-    from tasks.models import HumanTask, TaskStatus
-
     c = _complaint(case_id)
     requests = data.get("opinion_requests") or []
     rows = list(HumanTask.objects.filter(instance_id=instance.pk, step="give_opinion", status=TaskStatus.COMPLETED).order_by("-completed_at", "-id"))
@@ -219,7 +222,6 @@ def decided(*, actor, case_id, data: dict, at: datetime) -> dict:
 
 def feedback_clean(data: dict, context: Any) -> dict:
     """Closing needs a decision and proof of the notice: checked before the step runs."""
-    from backend.complaints.services import notice_clean
 
     task = getattr(context, "task", None)
     c = Complaint.objects.filter(pk=getattr(task, "case_id", None)).first()
@@ -253,8 +255,6 @@ def clock_wait_seconds(case_id: Any, *, now: datetime) -> str:
 
 def clock_tick(*, instance, case_id, at: datetime) -> dict:
     """The clock timer fired: send the reminders due by `at` and escalate a breach once."""
-    from tasks.models import Notification, NotificationKind
-    from tasks.notifications import notifications_create
 
     c = _complaint(case_id)
     escalate = False
@@ -331,8 +331,6 @@ def review_wait_seconds(case_id: Any, *, now: datetime) -> str:
 
 
 def interest_for_task(*, user, case_id: Any, case_type: str) -> str | None:
-    from backend.complaints.services import EXTENSION_CASE, REVIEW_CASE
-
     if case_type == EXTENSION_CASE:
         complaint_id = ComplaintExtension.objects.filter(pk=case_id).values_list("complaint_id", flat=True).first()
     elif case_type == REVIEW_CASE:

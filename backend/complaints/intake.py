@@ -12,12 +12,15 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from backend.common.exceptions import InvalidValue
+from backend.common.exceptions import InvalidValue, NotFound
 from backend.complaints import clock
 from backend.complaints.models import Category, Channel, Complaint, ComplaintMerge
 from backend.customers.models import IdType
+from backend.customers.selectors import customer_get_visible
 from backend.customers.validators import normalize_phone, validate_id_number
 from backend.organisation.models import SalesAgent
+from backend.organisation.selectors import scope_filter
+from backend.policies.models import Policy
 from forms.validation import control_character_fields
 
 
@@ -75,7 +78,6 @@ def _agent(data: dict, name: str, errors: dict) -> SalesAgent | None:
 
 def intake_clean(data: Any, *, user) -> dict[str, Any]:
     """Field-level cleaning of an intake; raises nothing, returns values and errors."""
-    from backend.organisation.selectors import scope_filter
 
     errors: dict[str, list[str]] = {}
     if not isinstance(data, dict):
@@ -124,9 +126,6 @@ def intake_clean(data: Any, *, user) -> dict[str, Any]:
     out["customer"] = None
     customer_id = data.get("customer_id")
     if customer_id not in (None, ""):
-        from backend.common.exceptions import NotFound
-        from backend.customers.selectors import customer_get_visible
-
         try:
             out["customer"] = customer_get_visible(user=user, customer_id=customer_id)
         except NotFound:
@@ -134,8 +133,6 @@ def intake_clean(data: Any, *, user) -> dict[str, Any]:
     out["policy"] = None
     policy_number = str(data.get("policy_number") or "").strip()
     if policy_number:
-        from backend.policies.models import Policy
-
         policy = scope_filter(Policy.objects.all(), user).filter(policy_number=policy_number[:32]).first()
         if policy is None:
             errors["policy_number"] = [_("保单 %(n)s 不存在") % {"n": policy_number[:32]}]

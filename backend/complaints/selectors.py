@@ -6,11 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backend.common.exceptions import NotFound
-from backend.complaints.models import Complaint
+from backend.complaints.models import OPEN_STATUSES, Complaint
 from backend.organisation.selectors import scope_q
+from tasks.models import HumanTask, TaskStatus
+from tasks.selectors import task_visible_q
 
 
 def complaint_scope_q(user) -> Q:
@@ -35,9 +38,6 @@ def complaint_get(*, user, complaint_id: Any) -> Complaint:
 def complaint_list(*, user, params: Any) -> QuerySet[Complaint]:
     """Filters: status, channel, category, org_unit (code), q (number, subject or complainant
     name), major, overdue (open and past due), month (YYYY-MM of receipt)."""
-    from django.utils import timezone
-
-    from backend.complaints.models import OPEN_STATUSES
 
     qs = complaints_visible(user=user)
     get = getattr(params, "get", lambda _k, _d=None: None)
@@ -60,8 +60,6 @@ def complaint_list(*, user, params: Any) -> QuerySet[Complaint]:
 def complaint_open_tasks(*, user, complaint: Complaint) -> list:
     """The case's open tasks this user may see: the complaint's own steps and those of its +30
     extension requests and upper-level reviews."""
-    from tasks.models import HumanTask, TaskStatus
-    from tasks.selectors import task_visible_q
 
     cases = (
         Q(case_type="complaints.complaint", case_id=complaint.pk)

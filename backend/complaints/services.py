@@ -7,6 +7,7 @@ import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,13 +38,17 @@ from backend.complaints.models import (
     NoticeChannel,
     NoticeKind,
     RequestStatus,
+    Satisfaction,
 )
 from backend.complaints.selectors import complaint_get
-from backend.organisation.models import OrgLevel, OrgUnit, Role
+from backend.organisation.models import OrgLevel, OrgUnit, Role, SalesAgent
 from backend.organisation.selectors import user_role_assignments
 from forms.validation import control_character_fields
 from processes import runtime
 from processes.services import process_instance_start
+from tasks.flow import instance_end
+from tasks.models import HumanTask, Notification, NotificationKind, TaskStatus
+from tasks.notifications import notifications_create
 
 COMPLAINT_PROCESS = "complaint_handling"
 EXTENSION_PROCESS = "complaint_extension"
@@ -81,7 +86,6 @@ def interest_reason(*, user, complaint: Complaint) -> str | None:
         return None
     if complaint.subject_employee_id and complaint.subject_employee_id == user.pk:
         return _("被投诉的员工本人")
-    from backend.organisation.models import SalesAgent
 
     agent_id = SalesAgent.objects.filter(user_id=user.pk).values_list("pk", flat=True).first()
     if agent_id is not None:
@@ -110,7 +114,6 @@ def clock_refresh(c: Complaint) -> None:
 def clock_moved(c: Complaint, *, actor) -> None:
     """After a clock change: the engine's clock timer waits for the new next point, and the
     case's open task rows show the new deadline. The caller holds the complaint row lock."""
-    from tasks.models import HumanTask, TaskStatus
 
     if c.process_instance_id:
         instance = runtime.instance_lock(c.process_instance_id)
@@ -231,10 +234,6 @@ def _major_check(actor, c: Complaint) -> None:
     if not fresh:
         return
     Complaint.objects.filter(pk__in=[x.pk for x in fresh]).update(major=True, major_alerted_at=now)
-    from django.contrib.auth import get_user_model
-
-    from tasks.models import Notification, NotificationKind
-    from tasks.notifications import notifications_create
 
     head = OrgUnit.objects.filter(level=OrgLevel.HEAD_OFFICE).first()
     users = get_user_model().objects.filter(role_assignments__org_unit=head, role_assignments__role__in=HANDLER_ROLES, is_active=True).distinct() if head else []
@@ -461,14 +460,10 @@ def complaint_withdraw(*, actor, complaint_id: Any, data: Any) -> Complaint:
         _clock_event(c, ClockEventKind.WITHDRAWN, actor=actor, reason=text, due_before=c.due_at, at=received)
         audit_event_record(actor=actor, action="complaint.withdrawn", obj=c, org_unit=c.org_unit, data={"received_at": received.isoformat(), "reason": text})
         if c.process_instance_id:
-            from tasks.flow import instance_end
-
             instance = runtime.instance_lock(c.process_instance_id)
             if instance is not None and instance.status == "running":
                 instance_end(actor=actor, instance=instance, reason=text, outcome="withdrawn")
         for ext in ComplaintExtension.objects.filter(complaint=c, status=RequestStatus.PENDING).select_related("process_instance"):
-            from tasks.flow import instance_end
-
             ext.status, ext.comment = RequestStatus.REFUSED, _("投诉已撤诉")
             ext.save(update_fields=["status", "comment"])
             if ext.process_instance_id:
@@ -484,7 +479,6 @@ def complaint_withdraw(*, actor, complaint_id: Any, data: Any) -> Complaint:
 def complaint_close(*, actor, complaint: Complaint, notice: dict, satisfaction: str) -> Complaint:
     """办结: only with a decision and a decision notice with its proof. The caller holds the row
     lock (the feedback step)."""
-    from backend.complaints.models import Satisfaction
 
     c = complaint
     if not c.decided_at or not c.decision.strip():

@@ -82,21 +82,6 @@ TYPED_FIELDS = {
         "email",
     ),
 }
-FIELD_LABELS = {
-    "name": _("姓名/名称"),
-    "id_type": _("证件类型"),
-    "id_number": _("证件号码"),
-    "birth_date": _("出生日期"),
-    "id_valid_until": _("证件有效期至"),
-    "gender": _("性别"),
-    "phone": _("联系电话"),
-    "address": _("地址"),
-    "email": _("电子邮箱"),
-    "contact_person": _("联系人"),
-    "legal_rep_name": _("法定代表人"),
-    "legal_rep_id_type": _("法定代表人证件类型"),
-    "legal_rep_id_number": _("法定代表人证件号码"),
-}
 
 
 def _as_text(value: Any) -> str:

@@ -17,8 +17,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from backend.common.audit import audit_event_record
-from backend.common.exceptions import NotFound, ValidationFailed
+from backend.common.audit import audit_download_record, audit_event_record
+from backend.common.exceptions import Conflict, NotFound, ValidationFailed
+from backend.common.outbox import outbox_enqueue
 from backend.customers.documents import (
     printed_document_finish,
     printed_document_in_batch,
@@ -28,6 +29,10 @@ from backend.customers.models import Customer, PrintBatch, PrintBatchStatus, Pri
 from backend.customers.printing import collection_card_content
 from backend.organisation.selectors import scope_q, user_home_org_unit
 from pdfs.documents import render_collection_cards
+
+# The job's registered name (backend/customers/jobs.py): enqueued by name, so this module does
+# not import the Celery task module that imports it.
+PRINT_BATCH_JOB = "customers.print_batch_run"
 
 
 def _ids(raw: Any) -> list[int]:
@@ -92,10 +97,7 @@ def print_batch_request(*, actor, customer_ids: Any, reason: str = "") -> PrintB
     audit_event_record(
         actor=actor, action="print_batch.requested", obj=batch, org_unit=org_unit, data={"count": len(ids)}
     )
-    from backend.common.outbox import outbox_enqueue
-    from backend.customers.jobs import print_batch_run
-
-    outbox_enqueue(job=print_batch_run, args=[str(batch.pk)], key=f"customers.print_batch_run:{batch.pk}")
+    outbox_enqueue(job=PRINT_BATCH_JOB, args=[str(batch.pk)], key=f"{PRINT_BATCH_JOB}:{batch.pk}")
     return batch
 
 
@@ -185,8 +187,6 @@ def print_batch_view(batch: PrintBatch) -> dict[str, Any]:
 
 def print_batch_pdf_download(*, user, batch_id: Any) -> tuple[bytes, PrintBatch]:
     """The finished batch's signed PDF (409 while it is not done), recorded in the audit trail."""
-    from backend.common.audit import audit_download_record
-    from backend.common.exceptions import Conflict
 
     batch = print_batch_get_visible(user=user, batch_id=batch_id)
     if batch.status != PrintBatchStatus.DONE:

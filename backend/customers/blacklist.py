@@ -15,12 +15,14 @@ from django.utils.translation import gettext as _
 
 from backend.common.audit import audit_batch, audit_event_record
 from backend.common.exceptions import Conflict, Forbidden, InvalidValue, NotFound, ValidationFailed
+from backend.customers.events import customer_status_changed
 from backend.customers.models import (
     AmendmentStatus,
     BlacklistAction,
     BlacklistChange,
     BlacklistEntry,
     BlacklistStatus,
+    Customer,
     IdType,
 )
 from backend.customers.validators import validate_id_number
@@ -231,8 +233,6 @@ def blacklist_change_apply(*, actor, case_id: Any, comment: str = "") -> dict:
         data={"change": change.pk},
     )
     # The business gate (can_do_business) of customers holding this document changed.
-    from backend.customers.events import customer_status_changed
-    from backend.customers.models import Customer
 
     for holder in Customer.objects.filter(id_type=entry.id_type, id_number=entry.id_number):
         customer_status_changed(customer=holder, old_status=f"blacklist_{change.action}", new_status=holder.status, actor=actor)

@@ -7,9 +7,9 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from backend.common.exceptions import NotFound
-from backend.customers.amendments import FIELD_LABELS, amendment_is_stale
+from backend.customers.amendments import amendment_is_stale
 from backend.customers.blacklist import blacklist_change_get
-from backend.customers.models import CustomerAmendment, IdDocumentRenewal, IdType
+from backend.customers.models import FIELD_LABELS, CustomerAmendment, IdDocumentRenewal, IdType
 from backend.customers.notices import notices_view
 from backend.customers.selectors import customer_view
 from backend.customers.validators import LONG_TERM

@@ -289,7 +289,7 @@ CUSTOMER_WRITE_EXEMPT: dict[str, str] = {
     # itself found as a write and must be registered).
     "backend.customers.amendments:customer_changes_apply": "core of amendment_apply and endorsement_apply",
     # Fixed demo data written by an operator command, not user input.
-    "backend.organisation.management.commands.seed_demo:seed_demo_policies": "demo seed",
+    "backend.demo.management.commands.seed_demo:seed_demo_policies": "demo seed",
 }
 
 FLAG_ORDER = ("shared_phone", "agent_phone", "duplicate_id", "blacklist_hit")

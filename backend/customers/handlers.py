@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from backend.customers import amendments, blacklist, services
+from backend.customers.case_views import amendment_case_view, blacklist_case_view, id_renewal_case_view
+from backend.customers.expiry import id_renewal_clean
+from backend.customers.expiry import id_renewal_record as record
+from backend.customers.models import AccountOpening
+from backend.customers.selectors import opening_case_view
 from processes.registry import OperationContext, operation_register
 
 
@@ -67,44 +72,30 @@ def blacklist_reject(ctx: OperationContext, params: dict, data: dict) -> dict:
 
 
 def id_renewal_record(ctx: OperationContext, params: dict, data: dict) -> dict:
-    from backend.customers.expiry import id_renewal_record as record
-
     return record(actor=ctx.actor, case_id=ctx.case_id, data=data)
 
 
 def _id_renewal_clean(data: dict, context) -> dict:
-    from backend.customers.expiry import id_renewal_clean
-
     return id_renewal_clean(data, context)
 
 
 def _id_renewal_case(*, user, case_id):
-    from backend.customers.case_views import id_renewal_case_view
-
     return id_renewal_case_view(user=user, case_id=case_id)
 
 
 def _opening_case(*, user, case_id):
-    from backend.customers.selectors import opening_case_view
-
     return opening_case_view(user=user, opening_id=case_id)
 
 
 def _amendment_case(*, user, case_id):
-    from backend.customers.case_views import amendment_case_view
-
     return amendment_case_view(user=user, amendment_id=case_id)
 
 
 def _blacklist_case(*, user, case_id):
-    from backend.customers.case_views import blacklist_case_view
-
     return blacklist_case_view(user=user, change_id=case_id)
 
 
 def _openings_collected_by(*, user):
-    from backend.customers.models import AccountOpening
-
     return AccountOpening.objects.filter(collector=user).values("pk")
 
 

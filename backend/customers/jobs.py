@@ -1,17 +1,18 @@
 from celery import shared_task
 
+from backend.customers.batch_printing import PRINT_BATCH_JOB
 from backend.customers.batch_printing import print_batch_run as _run
+from backend.customers.expiry import id_expiry_run as run
+from backend.customers.notices import customer_notices_deliver
 
 
-@shared_task(name="customers.print_batch_run", acks_late=True)
+@shared_task(name=PRINT_BATCH_JOB, acks_late=True)
 def print_batch_run(batch_id: str) -> str:
     return _run(batch_id=batch_id)
 
 
 @shared_task(name="customers.deliver_notices", acks_late=True)
 def deliver_notices() -> int:
-    from backend.customers.notices import customer_notices_deliver
-
     return customer_notices_deliver()
 
 
@@ -19,6 +20,5 @@ def deliver_notices() -> int:
 def id_expiry_run() -> dict:
     """Monthly: open an update task for every identity document expiring within
     ID_EXPIRY_NOTICE_DAYS or expired (idempotent: see expiry.id_expiry_run)."""
-    from backend.customers.expiry import id_expiry_run as run
 
     return run()

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from backend.common.audit import audit_event_record
 from backend.common.exceptions import Forbidden, TooManyRequests, ValidationFailed
+from backend.common.log_redaction import IDENTIFIER_RE
 from backend.customers.models import Customer, RevealEvent, RevealEventKind
 from backend.customers.selectors import CustomerSearch, customer_list, customer_search_clean
 from backend.organisation.models import OrgUnit
@@ -180,7 +181,6 @@ def lookup_query_refuse(params: Any, *, where: str = SEARCH_ENDPOINT) -> None:
     """Identifiers never travel in a URL (they end up in access logs, proxies, browser
     history): a listing whose query string carries an id number, phone or USCC — as its own
     key or as the free-text `q` — is a 400 pointing at the POST search (`where`)."""
-    from backend.common.log_redaction import IDENTIFIER_RE
 
     keys = [k for k in IDENTIFIER_FIELDS if str(params.get(k) or "").strip()]
     q = str(params.get("q") or "")

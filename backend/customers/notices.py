@@ -19,7 +19,7 @@ from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
 from backend.common.locks import lock_skipping_taken
-from backend.customers.models import Customer, CustomerNotice, NoticeChannel, NoticeStatus
+from backend.customers.models import FIELD_LABELS, Customer, CustomerNotice, NoticeChannel, NoticeStatus
 
 logger = logging.getLogger("custflow.customer_notices")
 
@@ -69,8 +69,6 @@ def notice_backend() -> NoticeBackend:
 
 
 def _labels(fields: list[str]) -> str:
-    from backend.customers.amendments import FIELD_LABELS
-
     return "、".join(str(FIELD_LABELS.get(f, f)) for f in fields)
 
 

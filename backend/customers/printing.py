@@ -6,10 +6,11 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from backend.customers.case_views import amendment_view
 from backend.customers.documents import print_metadata, printed_document_finish, printed_document_start
-from backend.customers.models import Customer, PrintedDocument
+from backend.customers.models import Customer, CustomerType, PrintedDocument
 from backend.customers.selectors import customer_trail, customer_view, opening_reviews
-from pdfs.documents import render_change_request, render_collection_card
+from pdfs.documents import render_change_request, render_collection_card, render_opening_form
 
 FLAG_LABELS = {
     "shared_phone": "电话号码与其他客户或业务员相同",
@@ -60,7 +61,6 @@ def collection_card_content(*, actor, customer: Customer, document: PrintedDocum
 @transaction.atomic
 def change_request_print(*, actor, amendment, reason: str = "") -> tuple[bytes, PrintedDocument]:
     """客户信息变更申请表: the request's diff (masked per the reader), its state and trail."""
-    from backend.customers.case_views import amendment_view
 
     customer = amendment.customer
     view = amendment_view(user=actor, amendment=amendment, with_customer=False)
@@ -112,8 +112,6 @@ def _check_result(check) -> str | None:
 def opening_form_print(*, actor, opening, reason: str = "") -> tuple[bytes, PrintedDocument]:
     """个人/法人客户开户申请表: the application, the customer as collected (masked per the
     reader), checks A–D with the blacklist, the reviewer's comment and the trail."""
-    from backend.customers.models import CustomerType
-    from pdfs.documents import render_opening_form
 
     customer = opening.customer
     view = customer_view(user=actor, customer=customer, purpose="opening_form")

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -199,7 +200,6 @@ def opening_collector_clean(*, actor, username: object) -> tuple[Any, OrgUnit]:
     """The collector an officer names on an opening: an active user holding the collector role at
     a branch within the officer's scope. Returns (collector, the branch the opening belongs to);
     raises InvalidValue with the field message otherwise."""
-    from django.contrib.auth import get_user_model
 
     name = str(username or "").strip()
     officer_paths = [ra.org_unit.path for ra in user_role_assignments(actor) if ra.role == Role.OFFICER]

@@ -14,8 +14,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from backend.common.locks import lock_skipping_taken
+from backend.customers.checks import blacklist_hits, customer_documents
+from backend.customers.models import CustomerStatus
 from backend.integrations.callback_urls import CallbackUrlRefused, callback_post, callback_target
-from backend.integrations.models import ApiClient, CallbackAttempt, CallbackEvent, CallbackStatus
+from backend.integrations.dispatch import callbacks_deliver_on_commit
+from backend.integrations.models import (
+    ApiClient,
+    CallbackAttempt,
+    CallbackEvent,
+    CallbackStatus,
+    IntegrationRequest,
+)
 
 
 def callback_signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -28,7 +37,6 @@ def callback_enqueue(*, client: ApiClient, event_type: str, payload: dict) -> Ca
     callback URL gets no events."""
     if not client.callback_url:
         return None
-    from backend.integrations.dispatch import callbacks_deliver_on_commit
 
     event = CallbackEvent.objects.create(
         client=client, event_type=event_type, payload=payload, next_attempt_at=timezone.now()
@@ -120,7 +128,6 @@ def callbacks_deliver(*, now: datetime | None = None, limit: int = 100) -> int:
 def _subscribed_clients(customer) -> list[ApiClient]:
     """Active clients that opened or were answered about this customer through an integration
     request, with the customer in their scope."""
-    from backend.integrations.models import IntegrationRequest
 
     client_ids = set(IntegrationRequest.objects.filter(customer=customer).values_list("client_id", flat=True))
     if not client_ids:
@@ -153,9 +160,6 @@ def customer_status_callbacks(*, customer) -> int:
     """A customer's status or business gate changed: every active client that opened or was
     answered about this customer through an integration request, with the customer in its
     scope, gets a `customer.status_changed` event carrying the gate answer (no personal data)."""
-    from backend.customers.checks import blacklist_hits, customer_documents
-    from backend.customers.models import CustomerStatus
-    from backend.integrations.models import IntegrationRequest
 
     client_ids = set(IntegrationRequest.objects.filter(customer=customer).values_list("client_id", flat=True))
     if not client_ids:

@@ -8,12 +8,20 @@ from django.utils.translation import gettext as _
 
 from backend.common.exceptions import ValidationFailed
 from backend.customers.events import customer_data_listener_register, customer_status_listener_register
+from backend.customers.models import HOLDING_STATUSES, Customer
+from backend.integrations.callbacks import customer_changed_callbacks, customer_status_callbacks
+from backend.integrations.case_views import import_review_case_view, request_case_view, verification_case_view
+from backend.integrations.models import IntegrationRequest
+from backend.integrations.reviews import import_review_clean
+from backend.integrations.reviews import import_review_decide as decide
+from backend.integrations.services import integration_request_resolve
+from backend.integrations.verification import verification_call_clean, verification_followup_clean
+from backend.integrations.verification import verification_record as record
+from backend.organisation.selectors import scope_filter
 from processes.registry import OperationContext, operation_register
 
 
 def request_resolve(ctx: OperationContext, params: dict, data: dict) -> dict:
-    from backend.integrations.services import integration_request_resolve
-
     return integration_request_resolve(
         actor=ctx.actor,
         case_id=ctx.case_id,
@@ -24,8 +32,6 @@ def request_resolve(ctx: OperationContext, params: dict, data: dict) -> dict:
 
 
 def import_review_decide(ctx: OperationContext, params: dict, data: dict) -> dict:
-    from backend.integrations.reviews import import_review_decide as decide
-
     return decide(
         actor=ctx.actor,
         case_id=ctx.case_id,
@@ -35,17 +41,12 @@ def import_review_decide(ctx: OperationContext, params: dict, data: dict) -> dic
 
 
 def verification_record(ctx: OperationContext, params: dict, data: dict) -> dict:
-    from backend.integrations.verification import verification_record as record
-
     return record(actor=ctx.actor, case_id=ctx.case_id, data=data)
 
 
 def opening_review_clean(data: dict, context: Any) -> dict:
     """Validator of form integrations/opening_review: a linked customer must exist in the
     officer's scope and hold the requested document; a rejection needs a reason."""
-    from backend.customers.models import HOLDING_STATUSES, Customer
-    from backend.integrations.models import IntegrationRequest
-    from backend.organisation.selectors import scope_filter
 
     comment = str(data.get("comment") or "").strip()
     if data.get("decision") == "reject":
@@ -68,50 +69,34 @@ def opening_review_clean(data: dict, context: Any) -> dict:
 
 
 def _import_review_clean(data: dict, context: Any) -> dict:
-    from backend.integrations.reviews import import_review_clean
-
     return import_review_clean(data, context)
 
 
 def _verification_clean(data: dict, context: Any) -> dict:
-    from backend.integrations.verification import verification_call_clean
-
     return verification_call_clean(data, context)
 
 
 def _request_case(*, user, case_id):
-    from backend.integrations.case_views import request_case_view
-
     return request_case_view(user=user, case_id=case_id)
 
 
 def _import_case(*, user, case_id):
-    from backend.integrations.case_views import import_review_case_view
-
     return import_review_case_view(user=user, case_id=case_id)
 
 
 def _verification_followup_clean(data: dict, context: Any) -> dict:
-    from backend.integrations.verification import verification_followup_clean
-
     return verification_followup_clean(data, context)
 
 
 def _verification_case(*, user, case_id):
-    from backend.integrations.case_views import verification_case_view
-
     return verification_case_view(user=user, case_id=case_id)
 
 
 def _customer_status_changed(*, customer, old_status, new_status, actor):
-    from backend.integrations.callbacks import customer_status_callbacks
-
     customer_status_callbacks(customer=customer)
 
 
 def _customer_data_changed(*, customer, fields, actor, case_type, case_id):
-    from backend.integrations.callbacks import customer_changed_callbacks
-
     customer_changed_callbacks(customer=customer, fields=fields)
 
 

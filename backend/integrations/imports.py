@@ -19,11 +19,14 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from openpyxl import load_workbook
 
-from backend.common.audit import audit_event_record
+from backend.common.audit import audit_download_record, audit_event_record
+from backend.common.exceptions import Forbidden, NotFound
 from backend.common.spreadsheets import InertWorkbook
 from backend.customers.checks import CheckSubject, customer_checks_run_many, customer_clean, flags_merge
 from backend.customers.models import HOLDING_STATUSES, Customer, CustomerStatus, IdType, InfoLevel
+from backend.integrations.dispatch import import_reviews_start_on_commit, import_run_on_commit
 from backend.integrations.models import (
     ImportBatch,
     ImportReview,
@@ -32,6 +35,7 @@ from backend.integrations.models import (
     ReviewKind,
     RowOutcome,
 )
+from backend.integrations.selectors import import_batch_get_visible
 from backend.integrations.spreadsheets import (
     ImportFileInvalid,
     xlsx_cells_counter,
@@ -40,6 +44,7 @@ from backend.integrations.spreadsheets import (
 )
 from backend.organisation.models import Role, SalesAgent
 from backend.organisation.selectors import user_org_unit_for_role
+from processes.services import process_instance_start
 
 IMPORT_PROCESS = "import_row_review"
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -127,7 +132,6 @@ def _open_csv(fileobj: IO[bytes]) -> Source:
 
 def _open_xlsx(fileobj: IO[bytes], size: int) -> Source:
     """Only in the import job (worker): the structural check again, then openpyxl read-only."""
-    from openpyxl import load_workbook
 
     xlsx_check(fileobj)
     try:
@@ -219,8 +223,6 @@ def import_batch_create(*, actor, fileobj: IO[bytes], filename: str) -> ImportBa
     """Store an uploaded file and queue its import (officers only, at their branch)."""
     org_unit = user_org_unit_for_role(actor, Role.OFFICER)
     if org_unit is None:
-        from backend.common.exceptions import Forbidden
-
         raise Forbidden(_("只有客户信息管理岗可以导入历史数据"), code="not_officer")
     if fileobj is None:
         raise ImportFileInvalid(_("请选择要导入的文件"))
@@ -253,7 +255,6 @@ def import_batch_create(*, actor, fileobj: IO[bytes], filename: str) -> ImportBa
             org_unit=org_unit,
             data={"filename": batch.filename, "sha256": batch.sha256, "bytes": size},
         )
-        from backend.integrations.dispatch import import_run_on_commit
 
         import_run_on_commit(batch.pk)
     return batch
@@ -474,7 +475,6 @@ def _chunk_write(batch: ImportBatch, chunk: _Chunk, counts: dict[str, int], posi
 def import_reviews_start(*, batch_id: int) -> int:
     """The follow-up job: one review task per queued review row of the batch. Separate from the
     import so the rows stream at full speed; idempotent (a row with a process is skipped)."""
-    from processes.services import process_instance_start
 
     batch = ImportBatch.objects.select_related("uploaded_by").get(pk=batch_id)
     started = 0
@@ -574,17 +574,12 @@ def import_batch_run(*, batch_id: int) -> ImportBatch:
             data={"counts": batch.counts, "message": batch.message},
         )
         if batch.status == ImportStatus.DONE:
-            from backend.integrations.dispatch import import_reviews_start_on_commit
-
             import_reviews_start_on_commit(batch.pk)
     return batch
 
 
 def import_result_download(*, user, batch_id: Any):
     """The batch's result workbook (an open file; 404 while not ready), recorded in the audit trail."""
-    from backend.common.audit import audit_download_record
-    from backend.common.exceptions import NotFound
-    from backend.integrations.selectors import import_batch_get_visible
 
     batch = import_batch_get_visible(user=user, batch_id=batch_id)
     if not batch.result_file:

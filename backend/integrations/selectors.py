@@ -7,13 +7,14 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from backend.common.exceptions import InvalidValue, ValidationFailed
+from backend.common.exceptions import InvalidValue, NotFound, ValidationFailed
 from backend.customers.checks import blacklist_hits, customer_documents
 from backend.customers.lookups import lookup_run
 from backend.customers.models import HOLDING_STATUSES, Customer, CustomerStatus, IdType
 from backend.customers.validators import validate_id_number
 from backend.integrations.clients import api_client_require_scope
-from backend.integrations.models import ApiClient, Scope
+from backend.integrations.models import ApiClient, ImportBatch, Scope
+from backend.organisation.selectors import scope_filter
 from forms.validation import control_character_fields
 
 NOT_FOUND = {"exists": False, "status": None, "can_do_business": False, "customer_id": None}
@@ -103,10 +104,6 @@ def customer_check(*, client: ApiClient, params: Any) -> dict[str, Any]:
 
 
 def import_batch_get_visible(*, user, batch_id: Any):
-    from backend.common.exceptions import NotFound
-    from backend.integrations.models import ImportBatch
-    from backend.organisation.selectors import scope_filter
-
     try:
         pk = int(batch_id)
     except (TypeError, ValueError):
@@ -155,15 +152,11 @@ def import_batch_view(batch) -> dict[str, Any]:
 
 
 def import_batch_list(*, user, limit: int = 20) -> list:
-    from backend.integrations.models import ImportBatch
-    from backend.organisation.selectors import scope_filter
-
     return list(scope_filter(ImportBatch.objects.select_related("org_unit"), user).order_by("-id")[:limit])
 
 
 def import_result_get(*, user, batch_id: Any):
     """The batch whose per-row result file exists (404 until the import has finished)."""
-    from backend.common.exceptions import NotFound
 
     batch = import_batch_get_visible(user=user, batch_id=batch_id)
     if not batch.result_file:

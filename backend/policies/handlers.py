@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from backend.customers.linkage import linkage_policies_register
 from backend.policies import services
+from backend.policies.selectors import customer_policies
+from backend.policies.task_cases import endorsement_case
 from processes.registry import OperationContext, operation_register
 
 
@@ -24,14 +26,10 @@ def endorsement_reject(ctx: OperationContext, params: dict, data: dict) -> dict:
 
 
 def _endorsement_case(*, user, case_id):
-    from backend.policies.task_cases import endorsement_case
-
     return endorsement_case(user=user, case_id=case_id)
 
 
 def _customer_policies(*, user, customer):
-    from backend.policies.selectors import customer_policies
-
     return customer_policies(user=user, customer=customer)
 
 

@@ -13,8 +13,8 @@ from django.utils.translation import gettext_lazy
 from backend.common.audit import audit_event_record
 from backend.common.exceptions import NotFound
 from backend.common.models import AuditEvent
-from backend.customers.amendments import FIELD_LABELS, TYPED_FIELDS
-from backend.customers.models import ChangeScope, Customer, IdType
+from backend.customers.amendments import TYPED_FIELDS
+from backend.customers.models import FIELD_LABELS, ChangeScope, Customer, IdType
 from backend.customers.notices import notices_view
 from backend.customers.selectors import OUTCOME_LABELS
 from backend.organisation import privacy

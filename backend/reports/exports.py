@@ -7,7 +7,8 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from backend.common.spreadsheets import InertWorkbook, csv_bytes
+from backend.common.exceptions import NotFound
+from backend.common.spreadsheets import csv_bytes, xlsx_bytes
 from pdfs.documents import render_report_table
 
 METRIC_COLUMNS = ("total", "on_time", "breached", "breached_done", "escalated", "overdue", "open")
@@ -52,20 +53,6 @@ def report_csv(report: dict[str, Any]) -> bytes:
     return csv_bytes([_headers(report), *_rows(report)])
 
 
-def xlsx_bytes(sheets: list[dict[str, Any]]) -> bytes:
-    """A workbook of one or more sheets: each {"name", "title" (first row), "headers" (bold,
-    second row), "rows", "first_width"}; shared by the SLA and the complaint reports."""
-    workbook = InertWorkbook()
-    for spec in sheets:
-        sheet = workbook.add_sheet(spec["name"])
-        sheet.append(spec.get("title") or [])
-        sheet.append(spec["headers"], bold=True)
-        for row in spec["rows"]:
-            sheet.append(row)
-        sheet.column_width("A", spec.get("first_width", 36))
-    return workbook.to_bytes()
-
-
 def report_xlsx(report: dict[str, Any], *, title: str = "") -> bytes:
     return xlsx_bytes(
         [
@@ -101,7 +88,6 @@ EXPORT_FORMATS = {
 
 def report_export(report: dict[str, Any], fmt: str) -> tuple[bytes, str, str]:
     """(content, content type, file name) of a report in one format; unknown formats are 404."""
-    from backend.common.exceptions import NotFound
 
     if fmt not in EXPORT_FORMATS:
         raise NotFound(_("不支持的导出格式"), code="export_format_not_found")

@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Min, Q, QuerySet
 from django.db.models.functions import Coalesce, TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
@@ -21,9 +22,11 @@ from backend.common.exceptions import Forbidden, NotFound, ValidationFailed
 from backend.organisation.models import OrgLevel, OrgUnit
 from backend.organisation.selectors import user_role_assignments
 from backend.reports.error_codes import ReportErrorCode
+from backend.reports.models import ReportArchive, ReportRecipient
 from processes.types import process_type_label
 from tasks.models import HumanTask
-from tasks.sla import METRICS, metric_q
+from tasks.selectors import task_get_visible
+from tasks.sla import METRICS, metric_q, task_sla_state
 
 DIMENSIONS = {
     # name → (group-by column, label column)
@@ -228,8 +231,6 @@ def _labels(group_by: list[str], raw_rows: list[dict[str, Any]]) -> dict[str, di
     if "org_unit" in group_by:
         labels["org_unit"] = dict(OrgUnit.objects.values_list("pk", "name"))
     if "assignee" in group_by:
-        from django.contrib.auth import get_user_model
-
         people = {r["person"] for r in raw_rows if r["person"] is not None}
         labels["assignee"] = {
             u.pk: u.get_full_name() or u.username for u in get_user_model().objects.filter(pk__in=people)
@@ -333,8 +334,6 @@ def drill_params(query: ReportQuery, row_key: dict[str, Any], metric: str) -> di
 
 def sla_breach_detail(*, user, task_id) -> dict[str, Any]:
     """A task's SLA state and, if it breached, its breach record with the escalation chain."""
-    from tasks.selectors import task_get_visible
-    from tasks.sla import task_sla_state
 
     task = task_get_visible(user=user, task_id=task_id)
     breach = getattr(task, "sla_breach", None) if hasattr(task, "sla_breach") else None
@@ -363,10 +362,6 @@ ARCHIVE_FORMATS = {
 def report_archives(*, user) -> QuerySet:
     """The monthly archives of org units inside the user's report scope, newest first (the
     binary files are left out until one is downloaded)."""
-    from functools import reduce
-    from operator import or_
-
-    from backend.reports.models import ReportArchive, ReportRecipient
 
     # Decision makers named for an org unit read its archives of that kind, report role or not.
     named = list(ReportRecipient.objects.filter(user_id=user.pk).values_list("kind", "org_unit_id")) if user.pk else []
@@ -384,7 +379,6 @@ def report_archives(*, user) -> QuerySet:
 
 def report_archive_file(*, user, archive_id, fmt: str) -> tuple[bytes, str, str]:
     """(content, content type, filename) of one archived report in the user's scope."""
-    from backend.common.exceptions import NotFound
 
     if fmt not in ARCHIVE_FORMATS:
         raise NotFound(_("不支持的格式"), code="unknown_format")

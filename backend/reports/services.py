@@ -9,10 +9,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from backend.common.audit import audit_batch, audit_event_record
+from backend.common.audit import audit_batch, audit_download_record, audit_event_record
 from backend.common.models import AuditEvent
 from backend.organisation.models import OrgLevel, OrgUnit
-from backend.reports.models import ReportArchive, SlaBreach
+from backend.reports.exports import report_export, report_pdf, report_xlsx
+from backend.reports.models import ReportArchive, ReportRecipient, SlaBreach
+from backend.reports.selectors import ReportQuery, report_archive_file, sla_report
 from tasks.models import HumanTask, TaskStatus
 from tasks.sla import metric_q
 
@@ -179,8 +181,6 @@ def sla_report_archive(
 ) -> list[ReportArchive]:
     """Archive the month's SLA report (by org unit × step) of head office and of every
     province as PDF and XLSX. Idempotent: an archive that exists is kept as it is."""
-    from backend.reports.exports import report_pdf, report_xlsx
-    from backend.reports.selectors import ReportQuery, sla_report
 
     now = now or timezone.now()
     month = (month or _previous_month(timezone.localdate(now))).replace(day=1)
@@ -234,9 +234,6 @@ class _ArchiveReader:
 
 def sla_report_download(*, actor, query, fmt: str) -> tuple[bytes, str, str]:
     """(content, content type, file name) of the SLA report export, recorded in the audit trail."""
-    from backend.common.audit import audit_download_record
-    from backend.reports.exports import report_export
-    from backend.reports.selectors import sla_report
 
     content, content_type, filename = report_export(sla_report(user=actor, query=query), fmt)
     audit_download_record(
@@ -251,8 +248,6 @@ def sla_report_download(*, actor, query, fmt: str) -> tuple[bytes, str, str]:
 
 def report_archive_download(*, actor, archive_id, fmt: str) -> tuple[bytes, str, str]:
     """One archived report file in the actor's scope, recorded in the audit trail."""
-    from backend.common.audit import audit_download_record
-    from backend.reports.selectors import report_archive_file
 
     content, content_type, filename = report_archive_file(user=actor, archive_id=archive_id, fmt=fmt)
     audit_download_record(
@@ -273,7 +268,6 @@ def report_archive_download(*, actor, archive_id, fmt: str) -> tuple[bytes, str,
 @transaction.atomic
 def report_recipient_add(*, actor, kind: str, org_unit: OrgUnit, user):
     """Name a decision maker of `org_unit` for reports of `kind` (idempotent)."""
-    from backend.reports.models import ReportRecipient
 
     recipient, created = ReportRecipient.objects.get_or_create(kind=kind, org_unit=org_unit, user=user)
     if created:
@@ -301,7 +295,6 @@ def report_recipient_remove(*, actor, recipient) -> None:
 
 def report_recipients(*, kind: str, org_unit: OrgUnit) -> list:
     """The active users named to receive `org_unit`'s reports of `kind`."""
-    from backend.reports.models import ReportRecipient
 
     return [
         r.user

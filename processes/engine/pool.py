@@ -32,7 +32,9 @@ Pure Python, no Django: the limits come in as ``PoolLimits``.
 from __future__ import annotations
 
 import atexit
+import ctypes
 import json
+import multiprocessing
 import multiprocessing.util
 import os
 import resource
@@ -45,6 +47,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from pebble import ProcessExpired, ProcessPool
+
+# The runner is imported here, in the parent, so a worker has it before its memory limit is set.
+from . import clock
+from .errors import ScriptError
+from .sandbox import ScriptRunner
 
 MAX_HELPER_CALLS = 32
 MAX_HELPER_ARGUMENT_CHARS = 10_000
@@ -102,8 +109,6 @@ class ScriptPool:
     def _ensure(self) -> ProcessPool:
         with self._lock:
             if self._pool is None or self._pid != os.getpid() or not self._pool.active:
-                import multiprocessing
-
                 self._pool = ProcessPool(
                     max_workers=self.limits.workers,
                     max_tasks=self.limits.max_tasks,
@@ -214,13 +219,9 @@ def _worker_init(memory_mb: int, recursion_limit: int) -> None:
     # pebble's SIGTERM handler runs only between bytecodes: a C-level loop would outlive it.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
-        import ctypes
-
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
-    from . import sandbox  # noqa: F401 - import before the memory limit is set
-
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     limit = _address_space() + memory_mb * 1024 * 1024
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
@@ -243,10 +244,6 @@ def _serve(request: dict, cpu_seconds: float) -> tuple:
     """One call in a worker: ("value", result) | ("data", updated variables) | ("error", message)
     | ("helper", name, key, args, kwargs)."""
     _arm_cpu_limit(cpu_seconds)
-    from . import clock
-    from .errors import ScriptError
-    from .sandbox import ScriptRunner
-
     memo: dict[str, Any] = request["memo"]
 
     def stub(name: str):

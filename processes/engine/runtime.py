@@ -32,7 +32,7 @@ from .guards import SandboxViolation
 from .jsondata import check_json
 from .parser import attached_to
 from .pool import PoolLimits
-from .sandbox import SandboxEnvironment, SandboxScriptEngine
+from .scripting import SandboxEnvironment, SandboxScriptEngine
 from .serializer import REGISTRY, SPECS, dump_state, load_state
 
 

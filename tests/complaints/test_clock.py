@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from backend.complaints.models import ClockEventKind, Complaint, ComplaintStatus
 from processes.models import InstanceStatus, Timer, TimerStatus
-from processes.services import timers_sweep
+from processes.sweep import timers_sweep
 from tasks.models import HumanTask, TaskStatus
 from tests.complaints.helpers import HANDLE, REGISTER, VERIFY, accept, feedback, task_of, work
 

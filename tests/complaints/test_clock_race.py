@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from backend.complaints.models import ClockEventKind, Complaint
 from backend.complaints.services import complaint_pause
-from processes.services import timers_sweep
+from processes.sweep import timers_sweep
 from tasks.models import HumanTask
 from tests.complaints.helpers import accept
 

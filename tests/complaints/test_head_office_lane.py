@@ -69,7 +69,7 @@ def test_a_same_province_hand_over_stays_in_the_province(api, handed):
 
 
 def test_head_office_missing_its_deadline_is_recorded_and_the_case_goes_on(api, handed):
-    from processes.services import timers_sweep
+    from processes.sweep import timers_sweep
 
     c = handed("ZJ-HZ")
     [cs] = _cs_tasks(api, c["id"])

@@ -139,7 +139,7 @@ def test_a_follow_up_that_reaches_the_customer_closes_the_sample(users, api):
 
 
 def test_the_follow_up_deadline_escalates_and_reopens_the_follow_up(users, api):
-    from processes.services import timers_sweep
+    from processes.sweep import timers_sweep
 
     customer = make_customers(1, "GD-SZ", users)[0]
     sample_verification_run(period="2026-10", share=1.0)

@@ -17,7 +17,8 @@ from backend.common.models import AuditEvent
 from backend.organisation.models import OrgUnit
 from processes.instance_migrations import instances_migrate
 from processes.models import InstanceStatus, ProcessIncident, ProcessInstance, Timer, TimerStatus
-from processes.services import process_instance_start, process_version_deploy, timers_sweep
+from processes.services import process_instance_start, process_version_deploy
+from processes.sweep import timers_sweep
 from tests.fixtures.diagrams import HEADER, script_diagram
 
 pytestmark = pytest.mark.django_db

@@ -18,7 +18,8 @@ from processes.engine import EngineError
 from processes.incidents import is_step_failure
 from processes.isolation import run_isolated
 from processes.models import ProcessIncident, Timer, TimerStatus
-from processes.services import process_instance_start, process_version_deploy, timers_sweep
+from processes.services import process_instance_start, process_version_deploy
+from processes.sweep import timers_sweep
 from tasks.models import HumanTask, TaskStatus
 from tests.processes.test_instance_migrations import two_step
 

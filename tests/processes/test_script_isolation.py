@@ -16,7 +16,8 @@ from django.utils import timezone
 from backend.common.models import AuditEvent
 from backend.organisation.models import OrgUnit
 from processes.models import InstanceStatus, ProcessIncident, ProcessInstance, Timer, TimerStatus
-from processes.services import process_instance_start, process_version_deploy, timers_sweep
+from processes.services import process_instance_start, process_version_deploy
+from processes.sweep import timers_sweep
 from tasks.models import HumanTask, TaskStatus
 from tests.fixtures.diagrams import script_diagram, user_task_diagram
 from tests.processes import test_timer_step_isolation as step_isolation

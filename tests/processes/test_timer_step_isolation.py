@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from backend.organisation.models import OrgUnit
 from processes.models import InstanceStatus, ProcessIncident, ProcessInstance, Timer, TimerStatus
-from processes.services import process_instance_start, process_version_deploy, timers_sweep
+from processes.services import process_instance_start, process_version_deploy
+from processes.sweep import timers_sweep
 from tests.processes.test_hostile_diagrams import timed_script
 
 # Both stay within the sandbox's size budgets and step counts, and spend their time in C calls that

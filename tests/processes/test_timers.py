@@ -13,7 +13,7 @@ from django.db import connection
 from backend.common.models import AuditEvent
 from backend.customers.models import Customer
 from processes.models import Timer
-from processes.services import timers_sweep
+from processes.sweep import timers_sweep
 from tasks.models import HumanTask, Notification
 from tests.conftest import inbox
 

@@ -15,7 +15,7 @@ from backend.organisation.models import OrgUnit
 from backend.reports.jobs import archive_monthly_sla, sweep_sla_breaches
 from backend.reports.models import ReportArchive, SlaBreach
 from backend.reports.services import sla_breaches_sweep
-from processes.services import timers_sweep
+from processes.sweep import timers_sweep
 from tasks.models import HumanTask
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from django.utils import timezone
 from backend.common.models import OutboxMessage
 from backend.common.outbox import outbox_relay
 from processes.models import ProcessIncident, Timer
-from processes.services import timers_sweep
+from processes.sweep import timers_sweep
 from tasks.models import HumanTask, Notification
 from tasks.notifications import notifications_email, notifications_email_resend
 from tests.broker_support import (

@@ -106,7 +106,7 @@ def test_return_only_to_completed_steps_of_an_escalated_case(api, opening):
     body, review = opening
     # The city review times out: escalated to the province.
     with_due = Timer.objects.get(instance_id=review.instance_id, spec="review_deadline", status="pending").due_at
-    from processes.services import timers_sweep
+    from processes.sweep import timers_sweep
 
     timers_sweep(now=with_due + timedelta(seconds=1))
     province = HumanTask.objects.get(step="province_review", status="ready")

@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 
 from processes.models import Timer
-from processes.services import timers_sweep
+from processes.sweep import timers_sweep
 from tasks.models import HumanTask, Notification
 from tasks.notifications import notifications_email
 

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.api.schema import paginated
-from backend.reports.collectors import collector_stats, collector_stats_query_clean
+from backend.customers.collectors import collector_stats, collector_stats_query_clean
 from backend.reports.selectors import (
     drill_params,
     report_archives,

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "backend.complaints",
     "backend.api",
     "backend.web",
+    "backend.demo",
 ]
 
 MIDDLEWARE = [

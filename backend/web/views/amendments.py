@@ -9,9 +9,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from backend.common.exceptions import ApplicationError
-from backend.customers.amendments import FIELD_LABELS, TYPED_FIELDS, customer_amendment_request
+from backend.customers.amendments import TYPED_FIELDS, customer_amendment_request
 from backend.customers.case_views import amendment_get_visible, amendment_view
-from backend.customers.models import CORPORATE_ID_TYPES, INDIVIDUAL_ID_TYPES
+from backend.customers.models import CORPORATE_ID_TYPES, FIELD_LABELS, INDIVIDUAL_ID_TYPES
 from backend.customers.printing import change_request_print
 from backend.customers.selectors import customer_get_visible, customer_view
 from backend.customers.services import customer_freeze

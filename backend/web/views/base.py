@@ -13,13 +13,14 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from backend.common.exceptions import ApplicationError
+from backend.common.exceptions import ApplicationError, ValidationFailed
 from backend.common.pagination import KnownCountPaginator
+from pdfs.responses import pdf_response
 
 PAGE_SIZE = 20
 
@@ -86,10 +87,6 @@ def printed_pdf(
     """Print a form. Printing writes (a numbered print record, an audit event), so only a POST
     (with its CSRF token) prints: the first print is the original, a later one a copy that needs
     a reason. A GET only shows the print form; the …/reprint/ route always asks for a reason."""
-    from django.http import HttpResponseNotAllowed
-
-    from backend.common.exceptions import ValidationFailed
-    from pdfs.responses import pdf_response
 
     def form(status: int, *, message: str = "", errors: list[str] | None = None, copy_number=None):
         context = {

@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from backend.common.exceptions import ValidationFailed
+from backend.customers.collectors import collector_report_units, collector_stats, collector_stats_query_clean
 from backend.organisation.models import OrgLevel
 from backend.reports import services as report_services
-from backend.reports.collectors import collector_report_units, collector_stats, collector_stats_query_clean
 from backend.reports.selectors import (
     DIMENSIONS,
     PERIODS,

@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from processes.services import timers_sweep
+from processes.sweep import timers_sweep
 
 
 class Command(BaseCommand):

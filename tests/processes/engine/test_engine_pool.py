@@ -11,7 +11,8 @@ import pytest
 
 from processes.engine import Engine, PoolLimits, ScriptError, clock, parse_diagram
 from processes.engine.pool import pool_for
-from processes.engine.sandbox import SandboxEnvironment, compile_problems
+from processes.engine.sandbox import compile_problems
+from processes.engine.scripting import SandboxEnvironment
 from tests.fixtures.diagrams import script_diagram
 from tests.processes.engine.engine_support import MODELS, T0, FakeServices, OursDriver
 

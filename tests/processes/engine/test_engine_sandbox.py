@@ -6,7 +6,8 @@ import threading
 import pytest
 
 from processes.engine import DiagramError, Engine, EngineError, ScriptError, clock, parse_diagram
-from processes.engine.sandbox import SandboxEnvironment, compile_script
+from processes.engine.sandbox import compile_script
+from processes.engine.scripting import SandboxEnvironment
 from tests.processes.engine.engine_support import HOSTILE, MODELS, T0, FakeServices, OursDriver
 
 # name -> text expected in the problem (refused by parse_diagram at compile time)

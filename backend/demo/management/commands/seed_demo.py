@@ -1,11 +1,20 @@
 """The demo org tree, users and sales agents. Idempotent: run it as often as you like."""
 
+from datetime import date
+
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
+from backend.complaints.models import Complaint
+from backend.complaints.services import complaint_accept
+from backend.customers.models import Customer, CustomerStatus, InfoLevel
 from backend.organisation.models import OrgLevel, Role, SalesAgent
 from backend.organisation.services import org_unit_ensure, role_assign, user_ensure
+from backend.policies.models import Policy
+from backend.policies.services import policy_create
 
 DEMO_PASSWORD = "demo-pass-2026"
 
@@ -95,11 +104,6 @@ DEMO_COMPLAINTS = [
 
 
 def seed_demo_complaints() -> int:
-    from django.contrib.auth import get_user_model
-
-    from backend.complaints.models import Complaint
-    from backend.complaints.services import complaint_accept
-
     created = 0
     for username, data in DEMO_COMPLAINTS:
         if Complaint.objects.filter(subject=data["subject"]).exists():
@@ -144,14 +148,6 @@ def _resident_id(region: str, birth: str, serial: str) -> str:
 def seed_demo_policies(units) -> int:
     """A few policies on demo customers; customers are created (already active) only if missing.
     Idempotent: an existing policy number is left alone."""
-    from datetime import date
-
-    from django.contrib.auth import get_user_model
-    from django.utils import timezone
-
-    from backend.customers.models import Customer, CustomerStatus, InfoLevel
-    from backend.policies.models import Policy
-    from backend.policies.services import policy_create
 
     users = get_user_model().objects
     customers = []
