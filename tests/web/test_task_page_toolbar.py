@@ -149,3 +149,13 @@ def test_flags_show_with_their_reasons_and_the_history_is_on_the_page(login, see
     assert "发起" in history and "生成任务" in history and "办理" in history
     # Both in the decision column, before the scan's and the case's end: one screen.
     assert body.index('data-testid="task-flags"') < body.index('data-testid="decision-panel"')
+
+
+def test_the_toolbar_and_dialogs_in_english(login, review_task):
+    client = login("reviewer.sz")
+    client.cookies["django_language"] = "en"
+    body = html(client.get(f"/tasks/{review_task.pk}/"))
+    assert 'data-testid="action-transfer">Transfer</a>' in body
+    assert 'data-testid="shortcuts-help" title="Keyboard shortcuts (?)">Shortcuts</a>' in body
+    assert "Submit this task as" in body and 'data-testid="approve-confirm">Approve</button>' in body
+    assert "History and comments" in body and "Task created" in body
