@@ -72,7 +72,17 @@ def test_task_page_decides_in_one_screen_in_browser(live_server, transactional_d
                 assert m["form"]["top"] >= m["toolbar"]["bottom"] and m["submit"]["bottom"] <= 768, (width, m)
                 assert 0 < m["caseHead"]["top"] < m["caseFields"]["top"] < 768, (width, m)
                 assert m["form"]["left"] > m["caseFields"]["right"], (width, m)
+            # One column below 1100 px: the toolbar's 去办理 jumps to the decision.
+            jump = page.locator("[data-testid=jump-decision]")
+            if width == 768:
+                expect(jump).to_be_visible()
+            else:
+                expect(jump).to_be_hidden()
             _shot(page, f"{width}")
+
+        page.locator("[data-testid=jump-decision]").click()
+        assert page.evaluate(FIRST_SCREEN)["submit"]["bottom"] <= 768
+        _shot(page, "768-decision")
 
         page.set_viewport_size({"width": 1366, "height": 768})
         page.goto(f"{live_server.url}/tasks/{first.pk}/")

@@ -146,7 +146,7 @@ def test_flags_show_with_their_reasons_and_the_history_is_on_the_page(login, see
     flags = body[body.index('data-testid="task-flags"') :]
     assert '<li><span class="badge badge-warn" data-flag="shared_phone">电话号码重复</span> <span class="flag-reason">与 1 位其他客户的电话号码相同</span></li>' in flags
     history = body[body.index('data-testid="task-history"') :]
-    assert "发起" in history and "生成任务" in history and "办理" in history
+    assert "发起" in history and "生成任务" in history and "办理“客户信息管理岗确认开户”" in history
     # Both in the decision column, before the scan's and the case's end: one screen.
     assert body.index('data-testid="task-flags"') < body.index('data-testid="decision-panel"')
 

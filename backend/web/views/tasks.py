@@ -202,7 +202,7 @@ def _history(request: HttpRequest, task: HumanTask) -> list[dict[str, Any]]:
         {
             "at": e["at"],
             "actor": e["actor"] or _("系统"),
-            "label": _(e["label"]),
+            "label": _(e["label"]) + (f"“{e['data']['name']}”" if (e["data"] or {}).get("name") else ""),
             "text": next((str(e["data"][k]) for k in ("comment", "reason", "message", "note") if (e["data"] or {}).get(k)), ""),
         }
         for e in case_timeline(user=request.user, task_id=task.pk)
