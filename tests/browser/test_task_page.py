@@ -18,7 +18,7 @@ from backend.customers.models import Customer
 from tasks.models import HumanTask
 from tests.browser.test_customer_life import log_in
 from tests.browser.test_review_flow import chromium  # noqa: F401 (fixture)
-from tests.web.helpers import second_reviewer, submit_opening
+from tests.web.helpers import DEMO_PASSWORD, second_reviewer, submit_opening
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -139,6 +139,24 @@ def test_task_page_decides_in_one_screen_in_browser(live_server, transactional_d
         page.click("[data-testid=approve-confirm]")
         page.wait_for_url(re.compile(r"/inbox/$"))
         expect(page.locator("[data-testid=flash-success]")).to_have_text("任务“客户信息审核”已提交")
+    finally:
+        context.close()
+
+    # Without JavaScript the forms show inline and the toolbar's buttons jump to them.
+    context = chromium.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        page.goto(f"{live_server.url}/login/")
+        page.fill("#id_username", "reviewer.sz")
+        page.fill("#id_password", DEMO_PASSWORD)
+        page.click("[data-testid=login-submit]")
+        page.wait_for_url(re.compile(r"/inbox/$"))
+        page.goto(f"{live_server.url}/tasks/{first.pk}/")
+        expect(page.locator("[data-testid=transfer-form]")).to_be_visible()
+        expect(page.locator("[data-testid=dialog-approve]")).to_be_hidden()
+        page.click("[data-testid=action-transfer]")
+        assert page.url.endswith("#dlg-transfer")
     finally:
         context.close()
 
