@@ -36,6 +36,7 @@ urlpatterns = [
     path("tasks/<int:task_id>/unclaim/", tasks.unclaim, name="task-unclaim"),
     path("tasks/<int:task_id>/transfer/", tasks.transfer, name="task-transfer"),
     path("tasks/<int:task_id>/remind/", tasks.remind, name="task-remind"),
+    path("tasks/<int:task_id>/copy/", tasks.copy, name="task-copy"),
     path("tasks/<int:task_id>/return/", tasks.return_task, name="task-return"),
     path("tasks/<int:task_id>/delegate/", tasks.delegate, name="task-delegate"),
     path("tasks/<int:task_id>/signers/", tasks.add_signer, name="task-signers"),

@@ -40,6 +40,7 @@ def test_return_to_an_earlier_step_and_withdraw_in_browser(live_server, transact
     page.on("dialog", lambda dialog: dialog.accept())
     try:
         page.goto(f"{live_server.url}/tasks/{review2.pk}/")
+        page.click("[data-testid=action-return]")  # the toolbar opens the 退回 dialog
         expect(page.locator("[data-testid=return-target] option")).to_have_count(2)  # the collector's fix and the officer's step (issue 16 item 4)
         page.fill("[data-testid=return-reason]", "扫描件不清晰,请重新上传")
         shot(page, "return")

@@ -125,6 +125,7 @@ def test_reviewer_transfers_to_colleague_who_approves_in_browser(live_server, tr
         expect(page.locator("[data-testid=nav-notifications]")).to_have_text("通知")
         page.locator(f"[data-testid=task-link-{task.pk}]").click()
         page.wait_for_url(re.compile(rf"/tasks/{task.pk}/$"))
+        page.click("[data-testid=action-transfer]")  # the toolbar opens the 转办 dialog
         page.select_option("[data-testid=transfer-to]", "reviewer2.sz")
         page.fill("[data-testid=transfer-reason]", "本人休假,请代为审核")
         shot(page, "transfer")

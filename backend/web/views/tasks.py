@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib import messages
@@ -16,8 +17,9 @@ from backend.customers.selectors import PERSONAL_FIELDS
 from backend.web.views.base import error_page, form_errors, is_htmx, page_view, paginate, safe_next
 from processes.services import instance_form
 from processes.types import GENERIC_CASE_TEMPLATE, process_type_for_case, process_type_label
-from tasks.actions import task_remind, task_transfer
+from tasks.actions import task_copy, task_remind, task_transfer
 from tasks.cases import case_view_for
+from tasks.comments import case_timeline
 from tasks.flow import (
     task_delegate,
     task_return,
@@ -27,6 +29,7 @@ from tasks.flow import (
     task_signer_remove,
 )
 from tasks.models import HumanTask, TaskStatus
+from tasks.neighbours import task_inbox_neighbours
 from tasks.selectors import (
     InboxRows,
     task_get_visible,
@@ -47,7 +50,10 @@ ACTION_FIELDS = {
     "delegate": ("to", "reason"),
     "signer": ("user", "position", "reason"),
     "sign": ("decision", "comment"),
+    "copy": ("to", "note"),
 }
+# The forms that sit in a dialog behind the toolbar: a refused one opens again with its messages.
+DIALOG_ACTIONS = {"transfer", "remind", "return", "delegate", "signer", "copy"}
 
 
 # ---- inbox -----------------------------------------------------------------------------------
@@ -172,6 +178,50 @@ def _form_rows(fields: list[dict[str, Any]], values: dict[str, Any], errors: dic
     return rows
 
 
+def _flag_rows(task: HumanTask, case: dict[str, Any] | None) -> list[dict[str, str]]:
+    """The task's flags with the reason the case data gives for each (presentation only: the
+    checks that raised them decided)."""
+    case = case or {}
+    shared = case.get("shared_phone") or {}
+    sharing = shared.get("customers") or {}
+    others = len(sharing.get("visible") or []) + (sharing.get("hidden_count") or 0)
+    reasons = {}
+    if others:
+        reasons["shared_phone"] = _("与 %(n)d 位其他客户的电话号码相同") % {"n": others}
+    if shared.get("agent_codes"):
+        reasons["agent_phone"] = _("该号码登记为业务员电话：%(codes)s") % {"codes": "、".join(shared["agent_codes"])}
+    hits = case.get("blacklist_hits") or []
+    if hits:
+        reasons["blacklist_hit"] = "；".join(f"{h.get('source', '')}（{h.get('reason', '')}）" for h in hits)
+    return [{"flag": flag, "reason": reasons.get(flag, "")} for flag in task.flags or []]
+
+
+def _history(request: HttpRequest, task: HumanTask) -> list[dict[str, Any]]:
+    """The case's 办理记录 and 意见 (tasks.comments.case_timeline), each with its note."""
+    return [
+        {
+            "at": e["at"],
+            "actor": e["actor"] or _("系统"),
+            "label": _(e["label"]) + (f"“{e['data']['name']}”" if (e["data"] or {}).get("name") else ""),
+            "text": next((str(e["data"][k]) for k in ("comment", "reason", "message", "note") if (e["data"] or {}).get(k)), ""),
+        }
+        for e in case_timeline(user=request.user, task_id=task.pk)
+    ]
+
+
+def _started_by(task: HumanTask) -> int | None:
+    """Who started the task's case (without reading the instance's saved state)."""
+    return HumanTask.objects.filter(pk=task.pk).values_list("instance__started_by_id", flat=True).first()
+
+
+def _approve_label(form_rows: list[dict[str, Any]]) -> str | None:
+    """The label of the form's "approve" decision, if the form offers one (the `a` shortcut)."""
+    for row in form_rows:
+        if row["name"] == "decision":
+            return next((o["label"] for o in row["options"] if o["value"] == "approve"), None)
+    return None
+
+
 def _task_page(
     request: HttpRequest, task_id: int, *, error: ApplicationError | None = None, posted=None, action: str = "complete"
 ) -> HttpResponse:
@@ -200,11 +250,21 @@ def _task_page(
         sent = posted if action == name and posted is not None else {}
         return {"errors": errs["errors"] if action == name else {}, "values": {f: sent.get(f, "") for f in ACTION_FIELDS[name]}}
 
+    form_rows = _form_rows(fields, values, errs["errors"] if completing else {})
+    previous_id, next_id = task_inbox_neighbours(user=request.user, task=task)
+    may_act = is_ready and (mine or can_claim)
     context = {
         "task": task,
         "case": case,
         "form": form,
-        "form_rows": _form_rows(fields, values, errs["errors"] if completing else {}),
+        "form_rows": form_rows,
+        "flag_rows": _flag_rows(task, case),
+        "history": _history(request, task),
+        "previous_task_id": previous_id,
+        "next_task_id": next_id,
+        # The dialog of a refused action opens again, showing its field messages.
+        "open_dialog": action if error is not None and action in DIALOG_ACTIONS else "",
+        "approve_label": _approve_label(form_rows) if may_act and form else None,
         "masked_fields": masked_fields if form and form.key.endswith("fix_submission") else [],
         "is_ready": is_ready,
         "can_claim": can_claim,
@@ -225,6 +285,11 @@ def _task_page(
         "my_signature": next((sg for sg in task.signers.all() if sg.user_id == request.user.pk and sg.status == "pending"), None) if is_ready else None,
         "can_add_signer": can_transfer and task.four_eyes,
         "delegate_targets": task_transfer_targets(task=task, actor=request.user) if can_transfer else [],
+        # Presentation only (task_copy / case_withdraw decide): 抄送 for whoever sees an open task,
+        # 撤回 for the case's initiator while the open step is not in their hands.
+        "can_copy": is_ready,
+        "copy": action_context("copy"),
+        "can_withdraw": is_ready and not mine and _started_by(task) == request.user.pk,
         **errs,
     }
     return render(request, "web/task_detail.html", context, status=error.status_code if error else 200)
@@ -272,6 +337,22 @@ def remind(request: HttpRequest, task_id: int) -> HttpResponse:
     except ApplicationError as exc:
         return _action_refused(request, task_id, exc, "remind")
     messages.success(request, _("已催办"))
+    return redirect("task-detail", task_id=task_id)
+
+
+@require_POST
+@page_view
+def copy(request: HttpRequest, task_id: int) -> HttpResponse:
+    # The recipients come as one text field: user names separated by commas or spaces.
+    names = [n for n in re.split(r"[\s,，、;；]+", request.POST.get("to", "")) if n]
+    try:
+        sent = task_copy(actor=request.user, task_id=task_id, to_usernames=names, note=request.POST.get("note", ""))
+    except ApplicationError as exc:
+        return _action_refused(request, task_id, exc, "copy")
+    if sent:
+        messages.success(request, _("已抄送给 %(users)s") % {"users": "、".join(sent)})
+    else:
+        messages.success(request, _("已抄送过这些同事"))
     return redirect("task-detail", task_id=task_id)
 
 

@@ -117,7 +117,72 @@
     window.addEventListener("resize", layout);
   }
 
+  // Task page (issue 17 item 2): the toolbar's actions open their forms in native dialogs; a
+  // refused form comes back with its dialog open (data-open). Without this file the dialogs
+  // show inline and the toolbar's links jump to them.
+  function openDialog(dialog) {
+    if (!dialog || dialog.open) return;
+    if (typeof dialog.showModal === "function") dialog.showModal(); else dialog.setAttribute("open", "");
+    var first = dialog.querySelector(".has-error input, .has-error select, .has-error textarea") ||
+      dialog.querySelector("input:not([type=hidden]), select, textarea, [data-approve-confirm]");
+    if (first) first.focus();
+  }
+
+  function setupTaskPage(toolbar) {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-dialog-open]"), function (link) {
+      link.addEventListener("click", function (event) {
+        event.preventDefault();
+        openDialog(document.getElementById(link.getAttribute("data-dialog-open")));
+      });
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("dialog.action-dialog"), function (dialog) {
+      Array.prototype.forEach.call(dialog.querySelectorAll("[data-dialog-close]"), function (button) {
+        button.addEventListener("click", function () { dialog.close(); });
+      });
+      // A click on the backdrop (outside the dialog's box) closes it too.
+      dialog.addEventListener("click", function (event) {
+        if (event.target !== dialog) return;
+        var r = dialog.getBoundingClientRect();
+        if (event.clientX < r.left || event.clientX > r.right || event.clientY < r.top || event.clientY > r.bottom) dialog.close();
+      });
+    });
+    var approve = document.getElementById("dlg-approve");
+    var taskForm = document.querySelector("form.task-form");
+    if (approve && taskForm) {
+      approve.querySelector("[data-approve-confirm]").addEventListener("click", function () {
+        var choice = taskForm.querySelector("input[name=decision][value=approve]");
+        if (choice) choice.checked = true;
+        approve.close();
+        if (typeof taskForm.requestSubmit === "function") taskForm.requestSubmit(); else taskForm.submit();
+      });
+    }
+    var reopen = document.querySelector("dialog.action-dialog[data-open]");
+    if (reopen) openDialog(reopen);
+
+    // Keyboard: J / Alt+↓ next task, K / Alt+↑ previous, A approve (after confirming), ? help.
+    // Ignored while typing in a field or while a dialog is open (Esc closes dialogs natively).
+    document.addEventListener("keydown", function (event) {
+      if (event.defaultPrevented || event.ctrlKey || event.metaKey) return;
+      var target = event.target;
+      if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
+      if (document.querySelector("dialog[open]")) return;
+      var key = event.key, go = null;
+      if (event.altKey) {
+        if (key === "ArrowDown") go = "next"; else if (key === "ArrowUp") go = "prev"; else return;
+      } else if (key === "j" || key === "J") go = "next";
+      else if (key === "k" || key === "K") go = "prev";
+      if (go) {
+        var link = toolbar.querySelector("a[rel=" + go + "]");
+        if (link) { event.preventDefault(); window.location.href = link.href; }
+        return;
+      }
+      if ((key === "a" || key === "A") && !event.altKey && approve) { event.preventDefault(); openDialog(approve); return; }
+      if (key === "?") { event.preventDefault(); openDialog(document.getElementById("dlg-keys")); }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-testid=task-toolbar]"), setupTaskPage);
     Array.prototype.forEach.call(document.querySelectorAll("[data-scan-viewer]"), setupScanViewer);
     Array.prototype.forEach.call(document.querySelectorAll("[data-testid=nav-toggle]"), setupNavToggle);
     Array.prototype.forEach.call(document.querySelectorAll("details.userbox"), setupUserMenu);
