@@ -9,6 +9,7 @@ from django.db.models import Prefetch, QuerySet
 
 from backend.common.exceptions import ValidationFailed
 from processes.models import ProcessInstance
+from tasks.inbox import task_search_q
 from tasks.models import HumanTask, TaskStatus
 from tasks.selectors import task_inbox, task_visible_q
 
@@ -53,7 +54,8 @@ def task_filtered(params) -> bool:
 
 
 def task_filter(qs: QuerySet[HumanTask], params) -> QuerySet[HumanTask]:
-    """process, step, org_unit (code), flag, due_before / due_after (ISO 8601), q (task name)."""
+    """process, step, org_unit (code), flag, due_before / due_after (ISO 8601), q (a case number,
+    the customer's name or its beginning, or words of the task name: tasks/inbox.py)."""
     if params.get("process"):
         qs = qs.filter(process_key=params["process"])
     if params.get("step"):
@@ -68,7 +70,7 @@ def task_filter(qs: QuerySet[HumanTask], params) -> QuerySet[HumanTask]:
     if params.get("due_after"):
         qs = qs.filter(due_at__gte=_when(params["due_after"], "due_after"))
     if params.get("q"):
-        qs = qs.filter(name__icontains=params["q"])
+        qs = qs.filter(task_search_q(str(params["q"])))
     return qs
 
 
