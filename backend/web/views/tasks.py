@@ -61,7 +61,7 @@ INBOX_TABS = (
     ("overdue", _lazy("已超时"), "count-overdue", "overdue"),
     ("due_soon", _lazy("即将到期"), "count-due-soon", "due_soon"),
 )
-INBOX_SORTS = (("due", _lazy("到期时间(超时在前)")), ("received", _lazy("收到时间(最新在前)")), ("priority", _lazy("优先级")))
+INBOX_SORTS = (("due", _lazy("到期时间（超时在前）")), ("received", _lazy("收到时间（最新在前）")), ("priority", _lazy("优先级")))
 
 
 def _inbox_tabs_context(params, counts: dict[str, int]) -> dict[str, Any]:
