@@ -77,6 +77,8 @@ def test_inbox_rows_differ_search_finds_and_nothing_scrolls_sideways(live_server
         page.goto(f"{live_server.url}/inbox/")
         page.click(f"[data-testid=claim-{tasks[0].pk}]")
         expect(page.locator(f"[data-testid=inbox-row-{tasks[0].pk}] .who")).not_to_have_text("待认领")
+        expect(page.locator("[data-testid=count-mine]")).to_have_text("1")  # no reload: htmx refreshed the tabs
+        assert "tab=" not in page.url
         page.click("[data-testid=tab-mine]")
         page.wait_for_url(re.compile(r"tab=mine"))
         expect(page.locator("[data-testid^=inbox-row-]")).to_have_count(1)
@@ -87,6 +89,11 @@ def test_inbox_rows_differ_search_finds_and_nothing_scrolls_sideways(live_server
         page.evaluate("() => htmx.ajax('GET', document.querySelector('#inbox-tabs').getAttribute('hx-get'), {target: '#inbox-tabs', swap: 'outerHTML'})")
         expect(page.locator("[data-testid=count-total]")).to_have_text("4")
         expect(page.locator("[data-testid=tab-mine]")).to_have_attribute("aria-current", "page")
+        expect(page.locator("[data-testid=inbox-refresh]")).to_be_visible()
         _shot(page, "1366-tab-mine")
+        page.click("[data-testid=tab-group]")
+        page.wait_for_url(re.compile(r"tab=group"))
+        expect(page.locator("[data-testid^=inbox-row-]")).to_have_count(3)
+        expect(page.locator("[data-testid=inbox-refresh]")).to_have_count(0)
     finally:
         context.close()

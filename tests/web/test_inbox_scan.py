@@ -156,15 +156,21 @@ def test_pagination_keeps_tab_search_and_sort(login, seeded):
 def test_counts_fragment_is_polled_and_follows_new_tasks(login, three):
     client = login("reviewer.sz")
     page = html(client.get("/inbox/", {"q": "审核"}))
-    assert 'hx-get="/inbox/counts/?q=%E5%AE%A1%E6%A0%B8" hx-trigger="every 30s" hx-swap="outerHTML"' in page
-    fragment = client.get("/inbox/counts/", {"q": "审核"})
+    # The poll carries the page's search and the total it was rendered with.
+    assert 'hx-get="/inbox/counts/?q=%E5%AE%A1%E6%A0%B8&amp;seen=3" hx-trigger="every 30s, inbox-changed from:body" hx-swap="outerHTML"' in page
+    assert 'data-testid="inbox-refresh"' not in page
+    fragment = client.get("/inbox/counts/", {"q": "审核", "seen": "3"})
     assert fragment.status_code == 200
     body = html(fragment)
     assert "<html" not in body and body.lstrip().startswith('<nav class="inbox-tabs" id="inbox-tabs"')
-    assert '<b data-testid="count-total">3</b>' in body
+    assert '<b data-testid="count-total">3</b>' in body and 'data-testid="inbox-refresh"' not in body
     submit_opening(seq=150, name="赵新来")
-    assert '<b data-testid="count-total">4</b>' in html(client.get("/inbox/counts/"))
-    assert '<b data-testid="count-total">0</b>' in html(login("reviewer.gz").get("/inbox/counts/"))
+    body = html(client.get("/inbox/counts/", {"q": "审核", "seen": "3"}))
+    assert '<b data-testid="count-total">4</b>' in body
+    # Another total than the page's: a link refreshes the rows (same search, no `seen`).
+    assert '<a href="/inbox/?q=%E5%AE%A1%E6%A0%B8" class="inbox-refresh" role="status" data-testid="inbox-refresh">待办有变化，点击刷新列表</a>' in body
+    assert "seen=3" in body.split("hx-get=")[1].split(" ")[0]  # the next poll still compares with the page
+    assert '<b data-testid="count-total">0</b>' in html(login("reviewer.gz").get("/inbox/counts/", {"seen": "x" * 50}))
 
 
 def test_counts_fragment_needs_a_login(client, seeded):

@@ -64,8 +64,13 @@ INBOX_TABS = (
 INBOX_SORTS = (("due", _lazy("到期时间（超时在前）")), ("received", _lazy("收到时间（最新在前）")), ("priority", _lazy("优先级")))
 
 
-def _inbox_tabs_context(params, counts: dict[str, int]) -> dict[str, Any]:
+def _inbox_tabs_context(params, counts: dict[str, int], seen: int | None = None) -> dict[str, Any]:
+    """The tabs and their counts; `seen`: the total the page was rendered with (the poll keeps
+    it), so a poll that finds another total offers to refresh the rows."""
+    seen = counts["total"] if seen is None else seen
     return {
+        "seen": seen,
+        "changed": seen != counts["total"],
         "tabs": [{"key": key, "param": "" if key == "all" else key, "label": label, "testid": testid, "count": counts[name], "active": key == params.tab} for key, label, testid, name in INBOX_TABS],
         "params": params,
     }
@@ -108,7 +113,9 @@ def inbox_counts(request: HttpRequest) -> HttpResponse:
     """The tabs with their counts, polled by the inbox page (htmx, every 30 s)."""
     params = inbox_params_clean(request.GET)
     counts = task_inbox_counts(user=request.user)
-    return render(request, "web/_inbox_tabs.html", _inbox_tabs_context(params, counts))
+    seen = request.GET.get("seen", "")
+    seen_total = int(seen) if seen.isascii() and seen.isdigit() and len(seen) < 10 else None
+    return render(request, "web/_inbox_tabs.html", _inbox_tabs_context(params, counts, seen_total))
 
 
 def _claim_action(request: HttpRequest, task_id: int, action, done_message: str) -> HttpResponse:
@@ -125,7 +132,9 @@ def _claim_action(request: HttpRequest, task_id: int, action, done_message: str)
         return _task_page(request, task_id, error=exc)
     if is_htmx(request):
         inbox_rows_attach([task])
-        return render(request, "web/_task_row.html", {"task": task, "just_changed": done_message})
+        response = render(request, "web/_task_row.html", {"task": task, "just_changed": done_message})
+        response["HX-Trigger"] = "inbox-changed"  # the tabs' counts refresh at once (_inbox_tabs.html)
+        return response
     messages.success(request, done_message)
     return redirect(safe_next(request, reverse("task-detail", args=[task.pk])))
 
