@@ -41,11 +41,6 @@ class InboxParams:
     q: str = ""
     sort: str = "due"
 
-    @property
-    def narrows(self) -> bool:
-        """Whether rows are left out beyond the tab (then the tab's count is not the page's)."""
-        return bool(self.q)
-
 
 def text_clean(value: Any, limit: int = SEARCH_MAX) -> str:
     """Typed text as a filter may use it: printable characters only (PostgreSQL refuses NUL),
