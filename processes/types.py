@@ -25,6 +25,21 @@ GENERIC_CASE_TEMPLATE = "web/_case_generic.html"
 
 
 @dataclass(frozen=True)
+class InboxRow:
+    """What an inbox row shows of a case besides the task (what tells cases apart): ORM paths
+    on the case model. Left empty, each comes from the case base (`process_type_inbox_row`):
+    the number is the case id (shown "#12"), the customer is the case's `customer` (its
+    name, masked in the row), the submitter is `CaseBase.SUBMITTER_FIELD`."""
+
+    # A case number of its own, e.g. "number" (投诉编号) or "complaint__number".
+    number: str = ""
+    # The customer's (or complainant's) name, e.g. "complainant_name", "policy__policyholder__name".
+    customer_name: str = ""
+    # Who submitted the case: a user foreign key, e.g. "requested_by".
+    submitter: str = ""
+
+
+@dataclass(frozen=True)
 class ProcessType:
     """What one process type is. Only `key`, `label` and `case_type` are required."""
 
@@ -73,6 +88,8 @@ class ProcessType:
     # Who may start a case outside the diagram's lanes: action ("start") → role names. The
     # domain service that starts the case enforces it; the declaration says it in one place.
     permissions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # The inbox row (number, customer, submitter); empty parts come from the case base.
+    inbox_row: InboxRow = field(default_factory=InboxRow)
 
 
 _TYPES: dict[str, ProcessType] = {}
@@ -104,6 +121,19 @@ def process_type_get(key: str) -> ProcessType | None:
 def process_type_for_case(case_type: str) -> ProcessType | None:
     """The (first registered) type whose case is `case_type`."""
     return next((t for t in _TYPES.values() if t.case_type == case_type), None)
+
+
+def process_type_inbox_row(process_type: ProcessType) -> InboxRow:
+    """The type's inbox row with the case base's defaults filled in (see `InboxRow`)."""
+    declared, model = process_type.inbox_row, process_type.case_model
+    if model is None:
+        return declared
+    names = {f.name for f in model._meta.get_fields()}
+    return InboxRow(
+        number=declared.number,
+        customer_name=declared.customer_name or ("customer__name" if "customer" in names else ""),
+        submitter=declared.submitter or (getattr(model, "SUBMITTER_FIELD", "") or ""),
+    )
 
 
 def process_types() -> list[ProcessType]:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import timedelta
 from functools import reduce
 from operator import or_
 
@@ -14,11 +13,13 @@ from backend.common.exceptions import NotFound
 from backend.organisation.selectors import scope_q, user_role_assignments
 from tasks.cases import case_data_work_q
 from tasks.eligibility import holds_role_in_scope
+from tasks.inbox import TABS, tab_q
 from tasks.models import HumanTask, TaskSigner, TaskStatus
 from tasks.sla import task_sla_state
 from tasks.substitution import absent_users_substituted_by
 
-DUE_SOON = timedelta(hours=8)
+# The counts' keys of the tabs (the API's `counts` and the page's data-testids keep them).
+COUNT_KEYS = {"all": "total", "mine": "mine", "group": "group", "overdue": "overdue", "due_soon": "due_soon"}
 
 
 def effective_assignments(user) -> list:
@@ -82,8 +83,9 @@ def _inbox_arms(user, signing: list[int]) -> list[tuple[Q, bool]]:
     return arms
 
 
-def task_inbox_rows(*, user, start: int, stop: int, narrow=None) -> list[HumanTask]:
-    """Rows `start:stop` of the user's 待办 (as `task_inbox`, narrowed by `narrow(qs)`).
+def task_inbox_rows(*, user, start: int, stop: int, narrow=None, order=None) -> list[HumanTask]:
+    """Rows `start:stop` of the user's 待办 (as `task_inbox`, narrowed by `narrow(qs)`), in
+    `order` ((annotations, order_by keys), tasks/inbox.py `inbox_ordering`; due order by default).
 
     On PostgreSQL each arm of the inbox (assigned to me; each of my groups; my co-signing)
     reads its first `stop` rows in due order from its own partial index, the arms are merged
@@ -91,29 +93,31 @@ def task_inbox_rows(*, user, start: int, stop: int, narrow=None) -> list[HumanTa
     cost follows the page, not the number of tasks in the groups (P4). One OR over all arms
     would make the planner gather every matching row and sort them."""
     narrow = narrow or (lambda qs: qs)
+    annotations, keys = order or ({}, ("due_at", "id"))
     signing = _signing_ids(user)
-    qs = narrow(task_inbox(user=user, signing=signing))
+    qs = narrow(task_inbox(user=user, signing=signing)).annotate(**annotations).order_by(*keys)
     if connection.vendor != "postgresql" or stop <= start:
         return list(qs[start:stop])
     ready = HumanTask.objects.filter(status=TaskStatus.READY)
     allowed = _four_eyes_allowed_q(user)
+    columns = [key.lstrip("-") for key in keys if key.lstrip("-") != "id"]
     parts = [
-        narrow(ready.filter(arm & allowed if four_eyes else arm)).order_by("due_at", "id").values_list("id", "due_at")[:stop]
+        narrow(ready.filter(arm & allowed if four_eyes else arm)).annotate(**annotations).order_by(*keys).values_list("id", *columns)[:stop]
         for arm, four_eyes in _inbox_arms(user, signing)
     ]
     merged = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
-    ids = [pk for pk, _due in merged.order_by("due_at", "id")[start:stop]]
+    ids = [values[0] for values in merged.order_by(*keys)[start:stop]]
     # The arms already applied every condition: the rows are read by primary key alone (with
     # the inbox's OR again the planner may go back to scanning every matching row).
-    rows = {row.pk: row for row in HumanTask.objects.filter(pk__in=ids).select_related("org_unit", "assignee")}
+    rows = {row.pk: row for row in HumanTask.objects.filter(pk__in=ids).select_related("org_unit", "assignee", "escalated_from")}
     return [rows[pk] for pk in ids if pk in rows]
 
 
 class InboxRows:
     """The 待办 as a sliceable sequence for a paginator: a slice is `task_inbox_rows`."""
 
-    def __init__(self, *, user, narrow=None):
-        self.user, self.narrow = user, narrow or (lambda qs: qs)
+    def __init__(self, *, user, narrow=None, order=None):
+        self.user, self.narrow, self.order = user, narrow or (lambda qs: qs), order
 
     def count(self) -> int:
         return self.narrow(task_inbox(user=self.user)).count()
@@ -125,7 +129,7 @@ class InboxRows:
         if isinstance(index, slice):
             if index.step not in (None, 1) or index.start is None or index.stop is None or index.start < 0:
                 raise ValueError("InboxRows takes [start:stop] slices only")
-            return task_inbox_rows(user=self.user, start=index.start, stop=index.stop, narrow=self.narrow)
+            return task_inbox_rows(user=self.user, start=index.start, stop=index.stop, narrow=self.narrow, order=self.order)
         return self[index : index + 1][0]
 
 
@@ -147,14 +151,10 @@ def task_inbox(*, user, signing: list[int] | None = None) -> QuerySet[HumanTask]
 
 
 def task_inbox_counts(*, user) -> dict[str, int]:
+    """The rows of each tab of the 待办 (tasks/inbox.py `tab_q`): one aggregate."""
     now = timezone.now()
     return task_inbox(user=user).aggregate(
-        total=Count("id"),
-        mine=Count("id", filter=Q(assignee=user)),
-        group=Count("id", filter=Q(assignee__isnull=True)),
-        # An escalated task without a deadline of its own is overdue by the one it replaces.
-        overdue=Count("id", filter=Q(due_at__lt=now) | Q(due_at__isnull=True, escalated_from__due_at__lt=now)),
-        due_soon=Count("id", filter=Q(due_at__gte=now, due_at__lt=now + DUE_SOON)),
+        total=Count("id"), **{COUNT_KEYS[tab]: Count("id", filter=tab_q(tab, user=user, now=now)) for tab in TABS if tab != "all"}
     )
 
 

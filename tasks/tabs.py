@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 
 from backend.common.exceptions import ValidationFailed
 from processes.models import ProcessInstance
+from tasks.inbox import inbox_ordering, tab_q, task_search_q
 from tasks.models import HumanTask, TaskStatus
-from tasks.selectors import task_inbox, task_visible_q
+from tasks.selectors import COUNT_KEYS, InboxRows, task_inbox, task_visible_q
 
 TABS = ("todo", "done", "cc")
 
@@ -53,7 +55,8 @@ def task_filtered(params) -> bool:
 
 
 def task_filter(qs: QuerySet[HumanTask], params) -> QuerySet[HumanTask]:
-    """process, step, org_unit (code), flag, due_before / due_after (ISO 8601), q (task name)."""
+    """process, step, org_unit (code), flag, due_before / due_after (ISO 8601), q (a case number,
+    the customer's name or its beginning, or words of the task name: tasks/inbox.py)."""
     if params.get("process"):
         qs = qs.filter(process_key=params["process"])
     if params.get("step"):
@@ -68,7 +71,7 @@ def task_filter(qs: QuerySet[HumanTask], params) -> QuerySet[HumanTask]:
     if params.get("due_after"):
         qs = qs.filter(due_at__gte=_when(params["due_after"], "due_after"))
     if params.get("q"):
-        qs = qs.filter(name__icontains=params["q"])
+        qs = qs.filter(task_search_q(str(params["q"])))
     return qs
 
 
@@ -82,3 +85,15 @@ def cases_started(*, user) -> QuerySet[ProcessInstance]:
         .prefetch_related(Prefetch("human_tasks", queryset=open_tasks, to_attr="open_tasks"))
         .order_by("-created_at", "-id")
     )
+
+
+def task_inbox_listing(*, user, tab: str = "all", sort: str = "due", filters=None, counts: dict[str, int] | None = None):
+    """The 待办 as a page lists it: one tab (tasks/inbox.py), narrowed by the shared filters
+    (tasks/tabs.py `task_filter`: process, q …), in one sort. Returns (InboxRows, known count):
+    the tab's count from `counts` when nothing else narrows it (the paginator needs no COUNT)."""
+    now = timezone.now()
+    filters = filters or {}
+    condition = tab_q(tab, user=user, now=now)
+    rows = InboxRows(user=user, narrow=lambda qs: task_filter(qs, filters).filter(condition), order=inbox_ordering(sort, now))
+    known = None if counts is None or task_filtered(filters) else counts[COUNT_KEYS[tab]]
+    return rows, known

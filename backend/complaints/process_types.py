@@ -12,7 +12,7 @@ from backend.complaints.models import Complaint, ComplaintExtension, ComplaintRe
 from backend.complaints.services import COMPLAINT_PROCESS, EXTENSION_PROCESS, REVIEW_PROCESS
 from backend.organisation.lanes import PARENT, LaneRule
 from backend.organisation.models import OrgLevel, Role
-from processes.types import ProcessType, process_type_register
+from processes.types import InboxRow, ProcessType, process_type_register
 
 BPMN = Path(settings.BASE_DIR) / "bpmn" / "complaints"
 CASE_TEMPLATE = "web/_complaint_case.html"
@@ -73,6 +73,7 @@ COMPLAINT_HANDLING = ProcessType(
     case_view=handlers._complaint_case,
     case_template=CASE_TEMPLATE,
     recusal=_recusal(Complaint._meta.label_lower),
+    inbox_row=InboxRow(number="number", customer_name="complainant_name"),
     pdf_templates=(
         "pdfs/complaint_register.html",
         "pdfs/complaint_verify.html",
@@ -92,6 +93,7 @@ COMPLAINT_EXTENSION = ProcessType(
     case_view=handlers._extension_case,
     case_template=CASE_TEMPLATE,
     recusal=_recusal(ComplaintExtension._meta.label_lower),
+    inbox_row=InboxRow(number="complaint__number", customer_name="complaint__complainant_name"),
 )
 COMPLAINT_REVIEW = ProcessType(
     key=REVIEW_PROCESS,
@@ -105,6 +107,7 @@ COMPLAINT_REVIEW = ProcessType(
     case_view=handlers._review_case,
     case_template=CASE_TEMPLATE,
     recusal=_recusal(ComplaintReview._meta.label_lower),
+    inbox_row=InboxRow(number="complaint__number", customer_name="complaint__complainant_name"),
 )
 PROCESS_TYPES = (COMPLAINT_HANDLING, COMPLAINT_EXTENSION, COMPLAINT_REVIEW)
 

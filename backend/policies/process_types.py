@@ -8,7 +8,7 @@ from django.conf import settings
 
 from backend.policies import handlers, services
 from backend.policies.models import Endorsement
-from processes.types import ProcessType, process_type_register
+from processes.types import InboxRow, ProcessType, process_type_register
 
 ENDORSEMENT = ProcessType(
     key=services.ENDORSEMENT_PROCESS,
@@ -28,6 +28,8 @@ ENDORSEMENT = ProcessType(
     case_view=handlers._endorsement_case,
     case_template="web/_endorsement_case.html",
     pdf_templates=("pdfs/endorsement_form.html",),
+    # The customer of an endorsement is its policy's holder.
+    inbox_row=InboxRow(customer_name="policy__policyholder__name"),
 )
 PROCESS_TYPES = (ENDORSEMENT,)
 

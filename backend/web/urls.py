@@ -27,6 +27,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", RedirectView.as_view(pattern_name="inbox", permanent=False), name="home"),
     path("inbox/", tasks.inbox, name="inbox"),
+    path("inbox/counts/", tasks.inbox_counts, name="inbox-counts"),
     path("imports/", integrations.imports_page, name="imports"),
     path("imports/<int:batch_id>/", integrations.import_detail, name="import-detail"),
     path("imports/<int:batch_id>/progress/", integrations.import_progress, name="import-progress"),

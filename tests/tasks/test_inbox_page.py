@@ -13,6 +13,7 @@ from django.db import connection
 from django.utils import timezone
 
 from backend.organisation.models import OrgUnit
+from tasks.inbox import inbox_ordering
 from tasks.models import HumanTask, TaskSigner
 from tasks.selectors import InboxRows, task_inbox, task_inbox_rows
 
@@ -87,3 +88,22 @@ def test_api_pages_walk_the_whole_inbox_once(crowded_inbox, api):
             break
         page += 1
     assert seen == _ids(task_inbox(user=me))
+
+
+@pytest.mark.parametrize("sort", ["due", "received", "priority"])
+@pytest.mark.parametrize("start, stop", [(0, 7), (5, 30), (0, 80)])
+def test_merged_page_in_each_sort_is_the_single_query_page(crowded_inbox, sort, start, stop):
+    """The inbox's other sorts (tasks/inbox.py) read arm by arm too, and give the same page."""
+    me = crowded_inbox
+    now = timezone.now()
+    rows = list(task_inbox(user=me))
+    for i, task in enumerate(rows):
+        HumanTask.objects.filter(pk=task.pk).update(
+            created_at=now - timedelta(minutes=i % 5),
+            flags=["blacklist_hit"] if i % 6 == 0 else ["shared_phone"] if i % 4 == 0 else [],
+        )
+    order = inbox_ordering(sort, now)
+    annotations, keys = order
+    expected = _ids(task_inbox(user=me).annotate(**annotations).order_by(*keys)[start:stop])
+    assert _ids(task_inbox_rows(user=me, start=start, stop=stop, order=order)) == expected
+    assert len(expected) == min(stop, len(rows)) - start

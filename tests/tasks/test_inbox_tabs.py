@@ -52,6 +52,31 @@ def test_filters(api, two_cases):
     assert client.get("/api/tasks/", {"tab": "archive"}).status_code == 400
 
 
+def test_api_searches_and_sorts_like_the_inbox_page(api, submit):
+    """/api/tasks/ takes the page's `q` and `sort` (one selector, tasks/inbox.py) and each row
+    says whose case it is, the customer's name masked."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    first = submit("advanced", name="欧阳娜娜", phone="13700000001").json()
+    second = submit("advanced", name="李小龙", phone="13700000002").json()
+    client = api("reviewer.sz")
+    body = client.get("/api/tasks/", {"q": "欧阳"}).json()
+    assert [t["case_id"] for t in body["results"]] == [first["id"]]
+    row = body["results"][0]
+    assert (row["case_number"], row["customer"], row["branch"]) == (f"#{first['id']}", "欧**娜", "深圳市分公司")
+    assert "欧阳娜娜" not in str(body)
+    assert tab(client, "todo", q=f"#{second['id']}") == [second["id"]]
+    assert tab(client, "todo", q="阳娜") == []  # a middle part of a name finds nothing
+    now = timezone.now()
+    HumanTask.objects.filter(case_id=first["id"], step="review").update(created_at=now - timedelta(hours=1))
+    HumanTask.objects.filter(case_id=second["id"], step="review").update(created_at=now - timedelta(hours=2))
+    assert tab(client, "todo", sort="received") == [first["id"], second["id"]]
+    assert client.get("/api/tasks/", {"sort": "sideways"}).status_code == 400
+    assert client.get("/api/tasks/", {"q": "\x00" + "王" * 500}).status_code == 200
+
+
 def test_copy_to_users_who_can_see_the_case(api, two_cases):
     first, _ = two_cases
     task = HumanTask.objects.get(case_id=first["id"], step="review")

@@ -113,7 +113,10 @@ def test_claim_without_htmx_redirects_and_with_htmx_returns_the_row(login, seede
     response = client.post(f"/tasks/{task_b.pk}/claim/", HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert html(response).lstrip().startswith(f'<tr id="task-row-{task_b.pk}"')
-    assert "<td>深圳审核岗</td>" in html(response)
+    # The assignee shows under the step; the swapped row keeps its case columns.
+    assert '<small class="who">深圳审核岗</small>' in html(response)
+    assert f'data-testid="case-number-{task_b.pk}">#{task_b.case_id}</a>' in html(response)
+    assert response["HX-Trigger"] == "inbox-changed"  # the tabs' counts refresh at once
     assert HumanTask.objects.get(pk=task_b.pk).assignee.username == "reviewer.sz"
     # Someone else cannot claim it any more: the message goes to the flash area.
     refused = login("reviewer.gd").post(f"/tasks/{task_b.pk}/claim/", HTTP_HX_REQUEST="true")

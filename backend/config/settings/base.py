@@ -344,6 +344,8 @@ CUSTFLOW = {
         "address": (6, 0),
         "email": (1, 0),
         "legal_rep_id_number": (1, 1),
+        # A customer's or complainant's name where lists show it (the inbox rows): 张*丰, 张*.
+        "customer_name": (1, 1),
     },
     # Roles whose holders see personal fields unmasked (each full view is audited).
     "FULL_VIEW_ROLES": ["officer"],

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from backend.common.exceptions import ApplicationError, NotFound
@@ -28,10 +29,10 @@ from tasks.flow import (
     task_signer_decide,
     task_signer_remove,
 )
+from tasks.inbox import SEARCH_MAX, inbox_params_clean, inbox_rows_attach, text_clean
 from tasks.models import HumanTask, TaskStatus
 from tasks.neighbours import task_inbox_neighbours
 from tasks.selectors import (
-    InboxRows,
     task_get_visible,
     task_inbox,
     task_inbox_counts,
@@ -39,7 +40,7 @@ from tasks.selectors import (
     user_is_candidate,
 )
 from tasks.services import task_claim, task_complete, task_unclaim
-from tasks.tabs import task_filter
+from tasks.tabs import task_inbox_listing
 from tasks.timing import task_times
 
 # The task page's small forms besides the task's own form, and the fields each posts.
@@ -59,19 +60,42 @@ DIALOG_ACTIONS = {"transfer", "remind", "return", "delegate", "signer", "copy"}
 # ---- inbox -----------------------------------------------------------------------------------
 
 
+INBOX_TABS = (
+    ("all", _lazy("全部"), "count-total", "total"),
+    ("mine", _lazy("我的"), "count-mine", "mine"),
+    ("group", _lazy("组内"), "count-group", "group"),
+    ("overdue", _lazy("已超时"), "count-overdue", "overdue"),
+    ("due_soon", _lazy("即将到期"), "count-due-soon", "due_soon"),
+)
+INBOX_SORTS = (("due", _lazy("到期时间（超时在前）")), ("received", _lazy("收到时间（最新在前）")), ("priority", _lazy("优先级")))
+
+
+def _inbox_tabs_context(params, counts: dict[str, int], seen: int | None = None) -> dict[str, Any]:
+    """The tabs and their counts; `seen`: the total the page was rendered with (the poll keeps
+    it), so a poll that finds another total offers to refresh the rows."""
+    seen = counts["total"] if seen is None else seen
+    return {
+        "seen": seen,
+        "changed": seen != counts["total"],
+        "tabs": [{"key": key, "param": "" if key == "all" else key, "label": label, "testid": testid, "count": counts[name], "active": key == params.tab} for key, label, testid, name in INBOX_TABS],
+        "params": params,
+    }
+
+
 @page_view
 def inbox(request: HttpRequest) -> HttpResponse:
+    params = inbox_params_clean(request.GET)
     tasks = task_inbox(user=request.user)
     processes = sorted({(key, process_type_label(key, name)) for key, name in tasks.order_by().values_list("process_key", "process_name")})
-    process = request.GET.get("process", "").strip()
-    query = request.GET.get("q", "").strip()
+    process = text_clean(request.GET.get("process"))
     counts = task_inbox_counts(user=request.user)
-    # The page is read arm by arm in due order (P4, tasks/selectors.py); unfiltered, its total
-    # is the counts' total: no second COUNT.
-    rows = InboxRows(user=request.user, narrow=lambda qs: task_filter(qs, {"process": process, "q": query}))
-    known = {} if process or query else {"known_count": counts["total"]}
-    page = paginate(request, rows, **known)
-    page.object_list = list(page.object_list)
+    # One tab, narrowed by the filters, in one sort (tasks/inbox.py); read arm by arm (P4). Not
+    # narrowed beyond its tab, its total is that tab's count: no second COUNT.
+    rows, known_count = task_inbox_listing(
+        user=request.user, tab=params.tab, sort=params.sort, filters={"process": process, "q": params.q}, counts=counts
+    )
+    page = paginate(request, rows, **({} if known_count is None else {"known_count": known_count}))
+    page.object_list = inbox_rows_attach(list(page.object_list))  # the cases: one query per case model
     times = task_times(page.object_list)  # the rows' time and history: one query for the page
     for task in page.object_list:
         task.timing = times[task.pk]
@@ -80,9 +104,24 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "counts": counts,
         "processes": processes,
         "process": process,
-        "q": query,
+        "q": params.q,
+        "sort": params.sort,
+        "sorts": INBOX_SORTS,
+        "search_max": SEARCH_MAX,
+        "inbox_empty": counts["total"] == 0,
+        **_inbox_tabs_context(params, counts),
     }
     return render(request, "web/inbox.html", context)
+
+
+@page_view
+def inbox_counts(request: HttpRequest) -> HttpResponse:
+    """The tabs with their counts, polled by the inbox page (htmx, every 30 s)."""
+    params = inbox_params_clean(request.GET)
+    counts = task_inbox_counts(user=request.user)
+    seen = request.GET.get("seen", "")
+    seen_total = int(seen) if seen.isascii() and seen.isdigit() and len(seen) < 10 else None
+    return render(request, "web/_inbox_tabs.html", _inbox_tabs_context(params, counts, seen_total))
 
 
 def _claim_action(request: HttpRequest, task_id: int, action, done_message: str) -> HttpResponse:
@@ -98,7 +137,10 @@ def _claim_action(request: HttpRequest, task_id: int, action, done_message: str)
             return error_page(request, exc)
         return _task_page(request, task_id, error=exc)
     if is_htmx(request):
-        return render(request, "web/_task_row.html", {"task": task, "just_changed": done_message})
+        inbox_rows_attach([task])
+        response = render(request, "web/_task_row.html", {"task": task, "just_changed": done_message})
+        response["HX-Trigger"] = "inbox-changed"  # the tabs' counts refresh at once (_inbox_tabs.html)
+        return response
     messages.success(request, done_message)
     return redirect(safe_next(request, reverse("task-detail", args=[task.pk])))
 
