@@ -19,6 +19,7 @@ class Role(models.TextChoices):
     CUSTOMER_SERVICE = "customer_service", _("客服管理部")
     PROCESS_OWNER = "process_owner", _("流程管理员")
     COMPLIANCE = "compliance", _("合规")
+    CUSTOMER_MANAGER = "customer_manager", _("客户经理")
 
 
 class OrgUnit(models.Model):

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "backend.integrations",
     "backend.reports",
     "backend.complaints",
+    "backend.service",
     "backend.api",
     "backend.web",
     "backend.demo",

@@ -56,6 +56,7 @@ def user_info(user) -> dict:
         "is_process_owner": Role.PROCESS_OWNER in roles or user.is_superuser,
         "can_blacklist": bool(roles & {Role.OFFICER, Role.COMPLIANCE, Role.REVIEWER}) or user.is_superuser,
         "is_compliance": Role.COMPLIANCE in roles,
+        "is_customer_manager": Role.CUSTOMER_MANAGER in roles,
         "can_import": Role.OFFICER in roles,
         "sees_complaints": bool(roles & (COMPLAINT_ROLES | {Role.COMPLIANCE})) or user.is_superuser,
         "can_accept_complaint": bool(roles & COMPLAINT_ROLES),

@@ -15,6 +15,8 @@ from backend.organisation.models import OrgLevel, Role, SalesAgent
 from backend.organisation.services import org_unit_ensure, role_assign, user_ensure
 from backend.policies.models import Policy
 from backend.policies.services import policy_create
+from backend.service.models import ManagerGrade
+from backend.service.services import customer_manager_ensure
 
 DEMO_PASSWORD = "demo-pass-2026"
 
@@ -49,7 +51,10 @@ USERS = [
     ("handler.zj", "浙江省投诉处理岗", [(Role.COMPLAINT_HANDLER, "ZJ")]),
     ("handler.hz", "杭州投诉处理岗", [(Role.COMPLAINT_HANDLER, "ZJ-HZ")]),
     ("cs.ho", "总公司客服管理部", [(Role.CUSTOMER_SERVICE, "HO"), (Role.COMPLAINT_HANDLER, "HO")]),
+    # 客户经理制: a customer manager at a base-level unit, graded 初级 (applies for a higher grade).
+    ("manager.sz", "深圳客户经理", [(Role.CUSTOMER_MANAGER, "GD-SZ")]),
 ]
+MANAGERS = [("manager.sz", "GD-SZ", ManagerGrade.JUNIOR)]
 
 AGENTS = [("AG-SZ-0001", "张业务", "+8613900000001", "GD-SZ"), ("AG-GZ-0001", "李业务", "+8613900000002", "GD-GZ")]
 
@@ -79,6 +84,8 @@ class Command(BaseCommand):
             user = user_ensure(username=username, password=DEMO_PASSWORD, full_name=full_name, email=f"{username}@demo.custflow.example")
             for role, unit in roles:
                 role_assign(user=user, role=role, org_unit=units[unit])
+        for username, unit, grade in MANAGERS:
+            customer_manager_ensure(user=get_user_model().objects.get(username=username), org_unit=units[unit], grade=grade)
         admin = user_ensure(username="admin", password=DEMO_PASSWORD, full_name="系统管理员", is_superuser=True)
         role_assign(user=admin, role=Role.PROCESS_OWNER, org_unit=units["HO"])
         for code, name, phone, unit in AGENTS:

@@ -1,0 +1,31 @@
+"""The operations the customer_manager_qualification diagram calls: thin calls into services.py."""
+
+from __future__ import annotations
+
+from backend.service import selectors, services
+from processes.registry import OperationContext, operation_register
+
+
+def qualification_approve(ctx: OperationContext, params: dict, data: dict) -> dict:
+    return services.manager_qualification_approve(
+        actor=ctx.actor, case_id=ctx.case_id, comment=str(data.get("comment") or "")
+    )
+
+
+def qualification_reject(ctx: OperationContext, params: dict, data: dict) -> dict:
+    return services.manager_qualification_reject(
+        actor=ctx.actor, case_id=ctx.case_id, comment=str(data.get("comment") or "")
+    )
+
+
+def _qualification_case(*, user, case_id):
+    return selectors.manager_qualification_case_view(user=user, case_id=case_id)
+
+
+def _qualification_cancelled(*, actor, instance, reason, withdrawn):
+    services.manager_qualification_cancel(actor=actor, case_id=int(instance.subject_id), reason=reason, withdrawn=withdrawn)
+
+
+def register() -> None:
+    operation_register("service.qualification_approve", qualification_approve, "客户经理定级生效")
+    operation_register("service.qualification_reject", qualification_reject, "拒绝客户经理资格申请")

@@ -1,0 +1,88 @@
+"""客户经理制: customer managers and their grade qualification (资格审批)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from backend.common.cases import CaseBase
+
+
+class ManagerGrade(models.TextChoices):
+    """The five grades, highest first. The top two are approved by the province branch."""
+
+    PRINCIPAL = "principal", _("资深客户经理")
+    SENIOR = "senior", _("高级客户经理")
+    REGULAR = "regular", _("普通客户经理")
+    JUNIOR = "junior", _("初级客户经理")
+    TRAINEE = "trainee", _("见习客户经理")
+
+
+class ServedCustomerType(models.TextChoices):
+    """所负责客户的类型: the evidence's customer types."""
+
+    INDIVIDUAL = "individual", _("个人客户")
+    CORPORATE = "corporate", _("企业客户")
+    MAJOR = "major", _("大客户")
+    SYSTEM = "system", _("系统客户")
+    PROJECT = "project", _("大型项目客户")
+
+
+class QualificationStatus(models.TextChoices):
+    PENDING = "pending", _("审批中")
+    APPROVED = "approved", _("已批准")
+    REJECTED = "rejected", _("已拒绝")
+    CANCELLED = "cancelled", _("已撤销")
+
+
+class CustomerManager(models.Model):
+    """A customer manager: one person, one base-level (city) unit, one grade once approved."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="customer_manager", verbose_name=_("用户")
+    )
+    org_unit = models.ForeignKey(
+        "organisation.OrgUnit", on_delete=models.PROTECT, related_name="customer_managers", verbose_name=_("所在机构")
+    )
+    grade = models.CharField(_("级别"), max_length=16, choices=ManagerGrade.choices, blank=True)
+    since = models.DateTimeField(_("定级时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("客户经理")
+        verbose_name_plural = _("客户经理")
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.grade or '-'}@{self.org_unit_id}"
+
+
+class ManagerQualification(CaseBase):
+    """A grade application (客户经理资格申请) with its evidence, approved by level."""
+
+    manager = models.ForeignKey(CustomerManager, on_delete=models.PROTECT, related_name="qualifications")
+    applicant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_grade = models.CharField(_("申请级别"), max_length=16, choices=ManagerGrade.choices)
+    previous_grade = models.CharField(_("原级别"), max_length=16, choices=ManagerGrade.choices, blank=True)
+    ability = models.TextField(_("工作能力"))
+    experience_years = models.PositiveSmallIntegerField(_("专业工作经验(年)"))
+    results = models.TextField(_("工作业绩"))
+    customer_types = models.JSONField(_("所负责客户类型"), default=list)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=QualificationStatus.choices, default=QualificationStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    SUBMITTER_FIELD = "applicant"
+
+    class Meta:
+        verbose_name = _("客户经理资格申请")
+        verbose_name_plural = _("客户经理资格申请")
+        constraints = [
+            # One open application per manager (the service answers 409 before this is reached).
+            models.UniqueConstraint(
+                fields=["manager"], condition=models.Q(status="pending"), name="uniq_open_manager_qualification"
+            ),
+        ]

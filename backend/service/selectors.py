@@ -1,0 +1,96 @@
+"""Reads of the service desk: which grade applications a user may see, and how they look."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from backend.common.exceptions import NotFound
+from backend.organisation.models import OrgLevel, Role
+from backend.organisation.selectors import scope_filter, user_roles
+from backend.service.models import CustomerManager, ManagerGrade, ManagerQualification, ServedCustomerType
+
+
+def qualification_review_level(grade: str) -> str:
+    """The org level that approves an application for `grade` (资深、高级: province; others: city)."""
+    return OrgLevel.PROVINCE if grade in (ManagerGrade.PRINCIPAL, ManagerGrade.SENIOR) else OrgLevel.CITY
+
+
+def manager_qualifications_visible(*, user) -> QuerySet[ManagerQualification]:
+    """Applications the user may read: reviewers and officers in scope; a manager his own."""
+    qs = ManagerQualification.objects.select_related("manager", "applicant", "org_unit", "decided_by")
+    if user.is_superuser:
+        return qs
+    roles = user_roles(user)
+    if roles - {Role.CUSTOMER_MANAGER}:
+        scoped = scope_filter(qs, user)
+        return scoped if Role.CUSTOMER_MANAGER not in roles else scoped | qs.filter(applicant=user)
+    return qs.filter(applicant=user)
+
+
+def manager_qualification_get(*, user, qualification_id: Any) -> ManagerQualification:
+    try:
+        pk = int(qualification_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("资格申请不存在"), code="qualification_not_found") from None
+    case = manager_qualifications_visible(user=user).filter(pk=pk).first()
+    if case is None:
+        raise NotFound(_("资格申请不存在"), code="qualification_not_found")
+    return case
+
+
+def customer_manager_of(user) -> CustomerManager | None:
+    return CustomerManager.objects.filter(user=user).select_related("org_unit").first() if user.is_authenticated else None
+
+
+def _grade_label(grade: str) -> str:
+    return str(ManagerGrade(grade).label) if grade in ManagerGrade.values else _("未定级")
+
+
+def manager_qualification_view(case: ManagerQualification) -> dict[str, Any]:
+    level = qualification_review_level(case.requested_grade)
+    types = [str(ServedCustomerType(t).label) for t in case.customer_types if t in ServedCustomerType.values]
+    return {
+        "id": case.pk,
+        "applicant": case.applicant.username,
+        "applicant_name": case.applicant.get_full_name() or case.applicant.username,
+        "org_unit": case.org_unit.code,
+        "requested_grade": case.requested_grade,
+        "requested_grade_label": _grade_label(case.requested_grade),
+        "previous_grade": case.previous_grade,
+        "previous_grade_label": _grade_label(case.previous_grade),
+        "review_level": str(level),
+        "review_level_label": str(OrgLevel(level).label),
+        "ability": case.ability,
+        "experience_years": case.experience_years,
+        "results": case.results,
+        "customer_types": list(case.customer_types),
+        "customer_type_labels": types,
+        "status": case.status,
+        "status_label": str(case.get_status_display()),
+        "decided_by": case.decided_by.username if case.decided_by_id else None,
+        "decided_at": case.decided_at.isoformat() if case.decided_at else None,
+        "decision_comment": case.decision_comment,
+        "process_instance_id": case.process_instance_id,
+        "created_at": case.created_at.isoformat(),
+    }
+
+
+def manager_qualification_case_view(*, user, case_id: Any) -> dict[str, Any]:
+    """The case on the task page (generic template: title and rows) and in the task API."""
+    case = manager_qualification_get(user=user, qualification_id=case_id)
+    data = manager_qualification_view(case)
+    data["title"] = _("客户经理资格申请 #%(id)s") % {"id": case.pk}
+    data["rows"] = [
+        {"label": _("申请人"), "value": f"{data['applicant_name']}({case.org_unit.name})"},
+        {"label": _("申请级别"), "value": data["requested_grade_label"]},
+        {"label": _("原级别"), "value": data["previous_grade_label"]},
+        {"label": _("审批层级"), "value": data["review_level_label"]},
+        {"label": _("工作能力"), "value": case.ability},
+        {"label": _("专业工作经验"), "value": _("%(n)s 年") % {"n": case.experience_years}},
+        {"label": _("工作业绩"), "value": case.results},
+        {"label": _("所负责客户类型"), "value": "、".join(types) if (types := data["customer_type_labels"]) else "—"},
+    ]
+    return data

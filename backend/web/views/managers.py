@@ -1,0 +1,52 @@
+"""客户经理资格申请 in the web UI: a manager's grade, his applications and the application form."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from backend.common.exceptions import ApplicationError
+from backend.service.models import ManagerGrade, ServedCustomerType
+from backend.service.selectors import (
+    customer_manager_of,
+    manager_qualification_view,
+    manager_qualifications_visible,
+)
+from backend.service.services import manager_qualification_apply
+from backend.web.views.base import form_errors, page_view
+
+FIELDS = ("requested_grade", "ability", "experience_years", "results", "customer_types")
+
+
+def _page(request: HttpRequest, values: dict, exc: ApplicationError | None = None) -> HttpResponse:
+    manager = customer_manager_of(request.user)
+    mine = manager_qualifications_visible(user=request.user).filter(applicant=request.user).order_by("-id")[:20]
+    context = {
+        "manager": manager,
+        "grade_label": ManagerGrade(manager.grade).label if manager and manager.grade else _("未定级"),
+        "rows": [manager_qualification_view(c) for c in mine],
+        "values": values,
+        "grades": ManagerGrade.choices,
+        "customer_types": ServedCustomerType.choices,
+        **form_errors(exc, FIELDS),
+    }
+    return render(request, "web/manager_qualification.html", context, status=exc.status_code if exc else 200)
+
+
+@page_view
+def manager_qualification_page(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return _page(request, {"customer_types": []})
+    values = {name: request.POST.get(name, "") for name in FIELDS}
+    values["customer_types"] = request.POST.getlist("customer_types")
+    try:
+        case = manager_qualification_apply(actor=request.user, data=values)
+    except ApplicationError as exc:
+        return _page(request, values, exc)
+    messages.success(
+        request,
+        _("已提交资格申请(申请号 %(id)s),待%(level)s审批") % {"id": case.pk, "level": manager_qualification_view(case)["review_level_label"]},
+    )
+    return redirect("manager-qualification")
