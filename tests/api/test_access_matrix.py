@@ -64,6 +64,7 @@ COMPLAINT_READERS = ["handler.gd", "cs.ho"]  # the complaint roles of the owning
 READER_ROUTES = [
     "api-opening", "api-opening-scan", "api-task", "api-task-timeline", "api-customer", "api-customer-history", "api-amendment",
     "api-blacklist-entry", "api-blacklist-change", "api-policy", "api-endorsement", "api-complaint",
+    "api-manager-qualification",
 ]
 MISSING = {"int": 987654321, "str": "00000000-0000-0000-0000-000000000000"}
 KEEP = {"form"}  # path parameters that name a kind, not an object: the same for the missing-id call
@@ -144,6 +145,10 @@ def objects(api, people, django_capture_on_commit_callbacks):
         f = io.BytesIO(legacy + f"张三,resident_id,{resident_id(birth=date(1970, 7, 7))},13500001111,深圳\n".encode())
         f.name = "legacy.csv"
         imported = _ok(api("officer.sz").post("/api/integrations/imports/", {"file": f}, format="multipart"))
+    qualification = _ok(api("manager.sz").post("/api/manager-qualifications/", {
+        "requested_grade": "regular", "ability": "独立完成客户方案", "experience_years": 5, "results": "上年度新增保费 200 万元",
+        "customer_types": ["individual"],
+    }, format="json"))
     complaint_users()
     complaint = _ok(api("handler.sz").post("/api/complaints/", complaint_payload(), format="json"))
     _ok(api("handler.sz").post(f"/api/complaints/{complaint['id']}/root-cause/", {"root_cause": "sales_conduct", "note": "夸大收益"}, format="json"))
@@ -159,6 +164,7 @@ def objects(api, people, django_capture_on_commit_callbacks):
         "amendment_id": amendment["id"], "entry_id": change["entry"]["id"], "change_id": change["id"],
         "policy_id": policy["id"], "endorsement_id": endorsement["id"], "substitution_id": substitution["id"],
         "notification_id": notification["id"], "complaint_id": complaint["id"], "action_id": action["id"],
+        "qualification_id": qualification["id"],
     }
     overrides = {
         "api-print-batch": {"batch_id": batch["id"]}, "api-print-batch-pdf": {"batch_id": batch["id"]},
@@ -268,10 +274,19 @@ def test_no_self_approval_on_any_process(api, self_approver):
         "sum_insured": "500000.00", "premium": "12000.00", "payment_mode": "annual", "beneficiaries": [],
     }, format="json"))
     _ok(me.post(f"/api/policies/{policy['id']}/endorsements/", {"customer_changes": {}, "policy_changes": {"payment_mode": "monthly"}, "reason": "客户申请"}, format="json"))
+    # 客户经理资格: the grade's approval at the province (高级), applied for by a manager who reviews there too.
+    role_assign(user=self_approver, role=Role.CUSTOMER_MANAGER, org_unit=OrgUnit.objects.get(code="GD-SZ"))
+    _ok(me.post("/api/manager-qualifications/", {
+        "requested_grade": "senior", "ability": "独立完成客户方案", "experience_years": 8, "results": "上年度新增保费 500 万元",
+        "customer_types": ["corporate", "major"],
+    }, format="json"))
 
     own = HumanTask.objects.filter(initiator=self_approver, status="ready")
     processes = set(own.values_list("process_key", flat=True))
-    assert {"individual_account_opening", "corporate_account_opening", "customer_amendment", "blacklist_change", "endorsement"} <= processes
+    assert {
+        "individual_account_opening", "corporate_account_opening", "customer_amendment", "blacklist_change", "endorsement",
+        "customer_manager_qualification",
+    } <= processes
     visible = {t["id"] for t in inbox(me)}
     for task in own:
         assert task.pk not in visible, (task.process_key, task.step)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from backend.common.models import AuditEvent
 from backend.common.exceptions import Forbidden
+from backend.common.models import AuditEvent
 from backend.organisation.models import OrgUnit, Role
 from backend.organisation.services import role_assign, user_ensure
 from backend.service.models import CustomerManager, ManagerQualification
