@@ -25,7 +25,12 @@ QUALIFICATION = ProcessType(
     # The applicant's lane (the start event); the approvals use the org chart's city_reviewer and
     # province_reviewer lanes (four eyes), chosen by the gateway on the service's review_level.
     lanes={"customer_manager": LaneRule(role=Role.CUSTOMER_MANAGER, level=None, submitter=True)},
-    operations=("service.qualification_approve", "service.qualification_reject"),
+    operations=(
+        "service.qualification_approve",
+        "service.qualification_reject",
+        "tasks.record_escalation",
+        "tasks.send_reminder",
+    ),
     case_view=handlers._qualification_case,
     on_cancel=handlers._qualification_cancelled,
     permissions={"start": (Role.CUSTOMER_MANAGER,)},

@@ -3,6 +3,8 @@ at the province branch, the others at the city branch); four eyes; one open appl
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from backend.common.exceptions import Forbidden
@@ -11,7 +13,8 @@ from backend.organisation.models import OrgUnit, Role
 from backend.organisation.services import role_assign, user_ensure
 from backend.service.models import CustomerManager, ManagerQualification
 from backend.service.services import manager_qualification_approve
-from processes.models import ProcessInstance
+from processes.models import ProcessInstance, Timer
+from processes.sweep import timers_sweep
 from tasks.models import HumanTask
 from tests.conftest import inbox
 
@@ -211,3 +214,19 @@ def test_the_task_page_shows_the_evidence_and_the_diagram(api, client, users):
     assert diagram.status_code == 200
     text = diagram.content.decode()
     assert "customer_manager_qualification" in text and "province_review" in text
+
+
+def test_an_overdue_approval_is_escalated_and_stays_at_its_level(api):
+    """The review has a 48-hour deadline; when it passes, the escalation is recorded and the
+    same level gets the step again with a fresh clock (never a lower level)."""
+    body = apply(api, requested_grade="senior").json()
+    task = HumanTask.objects.get(case_type="service.managerqualification", case_id=body["id"], status="ready")
+    deadline = Timer.objects.get(instance_id=task.instance_id, spec="province_deadline", status="pending")
+    assert task.due_at == deadline.due_at
+    assert abs((deadline.due_at - task.created_at) - timedelta(hours=48)) < timedelta(minutes=1)
+    timers_sweep(now=deadline.due_at + timedelta(seconds=1))
+    again = HumanTask.objects.get(case_type="service.managerqualification", case_id=body["id"], status="ready")
+    assert again.pk != task.pk and again.step == "province_review" and again.org_unit.code == "GD"
+    assert again.due_at > deadline.due_at
+    assert AuditEvent.objects.filter(process_instance_id=task.instance_id, action__contains="escalat").exists()
+    assert ManagerQualification.objects.get(pk=body["id"]).status == "pending"
