@@ -35,10 +35,19 @@ def _page(request: HttpRequest, values: dict, exc: ApplicationError | None = Non
     return render(request, "web/manager_qualification.html", context, status=exc.status_code if exc else 200)
 
 
+def _next_grade(user) -> str:
+    """The grade above the manager's own (见习 for one not graded yet): the form's first choice."""
+    manager = customer_manager_of(user)
+    order = list(reversed(ManagerGrade.values))  # 见习 … 资深
+    if manager is None or manager.grade not in order:
+        return ManagerGrade.TRAINEE
+    return order[min(order.index(manager.grade) + 1, len(order) - 1)]
+
+
 @page_view
 def manager_qualification_page(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
-        return _page(request, {"customer_types": []})
+        return _page(request, {"customer_types": [], "requested_grade": _next_grade(request.user)})
     values = {name: request.POST.get(name, "") for name in FIELDS}
     values["customer_types"] = request.POST.getlist("customer_types")
     try:
