@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from backend.common.exceptions import NotFound
 from backend.organisation.models import OrgLevel, Role
-from backend.organisation.selectors import scope_filter, user_roles
+from backend.organisation.selectors import user_role_assignments
 from backend.service.models import CustomerManager, ManagerGrade, ManagerQualification, ServedCustomerType
 
 
@@ -18,16 +18,22 @@ def qualification_review_level(grade: str) -> str:
     return OrgLevel.PROVINCE if grade in (ManagerGrade.PRINCIPAL, ManagerGrade.SENIOR) else OrgLevel.CITY
 
 
+# Who reads grade applications besides the applicant: the approvers, the customer-information
+# officers and compliance of the branch, its province and head office, and customer service
+# (客服管理部 "guides and manages the customer managers", seed 001 §三).
+READER_ROLES = frozenset({Role.REVIEWER, Role.OFFICER, Role.COMPLIANCE, Role.CUSTOMER_SERVICE})
+
+
 def manager_qualifications_visible(*, user) -> QuerySet[ManagerQualification]:
-    """Applications the user may read: reviewers and officers in scope; a manager his own."""
+    """Applications the user may read: readers' in their org subtrees, and his own."""
     qs = ManagerQualification.objects.select_related("manager", "applicant", "org_unit", "decided_by")
     if user.is_superuser:
         return qs
-    roles = user_roles(user)
-    if roles - {Role.CUSTOMER_MANAGER}:
-        scoped = scope_filter(qs, user)
-        return scoped if Role.CUSTOMER_MANAGER not in roles else scoped | qs.filter(applicant=user)
-    return qs.filter(applicant=user)
+    paths = {ra.org_unit.path for ra in user_role_assignments(user) if ra.role in READER_ROLES}
+    visible = Q(applicant=user)
+    for path in paths:
+        visible |= Q(org_unit__path__startswith=path)
+    return qs.filter(visible)
 
 
 def manager_qualification_get(*, user, qualification_id: Any) -> ManagerQualification:

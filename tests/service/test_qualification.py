@@ -167,7 +167,7 @@ def test_reading_is_scoped(api):
     for username in ("manager.sz", "reviewer.sz", "reviewer.gd", "compliance.ho"):
         assert api(username).get(url).status_code == 200, username
     missing = api("reviewer.gz").get("/api/manager-qualifications/987654321/")
-    for username in ("reviewer.gz", "reviewer.hz", "collector.gz"):
+    for username in ("reviewer.gz", "reviewer.hz", "collector.gz", "collector.sz", "handler.sz"):
         got = api(username).get(url)
         assert got.status_code == 404 and got.content == missing.content, username
     # Another manager at the same unit sees only his own applications.
