@@ -64,7 +64,7 @@ class ManagerQualification(CaseBase):
     requested_grade = models.CharField(_("申请级别"), max_length=16, choices=ManagerGrade.choices)
     previous_grade = models.CharField(_("原级别"), max_length=16, choices=ManagerGrade.choices, blank=True)
     ability = models.TextField(_("工作能力"))
-    experience_years = models.PositiveSmallIntegerField(_("专业工作经验(年)"))
+    experience_years = models.PositiveSmallIntegerField(_("专业工作经验（年）"))
     results = models.TextField(_("工作业绩"))
     customer_types = models.JSONField(_("所负责客户类型"), default=list)
     status = models.CharField(

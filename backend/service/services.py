@@ -39,7 +39,7 @@ def _manager_unit(actor) -> OrgUnit:
         raise Forbidden(_("只有客户经理可以申请客户经理资格"), code="not_customer_manager")
     base = [u for u in units if u.level == BASE_LEVEL]
     if not base:
-        raise ValidationFailed(_("客户经理岗位只设在基层单位(市分公司),您的客户经理岗位不在基层单位"), code="not_base_level")
+        raise ValidationFailed(_("客户经理岗位只设在基层单位（市分公司），您的客户经理岗位不在基层单位"), code="not_base_level")
     return base[0]
 
 
@@ -61,7 +61,7 @@ def manager_qualification_clean(data: dict[str, Any], *, current_grade: str = ""
     errors: dict[str, list[str]] = {}
     grade = data.get("requested_grade")
     if grade not in ManagerGrade.values:
-        errors["requested_grade"] = [_("请选择申请级别:%(choices)s") % {"choices": "、".join(str(g.label) for g in ManagerGrade)}]
+        errors["requested_grade"] = [_("请选择申请级别：%(choices)s") % {"choices": "、".join(str(g.label) for g in ManagerGrade)}]
     elif grade == current_grade:
         errors["requested_grade"] = [_("您已是%(grade)s,无需重复申请") % {"grade": ManagerGrade(grade).label}]
     ability = _text(data, "ability", _("工作能力"), errors)
@@ -75,7 +75,7 @@ def manager_qualification_clean(data: dict[str, Any], *, current_grade: str = ""
     elif isinstance(years_raw, str) and years_raw.strip().isdigit():
         years = int(years_raw.strip())
     if years is None:
-        errors["experience_years"] = [_("请填写专业工作经验年数(整数)")]
+        errors["experience_years"] = [_("请填写专业工作经验年数（整数）")]
     elif not 0 <= years <= MAX_EXPERIENCE_YEARS:
         errors["experience_years"] = [_("专业工作经验应在 0 到 %(n)s 年之间") % {"n": MAX_EXPERIENCE_YEARS}]
     types = data.get("customer_types")
@@ -85,7 +85,7 @@ def manager_qualification_clean(data: dict[str, Any], *, current_grade: str = ""
         errors["customer_types"] = [_("请选择至少一种所负责客户类型")]
         types = []
     elif any(t not in ServedCustomerType.values for t in types):
-        errors["customer_types"] = [_("客户类型无效,可选:%(choices)s") % {"choices": "、".join(str(t.label) for t in ServedCustomerType)}]
+        errors["customer_types"] = [_("客户类型无效，可选：%(choices)s") % {"choices": "、".join(str(t.label) for t in ServedCustomerType)}]
     elif len(set(types)) != len(types):
         errors["customer_types"] = [_("客户类型不能重复")]
     if errors:
@@ -104,7 +104,7 @@ def manager_qualification_apply(*, actor, data: dict[str, Any]) -> ManagerQualif
     unit = _manager_unit(actor)
     manager = CustomerManager.objects.filter(user=actor).first()
     if manager is not None and manager.org_unit_id != unit.pk:
-        raise ValidationFailed(_("客户经理档案所在机构与岗位机构不一致,请联系管理员"), code="manager_unit_mismatch")
+        raise ValidationFailed(_("客户经理档案所在机构与岗位机构不一致，请联系管理员"), code="manager_unit_mismatch")
     clean = manager_qualification_clean(data, current_grade=manager.grade if manager else "")
     level = qualification_review_level(clean["requested_grade"])
     try:
@@ -112,7 +112,7 @@ def manager_qualification_apply(*, actor, data: dict[str, Any]) -> ManagerQualif
             manager, _created = CustomerManager.objects.get_or_create(user=actor, defaults={"org_unit": unit})
             manager = CustomerManager.objects.select_for_update().get(pk=manager.pk)
             if manager.qualifications.filter(status=QualificationStatus.PENDING).exists():
-                raise Conflict(_("您已有一笔审批中的资格申请,请待其办结后再申请"), code="qualification_pending")
+                raise Conflict(_("您已有一笔审批中的资格申请，请待其办结后再申请"), code="qualification_pending")
             case = ManagerQualification.objects.create(
                 manager=manager,
                 applicant=actor,
@@ -138,7 +138,7 @@ def manager_qualification_apply(*, actor, data: dict[str, Any]) -> ManagerQualif
             case.process_instance = instance
             case.save(update_fields=["process_instance"])
     except IntegrityError:
-        raise Conflict(_("您已有一笔审批中的资格申请,请待其办结后再申请"), code="qualification_pending") from None
+        raise Conflict(_("您已有一笔审批中的资格申请，请待其办结后再申请"), code="qualification_pending") from None
     return ManagerQualification.objects.select_related("manager", "applicant", "org_unit").get(pk=case.pk)
 
 
@@ -228,7 +228,7 @@ def customer_manager_ensure(*, user, org_unit: OrgUnit, grade: str = "") -> Cust
     """Register `user` as a customer manager at a base-level unit (demo seeding, administration).
     Idempotent; an existing manager keeps his grade."""
     if org_unit.level != BASE_LEVEL:
-        raise ValidationFailed.field("org_unit", _("客户经理岗位只设在基层单位(市分公司)"), code="not_base_level")
+        raise ValidationFailed.field("org_unit", _("客户经理岗位只设在基层单位（市分公司）"), code="not_base_level")
     if grade and grade not in ManagerGrade.values:
         raise ValidationFailed.field("grade", _("未知的客户经理级别"), code="invalid_grade")
     manager, created = CustomerManager.objects.get_or_create(

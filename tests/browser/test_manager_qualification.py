@@ -52,9 +52,9 @@ def test_manager_applies_and_city_reviewer_approves(live_server, transactional_d
         assert ManagerQualification.objects.count() == 0
 
         page.select_option("#f_requested_grade", "regular")
-        page.fill("#f_ability", "熟悉财产险产品,能独立完成企业客户保险方案")
+        page.fill("#f_ability", "熟悉财产险产品，能独立完成企业客户保险方案")
         page.fill("#f_experience_years", "6")
-        page.fill("#f_results", "上年度新增保费 320 万元,续保率 92%")
+        page.fill("#f_results", "上年度新增保费 320 万元，续保率 92%")
         page.get_by_label("个人客户").check()
         page.get_by_label("企业客户").check()
         page.click("[data-testid=qualification-form] button[type=submit]")

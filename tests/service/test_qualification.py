@@ -26,9 +26,9 @@ PROCESS = "customer_manager_qualification"
 def evidence(**overrides):
     data = {
         "requested_grade": "regular",
-        "ability": "熟悉财产险与寿险产品,能独立完成大客户方案设计",
+        "ability": "熟悉财产险与寿险产品，能独立完成大客户方案设计",
         "experience_years": 6,
-        "results": "上年度新增保费 320 万元,续保率 92%",
+        "results": "上年度新增保费 320 万元，续保率 92%",
         "customer_types": ["individual", "corporate"],
     }
     data.update(overrides)

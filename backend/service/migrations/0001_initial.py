@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
                 ('requested_grade', models.CharField(choices=[('principal', '资深客户经理'), ('senior', '高级客户经理'), ('regular', '普通客户经理'), ('junior', '初级客户经理'), ('trainee', '见习客户经理')], max_length=16, verbose_name='申请级别')),
                 ('previous_grade', models.CharField(blank=True, choices=[('principal', '资深客户经理'), ('senior', '高级客户经理'), ('regular', '普通客户经理'), ('junior', '初级客户经理'), ('trainee', '见习客户经理')], max_length=16, verbose_name='原级别')),
                 ('ability', models.TextField(verbose_name='工作能力')),
-                ('experience_years', models.PositiveSmallIntegerField(verbose_name='专业工作经验(年)')),
+                ('experience_years', models.PositiveSmallIntegerField(verbose_name='专业工作经验（年）')),
                 ('results', models.TextField(verbose_name='工作业绩')),
                 ('customer_types', models.JSONField(default=list, verbose_name='所负责客户类型')),
                 ('status', models.CharField(choices=[('pending', '审批中'), ('approved', '已批准'), ('rejected', '已拒绝'), ('cancelled', '已撤销')], default='pending', max_length=16, verbose_name='状态')),

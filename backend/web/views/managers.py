@@ -56,6 +56,6 @@ def manager_qualification_page(request: HttpRequest) -> HttpResponse:
         return _page(request, values, exc)
     messages.success(
         request,
-        _("已提交资格申请(申请号 %(id)s),待%(level)s审批") % {"id": case.pk, "level": manager_qualification_view(case)["review_level_label"]},
+        _("已提交资格申请（申请号 %(id)s），待%(level)s审批") % {"id": case.pk, "level": manager_qualification_view(case)["review_level_label"]},
     )
     return redirect("manager-qualification")
