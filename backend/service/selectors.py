@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from backend.common.exceptions import NotFound
+from backend.common.exceptions import Forbidden, NotFound
 from backend.organisation.models import OrgLevel, Role
 from backend.organisation.selectors import user_role_assignments
 from backend.service.models import CustomerManager, ManagerGrade, ManagerQualification, ServedCustomerType
@@ -45,6 +45,12 @@ def manager_qualification_get(*, user, qualification_id: Any) -> ManagerQualific
     if case is None:
         raise NotFound(_("资格申请不存在"), code="qualification_not_found")
     return case
+
+
+def customer_manager_page_check(user) -> None:
+    """The 资格申请 page is for customer managers: anybody else gets 403."""
+    if not any(ra.role == Role.CUSTOMER_MANAGER for ra in user_role_assignments(user)):
+        raise Forbidden(_("只有客户经理可以申请客户经理资格"), code="not_customer_manager")
 
 
 def customer_manager_of(user) -> CustomerManager | None:

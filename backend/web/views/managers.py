@@ -11,6 +11,7 @@ from backend.common.exceptions import ApplicationError
 from backend.service.models import ManagerGrade, ServedCustomerType
 from backend.service.selectors import (
     customer_manager_of,
+    customer_manager_page_check,
     manager_qualification_view,
     manager_qualifications_visible,
 )
@@ -21,6 +22,7 @@ FIELDS = ("requested_grade", "ability", "experience_years", "results", "customer
 
 
 def _page(request: HttpRequest, values: dict, exc: ApplicationError | None = None) -> HttpResponse:
+    customer_manager_page_check(request.user)
     manager = customer_manager_of(request.user)
     mine = manager_qualifications_visible(user=request.user).filter(applicant=request.user).order_by("-id")[:20]
     context = {
@@ -46,6 +48,7 @@ def _next_grade(user) -> str:
 
 @page_view
 def manager_qualification_page(request: HttpRequest) -> HttpResponse:
+    customer_manager_page_check(request.user)
     if request.method != "POST":
         return _page(request, {"customer_types": [], "requested_grade": _next_grade(request.user)})
     values = {name: request.POST.get(name, "") for name in FIELDS}
