@@ -38,6 +38,7 @@ JOURNEYS = {
     "reviewer.sz": ["/inbox/", "/customers/", "/policies/", "/my-cases/"],
     "handler.sz": ["/inbox/", "/complaints/", "/complaints/analysis/"],
     "owner.ho": ["/inbox/", "/processes/", "/reports/sla/"],
+    "manager.sz": ["/inbox/", "/manager-qualification/", "/my-cases/"],
 }
 WIDTHS = (1366, 1280, 768)
 # What must never reach a page: Python reprs, JSON nulls, untranslated template/message keys.
