@@ -60,6 +60,7 @@ def test_manager_applies_and_city_reviewer_approves(live_server, transactional_d
         page.click("[data-testid=qualification-form] button[type=submit]")
         expect(page.locator("[data-testid=flash-success]")).to_contain_text("待市分公司审批")
         expect(page.locator("[data-testid=qualification-table]")).to_contain_text("审批中")
+        expect(page.locator("[data-testid=qualification-pending]")).to_be_visible()
         page.screenshot(path="/tmp/managers-applied.png", full_page=True)
     finally:
         context.close()

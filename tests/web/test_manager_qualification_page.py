@@ -48,4 +48,7 @@ def test_a_good_application_goes_to_the_province(login):
     assert resp.status_code == 200 and "待省分公司审批" in html(resp)
     case = ManagerQualification.objects.get()
     assert HumanTask.objects.get(case_id=case.pk, case_type="service.managerqualification", status="ready").org_unit.code == "GD"
+    # While it is open the page says so instead of offering the form; a post anyway is 409.
+    body = html(client.get("/manager-qualification/"))
+    assert 'data-testid="qualification-pending"' in body and 'data-testid="qualification-form"' not in body
     assert client.post("/manager-qualification/", {**GOOD, "requested_grade": "regular"}).status_code == 409

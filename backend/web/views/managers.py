@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from backend.common.exceptions import ApplicationError
-from backend.service.models import ManagerGrade, ServedCustomerType
+from backend.service.models import ManagerGrade, QualificationStatus, ServedCustomerType
 from backend.service.selectors import (
     customer_manager_of,
     customer_manager_page_check,
@@ -28,7 +28,8 @@ def _page(request: HttpRequest, values: dict, exc: ApplicationError | None = Non
     context = {
         "manager": manager,
         "grade_label": ManagerGrade(manager.grade).label if manager and manager.grade else _("未定级"),
-        "rows": [manager_qualification_view(c) for c in mine],
+        "rows": (rows := [manager_qualification_view(c) for c in mine]),
+        "pending": any(r["status"] == QualificationStatus.PENDING for r in rows),
         "values": values,
         "grades": ManagerGrade.choices,
         "customer_types": ServedCustomerType.choices,
