@@ -41,6 +41,7 @@ def test_officer_records_a_call_on_the_customer_page(live_server, transactional_
         form.locator("[data-testid=contact-submit]").click()
         expect(form.locator(".field.has-error")).to_contain_text("请填写联系要点")
         assert CustomerContact.objects.count() == 0
+        page.locator("[data-testid=contacts]").screenshot(path="/tmp/contacts-error.png")
         form = page.locator("[data-testid=contact-form]")
         expect(form.locator("select[name=kind]")).to_have_value("call")  # what was chosen stays
         form.locator("textarea[name=summary]").fill("客户来电询问保单贷款的办理材料")
