@@ -26,7 +26,7 @@ class ContactOutputSerializer(serializers.Serializer):
     channel = serializers.CharField()
     channel_label = serializers.CharField()
     summary = serializers.CharField()
-    outcome = serializers.CharField()
+    outcome = serializers.CharField(allow_blank=True)
     next_step_at = serializers.CharField(allow_null=True)
     recorded_by = serializers.CharField()
     recorded_by_name = serializers.CharField()
