@@ -75,7 +75,8 @@ def linkage_complaints_register(fn) -> None:
         _COMPLAINT_PROVIDERS.append(fn)
 
 
-def _complaints(*, user, customer: Customer) -> list[dict[str, Any]]:
+def customer_complaint_rows(*, user, customer: Customer) -> list[dict[str, Any]]:
+    """The customer's complaints this user may see (from the complaints app's provider)."""
     return [row for provider in _COMPLAINT_PROVIDERS for row in provider(user=user, customer=customer)]
 
 
@@ -300,5 +301,5 @@ def customer_linkage(*, user, customer: Customer) -> dict[str, Any]:
             "agent_count": len(shared["agent_codes"]),
         },
         "policies_by_role": _policies_by_role(user=user, customer=customer),
-        "complaints": _complaints(user=user, customer=customer),
+        "complaints": customer_complaint_rows(user=user, customer=customer),
     }

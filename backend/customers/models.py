@@ -62,6 +62,16 @@ HOLDING_STATUSES = [
 ]
 
 
+class IncomeBand(models.TextChoices):
+    """个人年收入 (seed 002: 个人收入状况), in bands: a band is enough to advise, and less to leak."""
+
+    LT_5 = "lt5", _("5万元以下")
+    B5_10 = "5_10", _("5–10万元")
+    B10_30 = "10_30", _("10–30万元")
+    B30_100 = "30_100", _("30–100万元")
+    GT_100 = "gt100", _("100万元以上")
+
+
 class Customer(models.Model):
     customer_type = models.CharField(
         _("客户类型"), max_length=16, choices=CustomerType.choices, default=CustomerType.INDIVIDUAL
@@ -98,6 +108,15 @@ class Customer(models.Model):
     # Both empty: not recorded (optional except for resident ids at the advanced level).
     id_valid_until = models.DateField(_("证件有效期至"), null=True, blank=True, db_index=True)
     id_valid_long_term = models.BooleanField(_("证件长期有效"), default=False, db_default=False)
+    # The file's static part beyond identity and contact (seed 002 客户档案静态要素): all optional.
+    # employer, family_members and income_band are personal data (backend/organisation/privacy.py).
+    occupation = models.CharField(_("职业"), max_length=100, blank=True, default="", db_default="")
+    employer = models.CharField(_("工作单位"), max_length=200, blank=True, default="", db_default="")
+    income_band = models.CharField(
+        _("年收入"), max_length=8, choices=IncomeBand.choices, blank=True, default="", db_default=""
+    )
+    family_members = models.CharField(_("家庭成员"), max_length=500, blank=True, default="", db_default="")
+    preferences = models.CharField(_("联系偏好"), max_length=300, blank=True, default="", db_default="")
     # Bumped by every applied change: a change request made against an older version is stale.
     version = models.PositiveIntegerField(default=1)
 
@@ -525,3 +544,47 @@ FIELD_LABELS = {
     "legal_rep_id_type": _("法定代表人证件类型"),
     "legal_rep_id_number": _("法定代表人证件号码"),
 }
+
+
+class ContactKind(models.TextChoices):
+    CALL = "call", _("来电")
+    VISIT = "visit", _("拜访")
+    LETTER = "letter", _("信函")
+    MESSAGE = "message", _("短信")
+    COMPLAINT = "complaint", _("投诉")
+    REPORT = "report", _("报案")
+
+
+class ContactChannel(models.TextChoices):
+    PHONE = "phone", _("电话")
+    HOTLINE = "hotline", _("客服热线")
+    BRANCH = "branch", _("柜面")
+    VISIT = "visit", _("上门")
+    WECHAT = "wechat", _("微信")
+    EMAIL = "email", _("电子邮件")
+    LETTER = "letter", _("信函")
+    OTHER = "other", _("其他")
+
+
+class CustomerContact(models.Model):
+    """联系记录: one contact with the customer (seed 002 客户档案动态要素: 拜访时间、地点、要点、
+    结果; seed 004 呼叫中心: every contact under the one customer, as a connected record).
+    Append-only: a contact is recorded once and never edited."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="contacts")
+    kind = models.CharField(_("联系类型"), max_length=16, choices=ContactKind.choices)
+    channel = models.CharField(_("渠道"), max_length=16, choices=ContactChannel.choices)
+    summary = models.TextField(_("联系要点"), max_length=2000)
+    outcome = models.CharField(_("结果"), max_length=500, blank=True)
+    next_step_at = models.DateTimeField(_("下次跟进时间"), null=True, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    org_unit = models.ForeignKey("organisation.OrgUnit", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["customer", "-created_at"], name="contact_customer_created_idx")]
+        verbose_name = _("联系记录")
+        verbose_name_plural = _("联系记录")
+
+    def __str__(self) -> str:
+        return f"contact #{self.pk}"

@@ -177,6 +177,13 @@ def customer_view(*, user, customer: Customer, purpose: str = "view") -> dict[st
         "last_verified_at": customer.last_verified_at.isoformat() if customer.last_verified_at else None,
         "version": customer.version,
         "masked": not full,
+        # The file's static part (seed 002); employer and family_members are personal (below).
+        "occupation": customer.occupation,
+        "preferences": customer.preferences,
+        "income_band": privacy.present("income_band", customer.income_band, full=full),
+        "income_band_label": privacy.present(
+            "income_band", customer.get_income_band_display() if customer.income_band else "", full=full
+        ),
     }
     if purpose != "list":
         data.update(customer_opening_people(customer))

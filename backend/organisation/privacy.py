@@ -33,11 +33,18 @@ FIELDS: dict[str, str] = {
     "address": "address",
     "email": "email",
     "legal_rep_id_number": "id_number",
+    # The file's static part (seed 002): where the customer works, their family, their income.
+    "employer": "employer",
+    "family_members": "family_members",
+    "income_band": "income_band",
     "complainant_phone": "phone",
     "complainant_id_number": "id_number",
 }
 # A customer's own personal fields (what the reveal action may uncover, what a change masks).
-CUSTOMER_FIELDS: tuple[str, ...] = ("id_number", "phone", "address", "email", "legal_rep_id_number")
+# income_band is personal but not here: a choice, shown by its label (customer_view masks it).
+CUSTOMER_FIELDS: tuple[str, ...] = (
+    "id_number", "phone", "address", "email", "legal_rep_id_number", "employer", "family_members",
+)
 
 # Whose data: the roles that see it in full at the case's unit or above.
 SUBJECTS: dict[str, tuple[str, ...] | None] = {

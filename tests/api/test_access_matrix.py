@@ -22,7 +22,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from backend.customers.models import Customer
+from backend.customers.models import Customer, CustomerContact
 from backend.organisation.models import OrgUnit, Role
 from backend.organisation.services import role_assign, user_ensure
 from tasks.models import HumanTask
@@ -63,6 +63,7 @@ COMPLAINT_READERS = ["handler.gd", "cs.ho"]  # the complaint roles of the owning
 # Detail reads the owning province and head office must be able to make.
 READER_ROUTES = [
     "api-opening", "api-opening-scan", "api-task", "api-task-timeline", "api-customer", "api-customer-history", "api-amendment",
+    "api-customer-contacts", "api-customer-timeline",
     "api-blacklist-entry", "api-blacklist-change", "api-policy", "api-endorsement", "api-complaint",
     "api-manager-qualification",
 ]
@@ -132,6 +133,11 @@ def objects(api, people, django_capture_on_commit_callbacks):
     signer = _ok(api("reviewer.sz").post(f"/api/tasks/{signed_task.pk}/signers/", {"user": "reviewer.gd", "position": "after", "reason": "复核"}, format="json"))
     customer_id = active["customer_id"]
     amendment = _ok(sz.post(f"/api/customers/{customer_id}/amendments/", {"address": "深圳市福田区 8 号", "reason": "客户来电"}, format="json"))
+    # The file's static part (personal: employer, family) and one contact in its dynamic part.
+    _ok(sz.post(f"/api/customers/{customer_id}/profile/", {
+        "employer": "深圳市南山区示例科技有限公司", "family_members": "配偶王芳,儿子张小明", "income_band": "30_100", "occupation": "工程师",
+    }, format="json"))
+    _ok(sz.post(f"/api/customers/{customer_id}/contacts/", {"kind": "visit", "channel": "visit", "summary": "上门拜访,了解家庭保障"}, format="json"))
     change = _ok(api("officer.sz").post("/api/blacklist/", {"id_type": "resident_id", "id_number": resident_id(serial=99), "name": "黑名单人", "reason": "骗保记录", "source": "理赔调查"}, format="json"))
     policy = _ok(sz.post("/api/policies/", {
         "policy_number": "P4403-2026-0001", "product": "安心终身寿险", "policyholder_id": customer_id,
@@ -228,6 +234,8 @@ def test_no_cross_scope_read_or_action(api, objects):
     task = HumanTask.objects.get(pk=ids["task_id"])
     assert task.status == "ready" and task.assignee_id is None
     assert Customer.objects.get(pk=ids["customer_id"]).status == "active"
+    assert CustomerContact.objects.filter(customer_id=ids["customer_id"]).count() == 1
+    assert Customer.objects.get(pk=ids["customer_id"]).occupation == "工程师"
 
 
 def test_owning_province_and_head_office_read(api, objects):

@@ -95,7 +95,7 @@ def test_personal_values_appear_only_where_the_policy_shows_them(api, objects, d
     users = {u.username: u for u in django_user_model.objects.filter(username__in=USERS)}
     assert set(users) == set(USERS)
     values = personal_values()
-    assert {f for f, *_ in values} >= {"id_number", "phone", "address", "email", "complainant_phone"}
+    assert {f for f, *_ in values} >= {"id_number", "phone", "address", "email", "complainant_phone", "employer", "family_members"}
     routes = readable_routes()
     assert len(routes) > 80
     leaks, shown = [], set()
@@ -123,6 +123,7 @@ def test_personal_values_appear_only_where_the_policy_shows_them(api, objects, d
     assert leaks == []
     # The policy is not vacuous: the officer reads a customer's data whole, the handler a complainant's.
     assert ("officer.sz", "phone") in shown and ("officer.sz", "id_number") in shown
+    assert ("officer.sz", "employer") in shown and ("officer.sz", "family_members") in shown
     assert ("handler.sz", "complainant_phone") in shown
 
 

@@ -345,6 +345,10 @@ CUSTFLOW = {
         "address": (6, 0),
         "email": (1, 0),
         "legal_rep_id_number": (1, 1),
+        # The file's static part: the employer keeps its first character, family and income none.
+        "employer": (1, 0),
+        "family_members": (0, 0),
+        "income_band": (0, 0),
         # A customer's or complainant's name where lists show it (the inbox rows): 张*丰, 张*.
         "customer_name": (1, 1),
     },

@@ -6,15 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from backend.common.exceptions import ApplicationError, NotFound
+from backend.customers.contacts import CONTACT_FIELDS, customer_contact_record, user_may_record_contact
 from backend.customers.linkage import customer_linkage, field_label
 from backend.customers.lookups import customer_lookup, lookup_query_refuse
-from backend.customers.models import CustomerStatus
+from backend.customers.models import ContactChannel, ContactKind, CustomerStatus, IncomeBand
 from backend.customers.printing import collection_card_print
+from backend.customers.profile import PROFILE_FIELDS, customer_profile_update, user_may_edit_profile
 from backend.customers.reveal import (
     customer_field_reveal,
     reveal_event_list,
@@ -29,6 +32,8 @@ from backend.customers.selectors import (
     customer_trail,
     customer_view,
 )
+from backend.customers.timeline import customer_timeline
+from backend.organisation import privacy
 from backend.web.views.base import error_page, form_errors, is_htmx, page_view, paginate, printed_pdf
 
 SEARCH_FIELDS = ("name", "id_number", "uscc", "phone")
@@ -116,6 +121,8 @@ def _detail_page(
     *,
     revealed: dict[str, str] | None = None,
     reveal_error: tuple[str, ApplicationError] | None = None,
+    contact_error: ApplicationError | None = None,
+    profile_error: ApplicationError | None = None,
     status: int = 200,
 ) -> HttpResponse:
     customer = customer_get_visible(user=request.user, customer_id=customer_id)
@@ -135,11 +142,33 @@ def _detail_page(
         linkage_error = form_errors(reveal_error[1], ())
     else:
         linkage_error = {}
+    contact_form: dict[str, Any] = {
+        "kinds": ContactKind.choices,
+        "channels": ContactChannel.choices,
+        "values": {name: request.POST.get(name, "") for name in CONTACT_FIELDS} if contact_error else {},
+        **form_errors(contact_error, CONTACT_FIELDS),
+    }
+    may_edit_profile = user_may_edit_profile(request.user, customer)
+    profile_form: dict[str, Any] = {
+        "income_bands": IncomeBand.choices,
+        # The form starts from the current values only for a user who sees them whole.
+        "values": {name: request.POST.get(name, "") for name in (*PROFILE_FIELDS, "reason")}
+        if profile_error
+        else ({name: getattr(customer, name) for name in PROFILE_FIELDS} if not view["masked"] else {}),
+        "open": profile_error is not None,
+        **form_errors(profile_error, (*PROFILE_FIELDS, "reason")),
+    }
     context = {
         **linkage,
         **linkage_error,
+        "may_edit_profile": may_edit_profile,
+        "profile_form": profile_form,
         "reveal_slots": slots,
         "trail": customer_trail(customer=customer),
+        "may_record_contact": user_may_record_contact(request.user, customer),
+        "contact_form": contact_form,
+        # The full view (if any) is audited once, by customer_linkage above.
+        "timeline": customer_timeline(user=request.user, customer=customer, audit=False),
     }
     return render(request, "web/customer_detail.html", context, status=status)
 
@@ -147,6 +176,39 @@ def _detail_page(
 @page_view
 def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     return _detail_page(request, customer_id)
+
+
+@require_POST
+@page_view
+def customer_contact_add(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """登记联系记录: POST the contact form; back to the page's 联系记录 section, or the page with
+    the form again and its errors next to the fields (nothing recorded)."""
+    try:
+        customer_contact_record(actor=request.user, customer_id=customer_id, data=request.POST)
+    except ApplicationError as exc:
+        if exc.status_code != 400:
+            raise
+        return _detail_page(request, customer_id, contact_error=exc, status=exc.status_code)
+    return redirect(reverse("customer-detail", kwargs={"customer_id": customer_id}) + "#contacts")
+
+
+@require_POST
+@page_view
+def customer_profile_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """客户档案: POST the profile form; back to the page, or the page with the form open again and
+    its errors next to the fields (nothing changed)."""
+    customer = customer_get_visible(user=request.user, customer_id=customer_id)
+    data = {k: v for k, v in request.POST.items() if k in (*PROFILE_FIELDS, "reason")}
+    if not privacy.sees_full(request.user, customer.org_unit):
+        # The form started empty (the values are masked): a field left empty stays as it is.
+        data = {k: v for k, v in data.items() if v.strip() or k == "reason"}
+    try:
+        customer_profile_update(actor=request.user, customer_id=customer.pk, data=data)
+    except ApplicationError as exc:
+        if exc.status_code != 400:
+            raise
+        return _detail_page(request, customer_id, profile_error=exc, status=exc.status_code)
+    return redirect(reverse("customer-detail", kwargs={"customer_id": customer_id}))
 
 
 @require_POST
