@@ -155,7 +155,11 @@ class PrivatePostgres:
     def init(self):
         self._run("initdb", "-D", str(self.dir), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
         with open(self.dir / "postgresql.conf", "a") as f:
-            f.write("fsync = off\nfull_page_writes = off\nsynchronous_commit = off\nmax_connections = 100\n")
+            # The drills kill the server's processes, never the machine: fsync may stay off (what a
+            # commit wrote reaches the OS and survives), but a commit must not answer before its WAL
+            # is written — with synchronous_commit off an `-m immediate` crash loses transactions
+            # the client was told had committed, which production never allows.
+            f.write("fsync = off\nfull_page_writes = off\nsynchronous_commit = on\nmax_connections = 100\n")
 
     def ctl(self, action: str, mode: str = "fast"):
         args = ["pg_ctl", "-D", str(self.dir), "-o", f"-p {self.port} -k {self.sock} -c listen_addresses=127.0.0.1", "-l", str(self.log), "-w"]
