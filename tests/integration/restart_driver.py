@@ -44,7 +44,7 @@ def call(fn, what: str, retry_for: float = 60.0):
     errors = 0
     while True:
         try:
-            return fn(), errors
+            resp = fn()
         except Exception as exc:  # noqa: BLE001 - OperationalError/InterfaceError from a restarted server
             errors += 1
             emit(error=what, kind=type(exc).__name__)
@@ -52,6 +52,15 @@ def call(fn, what: str, retry_for: float = 60.0):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+            continue
+        # "Nothing was saved, retry later" (503) and "too many requests" (429): a client retries.
+        if getattr(resp, "status_code", None) in (429, 503) and time.monotonic() < deadline:
+            errors += 1
+            emit(error=what, kind=f"http {resp.status_code}", body=resp.content[:300].decode("utf-8", "replace"))
+            connections.close_all()
+            time.sleep(0.5)
+            continue
+        return resp, errors
 
 
 def client(username: str) -> APIClient:
@@ -87,7 +96,8 @@ def load(n: int, base: int):
             # is refused as a duplicate and names the customer the first try created.
             case = _opening_of(resp.json()["customer_id"])
             committed_before_drop = case is not None
-        emit(op="submit", status=resp.status_code, case=case, retried=errors, committed_before_drop=committed_before_drop)
+        body = "" if resp.status_code == 201 else resp.content[:300].decode("utf-8", "replace")
+        emit(op="submit", status=resp.status_code, case=case, retried=errors, committed_before_drop=committed_before_drop, body=body)
         if case is None or i % 2:
             continue
         task = review_task(reviewer, case)
