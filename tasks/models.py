@@ -73,6 +73,10 @@ class HumanTask(models.Model):
             # The inbox reads ready rows by group or by assignee, due first (P4).
             models.Index(fields=["org_unit", "role", "due_at"], condition=models.Q(status="ready"), name="task_ready_group_due"),
             models.Index(fields=["assignee", "due_at"], condition=models.Q(status="ready"), name="task_ready_assignee_due"),
+            # Four eyes asks "did this user work on this case before?" by instance OR by case
+            # (tasks/eligibility.py): without both, the OR is a scan of the whole table per check.
+            models.Index(fields=["instance", "completed_by"], name="task_instance_worker"),
+            models.Index(fields=["case_type", "case_id", "completed_by"], name="task_case_worker"),
         ]
         ordering = ["due_at", "id"]
 
