@@ -1,5 +1,6 @@
-"""P3 locust scenario: a collector submits an advanced opening (multipart, with a scan), a
-reviewer finds it in the inbox, claims it and approves it. Every successful approval is one
+"""P3 locust scenario: a collector submits an advanced opening (multipart, with a scan), the
+branch's customer-information officer finds it in the inbox and confirms it (seed 003 §1.1.1: a
+collector's opening passes the officer first), a reviewer finds it, claims it and approves it. Every successful approval is one
 "complete opening" (reported as the request `FLOW opening approved`).
 
 Run by `bench/p3_throughput.py` (which starts gunicorn + Celery on PostgreSQL/Redis), or by hand:
@@ -37,12 +38,17 @@ class OpeningFlow(HttpUser):
 
     def on_start(self):
         self.client.headers["X-Forwarded-Proto"] = "https"  # behind the TLS proxy the production settings expect
-        self.auth = {u: {"Authorization": f"Token {self._token(u)}"} for u in ("collector.sz", "reviewer.sz")}
+        self.auth = {u: {"Authorization": f"Token {self._token(u)}"} for u in ("collector.sz", "officer.sz", "reviewer.sz")}
 
     def _token(self, username: str) -> str:
         resp = self.client.post("/api/auth/token/", json={"username": username, "password": PASSWORD}, name="token")
         resp.raise_for_status()
         return resp.json()["token"]
+
+    def _find(self, case_id: int, step: str, auth: dict) -> int | None:
+        found = self.client.get(f"/api/tasks/?process=individual_account_opening&step={step}&sort=received&page_size=50", headers=auth, name=f"inbox {step}")
+        rows = found.json().get("results", []) if found.ok else []
+        return next((t["id"] for t in rows if t["case_id"] == case_id), None)
 
     @task
     def open_and_approve(self):
@@ -55,10 +61,15 @@ class OpeningFlow(HttpUser):
         if resp.status_code != 201:
             return
         case_id = resp.json()["id"]
+        officer = self.auth["officer.sz"]
+        task_id = self._find(case_id, "officer_check", officer)
+        if task_id is None:
+            return
+        confirmed = self.client.post(f"/api/tasks/{task_id}/complete/", json={"decision": "confirm"}, headers=officer, name="confirm")
+        if not confirmed.ok:
+            return
         rev = self.auth["reviewer.sz"]
-        found = self.client.get("/api/tasks/?process=individual_account_opening&step=review&page_size=200", headers=rev, name="inbox")
-        match = [t for t in found.json().get("results", [])] if found.ok else []
-        task_id = next((t["id"] for t in match if t["case_id"] == case_id), None)
+        task_id = self._find(case_id, "review", rev)
         if task_id is None:
             return
         if not self.client.post(f"/api/tasks/{task_id}/claim/", headers=rev, name="claim").ok:
