@@ -3,7 +3,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -32,10 +31,20 @@ def audit_checkpoint_dir(tmp_path_factory, monkeypatch):
     return path
 
 
+@pytest.fixture(scope="session")
+def demo_snapshot(django_db_setup, django_db_blocker):
+    """The demo seed, run once per test database and kept in side tables (tests/demo_snapshot.py)."""
+    from tests.demo_snapshot import DemoSnapshot
+
+    with django_db_blocker.unblock():
+        return DemoSnapshot.take()
+
+
 @pytest.fixture
-def demo(db):
-    """The demo org tree, users, sales agents and deployed diagrams."""
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
+def demo(db, demo_snapshot):
+    """The demo org tree, users, sales agents and deployed diagrams: the rows `seed_demo` writes,
+    copied in from the session's snapshot (a few INSERT … SELECT instead of a seed per test)."""
+    demo_snapshot.restore()
 
 
 @pytest.fixture

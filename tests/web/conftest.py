@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from django.core.management import call_command
 from django.test import Client
 
 from tasks.models import HumanTask
@@ -15,8 +12,8 @@ OPENING_CASE = "customers.accountopening"
 
 
 @pytest.fixture
-def seeded(db):
-    call_command("seed_demo", stdout=io.StringIO())
+def seeded(demo):
+    """The demo seed (tests/conftest.py restores it from the session's snapshot)."""
 
 
 @pytest.fixture
