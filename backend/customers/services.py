@@ -132,6 +132,7 @@ def account_opening_submit(
         raise _duplicate_error(existing)
 
     saved_files: list[ScanDocument] = []
+    committing = False  # the body is done: an error now comes from the COMMIT itself
     try:
         with transaction.atomic(), audit_batch():
             customer = Customer.objects.create(
@@ -183,14 +184,15 @@ def account_opening_submit(
             )
             opening.process_instance = instance
             opening.save(update_fields=["process_instance"])
+            committing = True
     except IntegrityError:
-        _discard_files(saved_files)
+        _discard_files(saved_files, committing=committing)
         existing = duplicate_customer(values["id_type"], values["id_number"])
         if existing is not None:
             raise _duplicate_error(existing)
         raise
     except Exception:
-        _discard_files(saved_files)
+        _discard_files(saved_files, committing=committing)
         raise
     # Re-read: the process moved the customer's (protected) FSM state during the step.
     return AccountOpening.objects.select_related("customer", "collector", "opened_by").get(pk=opening.pk)
@@ -220,7 +222,13 @@ def opening_collector_clean(*, actor, username: object) -> tuple[Any, OrgUnit]:
     return user, max(units, key=lambda u: u.path.count("/"))
 
 
-def _discard_files(documents: list[ScanDocument]) -> None:
+def _discard_files(documents: list[ScanDocument], *, committing: bool) -> None:
+    """Remove the scan files of a submission that was rolled back. An error raised by the COMMIT
+    itself (a connection lost on the way) leaves the outcome unknown: the case may well exist and
+    its reviewer would find no scan, so the files stay (an orphan file costs only disk)."""
+    if committing:
+        logger.warning("opening submission: the commit failed with its outcome unknown; scan files kept: %s", [d.file.name for d in documents])
+        return
     for document in documents:
         try:
             document.file.delete(save=False)
