@@ -20,6 +20,8 @@ class Role(models.TextChoices):
     PROCESS_OWNER = "process_owner", _("流程管理员")
     COMPLIANCE = "compliance", _("合规")
     CUSTOMER_MANAGER = "customer_manager", _("客户经理")
+    # 机构负责人: the head of a branch, who hears of a customer's major event (重大事件) first.
+    UNIT_HEAD = "unit_head", _("机构负责人")
 
 
 class OrgUnit(models.Model):

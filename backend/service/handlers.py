@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backend.service import selectors, services
+from backend.service import major_events, selectors, services
 from processes.registry import OperationContext, operation_register
 
 
@@ -26,6 +26,29 @@ def _qualification_cancelled(*, actor, instance, reason, withdrawn):
     services.manager_qualification_cancel(actor=actor, case_id=int(instance.subject_id), reason=reason, withdrawn=withdrawn)
 
 
+def major_event_head_ack(ctx: OperationContext, params: dict, data: dict) -> dict:
+    return major_events.major_event_head_acknowledge(actor=ctx.actor, case_id=ctx.case_id, instruction=data.get("instruction"))
+
+
+def major_event_centre_ack(ctx: OperationContext, params: dict, data: dict) -> dict:
+    return major_events.major_event_centre_acknowledge(actor=ctx.actor, case_id=ctx.case_id, plan=data.get("plan"))
+
+
+def major_event_close(ctx: OperationContext, params: dict, data: dict) -> dict:
+    return major_events.major_event_close(actor=ctx.actor, case_id=ctx.case_id)
+
+
+def _major_event_case(*, user, case_id):
+    return selectors.major_event_case_view(user=user, case_id=case_id)
+
+
+def _major_event_cancelled(*, actor, instance, reason, withdrawn):
+    major_events.major_event_cancel(actor=actor, case_id=int(instance.subject_id), reason=reason, withdrawn=withdrawn)
+
+
 def register() -> None:
     operation_register("service.qualification_approve", qualification_approve, "客户经理定级生效")
     operation_register("service.qualification_reject", qualification_reject, "拒绝客户经理资格申请")
+    operation_register("service.major_event_head_ack", major_event_head_ack, "记录机构负责人批示")
+    operation_register("service.major_event_centre_ack", major_event_centre_ack, "记录客户服务中心跟进安排")
+    operation_register("service.major_event_close", major_event_close, "重大事件办结")

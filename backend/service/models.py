@@ -86,3 +86,47 @@ class ManagerQualification(CaseBase):
                 fields=["manager"], condition=models.Q(status="pending"), name="uniq_open_manager_qualification"
             ),
         ]
+
+
+class MajorEventKind(models.TextChoices):
+    """重大事件: what happened to the customer that the branch must know of at once."""
+
+    DEATH = "death", _("客户身故")
+    ILLNESS = "illness", _("重大疾病或伤残")
+    ACCIDENT = "accident", _("重大意外事故")
+    LARGE_CLAIM = "large_claim", _("大额理赔")
+    BUSINESS = "business", _("经营重大变化（破产、重组、停业）")
+    LITIGATION = "litigation", _("重大诉讼或纠纷")
+    MEDIA = "media", _("媒体曝光或舆情")
+    OTHER = "other", _("其他重大事件")
+
+
+class MajorEventStatus(models.TextChoices):
+    OPEN = "open", _("处理中")
+    CLOSED = "closed", _("已办结")
+    CANCELLED = "cancelled", _("已撤销")
+
+
+class MajorEvent(CaseBase):
+    """A major customer event (客户重大事件) reported by a customer manager: the unit head and the
+    customer-service centre each acknowledge it with their instruction within a working day."""
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="major_events")
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("事件类型"), max_length=16, choices=MajorEventKind.choices)
+    occurred_on = models.DateField(_("发生日期"))
+    description = models.TextField(_("事件经过"))
+    status = models.CharField(_("状态"), max_length=16, choices=MajorEventStatus.choices, default=MajorEventStatus.OPEN)
+    head_instruction = models.TextField(_("机构负责人批示"), blank=True)
+    head_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    head_at = models.DateTimeField(null=True, blank=True)
+    centre_plan = models.TextField(_("客服中心跟进安排"), blank=True)
+    centre_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    centre_at = models.DateTimeField(null=True, blank=True)
+
+    SUBMITTER_FIELD = "reported_by"
+
+    class Meta:
+        verbose_name = _("客户重大事件")
+        verbose_name_plural = _("客户重大事件")
+        indexes = [models.Index(fields=["customer", "created_at"])]

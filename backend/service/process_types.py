@@ -1,5 +1,5 @@
-"""The service desk's process types: 客户经理资格审批 (seed 001 §二). Declared here, run by the
-platform (processes/types.py)."""
+"""The service desk's process types: 客户经理资格审批 and 客户重大事件报告 (seed 001 §二). Declared
+here, run by the platform (processes/types.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 from django.conf import settings
 
 from backend.organisation.lanes import LaneRule
-from backend.organisation.models import Role
-from backend.service import handlers, services
-from backend.service.models import ManagerQualification
-from processes.types import ProcessType, process_type_register
+from backend.organisation.models import OrgLevel, Role
+from backend.service import handlers, major_events, services
+from backend.service.models import MajorEvent, ManagerQualification
+from processes.types import InboxRow, ProcessType, process_type_register
 
 BPMN = Path(settings.BASE_DIR) / "bpmn"
 
@@ -35,7 +35,33 @@ QUALIFICATION = ProcessType(
     on_cancel=handlers._qualification_cancelled,
     permissions={"start": (Role.CUSTOMER_MANAGER,)},
 )
-PROCESS_TYPES = (QUALIFICATION,)
+MAJOR_EVENT = ProcessType(
+    key=major_events.MAJOR_EVENT_PROCESS,
+    label="客户重大事件报告",
+    case_type=major_events.MAJOR_EVENT_CASE,
+    case_model=MajorEvent,
+    diagrams=(BPMN / "customer_manager" / "customer_major_event.bpmn",),
+    forms=("customer_manager/major_event_head", "customer_manager/major_event_centre"),
+    # Both branches at once: the head of the customer's unit, and customer service at head office
+    # (客户服务中心, which "guides and manages the customer managers", seed 001 §三).
+    # Four eyes on both (approval=True): the reporter never acknowledges his own report.
+    lanes={
+        "unit_head": LaneRule(role=Role.UNIT_HEAD, level=None, approval=True),
+        "service_centre": LaneRule(role=Role.CUSTOMER_SERVICE, level=OrgLevel.HEAD_OFFICE, approval=True),
+    },
+    operations=(
+        "service.major_event_head_ack",
+        "service.major_event_centre_ack",
+        "service.major_event_close",
+        "tasks.record_escalation",
+        "tasks.send_reminder",
+    ),
+    case_view=handlers._major_event_case,
+    on_cancel=handlers._major_event_cancelled,
+    permissions={"start": tuple(major_events.REPORTER_ROLES)},
+    inbox_row=InboxRow(customer_name="customer__name"),
+)
+PROCESS_TYPES = (QUALIFICATION, MAJOR_EVENT)
 
 
 def register() -> None:

@@ -10,7 +10,14 @@ from django.utils.translation import gettext as _
 from backend.common.exceptions import Forbidden, NotFound
 from backend.organisation.models import OrgLevel, Role
 from backend.organisation.selectors import user_role_assignments
-from backend.service.models import CustomerManager, ManagerGrade, ManagerQualification, ServedCustomerType
+from backend.service.models import (
+    CustomerManager,
+    MajorEvent,
+    MajorEventKind,
+    ManagerGrade,
+    ManagerQualification,
+    ServedCustomerType,
+)
 
 
 def qualification_review_level(grade: str) -> str:
@@ -104,5 +111,80 @@ def manager_qualification_case_view(*, user, case_id: Any) -> dict[str, Any]:
         {"label": _("专业工作经验"), "value": _("%(n)s 年") % {"n": case.experience_years}},
         {"label": _("工作业绩"), "value": case.results},
         {"label": _("所负责客户类型"), "value": "、".join(types) if (types := data["customer_type_labels"]) else "—"},
+    ]
+    return data
+
+
+# ---- 客户重大事件 -----------------------------------------------------------------------------------
+
+# Who reads major-event reports besides the reporter: those the process reaches (unit heads,
+# customer service) and the branch's officers and compliance, in their org subtrees.
+MAJOR_EVENT_READER_ROLES = frozenset({Role.UNIT_HEAD, Role.CUSTOMER_SERVICE, Role.OFFICER, Role.COMPLIANCE})
+
+
+def major_events_visible(*, user) -> QuerySet[MajorEvent]:
+    qs = MajorEvent.objects.select_related("customer", "reported_by", "org_unit", "head_by", "centre_by")
+    if user.is_superuser:
+        return qs
+    paths = {ra.org_unit.path for ra in user_role_assignments(user) if ra.role in MAJOR_EVENT_READER_ROLES}
+    visible = Q(reported_by=user)
+    for path in paths:
+        visible |= Q(org_unit__path__startswith=path)
+    return qs.filter(visible)
+
+
+def major_event_get(*, user, event_id: Any) -> MajorEvent:
+    try:
+        pk = int(event_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("重大事件报告不存在"), code="major_event_not_found") from None
+    case = major_events_visible(user=user).filter(pk=pk).first()
+    if case is None:
+        raise NotFound(_("重大事件报告不存在"), code="major_event_not_found")
+    return case
+
+
+def _who(user) -> str | None:
+    return (user.get_full_name() or user.username) if user is not None else None
+
+
+def major_event_view(case: MajorEvent) -> dict[str, Any]:
+    return {
+        "id": case.pk,
+        "customer_id": case.customer_id,
+        "org_unit": case.org_unit.code,
+        "reported_by": case.reported_by.username,
+        "reported_by_name": _who(case.reported_by),
+        "kind": case.kind,
+        "kind_label": str(MajorEventKind(case.kind).label) if case.kind in MajorEventKind.values else case.kind,
+        "occurred_on": case.occurred_on.isoformat(),
+        "description": case.description,
+        "status": case.status,
+        "status_label": str(case.get_status_display()),
+        "head_instruction": case.head_instruction,
+        "head_by": case.head_by.username if case.head_by_id else None,
+        "head_at": case.head_at.isoformat() if case.head_at else None,
+        "centre_plan": case.centre_plan,
+        "centre_by": case.centre_by.username if case.centre_by_id else None,
+        "centre_at": case.centre_at.isoformat() if case.centre_at else None,
+        "process_instance_id": case.process_instance_id,
+        "created_at": case.created_at.isoformat(),
+        "closed_at": case.closed_at.isoformat() if case.closed_at else None,
+    }
+
+
+def major_event_case_view(*, user, case_id: Any) -> dict[str, Any]:
+    """The case on the task page (generic template: title and rows) and in the task API."""
+    case = major_event_get(user=user, event_id=case_id)
+    data = major_event_view(case)
+    data["title"] = _("客户重大事件 #%(id)s") % {"id": case.pk}
+    data["rows"] = [
+        {"label": _("客户"), "value": f"{case.customer.name}({case.org_unit.name})"},
+        {"label": _("事件类型"), "value": data["kind_label"]},
+        {"label": _("发生日期"), "value": data["occurred_on"]},
+        {"label": _("事件经过"), "value": case.description},
+        {"label": _("报告人"), "value": data["reported_by_name"]},
+        {"label": _("负责人批示"), "value": case.head_instruction or "—"},
+        {"label": _("客服中心跟进安排"), "value": case.centre_plan or "—"},
     ]
     return data

@@ -162,6 +162,10 @@ def objects(api, people, django_capture_on_commit_callbacks):
         "owner_org_unit": OrgUnit.objects.get(code="GD-SZ").pk, "due_date": (timezone.localdate() + timedelta(days=30)).isoformat(),
         "description": "开展销售话术专项培训",
     }, format="json"))
+    major_event = _ok(api("manager.sz").post("/api/major-events/", {
+        "customer_id": customer_id, "kind": "large_claim", "occurred_on": timezone.localdate().isoformat(),
+        "description": "客户车辆全损，报案金额较大",
+    }, format="json"))
     now = timezone.now()
     substitution = _ok(api("reviewer.sz").post("/api/substitutions/", {"substitute": "reviewer.gd", "start_at": (now + timedelta(days=1)).isoformat(), "end_at": (now + timedelta(days=3)).isoformat(), "reason": "年假"}, format="json"))
     notification = api("reviewer.sz").get("/api/notifications/").json()["results"][0]
@@ -170,7 +174,7 @@ def objects(api, people, django_capture_on_commit_callbacks):
         "amendment_id": amendment["id"], "entry_id": change["entry"]["id"], "change_id": change["id"],
         "policy_id": policy["id"], "endorsement_id": endorsement["id"], "substitution_id": substitution["id"],
         "notification_id": notification["id"], "complaint_id": complaint["id"], "action_id": action["id"],
-        "qualification_id": qualification["id"],
+        "qualification_id": qualification["id"], "event_id": major_event["id"],
     }
     overrides = {
         "api-print-batch": {"batch_id": batch["id"]}, "api-print-batch-pdf": {"batch_id": batch["id"]},
@@ -289,11 +293,19 @@ def test_no_self_approval_on_any_process(api, self_approver):
         "customer_types": ["corporate", "major"],
     }, format="json"))
 
+    # 客户重大事件: reported by a manager who is also the unit's head and in customer service.
+    for role, code in ((Role.UNIT_HEAD, "GD-SZ"), (Role.CUSTOMER_SERVICE, "HO")):
+        role_assign(user=self_approver, role=role, org_unit=OrgUnit.objects.get(code=code))
+    _ok(me.post("/api/major-events/", {
+        "customer_id": customer_id, "kind": "media",
+        "occurred_on": timezone.localdate().isoformat(), "description": "客户投诉被媒体报道",
+    }, format="json"))
+
     own = HumanTask.objects.filter(initiator=self_approver, status="ready")
     processes = set(own.values_list("process_key", flat=True))
     assert {
         "individual_account_opening", "corporate_account_opening", "customer_amendment", "blacklist_change", "endorsement",
-        "customer_manager_qualification",
+        "customer_manager_qualification", "customer_major_event",
     } <= processes
     visible = {t["id"] for t in inbox(me)}
     for task in own:
@@ -304,8 +316,10 @@ def test_no_self_approval_on_any_process(api, self_approver):
         task.refresh_from_db()
         assert task.status == "ready" and task.assignee_id is None
         # Someone else can: the step is a real approval step waiting for a second person.
-        other_reviewer = "reviewer.gd" if task.org_unit.code == "GD" else "reviewer.sz"
-        assert task.pk in {t["id"] for t in inbox(api(other_reviewer))}, (task.process_key, task.step, task.org_unit.code)
+        other = {Role.UNIT_HEAD: "head.sz", Role.CUSTOMER_SERVICE: "cs.ho"}.get(
+            task.role, "reviewer.gd" if task.org_unit.code == "GD" else "reviewer.sz"
+        )
+        assert task.pk in {t["id"] for t in inbox(api(other))}, (task.process_key, task.step, task.org_unit.code)
 
 
 # ---- control 11: diagrams are for their owners -------------------------------------------------

@@ -335,6 +335,8 @@ CUSTFLOW = {
         "complaint_cross_province": os.environ.get("CUSTFLOW_COMPLAINT_CROSS_PROVINCE_DEADLINE", "P2WD"),
         # The branch asks a customer whose identity document expires for the new one.
         "id_document_update": os.environ.get("CUSTFLOW_ID_DOCUMENT_UPDATE_DEADLINE", "P20WD"),
+        # A customer's major event (重大事件) reaches the unit head and the service centre in a working day.
+        "major_event": os.environ.get("CUSTFLOW_MAJOR_EVENT_DEADLINE", "P1WD"),
     },
     # A reminder goes out when this fraction of a deadline has passed.
     "REMINDER_FRACTION": float(os.environ.get("CUSTFLOW_REMINDER_FRACTION", "0.75")),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -34,6 +35,9 @@ from backend.customers.selectors import (
 )
 from backend.customers.timeline import customer_timeline
 from backend.organisation import privacy
+from backend.service.major_events import MAJOR_EVENT_FIELDS, major_event_report, user_may_report_major_event
+from backend.service.models import MajorEventKind
+from backend.service.selectors import major_event_view, major_events_visible
 from backend.web.views.base import error_page, form_errors, is_htmx, page_view, paginate, printed_pdf
 
 SEARCH_FIELDS = ("name", "id_number", "uscc", "phone")
@@ -123,6 +127,7 @@ def _detail_page(
     reveal_error: tuple[str, ApplicationError] | None = None,
     contact_error: ApplicationError | None = None,
     profile_error: ApplicationError | None = None,
+    major_event_error: ApplicationError | None = None,
     status: int = 200,
 ) -> HttpResponse:
     customer = customer_get_visible(user=request.user, customer_id=customer_id)
@@ -169,6 +174,14 @@ def _detail_page(
         "contact_form": contact_form,
         # The full view (if any) is audited once, by customer_linkage above.
         "timeline": customer_timeline(user=request.user, customer=customer, audit=False),
+        "major_events": [major_event_view(e) for e in major_events_visible(user=request.user).filter(customer=customer).order_by("-id")[:20]],
+        "may_report_major_event": user_may_report_major_event(request.user, customer),
+        "major_event_form": {
+            "kinds": MajorEventKind.choices,
+            "values": {name: request.POST.get(name, "") for name in MAJOR_EVENT_FIELDS} if major_event_error else {},
+            "open": major_event_error is not None,
+            **form_errors(major_event_error, MAJOR_EVENT_FIELDS),
+        },
     }
     return render(request, "web/customer_detail.html", context, status=status)
 
@@ -190,6 +203,23 @@ def customer_contact_add(request: HttpRequest, customer_id: int) -> HttpResponse
             raise
         return _detail_page(request, customer_id, contact_error=exc, status=exc.status_code)
     return redirect(reverse("customer-detail", kwargs={"customer_id": customer_id}) + "#contacts")
+
+
+@require_POST
+@page_view
+def customer_major_event_add(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """报告重大事件: POST the form; back to the page's 重大事件 section with a notice, or the page
+    with the form open again and its errors next to the fields (nothing reported)."""
+    try:
+        case = major_event_report(
+            actor=request.user, customer_id=customer_id, data={k: request.POST.get(k, "") for k in MAJOR_EVENT_FIELDS}
+        )
+    except ApplicationError as exc:
+        if exc.status_code != 400:
+            raise
+        return _detail_page(request, customer_id, major_event_error=exc, status=exc.status_code)
+    messages.success(request, _("已报告重大事件（编号 %(id)s），已同时送达机构负责人和客户服务中心") % {"id": case.pk})
+    return redirect(reverse("customer-detail", kwargs={"customer_id": customer_id}) + "#major-events")
 
 
 @require_POST

@@ -53,6 +53,8 @@ USERS = [
     ("cs.ho", "总公司客服管理部", [(Role.CUSTOMER_SERVICE, "HO"), (Role.COMPLAINT_HANDLER, "HO")]),
     # 客户经理制: a customer manager at a base-level unit, graded 初级 (applies for a higher grade).
     ("manager.sz", "深圳客户经理", [(Role.CUSTOMER_MANAGER, "GD-SZ")]),
+    # 机构负责人: hears of a customer's major event (重大事件) with the customer-service centre.
+    ("head.sz", "深圳市分公司负责人", [(Role.UNIT_HEAD, "GD-SZ")]),
 ]
 MANAGERS = [("manager.sz", "GD-SZ", ManagerGrade.JUNIOR)]
 
