@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# Installs everything and runs the whole suite twice: on PostgreSQL + Redis (a real Celery
-# worker and beat on Redis), then embedded on SQLite + the filesystem broker.
+# Installs everything and runs the whole suite: first the fast tier (SQLite, no browser, no
+# integration, nothing heavy: the edit-test loop's tier, `scripts/test.sh --fast` runs only it),
+# then everything on PostgreSQL + Redis (a real Celery worker and beat on Redis), then the rest
+# on SQLite + the filesystem broker (the browser, integration and heavy tests of the embedded
+# mode), then the benchmarks at a small size.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+FAST_ONLY=0
+if [[ "${1:-}" == "--fast" ]]; then FAST_ONLY=1; shift; fi
+FAST_TIER="not browser and not integration and not heavy and not slow"
 # The test path installs the browser (Chromium) and the PDF tools the tests use; the demo does not.
 scripts/setup.sh --test
 
@@ -24,13 +30,17 @@ export DJANGO_SETTINGS_MODULE=backend.config.settings.test
 .venv/bin/python manage.py makemigrations --check --dry-run -v 0
 .venv/bin/python manage.py check
 
+echo "== fast tier: SQLite, no browser, no integration, nothing heavy =="
+env -u DATABASE_URL -u CELERY_BROKER_URL "${PYTEST[@]}" -m "$FAST_TIER"
+if [[ "$FAST_ONLY" == 1 ]]; then exit 0; fi
+
 echo "== suite on PostgreSQL + Redis =="
 DATABASE_URL=${CI_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/custflow} \
 CELERY_BROKER_URL=${CI_BROKER_URL:-redis://127.0.0.1:6379/5} \
 CUSTFLOW_INTEGRATION=1 "${PYTEST[@]}"
 
-echo "== suite on SQLite + filesystem broker =="
-env -u DATABASE_URL -u CELERY_BROKER_URL CUSTFLOW_INTEGRATION=1 "${PYTEST[@]}"
+echo "== the rest on SQLite + filesystem broker (browser, integration, heavy) =="
+env -u DATABASE_URL -u CELERY_BROKER_URL CUSTFLOW_INTEGRATION=1 "${PYTEST[@]}" -m "not ($FAST_TIER)"
 
 echo "== benchmarks (small size) =="
 .venv/bin/python bench/run.py --small

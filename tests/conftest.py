@@ -8,6 +8,26 @@ from rest_framework.test import APIClient
 
 from tests.factories import opening_payload
 
+# The fast tier (`scripts/test.sh --fast`: SQLite, no browser, no integration) leaves these out:
+# each is thorough and long; the full suite runs them on both databases.
+HEAVY = (
+    "tests/api/test_openapi_fuzz.py",
+    "tests/api/test_get_is_safe.py",
+    "tests/complaints/test_no_server_errors.py",
+    "tests/deploy/",
+    "tests/processes/test_long_rework_loop.py",
+    "tests/processes/test_script_isolation.py",
+    "tests/processes/test_timer_step_isolation.py",
+    "tests/processes/engine/test_engine_compaction.py::test_return_loop_survives_1000_rounds",
+    "tests/tasks/test_flow_properties.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.nodeid.startswith(HEAVY):
+            item.add_marker(pytest.mark.heavy)
+
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
