@@ -94,6 +94,7 @@ urlpatterns = [
     path("blacklist/<int:entry_id>/remove/", blacklist.BlacklistRemoveApi.as_view(), name="api-blacklist-remove"),
     path("manager-qualifications/", manager_qualifications.ManagerQualificationCreateApi.as_view(), name="api-manager-qualifications"),
     path("manager-qualifications/<int:qualification_id>/", manager_qualifications.ManagerQualificationApi.as_view(), name="api-manager-qualification"),
+    path("manager-recertifications/<int:recertification_id>/", manager_qualifications.ManagerRecertificationApi.as_view(), name="api-manager-recertification"),
     path("major-events/", major_events.MajorEventCreateApi.as_view(), name="api-major-events"),
     path("major-events/<int:event_id>/", major_events.MajorEventApi.as_view(), name="api-major-event"),
     path("blacklist-changes/<int:change_id>/", blacklist.BlacklistChangeApi.as_view(), name="api-blacklist-change"),

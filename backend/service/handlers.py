@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backend.service import major_events, selectors, services
+from backend.service import major_events, recertification, selectors, services
 from processes.registry import OperationContext, operation_register
 
 
@@ -46,9 +46,31 @@ def _major_event_cancelled(*, actor, instance, reason, withdrawn):
     major_events.major_event_cancel(actor=actor, case_id=int(instance.subject_id), reason=reason, withdrawn=withdrawn)
 
 
+def recertification_submit(ctx: OperationContext, params: dict, data: dict) -> dict:
+    return recertification.recertification_submit(
+        actor=ctx.actor, case_id=ctx.case_id, assessment=data.get("assessment"), results=data.get("results")
+    )
+
+
+def recertification_decide(ctx: OperationContext, params: dict, data: dict) -> dict:
+    return recertification.recertification_decide(
+        actor=ctx.actor, case_id=ctx.case_id, decision=data.get("decision"), new_grade=data.get("new_grade"), comment=data.get("comment")
+    )
+
+
+def _recertification_case(*, user, case_id):
+    return selectors.manager_recertification_case_view(user=user, case_id=case_id)
+
+
+def _recertification_cancelled(*, actor, instance, reason, withdrawn):
+    recertification.recertification_cancel(actor=actor, case_id=int(instance.subject_id), reason=reason, withdrawn=withdrawn)
+
+
 def register() -> None:
     operation_register("service.qualification_approve", qualification_approve, "客户经理定级生效")
     operation_register("service.qualification_reject", qualification_reject, "拒绝客户经理资格申请")
     operation_register("service.major_event_head_ack", major_event_head_ack, "记录机构负责人批示")
     operation_register("service.major_event_centre_ack", major_event_centre_ack, "记录客户服务中心跟进安排")
     operation_register("service.major_event_close", major_event_close, "重大事件办结")
+    operation_register("service.recertification_submit", recertification_submit, "记录年度考核材料")
+    operation_register("service.recertification_decide", recertification_decide, "年度认证结论生效")

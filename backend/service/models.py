@@ -130,3 +130,52 @@ class MajorEvent(CaseBase):
         verbose_name = _("客户重大事件")
         verbose_name_plural = _("客户重大事件")
         indexes = [models.Index(fields=["customer", "created_at"])]
+
+
+class Assessment(models.TextChoices):
+    """上年度考核结果: the year's assessment a recertification rests on."""
+
+    EXCELLENT = "excellent", _("优秀")
+    COMPETENT = "competent", _("称职")
+    BASIC = "basic", _("基本称职")
+    INCOMPETENT = "incompetent", _("不称职")
+
+
+class RecertificationStatus(models.TextChoices):
+    PENDING = "pending", _("认证中")
+    CONFIRMED = "confirmed", _("维持级别")
+    DOWNGRADED = "downgraded", _("降级")
+    CANCELLED = "cancelled", _("已撤销")
+
+
+class ManagerRecertification(CaseBase):
+    """资格年度认证 (seed 001 §二: 资格认证每年进行一次): on the anniversary of his grade a manager
+    submits last year's assessment; the grade's level confirms the grade or lowers it."""
+
+    manager = models.ForeignKey(CustomerManager, on_delete=models.PROTECT, related_name="recertifications")
+    # The certification year: the year of the anniversary that opened it.
+    year = models.PositiveSmallIntegerField(_("认证年度"))
+    grade = models.CharField(_("认证级别"), max_length=16, choices=ManagerGrade.choices)
+    assessment = models.CharField(_("上年度考核结果"), max_length=16, choices=Assessment.choices, blank=True)
+    results = models.TextField(_("上年度工作业绩"), blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=RecertificationStatus.choices, default=RecertificationStatus.PENDING
+    )
+    new_grade = models.CharField(_("认证后级别"), max_length=16, choices=ManagerGrade.choices, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    # The case is opened by the anniversary job; the manager is its submitter (his step, his case).
+    SUBMITTER_FIELD = "manager__user"
+
+    class Meta:
+        verbose_name = _("客户经理资格年度认证")
+        verbose_name_plural = _("客户经理资格年度认证")
+        constraints = [models.UniqueConstraint(fields=["manager", "year"], name="uniq_manager_recertification_year")]
+
+    @property
+    def submitter(self):
+        return self.manager.user

@@ -1,4 +1,4 @@
-"""The service desk's process types: 客户经理资格审批 and 客户重大事件报告 (seed 001 §二). Declared
+"""The service desk's process types: 客户经理资格审批, 资格年度认证 and 客户重大事件报告 (seed 001 §二). Declared
 here, run by the platform (processes/types.py)."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from django.conf import settings
 
 from backend.organisation.lanes import LaneRule
 from backend.organisation.models import OrgLevel, Role
-from backend.service import handlers, major_events, services
-from backend.service.models import MajorEvent, ManagerQualification
+from backend.service import handlers, major_events, recertification, services
+from backend.service.models import MajorEvent, ManagerQualification, ManagerRecertification
 from processes.types import InboxRow, ProcessType, process_type_register
 
 BPMN = Path(settings.BASE_DIR) / "bpmn"
@@ -61,7 +61,28 @@ MAJOR_EVENT = ProcessType(
     permissions={"start": tuple(major_events.REPORTER_ROLES)},
     inbox_row=InboxRow(customer_name="customer__name"),
 )
-PROCESS_TYPES = (QUALIFICATION, MAJOR_EVENT)
+RECERTIFICATION = ProcessType(
+    key=recertification.RECERTIFICATION_PROCESS,
+    label="客户经理资格年度认证",
+    case_type=recertification.RECERTIFICATION_CASE,
+    case_model=ManagerRecertification,
+    diagrams=(BPMN / "customer_manager" / "customer_manager_recertification.bpmn",),
+    forms=("customer_manager/recertification_assessment", "customer_manager/recertification_review"),
+    # The manager's own step (the case is started in his name), then the grade's level decides
+    # (city_reviewer / province_reviewer of the org chart, four eyes).
+    lanes={"customer_manager": LaneRule(role=Role.CUSTOMER_MANAGER, level=None, submitter=True)},
+    operations=(
+        "service.recertification_submit",
+        "service.recertification_decide",
+        "tasks.record_escalation",
+        "tasks.send_reminder",
+    ),
+    case_view=handlers._recertification_case,
+    on_cancel=handlers._recertification_cancelled,
+    # Opened by the anniversary job only (service.recertifications_open_due): nobody starts it by hand.
+    permissions={"start": ()},
+)
+PROCESS_TYPES = (QUALIFICATION, MAJOR_EVENT, RECERTIFICATION)
 
 
 def register() -> None:

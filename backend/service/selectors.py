@@ -11,11 +11,13 @@ from backend.common.exceptions import Forbidden, NotFound
 from backend.organisation.models import OrgLevel, Role
 from backend.organisation.selectors import user_role_assignments
 from backend.service.models import (
+    Assessment,
     CustomerManager,
     MajorEvent,
     MajorEventKind,
     ManagerGrade,
     ManagerQualification,
+    ManagerRecertification,
     ServedCustomerType,
 )
 
@@ -186,5 +188,75 @@ def major_event_case_view(*, user, case_id: Any) -> dict[str, Any]:
         {"label": _("报告人"), "value": data["reported_by_name"]},
         {"label": _("负责人批示"), "value": case.head_instruction or "—"},
         {"label": _("客服中心跟进安排"), "value": case.centre_plan or "—"},
+    ]
+    return data
+
+
+# ---- 资格年度认证 ---------------------------------------------------------------------------------
+
+
+def manager_recertifications_visible(*, user) -> QuerySet[ManagerRecertification]:
+    """Recertifications the user may read: the grade's readers in their subtrees, and his own."""
+    qs = ManagerRecertification.objects.select_related("manager__user", "org_unit", "decided_by")
+    if user.is_superuser:
+        return qs
+    paths = {ra.org_unit.path for ra in user_role_assignments(user) if ra.role in READER_ROLES}
+    visible = Q(manager__user=user)
+    for path in paths:
+        visible |= Q(org_unit__path__startswith=path)
+    return qs.filter(visible)
+
+
+def manager_recertification_get(*, user, recertification_id: Any) -> ManagerRecertification:
+    try:
+        pk = int(recertification_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("年度认证不存在"), code="recertification_not_found") from None
+    case = manager_recertifications_visible(user=user).filter(pk=pk).first()
+    if case is None:
+        raise NotFound(_("年度认证不存在"), code="recertification_not_found")
+    return case
+
+
+def manager_recertification_view(case: ManagerRecertification) -> dict[str, Any]:
+    level = qualification_review_level(case.grade)
+    user = case.manager.user
+    return {
+        "id": case.pk,
+        "manager": user.username,
+        "manager_name": user.get_full_name() or user.username,
+        "org_unit": case.org_unit.code,
+        "year": case.year,
+        "grade": case.grade,
+        "grade_label": _grade_label(case.grade),
+        "review_level": str(level),
+        "review_level_label": str(OrgLevel(level).label),
+        "assessment": case.assessment,
+        "assessment_label": str(Assessment(case.assessment).label) if case.assessment in Assessment.values else "",
+        "results": case.results,
+        "submitted_at": case.submitted_at.isoformat() if case.submitted_at else None,
+        "status": case.status,
+        "status_label": str(case.get_status_display()),
+        "new_grade": case.new_grade,
+        "new_grade_label": _grade_label(case.new_grade) if case.new_grade else "",
+        "decided_by": case.decided_by.username if case.decided_by_id else None,
+        "decided_at": case.decided_at.isoformat() if case.decided_at else None,
+        "decision_comment": case.decision_comment,
+        "process_instance_id": case.process_instance_id,
+        "created_at": case.created_at.isoformat(),
+    }
+
+
+def manager_recertification_case_view(*, user, case_id: Any) -> dict[str, Any]:
+    case = manager_recertification_get(user=user, recertification_id=case_id)
+    data = manager_recertification_view(case)
+    data["title"] = _("客户经理资格年度认证 #%(id)s") % {"id": case.pk}
+    data["rows"] = [
+        {"label": _("客户经理"), "value": f"{data['manager_name']}({case.org_unit.name})"},
+        {"label": _("认证年度"), "value": str(case.year)},
+        {"label": _("现级别"), "value": data["grade_label"]},
+        {"label": _("认证层级"), "value": data["review_level_label"]},
+        {"label": _("上年度考核结果"), "value": data["assessment_label"] or "—"},
+        {"label": _("上年度工作业绩"), "value": case.results or "—"},
     ]
     return data

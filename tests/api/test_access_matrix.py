@@ -25,6 +25,8 @@ from django.utils import timezone
 from backend.customers.models import Customer, CustomerContact
 from backend.organisation.models import OrgUnit, Role
 from backend.organisation.services import role_assign, user_ensure
+from backend.service.models import CustomerManager, ManagerRecertification
+from backend.service.recertification import recertifications_open_due
 from tasks.models import HumanTask
 from tests.complaints.factories import complaint_users
 from tests.complaints.helpers import complaint_payload
@@ -162,6 +164,10 @@ def objects(api, people, django_capture_on_commit_callbacks):
         "owner_org_unit": OrgUnit.objects.get(code="GD-SZ").pk, "due_date": (timezone.localdate() + timedelta(days=30)).isoformat(),
         "description": "开展销售话术专项培训",
     }, format="json"))
+    # 资格年度认证: manager.sz graded over a year ago; the anniversary job opens his case.
+    CustomerManager.objects.filter(user__username="manager.sz").update(grade="junior", since=timezone.now() - timedelta(days=400))
+    recertifications_open_due()
+    recertification = ManagerRecertification.objects.get(manager__user__username="manager.sz")
     major_event = _ok(api("manager.sz").post("/api/major-events/", {
         "customer_id": customer_id, "kind": "large_claim", "occurred_on": timezone.localdate().isoformat(),
         "description": "客户车辆全损，报案金额较大",
@@ -174,7 +180,7 @@ def objects(api, people, django_capture_on_commit_callbacks):
         "amendment_id": amendment["id"], "entry_id": change["entry"]["id"], "change_id": change["id"],
         "policy_id": policy["id"], "endorsement_id": endorsement["id"], "substitution_id": substitution["id"],
         "notification_id": notification["id"], "complaint_id": complaint["id"], "action_id": action["id"],
-        "qualification_id": qualification["id"], "event_id": major_event["id"],
+        "qualification_id": qualification["id"], "event_id": major_event["id"], "recertification_id": recertification.pk,
     }
     overrides = {
         "api-print-batch": {"batch_id": batch["id"]}, "api-print-batch-pdf": {"batch_id": batch["id"]},
@@ -301,11 +307,18 @@ def test_no_self_approval_on_any_process(api, self_approver):
         "occurred_on": timezone.localdate().isoformat(), "description": "客户投诉被媒体报道",
     }, format="json"))
 
+    # 资格年度认证: his own recertification, his assessment submitted; the review is four-eyes.
+    CustomerManager.objects.filter(user=self_approver).update(grade="junior", since=timezone.now() - timedelta(days=400))
+    recertifications_open_due()
+    mine = ManagerRecertification.objects.get(manager__user=self_approver)
+    submit = HumanTask.objects.get(case_type="service.managerrecertification", case_id=mine.pk, status="ready")
+    _ok(me.post(f"/api/tasks/{submit.pk}/complete/", {"assessment": "competent", "results": "全年新增保费 180 万元"}, format="json"))
+
     own = HumanTask.objects.filter(initiator=self_approver, status="ready")
     processes = set(own.values_list("process_key", flat=True))
     assert {
         "individual_account_opening", "corporate_account_opening", "customer_amendment", "blacklist_change", "endorsement",
-        "customer_manager_qualification", "customer_major_event",
+        "customer_manager_qualification", "customer_major_event", "customer_manager_recertification",
     } <= processes
     visible = {t["id"] for t in inbox(me)}
     for task in own:

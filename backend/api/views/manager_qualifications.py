@@ -8,7 +8,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.service.models import ManagerGrade, ServedCustomerType
-from backend.service.selectors import manager_qualification_get, manager_qualification_view
+from backend.service.selectors import (
+    manager_qualification_get,
+    manager_qualification_view,
+    manager_recertification_get,
+    manager_recertification_view,
+)
 from backend.service.services import manager_qualification_apply
 
 QualificationOutput = inline_serializer(
@@ -56,3 +61,32 @@ class ManagerQualificationApi(APIView):
     def get(self, request, qualification_id: int):
         case = manager_qualification_get(user=request.user, qualification_id=qualification_id)
         return Response(manager_qualification_view(case))
+
+
+RecertificationOutput = inline_serializer(
+    "ManagerRecertificationOutput",
+    {
+        "id": serializers.IntegerField(),
+        "manager": serializers.CharField(),
+        "org_unit": serializers.CharField(),
+        "year": serializers.IntegerField(),
+        "grade": serializers.ChoiceField(choices=ManagerGrade.values),
+        "review_level": serializers.ChoiceField(choices=["city", "province"]),
+        "assessment": serializers.CharField(),
+        "results": serializers.CharField(),
+        "status": serializers.ChoiceField(choices=["pending", "confirmed", "downgraded", "cancelled"]),
+        "new_grade": serializers.CharField(),
+        "decided_by": serializers.CharField(allow_null=True),
+        "decided_at": serializers.DateTimeField(allow_null=True),
+        "process_instance_id": serializers.IntegerField(allow_null=True),
+    },
+)
+
+
+class ManagerRecertificationApi(APIView):
+    """资格年度认证: opened by the anniversary job, worked through the task API; read here."""
+
+    @extend_schema(responses={200: RecertificationOutput})
+    def get(self, request, recertification_id: int):
+        case = manager_recertification_get(user=request.user, recertification_id=recertification_id)
+        return Response(manager_recertification_view(case))

@@ -204,6 +204,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name for the choice set of backend.service.models.ManagerGrade, which several fields
+    # use (requested_grade, grade): settings cannot import the model, so its values are listed.
+    "ENUM_NAME_OVERRIDES": {"ManagerGradeEnum": ["principal", "senior", "regular", "junior", "trainee"]},
 }
 
 # --- Celery -------------------------------------------------------------------------------
@@ -272,6 +275,11 @@ CELERY_BEAT_SCHEDULE["sample-verification"] = {
     "task": "integrations.sample_verification",
     "schedule": crontab(minute=0, hour=2, day_of_month=1),
 }
+# 资格年度认证: every morning, open the recertifications whose anniversary has come (02:40 Beijing time).
+CELERY_BEAT_SCHEDULE["manager-recertifications"] = {
+    "task": "service.recertifications_open_due",
+    "schedule": crontab(minute=40, hour=18),
+}
 CELERY_BEAT_SCHEDULE["id-expiry"] = {
     "task": "customers.id_expiry_run",
     "schedule": crontab(minute=30, hour=2, day_of_month=1),
@@ -337,6 +345,8 @@ CUSTFLOW = {
         "id_document_update": os.environ.get("CUSTFLOW_ID_DOCUMENT_UPDATE_DEADLINE", "P20WD"),
         # A customer's major event (重大事件) reaches the unit head and the service centre in a working day.
         "major_event": os.environ.get("CUSTFLOW_MAJOR_EVENT_DEADLINE", "P1WD"),
+        # 资格年度认证: the manager submits last year's assessment within this time of the anniversary.
+        "recertification": os.environ.get("CUSTFLOW_RECERTIFICATION_DEADLINE", "P10WD"),
     },
     # A reminder goes out when this fraction of a deadline has passed.
     "REMINDER_FRACTION": float(os.environ.get("CUSTFLOW_REMINDER_FRACTION", "0.75")),

@@ -14,6 +14,8 @@ from backend.service.selectors import (
     customer_manager_page_check,
     manager_qualification_view,
     manager_qualifications_visible,
+    manager_recertification_view,
+    manager_recertifications_visible,
 )
 from backend.service.services import manager_qualification_apply
 from backend.web.views.base import form_errors, page_view
@@ -30,6 +32,10 @@ def _page(request: HttpRequest, values: dict, exc: ApplicationError | None = Non
         "grade_label": ManagerGrade(manager.grade).label if manager and manager.grade else _("未定级"),
         "rows": (rows := [manager_qualification_view(c) for c in mine]),
         "pending": any(r["status"] == QualificationStatus.PENDING for r in rows),
+        "recertifications": [
+            manager_recertification_view(c)
+            for c in manager_recertifications_visible(user=request.user).filter(manager__user=request.user).order_by("-year")[:10]
+        ],
         "values": values,
         "grades": ManagerGrade.choices,
         "customer_types": ServedCustomerType.choices,

@@ -1,0 +1,10 @@
+from celery import shared_task
+
+from backend.service.recertification import recertifications_open_due
+
+
+@shared_task(name="service.recertifications_open_due", acks_late=True)
+def recertifications_open() -> int:
+    """Daily: open the yearly recertification of every manager whose grade's anniversary has come
+    (idempotent per manager and year)."""
+    return recertifications_open_due()
