@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backend.service import major_events, recertification, selectors, services
+from backend.service import assignments, major_events, recertification, selectors, services
 from processes.registry import OperationContext, operation_register
 
 
@@ -66,6 +66,22 @@ def _recertification_cancelled(*, actor, instance, reason, withdrawn):
     recertification.recertification_cancel(actor=actor, case_id=int(instance.subject_id), reason=reason, withdrawn=withdrawn)
 
 
+def assignment_approve(ctx: OperationContext, params: dict, data: dict) -> dict:
+    return assignments.customer_assignment_approve(actor=ctx.actor, case_id=ctx.case_id, comment=str(data.get("comment") or ""))
+
+
+def assignment_reject(ctx: OperationContext, params: dict, data: dict) -> dict:
+    return assignments.customer_assignment_reject(actor=ctx.actor, case_id=ctx.case_id, comment=str(data.get("comment") or ""))
+
+
+def _assignment_case(*, user, case_id):
+    return selectors.customer_assignment_case_view(user=user, case_id=case_id)
+
+
+def _assignment_cancelled(*, actor, instance, reason, withdrawn):
+    assignments.customer_assignment_cancel(actor=actor, case_id=int(instance.subject_id), reason=reason, withdrawn=withdrawn)
+
+
 def register() -> None:
     operation_register("service.qualification_approve", qualification_approve, "客户经理定级生效")
     operation_register("service.qualification_reject", qualification_reject, "拒绝客户经理资格申请")
@@ -74,3 +90,5 @@ def register() -> None:
     operation_register("service.major_event_close", major_event_close, "重大事件办结")
     operation_register("service.recertification_submit", recertification_submit, "记录年度考核材料")
     operation_register("service.recertification_decide", recertification_decide, "年度认证结论生效")
+    operation_register("service.assignment_approve", assignment_approve, "客户分配生效")
+    operation_register("service.assignment_reject", assignment_reject, "拒绝客户分配")

@@ -179,3 +179,55 @@ class ManagerRecertification(CaseBase):
     @property
     def submitter(self):
         return self.manager.user
+
+
+class ManagedCustomer(models.Model):
+    """一户一经理: the customer manager who serves a customer (at most one)."""
+
+    customer = models.OneToOneField("customers.Customer", on_delete=models.PROTECT, related_name="managed_by")
+    manager = models.ForeignKey(CustomerManager, on_delete=models.PROTECT, related_name="customers")
+    since = models.DateTimeField(_("分配时间"))
+    # The approved request that made it so (its reason and approver stay there).
+    assignment = models.ForeignKey("service.CustomerAssignment", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("客户经理负责客户")
+        verbose_name_plural = _("客户经理负责客户")
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} → {self.manager_id}"
+
+
+class AssignmentStatus(models.TextChoices):
+    PENDING = "pending", _("审批中")
+    APPROVED = "approved", _("已生效")
+    REJECTED = "rejected", _("已拒绝")
+    CANCELLED = "cancelled", _("已撤销")
+
+
+class CustomerAssignment(CaseBase):
+    """客户分配/移交: a customer to a manager (or from one manager to another), with the reason,
+    approved by the head of the receiving manager's unit."""
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
+    manager = models.ForeignKey(CustomerManager, on_delete=models.PROTECT, related_name="assignments_in")
+    previous_manager = models.ForeignKey(
+        CustomerManager, null=True, blank=True, on_delete=models.PROTECT, related_name="assignments_out"
+    )
+    reason = models.TextField(_("理由"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(_("状态"), max_length=16, choices=AssignmentStatus.choices, default=AssignmentStatus.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("客户分配")
+        verbose_name_plural = _("客户分配")
+        constraints = [
+            # One open request per customer (the service answers 409 before this is reached).
+            models.UniqueConstraint(
+                fields=["customer"], condition=models.Q(status="pending"), name="uniq_open_customer_assignment"
+            ),
+        ]

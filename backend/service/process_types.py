@@ -1,5 +1,5 @@
-"""The service desk's process types: 客户经理资格审批, 资格年度认证 and 客户重大事件报告 (seed 001 §二). Declared
-here, run by the platform (processes/types.py)."""
+"""The service desk's process types: 客户经理资格审批, 资格年度认证, 客户分配与移交 and 客户重大事件报告
+(seed 001 §二). Declared here, run by the platform (processes/types.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,13 @@ from django.conf import settings
 
 from backend.organisation.lanes import LaneRule
 from backend.organisation.models import OrgLevel, Role
-from backend.service import handlers, major_events, recertification, services
-from backend.service.models import MajorEvent, ManagerQualification, ManagerRecertification
+from backend.service import assignments, handlers, major_events, recertification, services
+from backend.service.models import (
+    CustomerAssignment,
+    MajorEvent,
+    ManagerQualification,
+    ManagerRecertification,
+)
 from processes.types import InboxRow, ProcessType, process_type_register
 
 BPMN = Path(settings.BASE_DIR) / "bpmn"
@@ -82,7 +87,22 @@ RECERTIFICATION = ProcessType(
     # Opened by the anniversary job only (service.recertifications_open_due): nobody starts it by hand.
     permissions={"start": ()},
 )
-PROCESS_TYPES = (QUALIFICATION, MAJOR_EVENT, RECERTIFICATION)
+ASSIGNMENT = ProcessType(
+    key=assignments.ASSIGNMENT_PROCESS,
+    label="客户分配与移交",
+    case_type=assignments.ASSIGNMENT_CASE,
+    case_model=CustomerAssignment,
+    diagrams=(BPMN / "customer_manager" / "customer_assignment.bpmn",),
+    forms=("customer_manager/assignment_review",),
+    # The head of the receiving manager's unit (the case's unit) approves; four eyes.
+    lanes={"unit_head_approval": LaneRule(role=Role.UNIT_HEAD, level=None, approval=True)},
+    operations=("service.assignment_approve", "service.assignment_reject", "tasks.record_escalation", "tasks.send_reminder"),
+    case_view=handlers._assignment_case,
+    on_cancel=handlers._assignment_cancelled,
+    permissions={"start": tuple(assignments.REQUESTER_ROLES)},
+    inbox_row=InboxRow(customer_name="customer__name"),
+)
+PROCESS_TYPES = (QUALIFICATION, MAJOR_EVENT, RECERTIFICATION, ASSIGNMENT)
 
 
 def register() -> None:

@@ -12,9 +12,11 @@ from backend.organisation.models import OrgLevel, Role
 from backend.organisation.selectors import user_role_assignments
 from backend.service.models import (
     Assessment,
+    CustomerAssignment,
     CustomerManager,
     MajorEvent,
     MajorEventKind,
+    ManagedCustomer,
     ManagerGrade,
     ManagerQualification,
     ManagerRecertification,
@@ -260,3 +262,95 @@ def manager_recertification_case_view(*, user, case_id: Any) -> dict[str, Any]:
         {"label": _("上年度工作业绩"), "value": case.results or "—"},
     ]
     return data
+
+
+# ---- 客户分配与移交 ---------------------------------------------------------------------------------
+
+ASSIGNMENT_READER_ROLES = frozenset({Role.UNIT_HEAD, Role.OFFICER, Role.COMPLIANCE, Role.CUSTOMER_SERVICE})
+
+
+def customer_assignments_visible(*, user) -> QuerySet[CustomerAssignment]:
+    qs = CustomerAssignment.objects.select_related(
+        "customer", "manager__user", "previous_manager__user", "org_unit", "requested_by", "decided_by"
+    )
+    if user.is_superuser:
+        return qs
+    paths = {ra.org_unit.path for ra in user_role_assignments(user) if ra.role in ASSIGNMENT_READER_ROLES}
+    visible = Q(requested_by=user) | Q(manager__user=user) | Q(previous_manager__user=user)
+    for path in paths:
+        visible |= Q(org_unit__path__startswith=path)
+    return qs.filter(visible)
+
+
+def customer_assignment_get(*, user, assignment_id: Any) -> CustomerAssignment:
+    try:
+        pk = int(assignment_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("客户分配申请不存在"), code="assignment_not_found") from None
+    case = customer_assignments_visible(user=user).filter(pk=pk).first()
+    if case is None:
+        raise NotFound(_("客户分配申请不存在"), code="assignment_not_found")
+    return case
+
+
+def _manager_brief(manager: CustomerManager | None) -> dict[str, Any] | None:
+    if manager is None:
+        return None
+    return {
+        "username": manager.user.username,
+        "name": manager.user.get_full_name() or manager.user.username,
+        "org_unit": manager.org_unit.code,
+        "grade": manager.grade,
+        "grade_label": _grade_label(manager.grade),
+    }
+
+
+def customer_manager_brief(customer) -> dict[str, Any] | None:
+    """`manager` on the customer's detail: who serves the customer (一户一经理), or None."""
+    managed = ManagedCustomer.objects.select_related("manager__user", "manager__org_unit").filter(customer=customer).first()
+    return _manager_brief(managed.manager) if managed else None
+
+
+def customer_assignment_view(case: CustomerAssignment) -> dict[str, Any]:
+    return {
+        "id": case.pk,
+        "customer_id": case.customer_id,
+        "manager": _manager_brief(case.manager),
+        "previous_manager": _manager_brief(case.previous_manager),
+        "transfer": case.previous_manager_id is not None,
+        "reason": case.reason,
+        "requested_by": case.requested_by.username,
+        "status": case.status,
+        "status_label": str(case.get_status_display()),
+        "decided_by": case.decided_by.username if case.decided_by_id else None,
+        "decided_at": case.decided_at.isoformat() if case.decided_at else None,
+        "decision_comment": case.decision_comment,
+        "process_instance_id": case.process_instance_id,
+        "created_at": case.created_at.isoformat(),
+    }
+
+
+def customer_assignment_case_view(*, user, case_id: Any) -> dict[str, Any]:
+    case = customer_assignment_get(user=user, assignment_id=case_id)
+    data = customer_assignment_view(case)
+    data["title"] = (_("客户移交 #%(id)s") if data["transfer"] else _("客户分配 #%(id)s")) % {"id": case.pk}
+    previous = data["previous_manager"]
+    data["rows"] = [
+        {"label": _("客户"), "value": f"{case.customer.name}({case.customer.org_unit.name if case.customer.org_unit_id else ''})"},
+        {"label": _("原客户经理"), "value": f"{previous['name']}({previous['grade_label']})" if previous else "—"},
+        {"label": _("接收客户经理"), "value": f"{data['manager']['name']}({data['manager']['grade_label']})"},
+        {"label": _("理由"), "value": case.reason},
+        {"label": _("申请人"), "value": case.requested_by.get_full_name() or case.requested_by.username},
+    ]
+    return data
+
+
+def customer_manager_candidates(customer) -> list[tuple[str, str]]:
+    """(username, "name · grade") of the managers whose unit covers the customer: the choices of
+    the customer page's assignment form."""
+    managers = CustomerManager.objects.select_related("user", "org_unit").filter(user__is_active=True)
+    return [
+        (m.user.username, f"{m.user.get_full_name() or m.user.username} · {_grade_label(m.grade)}")
+        for m in managers.order_by("user__username")
+        if customer.org_unit.path.startswith(m.org_unit.path)
+    ]

@@ -56,6 +56,7 @@ urlpatterns = [
     path("customers/<int:customer_id>/reveal/", customers.customer_reveal, name="customer-reveal"),
     path("customers/<int:customer_id>/contacts/", customers.customer_contact_add, name="customer-contact-add"),
     path("customers/<int:customer_id>/major-events/", customers.customer_major_event_add, name="customer-major-event-add"),
+    path("customers/<int:customer_id>/assignment/", customers.customer_assignment_add, name="customer-assignment-add"),
     path("customers/<int:customer_id>/profile/", customers.customer_profile_edit, name="customer-profile-edit"),
     path("compliance/reveals/", customers.reveal_log_page, name="reveal-log"),
     path("customers/<int:customer_id>/collection-card.pdf", customers.customer_card, name="customer-card"),

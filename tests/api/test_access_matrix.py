@@ -27,6 +27,7 @@ from backend.organisation.models import OrgUnit, Role
 from backend.organisation.services import role_assign, user_ensure
 from backend.service.models import CustomerManager, ManagerRecertification
 from backend.service.recertification import recertifications_open_due
+from backend.service.services import customer_manager_ensure
 from tasks.models import HumanTask
 from tests.complaints.factories import complaint_users
 from tests.complaints.helpers import complaint_payload
@@ -168,6 +169,9 @@ def objects(api, people, django_capture_on_commit_callbacks):
     CustomerManager.objects.filter(user__username="manager.sz").update(grade="junior", since=timezone.now() - timedelta(days=400))
     recertifications_open_due()
     recertification = ManagerRecertification.objects.get(manager__user__username="manager.sz")
+    assignment = _ok(api("manager.sz").post("/api/customer-assignments/", {
+        "customer_id": customer_id, "manager": "manager.sz", "reason": "本人开发的新客户",
+    }, format="json"))
     major_event = _ok(api("manager.sz").post("/api/major-events/", {
         "customer_id": customer_id, "kind": "large_claim", "occurred_on": timezone.localdate().isoformat(),
         "description": "客户车辆全损，报案金额较大",
@@ -181,6 +185,7 @@ def objects(api, people, django_capture_on_commit_callbacks):
         "policy_id": policy["id"], "endorsement_id": endorsement["id"], "substitution_id": substitution["id"],
         "notification_id": notification["id"], "complaint_id": complaint["id"], "action_id": action["id"],
         "qualification_id": qualification["id"], "event_id": major_event["id"], "recertification_id": recertification.pk,
+        "assignment_id": assignment["id"],
     }
     overrides = {
         "api-print-batch": {"batch_id": batch["id"]}, "api-print-batch-pdf": {"batch_id": batch["id"]},
@@ -314,11 +319,16 @@ def test_no_self_approval_on_any_process(api, self_approver):
     submit = HumanTask.objects.get(case_type="service.managerrecertification", case_id=mine.pk, status="ready")
     _ok(me.post(f"/api/tasks/{submit.pk}/complete/", {"assessment": "competent", "results": "全年新增保费 180 万元"}, format="json"))
 
+    # 客户分配: he asks for a customer to be his own, holding the unit head's role too.
+    customer_manager_ensure(user=self_approver, org_unit=OrgUnit.objects.get(code="GD-SZ"), grade="junior")
+    _ok(me.post("/api/customer-assignments/", {"customer_id": other["customer_id"], "manager": "all.sz", "reason": "本人客户"}, format="json"))
+
     own = HumanTask.objects.filter(initiator=self_approver, status="ready")
     processes = set(own.values_list("process_key", flat=True))
     assert {
         "individual_account_opening", "corporate_account_opening", "customer_amendment", "blacklist_change", "endorsement",
         "customer_manager_qualification", "customer_major_event", "customer_manager_recertification",
+        "customer_assignment",
     } <= processes
     visible = {t["id"] for t in inbox(me)}
     for task in own:

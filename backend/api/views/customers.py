@@ -18,6 +18,7 @@ from backend.customers.selectors import (
     customer_search_clean,
     customer_view,
 )
+from backend.service.selectors import customer_manager_brief
 
 
 class CustomerOutputSerializer(serializers.Serializer):
@@ -32,6 +33,24 @@ class CustomerOutputSerializer(serializers.Serializer):
     info_level = serializers.CharField()
     org_unit = serializers.CharField()
     masked = serializers.BooleanField()
+
+
+CustomerManagerBrief = inline_serializer(
+    "CustomerManagerBrief",
+    {
+        "username": serializers.CharField(),
+        "name": serializers.CharField(),
+        "org_unit": serializers.CharField(),
+        "grade": serializers.CharField(),
+        "grade_label": serializers.CharField(),
+    },
+    allow_null=True,
+)
+
+
+class CustomerDetailOutputSerializer(CustomerOutputSerializer):
+    # 一户一经理: the customer manager who serves the customer (null when none is assigned).
+    manager = CustomerManagerBrief
 
 
 class CustomerListApi(APIView):
@@ -80,10 +99,10 @@ class CustomerSearchApi(APIView):
 
 
 class CustomerDetailApi(APIView):
-    @extend_schema(responses={200: CustomerOutputSerializer})
+    @extend_schema(responses={200: CustomerDetailOutputSerializer})
     def get(self, request, customer_id: int):
         customer = customer_get_visible(user=request.user, customer_id=customer_id)
-        return Response(customer_view(user=request.user, customer=customer))
+        return Response({**customer_view(user=request.user, customer=customer), "manager": customer_manager_brief(customer)})
 
 
 class CustomerCollectionCardApi(PrintApi):

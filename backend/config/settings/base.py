@@ -206,7 +206,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # One name for the choice set of backend.service.models.ManagerGrade, which several fields
     # use (requested_grade, grade): settings cannot import the model, so its values are listed.
-    "ENUM_NAME_OVERRIDES": {"ManagerGradeEnum": ["principal", "senior", "regular", "junior", "trainee"]},
+    "ENUM_NAME_OVERRIDES": {
+        "ManagerGradeEnum": ["principal", "senior", "regular", "junior", "trainee"],
+        # The statuses of a request decided by one approval (qualification, assignment).
+        "ApprovalStatusEnum": ["pending", "approved", "rejected", "cancelled"],
+    },
 }
 
 # --- Celery -------------------------------------------------------------------------------

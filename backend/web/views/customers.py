@@ -35,9 +35,17 @@ from backend.customers.selectors import (
 )
 from backend.customers.timeline import customer_timeline
 from backend.organisation import privacy
+from backend.service.assignments import customer_assignment_request, user_may_request_assignment
 from backend.service.major_events import MAJOR_EVENT_FIELDS, major_event_report, user_may_report_major_event
 from backend.service.models import MajorEventKind
-from backend.service.selectors import major_event_view, major_events_visible
+from backend.service.selectors import (
+    customer_assignment_view,
+    customer_assignments_visible,
+    customer_manager_brief,
+    customer_manager_candidates,
+    major_event_view,
+    major_events_visible,
+)
 from backend.web.views.base import error_page, form_errors, is_htmx, page_view, paginate, printed_pdf
 
 SEARCH_FIELDS = ("name", "id_number", "uscc", "phone")
@@ -128,6 +136,7 @@ def _detail_page(
     contact_error: ApplicationError | None = None,
     profile_error: ApplicationError | None = None,
     major_event_error: ApplicationError | None = None,
+    assignment_error: ApplicationError | None = None,
     status: int = 200,
 ) -> HttpResponse:
     customer = customer_get_visible(user=request.user, customer_id=customer_id)
@@ -176,6 +185,17 @@ def _detail_page(
         "timeline": customer_timeline(user=request.user, customer=customer, audit=False),
         "major_events": [major_event_view(e) for e in major_events_visible(user=request.user).filter(customer=customer).order_by("-id")[:20]],
         "may_report_major_event": user_may_report_major_event(request.user, customer),
+        "customer_manager": customer_manager_brief(customer),
+        "may_request_assignment": user_may_request_assignment(request.user, customer),
+        "assignments": [
+            customer_assignment_view(a) for a in customer_assignments_visible(user=request.user).filter(customer=customer).order_by("-id")[:10]
+        ],
+        "assignment_form": {
+            "managers": customer_manager_candidates(customer),
+            "values": {name: request.POST.get(name, "") for name in ("manager", "reason")} if assignment_error else {},
+            "open": assignment_error is not None,
+            **form_errors(assignment_error, ("manager", "reason")),
+        },
         "major_event_form": {
             "kinds": MajorEventKind.choices,
             "values": {name: request.POST.get(name, "") for name in MAJOR_EVENT_FIELDS} if major_event_error else {},
@@ -220,6 +240,24 @@ def customer_major_event_add(request: HttpRequest, customer_id: int) -> HttpResp
         return _detail_page(request, customer_id, major_event_error=exc, status=exc.status_code)
     messages.success(request, _("已报告重大事件（编号 %(id)s），已同时送达机构负责人和客户服务中心") % {"id": case.pk})
     return redirect(reverse("customer-detail", kwargs={"customer_id": customer_id}) + "#major-events")
+
+
+@require_POST
+@page_view
+def customer_assignment_add(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """申请分配/移交客户经理: POST the form; back to the page with a notice, or the page with the
+    form open again and its errors next to the fields (nothing requested)."""
+    try:
+        case = customer_assignment_request(
+            actor=request.user,
+            data={"customer_id": customer_id, "manager": request.POST.get("manager", ""), "reason": request.POST.get("reason", "")},
+        )
+    except ApplicationError as exc:
+        if exc.status_code not in (400, 409):
+            raise
+        return _detail_page(request, customer_id, assignment_error=exc, status=exc.status_code)
+    messages.success(request, _("已提交客户分配申请（编号 %(id)s），待机构负责人审批") % {"id": case.pk})
+    return redirect(reverse("customer-detail", kwargs={"customer_id": customer_id}) + "#customer-manager")
 
 
 @require_POST
