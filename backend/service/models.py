@@ -168,8 +168,9 @@ class ManagerRecertification(CaseBase):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
 
-    # The case is opened by the anniversary job; the manager is its submitter (his step, his case).
-    SUBMITTER_FIELD = "manager__user"
+    # The case is opened by the anniversary job in the manager's name: he is its submitter (his
+    # step, his case), through his manager record (the inbox row names him: process_types.py).
+    SUBMITTER_FIELD = ""
 
     class Meta:
         verbose_name = _("客户经理资格年度认证")

@@ -86,6 +86,7 @@ RECERTIFICATION = ProcessType(
     on_cancel=handlers._recertification_cancelled,
     # Opened by the anniversary job only (service.recertifications_open_due): nobody starts it by hand.
     permissions={"start": ()},
+    inbox_row=InboxRow(submitter="manager__user"),
 )
 ASSIGNMENT = ProcessType(
     key=assignments.ASSIGNMENT_PROCESS,
