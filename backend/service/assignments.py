@@ -18,7 +18,13 @@ from backend.common.exceptions import Conflict, Forbidden, ValidationFailed
 from backend.customers.selectors import customer_get_visible
 from backend.organisation.models import Role
 from backend.organisation.selectors import user_role_assignments
-from backend.service.models import AssignmentStatus, CustomerAssignment, CustomerManager, ManagedCustomer
+from backend.service.models import (
+    AssignmentStatus,
+    BulkTransfer,
+    CustomerAssignment,
+    CustomerManager,
+    ManagedCustomer,
+)
 from forms.validation import control_character_fields
 from processes.services import process_instance_start
 
@@ -178,4 +184,154 @@ def customer_assignment_cancel(*, actor, case_id: Any, reason: str, withdrawn: b
     case.save(update_fields=["status", "decision_comment", "closed_at"])
     audit_event_record(
         actor=actor, action="customer_assignment.cancelled", obj=case, org_unit=case.org_unit, data={"reason": reason, "withdrawn": withdrawn}
+    )
+
+
+# ---- 客户经理离岗移交: all of a departing manager's customers at once ----------------------------
+
+BULK_TRANSFER_PROCESS = "customer_bulk_transfer"
+BULK_TRANSFER_CASE = "service.bulktransfer"
+BULK_TRANSFER_FIELDS = ("manager", "to_manager", "reason")
+# The branch's officers ask (a unit head approves: were he to ask, nobody at his unit could decide).
+BULK_REQUESTER_ROLES = frozenset({Role.OFFICER})
+
+
+def _manager_named(username: Any, field: str, errors: dict[str, list[str]]) -> CustomerManager | None:
+    name = username.strip() if isinstance(username, str) else ""
+    manager = (
+        CustomerManager.objects.select_related("user", "org_unit").filter(user__username=name).first()
+        if name and len(name) <= 150
+        else None
+    )
+    if manager is None:
+        errors[field] = [_("请选择客户经理") if not name else _("%(name)s 不是客户经理") % {"name": name[:40]}]
+    return manager
+
+
+def user_may_request_bulk_transfer(user) -> bool:
+    return any(ra.role in BULK_REQUESTER_ROLES for ra in user_role_assignments(user))
+
+
+def bulk_transfer_request(*, actor, data: Any) -> BulkTransfer:
+    """An officer or the unit head of the departing manager's unit asks to move all his customers."""
+    get = data.get if hasattr(data, "get") else (lambda _name, _default=None: None)
+    errors: dict[str, list[str]] = {}
+    source = _manager_named(get("manager"), "manager", errors)
+    target = _manager_named(get("to_manager"), "to_manager", errors)
+    roles = user_role_assignments(actor)
+    if source is not None and not any(source.org_unit.path.startswith(ra.org_unit.path) for ra in roles):
+        # Another branch's manager reads as unknown to this user (no oracle across branches).
+        errors["manager"] = [_("%(name)s 不是客户经理") % {"name": str(get("manager"))[:40]}]
+        source = None
+    if source is not None and not any(
+        ra.role in BULK_REQUESTER_ROLES and source.org_unit.path.startswith(ra.org_unit.path) for ra in roles
+    ):
+        raise Forbidden(_("只有客户经理所在机构的客户信息管理岗可以申请离岗移交"), code="bulk_transfer_not_allowed")
+    customers = list(ManagedCustomer.objects.filter(manager=source).select_related("customer__org_unit")) if source else []
+    if source is not None and not customers:
+        errors["manager"] = [_("该客户经理名下没有客户")]
+    if source is not None and target is not None:
+        if source.pk == target.pk:
+            errors["to_manager"] = [_("接收客户经理不能是离岗的客户经理本人")]
+        elif not all(m.customer.org_unit.path.startswith(target.org_unit.path) for m in customers):
+            errors["to_manager"] = [_("%(unit)s的客户经理不负责其中部分客户所在机构") % {"unit": target.org_unit.name}]
+        elif not target.user.is_active:
+            errors["to_manager"] = [_("接收客户经理已停用")]
+    reason = get("reason")
+    reason = reason.strip() if isinstance(reason, str) else ""
+    if not reason:
+        errors["reason"] = [_("请填写分配或移交的理由")]
+    elif len(reason) > REASON_MAX:
+        errors["reason"] = [_("理由不能超过 %(n)s 个字符") % {"n": REASON_MAX}]
+    elif control_character_fields(reason):
+        errors["reason"] = [_("不能包含控制字符")]
+    if errors:
+        raise ValidationFailed("", field_errors=errors, code="invalid_bulk_transfer")
+    try:
+        with transaction.atomic(), audit_batch():
+            case = BulkTransfer.objects.create(
+                from_manager=source,
+                to_manager=target,
+                reason=reason,
+                requested_by=actor,
+                org_unit=source.org_unit,
+                customer_count=len(customers),
+            )
+            audit_event_record(
+                actor=actor,
+                action="bulk_transfer.requested",
+                obj=case,
+                org_unit=source.org_unit,
+                data={"from_manager": source.pk, "to_manager": target.pk, "customers": len(customers)},
+            )
+            instance = process_instance_start(
+                actor=actor,
+                key=BULK_TRANSFER_PROCESS,
+                org_unit=source.org_unit,
+                data={"case_id": case.pk, "customers": len(customers)},
+                subject_type=BULK_TRANSFER_CASE,
+                subject_id=case.pk,
+            )
+            case.process_instance = instance
+            case.save(update_fields=["process_instance"])
+    except IntegrityError:
+        raise Conflict(_("该客户经理已有一笔审批中的离岗移交"), code="bulk_transfer_pending") from None
+    return BulkTransfer.objects.select_related("from_manager__user", "to_manager__user", "org_unit").get(pk=case.pk)
+
+
+def _bulk_locked(case_id: Any) -> BulkTransfer:
+    return BulkTransfer.objects.select_for_update(of=("self",)).select_related("org_unit", "from_manager", "to_manager").get(pk=int(case_id))
+
+
+def _check_bulk_decider(actor, case: BulkTransfer) -> None:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        raise Forbidden(_("客户分配须由机构负责人审批"), code="not_unit_head")
+    if actor.pk in (case.requested_by_id, case.from_manager.user_id, case.to_manager.user_id):
+        raise Forbidden(_("不能审批本人提出或涉及本人的客户分配"), code="self_approval")
+    if not any(ra.role == Role.UNIT_HEAD and case.org_unit.path.startswith(ra.org_unit.path) for ra in user_role_assignments(actor)):
+        raise Forbidden(_("离岗移交须由离岗客户经理所在机构的负责人审批"), code="not_unit_head")
+
+
+def bulk_transfer_approve(*, actor, case_id: Any, comment: str = "") -> dict:
+    """Every customer the departing manager serves now (not only those counted at the request)."""
+    case = _bulk_locked(case_id)
+    if case.status != AssignmentStatus.PENDING:
+        raise Conflict(_("该分配申请已办结"), code="assignment_closed")
+    _check_bulk_decider(actor, case)
+    now = timezone.now()
+    moved = ManagedCustomer.objects.filter(manager_id=case.from_manager_id).update(manager_id=case.to_manager_id, since=now)
+    case.status, case.moved_count, case.decided_by, case.decided_at, case.decision_comment, case.closed_at = (
+        AssignmentStatus.APPROVED, moved, actor, now, comment, now,
+    )
+    case.save(update_fields=["status", "moved_count", "decided_by", "decided_at", "decision_comment", "closed_at"])
+    audit_event_record(
+        actor=actor,
+        action="bulk_transfer.approved",
+        obj=case,
+        org_unit=case.org_unit,
+        data={"from_manager": case.from_manager_id, "to_manager": case.to_manager_id, "moved": moved},
+    )
+    return {"status": str(case.status), "moved": moved}
+
+
+def bulk_transfer_reject(*, actor, case_id: Any, comment: str) -> dict:
+    case = _bulk_locked(case_id)
+    if case.status != AssignmentStatus.PENDING:
+        raise Conflict(_("该分配申请已办结"), code="assignment_closed")
+    _check_bulk_decider(actor, case)
+    now = timezone.now()
+    case.status, case.decided_by, case.decided_at, case.decision_comment, case.closed_at = (
+        AssignmentStatus.REJECTED, actor, now, comment, now,
+    )
+    case.save(update_fields=["status", "decided_by", "decided_at", "decision_comment", "closed_at"])
+    audit_event_record(actor=actor, action="bulk_transfer.rejected", obj=case, org_unit=case.org_unit, data={"reason": comment})
+    return {"status": str(case.status)}
+
+
+def bulk_transfer_cancel(*, actor, case_id: Any, reason: str, withdrawn: bool) -> None:
+    case = _bulk_locked(case_id)
+    case.status, case.decision_comment, case.closed_at = AssignmentStatus.CANCELLED, reason, timezone.now()
+    case.save(update_fields=["status", "decision_comment", "closed_at"])
+    audit_event_record(
+        actor=actor, action="bulk_transfer.cancelled", obj=case, org_unit=case.org_unit, data={"reason": reason, "withdrawn": withdrawn}
     )

@@ -82,6 +82,22 @@ def _assignment_cancelled(*, actor, instance, reason, withdrawn):
     assignments.customer_assignment_cancel(actor=actor, case_id=int(instance.subject_id), reason=reason, withdrawn=withdrawn)
 
 
+def bulk_transfer_approve(ctx: OperationContext, params: dict, data: dict) -> dict:
+    return assignments.bulk_transfer_approve(actor=ctx.actor, case_id=ctx.case_id, comment=str(data.get("comment") or ""))
+
+
+def bulk_transfer_reject(ctx: OperationContext, params: dict, data: dict) -> dict:
+    return assignments.bulk_transfer_reject(actor=ctx.actor, case_id=ctx.case_id, comment=str(data.get("comment") or ""))
+
+
+def _bulk_transfer_case(*, user, case_id):
+    return selectors.bulk_transfer_case_view(user=user, case_id=case_id)
+
+
+def _bulk_transfer_cancelled(*, actor, instance, reason, withdrawn):
+    assignments.bulk_transfer_cancel(actor=actor, case_id=int(instance.subject_id), reason=reason, withdrawn=withdrawn)
+
+
 def register() -> None:
     operation_register("service.qualification_approve", qualification_approve, "客户经理定级生效")
     operation_register("service.qualification_reject", qualification_reject, "拒绝客户经理资格申请")
@@ -92,3 +108,5 @@ def register() -> None:
     operation_register("service.recertification_decide", recertification_decide, "年度认证结论生效")
     operation_register("service.assignment_approve", assignment_approve, "客户分配生效")
     operation_register("service.assignment_reject", assignment_reject, "拒绝客户分配")
+    operation_register("service.bulk_transfer_approve", bulk_transfer_approve, "离岗移交生效")
+    operation_register("service.bulk_transfer_reject", bulk_transfer_reject, "拒绝离岗移交")

@@ -232,3 +232,29 @@ class CustomerAssignment(CaseBase):
                 fields=["customer"], condition=models.Q(status="pending"), name="uniq_open_customer_assignment"
             ),
         ]
+
+
+class BulkTransfer(CaseBase):
+    """客户经理离岗移交: every customer of a departing manager moves to another manager at once,
+    approved by the head of the departing manager's unit."""
+
+    from_manager = models.ForeignKey(CustomerManager, on_delete=models.PROTECT, related_name="transfers_out")
+    to_manager = models.ForeignKey(CustomerManager, on_delete=models.PROTECT, related_name="transfers_in")
+    reason = models.TextField(_("理由"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(_("状态"), max_length=16, choices=AssignmentStatus.choices, default=AssignmentStatus.PENDING)
+    customer_count = models.PositiveIntegerField(_("申请时客户数"), default=0)
+    moved_count = models.PositiveIntegerField(_("移交客户数"), default=0)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("客户经理离岗移交")
+        verbose_name_plural = _("客户经理离岗移交")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["from_manager"], condition=models.Q(status="pending"), name="uniq_open_bulk_transfer"
+            ),
+        ]

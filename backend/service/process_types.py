@@ -1,4 +1,4 @@
-"""The service desk's process types: 客户经理资格审批, 资格年度认证, 客户分配与移交 and 客户重大事件报告
+"""The service desk's process types: 客户经理资格审批, 资格年度认证, 客户分配与移交, 离岗移交 and 客户重大事件报告
 (seed 001 §二). Declared here, run by the platform (processes/types.py)."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from backend.organisation.lanes import LaneRule
 from backend.organisation.models import OrgLevel, Role
 from backend.service import assignments, handlers, major_events, recertification, services
 from backend.service.models import (
+    BulkTransfer,
     CustomerAssignment,
     MajorEvent,
     ManagerQualification,
@@ -103,7 +104,21 @@ ASSIGNMENT = ProcessType(
     permissions={"start": tuple(assignments.REQUESTER_ROLES)},
     inbox_row=InboxRow(customer_name="customer__name"),
 )
-PROCESS_TYPES = (QUALIFICATION, MAJOR_EVENT, RECERTIFICATION, ASSIGNMENT)
+BULK_TRANSFER = ProcessType(
+    key=assignments.BULK_TRANSFER_PROCESS,
+    label="客户经理离岗移交",
+    case_type=assignments.BULK_TRANSFER_CASE,
+    case_model=BulkTransfer,
+    diagrams=(BPMN / "customer_manager" / "customer_bulk_transfer.bpmn",),
+    forms=("customer_manager/bulk_transfer_review",),
+    # The head of the departing manager's unit approves the whole move at once; four eyes.
+    lanes={"unit_head_approval": LaneRule(role=Role.UNIT_HEAD, level=None, approval=True)},
+    operations=("service.bulk_transfer_approve", "service.bulk_transfer_reject", "tasks.record_escalation", "tasks.send_reminder"),
+    case_view=handlers._bulk_transfer_case,
+    on_cancel=handlers._bulk_transfer_cancelled,
+    permissions={"start": tuple(assignments.BULK_REQUESTER_ROLES)},
+)
+PROCESS_TYPES = (QUALIFICATION, MAJOR_EVENT, RECERTIFICATION, ASSIGNMENT, BULK_TRANSFER)
 
 
 def register() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from backend.common.exceptions import Forbidden, NotFound
@@ -12,6 +12,7 @@ from backend.organisation.models import OrgLevel, Role
 from backend.organisation.selectors import user_role_assignments
 from backend.service.models import (
     Assessment,
+    BulkTransfer,
     CustomerAssignment,
     CustomerManager,
     MajorEvent,
@@ -354,3 +355,76 @@ def customer_manager_candidates(customer) -> list[tuple[str, str]]:
         for m in managers.order_by("user__username")
         if customer.org_unit.path.startswith(m.org_unit.path)
     ]
+
+
+def bulk_transfers_visible(*, user) -> QuerySet[BulkTransfer]:
+    qs = BulkTransfer.objects.select_related("from_manager__user", "to_manager__user", "org_unit", "requested_by", "decided_by")
+    if user.is_superuser:
+        return qs
+    paths = {ra.org_unit.path for ra in user_role_assignments(user) if ra.role in ASSIGNMENT_READER_ROLES}
+    visible = Q(requested_by=user) | Q(from_manager__user=user) | Q(to_manager__user=user)
+    for path in paths:
+        visible |= Q(org_unit__path__startswith=path)
+    return qs.filter(visible)
+
+
+def bulk_transfer_get(*, user, transfer_id: Any) -> BulkTransfer:
+    try:
+        pk = int(transfer_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("离岗移交申请不存在"), code="bulk_transfer_not_found") from None
+    case = bulk_transfers_visible(user=user).filter(pk=pk).first()
+    if case is None:
+        raise NotFound(_("离岗移交申请不存在"), code="bulk_transfer_not_found")
+    return case
+
+
+def bulk_transfer_view(case: BulkTransfer) -> dict[str, Any]:
+    return {
+        "id": case.pk,
+        "manager": _manager_brief(case.from_manager),
+        "to_manager": _manager_brief(case.to_manager),
+        "reason": case.reason,
+        "requested_by": case.requested_by.username,
+        "customer_count": case.customer_count,
+        "moved_count": case.moved_count,
+        "status": case.status,
+        "status_label": str(case.get_status_display()),
+        "decided_by": case.decided_by.username if case.decided_by_id else None,
+        "decided_at": case.decided_at.isoformat() if case.decided_at else None,
+        "decision_comment": case.decision_comment,
+        "process_instance_id": case.process_instance_id,
+        "created_at": case.created_at.isoformat(),
+    }
+
+
+def bulk_transfer_case_view(*, user, case_id: Any) -> dict[str, Any]:
+    case = bulk_transfer_get(user=user, transfer_id=case_id)
+    data = bulk_transfer_view(case)
+    data["title"] = _("客户经理离岗移交 #%(id)s") % {"id": case.pk}
+    data["rows"] = [
+        {"label": _("离岗客户经理"), "value": f"{data['manager']['name']}({case.org_unit.name})"},
+        {"label": _("接收客户经理"), "value": f"{data['to_manager']['name']}({data['to_manager']['grade_label']})"},
+        {"label": _("移交客户数"), "value": str(case.customer_count)},
+        {"label": _("理由"), "value": case.reason},
+        {"label": _("申请人"), "value": case.requested_by.get_full_name() or case.requested_by.username},
+    ]
+    return data
+
+
+def managers_with_customers(*, user) -> list[dict[str, Any]]:
+    """The customer managers in the user's org subtrees with how many customers each serves: the
+    离岗移交 page's list and choices."""
+    paths = {ra.org_unit.path for ra in user_role_assignments(user)}
+    managers = CustomerManager.objects.select_related("user", "org_unit").annotate(served=Count("customers")).order_by("org_unit__path", "user__username")
+    return [
+        {**_manager_brief(m), "customers": m.served, "active": m.user.is_active}
+        for m in managers
+        if user.is_superuser or any(m.org_unit.path.startswith(p) for p in paths)
+    ]
+
+
+def manager_transfers_page_check(user) -> None:
+    """The 离岗移交 page is for those who ask (officers) and approve (unit heads): 403 otherwise."""
+    if not user.is_superuser and not any(ra.role in (Role.OFFICER, Role.UNIT_HEAD) for ra in user_role_assignments(user)):
+        raise Forbidden(_("只有客户信息管理岗和机构负责人可以办理离岗移交"), code="not_allowed")

@@ -72,6 +72,7 @@ urlpatterns = [
     path("amendments/<int:amendment_id>/change-request/reprint/", amendments.amendment_pdf, {"reprint": True}, name="amendment-pdf-reprint"),
     path("blacklist/", blacklist.blacklist_page, name="blacklist"),
     path("manager-qualification/", managers.manager_qualification_page, name="manager-qualification"),
+    path("manager-transfers/", managers.manager_transfers_page, name="manager-transfers"),
     path("blacklist/<int:entry_id>/remove/", blacklist.blacklist_remove, name="blacklist-remove"),
     path("complaints/", complaints.complaint_list_page, name="complaint-list"),
     path("complaints/new/", complaints.complaint_new, name="complaint-new"),

@@ -25,7 +25,12 @@ from django.utils import timezone
 from backend.customers.models import Customer, CustomerContact
 from backend.organisation.models import OrgUnit, Role
 from backend.organisation.services import role_assign, user_ensure
-from backend.service.models import CustomerManager, ManagerRecertification
+from backend.service.models import (
+    CustomerAssignment,
+    CustomerManager,
+    ManagedCustomer,
+    ManagerRecertification,
+)
 from backend.service.recertification import recertifications_open_due
 from backend.service.services import customer_manager_ensure
 from tasks.models import HumanTask
@@ -172,6 +177,15 @@ def objects(api, people, django_capture_on_commit_callbacks):
     assignment = _ok(api("manager.sz").post("/api/customer-assignments/", {
         "customer_id": customer_id, "manager": "manager.sz", "reason": "本人开发的新客户",
     }, format="json"))
+    # 离岗移交: manager.sz serves the second customer; an officer moves his customers to a colleague.
+    colleague = user_ensure(username="manager2.sz", password="demo-pass-2026")
+    role_assign(user=colleague, role=Role.CUSTOMER_MANAGER, org_unit=OrgUnit.objects.get(code="GD-SZ"))
+    customer_manager_ensure(user=colleague, org_unit=OrgUnit.objects.get(code="GD-SZ"), grade="regular")
+    served = CustomerAssignment.objects.get(pk=assignment["id"])
+    ManagedCustomer.objects.create(customer_id=other["customer_id"], manager=served.manager, since=timezone.now(), assignment=served)
+    transfer = _ok(api("officer.sz").post("/api/manager-transfers/", {
+        "manager": "manager.sz", "to_manager": "manager2.sz", "reason": "客户经理离职",
+    }, format="json"))
     major_event = _ok(api("manager.sz").post("/api/major-events/", {
         "customer_id": customer_id, "kind": "large_claim", "occurred_on": timezone.localdate().isoformat(),
         "description": "客户车辆全损，报案金额较大",
@@ -185,7 +199,7 @@ def objects(api, people, django_capture_on_commit_callbacks):
         "policy_id": policy["id"], "endorsement_id": endorsement["id"], "substitution_id": substitution["id"],
         "notification_id": notification["id"], "complaint_id": complaint["id"], "action_id": action["id"],
         "qualification_id": qualification["id"], "event_id": major_event["id"], "recertification_id": recertification.pk,
-        "assignment_id": assignment["id"],
+        "assignment_id": assignment["id"], "transfer_id": transfer["id"],
     }
     overrides = {
         "api-print-batch": {"batch_id": batch["id"]}, "api-print-batch-pdf": {"batch_id": batch["id"]},
@@ -323,12 +337,17 @@ def test_no_self_approval_on_any_process(api, self_approver):
     customer_manager_ensure(user=self_approver, org_unit=OrgUnit.objects.get(code="GD-SZ"), grade="junior")
     _ok(me.post("/api/customer-assignments/", {"customer_id": other["customer_id"], "manager": "all.sz", "reason": "本人客户"}, format="json"))
 
+    # 离岗移交: he (an officer and unit head at 深圳) moves manager.sz's customers to himself.
+    first = _ok(api("manager.sz").post("/api/customer-assignments/", {"customer_id": customer_id, "manager": "manager.sz", "reason": "本人客户"}, format="json"))
+    ManagedCustomer.objects.create(customer_id=customer_id, manager=CustomerManager.objects.get(user__username="manager.sz"), since=timezone.now(), assignment_id=first["id"])
+    _ok(me.post("/api/manager-transfers/", {"manager": "manager.sz", "to_manager": "all.sz", "reason": "离职"}, format="json"))
+
     own = HumanTask.objects.filter(initiator=self_approver, status="ready")
     processes = set(own.values_list("process_key", flat=True))
     assert {
         "individual_account_opening", "corporate_account_opening", "customer_amendment", "blacklist_change", "endorsement",
         "customer_manager_qualification", "customer_major_event", "customer_manager_recertification",
-        "customer_assignment",
+        "customer_assignment", "customer_bulk_transfer",
     } <= processes
     visible = {t["id"] for t in inbox(me)}
     for task in own:

@@ -57,6 +57,7 @@ def user_info(user) -> dict:
         "can_blacklist": bool(roles & {Role.OFFICER, Role.COMPLIANCE, Role.REVIEWER}) or user.is_superuser,
         "is_compliance": Role.COMPLIANCE in roles,
         "is_customer_manager": Role.CUSTOMER_MANAGER in roles,
+        "handles_manager_transfers": bool(roles & {Role.OFFICER, Role.UNIT_HEAD}),
         "can_import": Role.OFFICER in roles,
         "sees_complaints": bool(roles & (COMPLAINT_ROLES | {Role.COMPLIANCE})) or user.is_superuser,
         "can_accept_complaint": bool(roles & COMPLAINT_ROLES),

@@ -8,14 +8,19 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from backend.common.exceptions import ApplicationError
+from backend.service.assignments import bulk_transfer_request, user_may_request_bulk_transfer
 from backend.service.models import ManagerGrade, QualificationStatus, ServedCustomerType
 from backend.service.selectors import (
+    bulk_transfer_view,
+    bulk_transfers_visible,
     customer_manager_of,
     customer_manager_page_check,
     manager_qualification_view,
     manager_qualifications_visible,
     manager_recertification_view,
     manager_recertifications_visible,
+    manager_transfers_page_check,
+    managers_with_customers,
 )
 from backend.service.services import manager_qualification_apply
 from backend.web.views.base import form_errors, page_view
@@ -69,3 +74,36 @@ def manager_qualification_page(request: HttpRequest) -> HttpResponse:
         _("已提交资格申请（申请号 %(id)s），待%(level)s审批") % {"id": case.pk, "level": manager_qualification_view(case)["review_level_label"]},
     )
     return redirect("manager-qualification")
+
+
+TRANSFER_FIELDS = ("manager", "to_manager", "reason")
+
+
+def _transfers_page(request: HttpRequest, values: dict, exc: ApplicationError | None = None) -> HttpResponse:
+    managers = managers_with_customers(user=request.user)
+    context = {
+        "managers": managers,
+        "choices": [(m["username"], f"{m['name']} · {m['org_unit']} · {m['customers']} 户") for m in managers],
+        "transfers": [bulk_transfer_view(t) for t in bulk_transfers_visible(user=request.user).order_by("-id")[:20]],
+        "may_request": user_may_request_bulk_transfer(request.user),
+        "values": values,
+        **form_errors(exc, TRANSFER_FIELDS),
+    }
+    return render(request, "web/manager_transfers.html", context, status=exc.status_code if exc else 200)
+
+
+@page_view
+def manager_transfers_page(request: HttpRequest) -> HttpResponse:
+    """客户经理离岗移交: the managers in scope with their customers, and the request form (officers)."""
+    manager_transfers_page_check(request.user)
+    if request.method != "POST":
+        return _transfers_page(request, {})
+    values = {name: request.POST.get(name, "") for name in TRANSFER_FIELDS}
+    try:
+        case = bulk_transfer_request(actor=request.user, data=values)
+    except ApplicationError as exc:
+        if exc.status_code not in (400, 409):
+            raise
+        return _transfers_page(request, values, exc)
+    messages.success(request, _("已提交离岗移交申请（编号 %(id)s，%(n)s 户），待机构负责人审批") % {"id": case.pk, "n": case.customer_count})
+    return redirect("manager-transfers")
