@@ -31,7 +31,7 @@ export DJANGO_SETTINGS_MODULE=backend.config.settings.test
 .venv/bin/python manage.py check
 
 echo "== fast tier: SQLite, no browser, no integration, nothing heavy =="
-env -u DATABASE_URL -u CELERY_BROKER_URL "${PYTEST[@]}" -m "$FAST_TIER"
+env -u DATABASE_URL -u CELERY_BROKER_URL "${PYTEST[@]}" -m "$FAST_TIER" --durations=15
 if [[ "$FAST_ONLY" == 1 ]]; then exit 0; fi
 
 echo "== suite on PostgreSQL + Redis =="
