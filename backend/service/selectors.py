@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from backend.common.exceptions import Forbidden, NotFound
 from backend.organisation.models import OrgLevel, Role
-from backend.organisation.selectors import user_role_assignments
+from backend.organisation.selectors import scope_q, user_role_assignments
 from backend.service.models import (
     Assessment,
     BulkTransfer,
@@ -30,6 +30,28 @@ def qualification_review_level(grade: str) -> str:
     return OrgLevel.PROVINCE if grade in (ManagerGrade.PRINCIPAL, ManagerGrade.SENIOR) else OrgLevel.CITY
 
 
+def _readable(qs: QuerySet, *, user, roles, own: Q) -> QuerySet:
+    """The cases `user` may read: his own (`own`), and every case of the org subtrees where he
+    holds one of `roles` (superusers: all). One rule for every service-desk case."""
+    if user.is_superuser:
+        return qs
+    visible = own
+    for path in {ra.org_unit.path for ra in user_role_assignments(user) if ra.role in roles}:
+        visible |= Q(org_unit__path__startswith=path)
+    return qs.filter(visible)
+
+
+def _one(qs: QuerySet, pk: Any, message: str, code: str):
+    """The readable case with this id, or the 404 a missing one gets (junk ids included)."""
+    try:
+        case = qs.filter(pk=int(pk)).first()
+    except (TypeError, ValueError):
+        case = None
+    if case is None:
+        raise NotFound(message, code=code)
+    return case
+
+
 # Who reads grade applications besides the applicant: the approvers, the customer-information
 # officers and compliance of the branch, its province and head office, and customer service
 # (客服管理部 "guides and manages the customer managers", seed 001 §三).
@@ -39,24 +61,11 @@ READER_ROLES = frozenset({Role.REVIEWER, Role.OFFICER, Role.COMPLIANCE, Role.CUS
 def manager_qualifications_visible(*, user) -> QuerySet[ManagerQualification]:
     """Applications the user may read: readers' in their org subtrees, and his own."""
     qs = ManagerQualification.objects.select_related("manager", "applicant", "org_unit", "decided_by")
-    if user.is_superuser:
-        return qs
-    paths = {ra.org_unit.path for ra in user_role_assignments(user) if ra.role in READER_ROLES}
-    visible = Q(applicant=user)
-    for path in paths:
-        visible |= Q(org_unit__path__startswith=path)
-    return qs.filter(visible)
+    return _readable(qs, user=user, roles=READER_ROLES, own=Q(applicant=user))
 
 
 def manager_qualification_get(*, user, qualification_id: Any) -> ManagerQualification:
-    try:
-        pk = int(qualification_id)
-    except (TypeError, ValueError):
-        raise NotFound(_("资格申请不存在"), code="qualification_not_found") from None
-    case = manager_qualifications_visible(user=user).filter(pk=pk).first()
-    if case is None:
-        raise NotFound(_("资格申请不存在"), code="qualification_not_found")
-    return case
+    return _one(manager_qualifications_visible(user=user), qualification_id, _("资格申请不存在"), "qualification_not_found")
 
 
 def customer_manager_page_check(user) -> None:
@@ -129,24 +138,11 @@ MAJOR_EVENT_READER_ROLES = frozenset({Role.UNIT_HEAD, Role.CUSTOMER_SERVICE, Rol
 
 def major_events_visible(*, user) -> QuerySet[MajorEvent]:
     qs = MajorEvent.objects.select_related("customer", "reported_by", "org_unit", "head_by", "centre_by")
-    if user.is_superuser:
-        return qs
-    paths = {ra.org_unit.path for ra in user_role_assignments(user) if ra.role in MAJOR_EVENT_READER_ROLES}
-    visible = Q(reported_by=user)
-    for path in paths:
-        visible |= Q(org_unit__path__startswith=path)
-    return qs.filter(visible)
+    return _readable(qs, user=user, roles=MAJOR_EVENT_READER_ROLES, own=Q(reported_by=user))
 
 
 def major_event_get(*, user, event_id: Any) -> MajorEvent:
-    try:
-        pk = int(event_id)
-    except (TypeError, ValueError):
-        raise NotFound(_("重大事件报告不存在"), code="major_event_not_found") from None
-    case = major_events_visible(user=user).filter(pk=pk).first()
-    if case is None:
-        raise NotFound(_("重大事件报告不存在"), code="major_event_not_found")
-    return case
+    return _one(major_events_visible(user=user), event_id, _("重大事件报告不存在"), "major_event_not_found")
 
 
 def _who(user) -> str | None:
@@ -201,24 +197,11 @@ def major_event_case_view(*, user, case_id: Any) -> dict[str, Any]:
 def manager_recertifications_visible(*, user) -> QuerySet[ManagerRecertification]:
     """Recertifications the user may read: the grade's readers in their subtrees, and his own."""
     qs = ManagerRecertification.objects.select_related("manager__user", "org_unit", "decided_by")
-    if user.is_superuser:
-        return qs
-    paths = {ra.org_unit.path for ra in user_role_assignments(user) if ra.role in READER_ROLES}
-    visible = Q(manager__user=user)
-    for path in paths:
-        visible |= Q(org_unit__path__startswith=path)
-    return qs.filter(visible)
+    return _readable(qs, user=user, roles=READER_ROLES, own=Q(manager__user=user))
 
 
 def manager_recertification_get(*, user, recertification_id: Any) -> ManagerRecertification:
-    try:
-        pk = int(recertification_id)
-    except (TypeError, ValueError):
-        raise NotFound(_("年度认证不存在"), code="recertification_not_found") from None
-    case = manager_recertifications_visible(user=user).filter(pk=pk).first()
-    if case is None:
-        raise NotFound(_("年度认证不存在"), code="recertification_not_found")
-    return case
+    return _one(manager_recertifications_visible(user=user), recertification_id, _("年度认证不存在"), "recertification_not_found")
 
 
 def manager_recertification_view(case: ManagerRecertification) -> dict[str, Any]:
@@ -274,24 +257,11 @@ def customer_assignments_visible(*, user) -> QuerySet[CustomerAssignment]:
     qs = CustomerAssignment.objects.select_related(
         "customer", "manager__user", "previous_manager__user", "org_unit", "requested_by", "decided_by"
     )
-    if user.is_superuser:
-        return qs
-    paths = {ra.org_unit.path for ra in user_role_assignments(user) if ra.role in ASSIGNMENT_READER_ROLES}
-    visible = Q(requested_by=user) | Q(manager__user=user) | Q(previous_manager__user=user)
-    for path in paths:
-        visible |= Q(org_unit__path__startswith=path)
-    return qs.filter(visible)
+    return _readable(qs, user=user, roles=ASSIGNMENT_READER_ROLES, own=Q(requested_by=user) | Q(manager__user=user) | Q(previous_manager__user=user))
 
 
 def customer_assignment_get(*, user, assignment_id: Any) -> CustomerAssignment:
-    try:
-        pk = int(assignment_id)
-    except (TypeError, ValueError):
-        raise NotFound(_("客户分配申请不存在"), code="assignment_not_found") from None
-    case = customer_assignments_visible(user=user).filter(pk=pk).first()
-    if case is None:
-        raise NotFound(_("客户分配申请不存在"), code="assignment_not_found")
-    return case
+    return _one(customer_assignments_visible(user=user), assignment_id, _("客户分配申请不存在"), "assignment_not_found")
 
 
 def _manager_brief(manager: CustomerManager | None) -> dict[str, Any] | None:
@@ -349,34 +319,22 @@ def customer_assignment_case_view(*, user, case_id: Any) -> dict[str, Any]:
 def customer_manager_candidates(customer) -> list[tuple[str, str]]:
     """(username, "name · grade") of the managers whose unit covers the customer: the choices of
     the customer page's assignment form."""
-    managers = CustomerManager.objects.select_related("user", "org_unit").filter(user__is_active=True)
+    path = customer.org_unit.path  # "HO/GD/GD-SZ/": the units covering it are its prefixes
+    covering = [path[: i + 1] for i, ch in enumerate(path) if ch == "/"]
+    managers = CustomerManager.objects.select_related("user", "org_unit").filter(user__is_active=True, org_unit__path__in=covering)
     return [
         (m.user.username, f"{m.user.get_full_name() or m.user.username} · {_grade_label(m.grade)}")
         for m in managers.order_by("user__username")
-        if customer.org_unit.path.startswith(m.org_unit.path)
     ]
 
 
 def bulk_transfers_visible(*, user) -> QuerySet[BulkTransfer]:
     qs = BulkTransfer.objects.select_related("from_manager__user", "to_manager__user", "org_unit", "requested_by", "decided_by")
-    if user.is_superuser:
-        return qs
-    paths = {ra.org_unit.path for ra in user_role_assignments(user) if ra.role in ASSIGNMENT_READER_ROLES}
-    visible = Q(requested_by=user) | Q(from_manager__user=user) | Q(to_manager__user=user)
-    for path in paths:
-        visible |= Q(org_unit__path__startswith=path)
-    return qs.filter(visible)
+    return _readable(qs, user=user, roles=ASSIGNMENT_READER_ROLES, own=Q(requested_by=user) | Q(from_manager__user=user) | Q(to_manager__user=user))
 
 
 def bulk_transfer_get(*, user, transfer_id: Any) -> BulkTransfer:
-    try:
-        pk = int(transfer_id)
-    except (TypeError, ValueError):
-        raise NotFound(_("离岗移交申请不存在"), code="bulk_transfer_not_found") from None
-    case = bulk_transfers_visible(user=user).filter(pk=pk).first()
-    if case is None:
-        raise NotFound(_("离岗移交申请不存在"), code="bulk_transfer_not_found")
-    return case
+    return _one(bulk_transfers_visible(user=user), transfer_id, _("离岗移交申请不存在"), "bulk_transfer_not_found")
 
 
 def bulk_transfer_view(case: BulkTransfer) -> dict[str, Any]:
@@ -415,12 +373,12 @@ def bulk_transfer_case_view(*, user, case_id: Any) -> dict[str, Any]:
 def managers_with_customers(*, user) -> list[dict[str, Any]]:
     """The customer managers in the user's org subtrees with how many customers each serves: the
     离岗移交 page's list and choices."""
-    paths = {ra.org_unit.path for ra in user_role_assignments(user)}
-    managers = CustomerManager.objects.select_related("user", "org_unit").annotate(served=Count("customers")).order_by("org_unit__path", "user__username")
+    managers = CustomerManager.objects.select_related("user", "org_unit").annotate(served=Count("customers"))
+    if not user.is_superuser:
+        managers = managers.filter(scope_q(user, "org_unit"))
     return [
         {**_manager_brief(m), "customers": m.served, "active": m.user.is_active}
-        for m in managers
-        if user.is_superuser or any(m.org_unit.path.startswith(p) for p in paths)
+        for m in managers.order_by("org_unit__path", "user__username")
     ]
 
 
