@@ -22,6 +22,7 @@ from backend.api.views import (
     process_drafts,
     processes,
     reports,
+    segments,
     tasks,
 )
 
@@ -100,6 +101,8 @@ urlpatterns = [
     path("manager-transfers/<int:transfer_id>/", customer_assignments.BulkTransferApi.as_view(), name="api-manager-transfer"),
     path("customer-assignments/", customer_assignments.CustomerAssignmentCreateApi.as_view(), name="api-customer-assignments"),
     path("customer-assignments/<int:assignment_id>/", customer_assignments.CustomerAssignmentApi.as_view(), name="api-customer-assignment"),
+    path("segment-thresholds/", segments.SegmentThresholdsApi.as_view(), name="api-segment-thresholds"),
+    path("segment-threshold-changes/<int:change_id>/", segments.ThresholdChangeApi.as_view(), name="api-segment-threshold-change"),
     path("major-events/", major_events.MajorEventCreateApi.as_view(), name="api-major-events"),
     path("major-events/<int:event_id>/", major_events.MajorEventApi.as_view(), name="api-major-event"),
     path("blacklist-changes/<int:change_id>/", blacklist.BlacklistChangeApi.as_view(), name="api-blacklist-change"),
@@ -119,6 +122,7 @@ urlpatterns = [
     path("processes/<str:key>/migrations/", process_drafts.InstanceMigrationApi.as_view(), name="api-process-migrations"),
     path("processes/migrations/<int:migration_id>/rollback/", process_drafts.InstanceMigrationRollbackApi.as_view(), name="api-process-migration-rollback"),
     path("integrations/customers/", integrations.AutomaticOpeningApi.as_view(), name="api-integration-open"),
+    path("integrations/claims/", integrations.ClaimReportApi.as_view(), name="api-integration-claims"),
     path("integrations/customers/check", integrations.CustomerCheckApi.as_view(), name="api-integration-check"),
     path("integrations/requests/<int:request_id>/", integrations.IntegrationRequestApi.as_view(), name="api-integration-request"),
     path("integrations/clients/", integrations.ApiClientCreateApi.as_view(), name="api-integration-clients"),

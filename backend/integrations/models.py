@@ -15,6 +15,7 @@ from backend.common.cases import CaseBase
 class Scope(models.TextChoices):
     OPEN = "open", _("自动开户")
     QUERY = "query", _("自动查询")
+    CLAIMS = "claims", _("理赔数据")
 
 
 class ApiClient(models.Model):

@@ -50,7 +50,7 @@ def request_hash(payload: dict) -> str:
     ).hexdigest()
 
 
-def _clean_key(key: str | None) -> str:
+def clean_key(key: str | None) -> str:
     key = (key or "").strip()
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
         raise ValidationFailed.field(
@@ -202,7 +202,7 @@ def customer_open_automatic(
     The same key with the same body returns the stored response (never a second customer);
     the same key with another body is a 422. Concurrent retries wait on the key's row lock."""
     api_client_require_scope(client, Scope.OPEN)
-    key = _clean_key(idempotency_key)
+    key = clean_key(idempotency_key)
     if not isinstance(payload, dict):
         raise ValidationFailed.field("non_field_errors", _("请求体须为 JSON 对象"))
     # Only the known fields count (and are stored); a NUL character is malformed input, not a
@@ -211,6 +211,13 @@ def customer_open_automatic(
     nul = sorted(k for k, v in payload.items() if "\x00" in str(v))
     if nul:
         raise ValidationFailed("", field_errors={k: [_("不能包含控制字符")] for k in nul})
+    return idempotent_call(client, key, payload, lambda: _open(client, key, payload))
+
+
+def idempotent_call(client: ApiClient, key: str, payload: dict, answer) -> tuple[int, dict]:
+    """Run `answer()` (returning (HTTP status, body)) once per (client, key): the same key with the
+    same body returns the stored response, with another body it is a 422. Concurrent retries wait
+    on the key's row lock. A refusal raised by `answer` stores nothing: the retry is judged anew."""
     digest = request_hash(payload)
     try:
         with transaction.atomic():
@@ -225,7 +232,7 @@ def customer_open_automatic(
             raise Unprocessable(_("该 Idempotency-Key 已用于另一个不同的请求"), code="idempotency_key_reused")
         if record.response_status is not None:
             return record.response_status, record.response_body
-        code, body = _open(client, key, payload)
+        code, body = answer()
         record.response_status, record.response_body = code, body
         record.save(update_fields=["response_status", "response_body"])
     return code, body

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from functools import reduce
 from operator import or_
+from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from backend.common.exceptions import NotFound
 from backend.organisation.models import OrgUnit, RoleAssignment
 
 
@@ -64,3 +66,28 @@ def user_home_org_unit(user) -> OrgUnit | None:
 def user_org_unit_for_role(user, role: str) -> OrgUnit | None:
     units = [ra.org_unit for ra in user_role_assignments(user) if ra.role == role]
     return max(units, key=lambda u: u.path.count("/")) if units else None
+
+
+# ---- who reads a case (the service desk's and the segments' cases) ------------------------------
+
+
+def cases_readable(qs: QuerySet, *, user, roles, own: Q) -> QuerySet:
+    """The cases `user` may read: his own (`own`), and every case of the org subtrees where he
+    holds one of `roles` (superusers: all). One rule for every service-desk case."""
+    if user.is_superuser:
+        return qs
+    visible = own
+    for path in {ra.org_unit.path for ra in user_role_assignments(user) if ra.role in roles}:
+        visible |= Q(org_unit__path__startswith=path)
+    return qs.filter(visible)
+
+
+def case_get_or_404(qs: QuerySet, pk: Any, message: str, code: str):
+    """The readable case with this id, or the 404 a missing one gets (junk ids included)."""
+    try:
+        case = qs.filter(pk=int(pk)).first()
+    except (TypeError, ValueError):
+        case = None
+    if case is None:
+        raise NotFound(message, code=code)
+    return case

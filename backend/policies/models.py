@@ -3,8 +3,12 @@ together with the changes it makes to the policyholder's / insured's customer da
 
 from __future__ import annotations
 
+import calendar
+from datetime import date
+
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Greatest
 from django.utils.translation import gettext_lazy as _
 
 from backend.common.cases import CaseBase
@@ -31,6 +35,29 @@ class BeneficiaryRelationship(models.TextChoices):
     CHILD = "child", _("子女")
     PARENT = "parent", _("父母")
     OTHER = "other", _("其他")
+
+
+def policy_end(effective_date: date, term_months: int) -> date:
+    months = effective_date.month - 1 + term_months
+    year, month = effective_date.year + months // 12, months % 12 + 1
+    return date(year, month, min(effective_date.day, calendar.monthrange(year, month)[1]))
+
+
+# 年化保费: the premium field is the yearly premium for regular payments; a single premium (趸缴) is
+# spread over the policy's term. The segment rules compare customers by it.
+ANNUAL_PREMIUM = models.Case(
+    models.When(
+        payment_mode=PaymentMode.SINGLE,
+        then=models.F("premium") * 12 / Greatest(models.F("term_months"), 1),
+    ),
+    default=models.F("premium"),
+    output_field=models.DecimalField(max_digits=16, decimal_places=2),
+)
+
+
+def policies_in_force(queryset, today: date):
+    """有效保单 on `today`: in force by its status and already started."""
+    return queryset.filter(status=PolicyStatus.IN_FORCE, effective_date__lte=today)
 
 
 class Policy(models.Model):
@@ -68,6 +95,12 @@ class Policy(models.Model):
 
     def __str__(self) -> str:
         return self.policy_number
+
+    @property
+    def end_date(self) -> date:
+        """The day cover ends (exclusive): the effective date moved on by the term, clamped to the
+        month's last day (a policy from 31 January for one month ends on 28/29 February)."""
+        return policy_end(self.effective_date, self.term_months)
 
 
 class PolicyBeneficiary(models.Model):
@@ -136,3 +169,41 @@ class Endorsement(CaseBase):
 
     def __str__(self) -> str:
         return f"endorsement #{self.pk}"
+
+
+class ClaimStatus(models.TextChoices):
+    REPORTED = "reported", _("已报案")
+    SETTLED = "settled", _("已结案赔付")
+    DECLINED = "declined", _("拒赔")
+    WITHDRAWN = "withdrawn", _("已撤案")
+
+
+class Claim(models.Model):
+    """理赔: a claim on one of our policies as the claims system reports it (POST
+    /api/integrations/claims/). The claims system owns it; we keep what the segment and alert
+    rules need (when it happened, what was claimed and paid) and who told us."""
+
+    claim_number = models.CharField(_("赔案号"), max_length=32, unique=True)
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="claims", verbose_name=_("保单"))
+    # Copied from the policy when the claim arrives: the rules count claims per policyholder.
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="claims", verbose_name=_("投保人")
+    )
+    org_unit = models.ForeignKey("organisation.OrgUnit", on_delete=models.PROTECT, related_name="+")
+    occurred_on = models.DateField(_("出险日期"))
+    reported_on = models.DateField(_("报案日期"))
+    status = models.CharField(_("赔案状态"), max_length=16, choices=ClaimStatus.choices, default=ClaimStatus.REPORTED)
+    amount_claimed = models.DecimalField(_("索赔金额"), max_digits=14, decimal_places=2, default=0)
+    amount_paid = models.DecimalField(_("赔付金额"), max_digits=14, decimal_places=2, default=0)
+    cause = models.CharField(_("出险原因"), max_length=200, blank=True)
+    source = models.CharField(_("来源系统"), max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("赔案")
+        verbose_name_plural = _("赔案")
+        indexes = [models.Index(fields=["customer", "occurred_on"], name="claim_customer_occurred")]
+
+    def __str__(self) -> str:
+        return self.claim_number

@@ -7,9 +7,9 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from backend.common.exceptions import Forbidden, NotFound
+from backend.common.exceptions import Forbidden
 from backend.organisation.models import OrgLevel, Role
-from backend.organisation.selectors import scope_q, user_role_assignments
+from backend.organisation.selectors import case_get_or_404, cases_readable, scope_q, user_role_assignments
 from backend.service.models import (
     Assessment,
     BulkTransfer,
@@ -30,28 +30,6 @@ def qualification_review_level(grade: str) -> str:
     return OrgLevel.PROVINCE if grade in (ManagerGrade.PRINCIPAL, ManagerGrade.SENIOR) else OrgLevel.CITY
 
 
-def _readable(qs: QuerySet, *, user, roles, own: Q) -> QuerySet:
-    """The cases `user` may read: his own (`own`), and every case of the org subtrees where he
-    holds one of `roles` (superusers: all). One rule for every service-desk case."""
-    if user.is_superuser:
-        return qs
-    visible = own
-    for path in {ra.org_unit.path for ra in user_role_assignments(user) if ra.role in roles}:
-        visible |= Q(org_unit__path__startswith=path)
-    return qs.filter(visible)
-
-
-def _one(qs: QuerySet, pk: Any, message: str, code: str):
-    """The readable case with this id, or the 404 a missing one gets (junk ids included)."""
-    try:
-        case = qs.filter(pk=int(pk)).first()
-    except (TypeError, ValueError):
-        case = None
-    if case is None:
-        raise NotFound(message, code=code)
-    return case
-
-
 # Who reads grade applications besides the applicant: the approvers, the customer-information
 # officers and compliance of the branch, its province and head office, and customer service
 # (客服管理部 "guides and manages the customer managers", seed 001 §三).
@@ -61,11 +39,11 @@ READER_ROLES = frozenset({Role.REVIEWER, Role.OFFICER, Role.COMPLIANCE, Role.CUS
 def manager_qualifications_visible(*, user) -> QuerySet[ManagerQualification]:
     """Applications the user may read: readers' in their org subtrees, and his own."""
     qs = ManagerQualification.objects.select_related("manager", "applicant", "org_unit", "decided_by")
-    return _readable(qs, user=user, roles=READER_ROLES, own=Q(applicant=user))
+    return cases_readable(qs, user=user, roles=READER_ROLES, own=Q(applicant=user))
 
 
 def manager_qualification_get(*, user, qualification_id: Any) -> ManagerQualification:
-    return _one(manager_qualifications_visible(user=user), qualification_id, _("资格申请不存在"), "qualification_not_found")
+    return case_get_or_404(manager_qualifications_visible(user=user), qualification_id, _("资格申请不存在"), "qualification_not_found")
 
 
 def customer_manager_page_check(user) -> None:
@@ -138,11 +116,11 @@ MAJOR_EVENT_READER_ROLES = frozenset({Role.UNIT_HEAD, Role.CUSTOMER_SERVICE, Rol
 
 def major_events_visible(*, user) -> QuerySet[MajorEvent]:
     qs = MajorEvent.objects.select_related("customer", "reported_by", "org_unit", "head_by", "centre_by")
-    return _readable(qs, user=user, roles=MAJOR_EVENT_READER_ROLES, own=Q(reported_by=user))
+    return cases_readable(qs, user=user, roles=MAJOR_EVENT_READER_ROLES, own=Q(reported_by=user))
 
 
 def major_event_get(*, user, event_id: Any) -> MajorEvent:
-    return _one(major_events_visible(user=user), event_id, _("重大事件报告不存在"), "major_event_not_found")
+    return case_get_or_404(major_events_visible(user=user), event_id, _("重大事件报告不存在"), "major_event_not_found")
 
 
 def _who(user) -> str | None:
@@ -197,11 +175,11 @@ def major_event_case_view(*, user, case_id: Any) -> dict[str, Any]:
 def manager_recertifications_visible(*, user) -> QuerySet[ManagerRecertification]:
     """Recertifications the user may read: the grade's readers in their subtrees, and his own."""
     qs = ManagerRecertification.objects.select_related("manager__user", "org_unit", "decided_by")
-    return _readable(qs, user=user, roles=READER_ROLES, own=Q(manager__user=user))
+    return cases_readable(qs, user=user, roles=READER_ROLES, own=Q(manager__user=user))
 
 
 def manager_recertification_get(*, user, recertification_id: Any) -> ManagerRecertification:
-    return _one(manager_recertifications_visible(user=user), recertification_id, _("年度认证不存在"), "recertification_not_found")
+    return case_get_or_404(manager_recertifications_visible(user=user), recertification_id, _("年度认证不存在"), "recertification_not_found")
 
 
 def manager_recertification_view(case: ManagerRecertification) -> dict[str, Any]:
@@ -257,11 +235,11 @@ def customer_assignments_visible(*, user) -> QuerySet[CustomerAssignment]:
     qs = CustomerAssignment.objects.select_related(
         "customer", "manager__user", "previous_manager__user", "org_unit", "requested_by", "decided_by"
     )
-    return _readable(qs, user=user, roles=ASSIGNMENT_READER_ROLES, own=Q(requested_by=user) | Q(manager__user=user) | Q(previous_manager__user=user))
+    return cases_readable(qs, user=user, roles=ASSIGNMENT_READER_ROLES, own=Q(requested_by=user) | Q(manager__user=user) | Q(previous_manager__user=user))
 
 
 def customer_assignment_get(*, user, assignment_id: Any) -> CustomerAssignment:
-    return _one(customer_assignments_visible(user=user), assignment_id, _("客户分配申请不存在"), "assignment_not_found")
+    return case_get_or_404(customer_assignments_visible(user=user), assignment_id, _("客户分配申请不存在"), "assignment_not_found")
 
 
 def _manager_brief(manager: CustomerManager | None) -> dict[str, Any] | None:
@@ -330,11 +308,11 @@ def customer_manager_candidates(customer) -> list[tuple[str, str]]:
 
 def bulk_transfers_visible(*, user) -> QuerySet[BulkTransfer]:
     qs = BulkTransfer.objects.select_related("from_manager__user", "to_manager__user", "org_unit", "requested_by", "decided_by")
-    return _readable(qs, user=user, roles=ASSIGNMENT_READER_ROLES, own=Q(requested_by=user) | Q(from_manager__user=user) | Q(to_manager__user=user))
+    return cases_readable(qs, user=user, roles=ASSIGNMENT_READER_ROLES, own=Q(requested_by=user) | Q(from_manager__user=user) | Q(to_manager__user=user))
 
 
 def bulk_transfer_get(*, user, transfer_id: Any) -> BulkTransfer:
-    return _one(bulk_transfers_visible(user=user), transfer_id, _("离岗移交申请不存在"), "bulk_transfer_not_found")
+    return case_get_or_404(bulk_transfers_visible(user=user), transfer_id, _("离岗移交申请不存在"), "bulk_transfer_not_found")
 
 
 def bulk_transfer_view(case: BulkTransfer) -> dict[str, Any]:

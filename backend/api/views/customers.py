@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from backend.api.schema import paginated
 from backend.api.views.printing import PrintApi
+from backend.api.views.segments import CustomerSegmentOutput
 from backend.customers.linkage import customer_field_history, customer_linkage, field_history_rows
 from backend.customers.lookups import customer_lookup, lookup_query_refuse
 from backend.customers.printing import collection_card_print
@@ -18,6 +19,7 @@ from backend.customers.selectors import (
     customer_search_clean,
     customer_view,
 )
+from backend.segments.selectors import customer_segment_view
 from backend.service.selectors import customer_manager_brief
 
 
@@ -51,6 +53,8 @@ CustomerManagerBrief = inline_serializer(
 class CustomerDetailOutputSerializer(CustomerOutputSerializer):
     # 一户一经理: the customer manager who serves the customer (null when none is assigned).
     manager = CustomerManagerBrief
+    # 客户分群与预警: segments and alerts with their reasons (null until the rules have run).
+    segment = CustomerSegmentOutput
 
 
 class CustomerListApi(APIView):
@@ -102,7 +106,7 @@ class CustomerDetailApi(APIView):
     @extend_schema(responses={200: CustomerDetailOutputSerializer})
     def get(self, request, customer_id: int):
         customer = customer_get_visible(user=request.user, customer_id=customer_id)
-        return Response({**customer_view(user=request.user, customer=customer), "manager": customer_manager_brief(customer)})
+        return Response({**customer_view(user=request.user, customer=customer), "manager": customer_manager_brief(customer), "segment": customer_segment_view(customer)})
 
 
 class CustomerCollectionCardApi(PrintApi):

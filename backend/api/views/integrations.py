@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.api.authentication import ApiClientAuthentication
+from backend.integrations.claims import claim_report_automatic
 from backend.integrations.clients import api_client_create, api_client_revoke, api_client_rotate
 from backend.integrations.imports import import_batch_create, import_result_download
 from backend.integrations.selectors import (
@@ -31,6 +32,21 @@ class AutomaticOpeningApi(ClientApi):
     @extend_schema(request=dict, responses={200: dict, 201: dict, 202: dict, 422: dict})
     def post(self, request):
         code, body = customer_open_automatic(
+            client=request.auth, idempotency_key=request.headers.get("Idempotency-Key"), payload=request.data
+        )
+        return Response(body, status=code)
+
+
+class ClaimReportApi(ClientApi):
+    """理赔数据: JSON body (claim_number, policy_number, occurred_on, reported_on, status,
+    amount_claimed, amount_paid, cause) and an Idempotency-Key header. 201 a new claim, 200 an
+    update of one held (same claim number), 400 with field messages (an unknown policy included)."""
+
+    parser_classes = [JSONParser]
+
+    @extend_schema(request=dict, responses={200: dict, 201: dict, 400: dict, 422: dict})
+    def post(self, request):
+        code, body = claim_report_automatic(
             client=request.auth, idempotency_key=request.headers.get("Idempotency-Key"), payload=request.data
         )
         return Response(body, status=code)

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "backend.reports",
     "backend.complaints",
     "backend.service",
+    "backend.segments",
     "backend.api",
     "backend.web",
     "backend.demo",
@@ -283,6 +284,10 @@ CELERY_BEAT_SCHEDULE["sample-verification"] = {
 CELERY_BEAT_SCHEDULE["manager-recertifications"] = {
     "task": "service.recertifications_open_due",
     "schedule": crontab(minute=40, hour=18),
+}
+CELERY_BEAT_SCHEDULE["customer-segments"] = {
+    "task": "segments.assign_nightly",
+    "schedule": crontab(minute=10, hour=18),  # 02:10 Beijing
 }
 CELERY_BEAT_SCHEDULE["id-expiry"] = {
     "task": "customers.id_expiry_run",
