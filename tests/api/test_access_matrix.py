@@ -193,13 +193,15 @@ def objects(api, people, django_capture_on_commit_callbacks):
     now = timezone.now()
     substitution = _ok(api("reviewer.sz").post("/api/substitutions/", {"substitute": "reviewer.gd", "start_at": (now + timedelta(days=1)).isoformat(), "end_at": (now + timedelta(days=3)).isoformat(), "reason": "年假"}, format="json"))
     notification = api("reviewer.sz").get("/api/notifications/").json()["results"][0]
+    # 分群阈值调整: the branch's officer proposes; the head approves through the task API.
+    threshold_change = _ok(api("officer.sz").post("/api/segment-thresholds/", {"alert_claims_count": 2, "reason": "理赔频度偏高"}, format="json"))
     ids = {
         "opening_id": pending["id"], "task_id": task.pk, "instance_id": task.instance_id, "customer_id": customer_id,
         "amendment_id": amendment["id"], "entry_id": change["entry"]["id"], "change_id": change["id"],
         "policy_id": policy["id"], "endorsement_id": endorsement["id"], "substitution_id": substitution["id"],
         "notification_id": notification["id"], "complaint_id": complaint["id"], "action_id": action["id"],
         "qualification_id": qualification["id"], "event_id": major_event["id"], "recertification_id": recertification.pk,
-        "assignment_id": assignment["id"], "transfer_id": transfer["id"],
+        "assignment_id": assignment["id"], "transfer_id": transfer["id"], "threshold_change_id": threshold_change["id"],
     }
     overrides = {
         "api-print-batch": {"batch_id": batch["id"]}, "api-print-batch-pdf": {"batch_id": batch["id"]},
@@ -341,13 +343,15 @@ def test_no_self_approval_on_any_process(api, self_approver):
     first = _ok(api("manager.sz").post("/api/customer-assignments/", {"customer_id": customer_id, "manager": "manager.sz", "reason": "本人客户"}, format="json"))
     ManagedCustomer.objects.create(customer_id=customer_id, manager=CustomerManager.objects.get(user__username="manager.sz"), since=timezone.now(), assignment_id=first["id"])
     _ok(me.post("/api/manager-transfers/", {"manager": "manager.sz", "to_manager": "all.sz", "reason": "离职"}, format="json"))
+    # 分群阈值调整: he (an officer and the unit head at 深圳) proposes the branch's new thresholds.
+    _ok(me.post("/api/segment-thresholds/", {"org_unit": "GD-SZ", "alert_claims_count": 2, "reason": "理赔频度偏高"}, format="json"))
 
     own = HumanTask.objects.filter(initiator=self_approver, status="ready")
     processes = set(own.values_list("process_key", flat=True))
     assert {
         "individual_account_opening", "corporate_account_opening", "customer_amendment", "blacklist_change", "endorsement",
         "customer_manager_qualification", "customer_major_event", "customer_manager_recertification",
-        "customer_assignment", "customer_bulk_transfer",
+        "customer_assignment", "customer_bulk_transfer", "segment_threshold_change",
     } <= processes
     visible = {t["id"] for t in inbox(me)}
     for task in own:

@@ -80,5 +80,5 @@ class SegmentThresholdsApi(APIView):
 
 class ThresholdChangeApi(APIView):
     @extend_schema(responses={200: ThresholdChangeOutput})
-    def get(self, request, change_id: int):
-        return Response(threshold_change_view(threshold_change_get(user=request.user, change_id=change_id)))
+    def get(self, request, threshold_change_id: int):
+        return Response(threshold_change_view(threshold_change_get(user=request.user, change_id=threshold_change_id)))
