@@ -85,7 +85,7 @@ def thresholds_clean(data: Any, current: dict[str, str]) -> dict[str, str]:
                 _("须在 %(min)s 到 %(max)s 之间（最多两位小数）") % {"min": spec.text(spec.minimum), "max": spec.text(spec.maximum)}
             ]
             continue
-        values[spec.name] = str(value.quantize(Decimal(1)) if spec.integer else value.normalize())
+        values[spec.name] = str(value.quantize(Decimal(1))) if spec.integer else f"{value.normalize():f}"
     if errors:
         raise ValidationFailed("", field_errors=errors, code="invalid_thresholds")
     if all(Decimal(values[n]) == Decimal(current[n]) for n in BY_NAME):

@@ -7,9 +7,10 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from backend.common.exceptions import NotFound
+from backend.common.exceptions import Forbidden, NotFound
+from backend.organisation import privacy
 from backend.organisation.models import OrgUnit, Role
-from backend.organisation.selectors import case_get_or_404, cases_readable, user_role_assignments
+from backend.organisation.selectors import case_get_or_404, cases_readable, scope_q, user_role_assignments
 from backend.segments.models import ChangeStatus, CustomerSegment, SegmentThresholds, ThresholdChange
 from backend.segments.rules import ALERT_LABELS, SEGMENT_LABELS, THRESHOLDS
 from backend.segments.services import thresholds_effective, user_may_propose_thresholds
@@ -140,3 +141,44 @@ def threshold_change_case_view(*, user, case_id: Any) -> dict[str, Any]:
     ]
     data["rows"] = rows
     return data
+
+
+def segments_page_check(user) -> None:
+    """The 客户分群 page is for the branch's officers, customer service, heads and compliance."""
+    if not user.is_superuser and not any(ra.role in READER_ROLES for ra in user_role_assignments(user)):
+        raise Forbidden(_("只有客户信息管理岗、客服管理部、机构负责人和合规可以查看客户分群"), code="not_allowed")
+
+
+SEGMENT_FILTERS = {"alerted": Q(alerted=True), "good": Q(good=True), "key": Q(key=True)}
+
+
+def segment_counts(*, user, unit: OrgUnit) -> dict[str, int]:
+    qs = CustomerSegment.objects.filter(org_unit__path__startswith=unit.path).filter(scope_q(user, "customer__org_unit"))
+    return {name: qs.filter(q).count() for name, q in SEGMENT_FILTERS.items()}
+
+
+def segment_customers(*, user, unit: OrgUnit, kind: str, limit: int = 50) -> list[dict[str, Any]]:
+    """The judged customers of the unit's subtree (within the user's scope) of one kind: names
+    masked as in every list; the customer page (scoped, audited) shows the rest."""
+    qs = (
+        CustomerSegment.objects.filter(org_unit__path__startswith=unit.path)
+        .filter(scope_q(user, "customer__org_unit"))
+        .filter(SEGMENT_FILTERS.get(kind, SEGMENT_FILTERS["alerted"]))
+        .select_related("customer", "org_unit")
+        .order_by("-computed_at", "customer_id")[:limit]
+    )
+    return [
+        {
+            "customer_id": row.customer_id,
+            "name": privacy.masked("customer_name", row.customer.name),
+            "org_unit": row.org_unit.name,
+            "segments": _labelled(row.segments, SEGMENT_LABELS),
+            "alerts": _labelled(row.alerts, ALERT_LABELS),
+            "computed_at": row.computed_at,
+        }
+        for row in qs
+    ]
+
+
+def threshold_changes_of(*, user, unit: OrgUnit, limit: int = 10) -> list[dict[str, Any]]:
+    return [threshold_change_view(c) for c in threshold_changes_visible(user=user).filter(org_unit=unit).order_by("-id")[:limit]]

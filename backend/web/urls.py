@@ -18,6 +18,7 @@ from backend.web.views import (
     process_modeler,
     processes,
     reports,
+    segments,
     tasks,
     verify,
 )
@@ -73,6 +74,7 @@ urlpatterns = [
     path("blacklist/", blacklist.blacklist_page, name="blacklist"),
     path("manager-qualification/", managers.manager_qualification_page, name="manager-qualification"),
     path("manager-transfers/", managers.manager_transfers_page, name="manager-transfers"),
+    path("segments/", segments.segments_page, name="segments"),
     path("blacklist/<int:entry_id>/remove/", blacklist.blacklist_remove, name="blacklist-remove"),
     path("complaints/", complaints.complaint_list_page, name="complaint-list"),
     path("complaints/new/", complaints.complaint_new, name="complaint-new"),

@@ -43,6 +43,7 @@ def test_the_head_approves_and_a_new_version_judges_the_branch(api):
     change = resp.json()
     assert change["status"] == "pending" and change["values"]["alert_claims_count"] == "2"
     assert change["values"]["good_claim_free_years"] == "3"  # the rest kept
+    assert change["values"]["alert_loss_ratio_pct"] == "80"
     assert not SegmentThresholds.objects.exists()
     assert api("officer.sz").get(URL).json()["pending_change_id"] == change["id"]
     done = decide(api, change["id"])
@@ -57,6 +58,11 @@ def test_the_head_approves_and_a_new_version_judges_the_branch(api):
     second = propose(api, alert_claims_count=4).json()
     assert decide(api, second["id"]).status_code == 200
     assert list(SegmentThresholds.objects.order_by("version").values_list("version", flat=True)) == [1, 2]
+
+
+def test_values_are_written_plainly(api):
+    change = propose(api, alert_loss_ratio_pct="80.50", key_premium_share_pct=10).json()
+    assert change["values"]["alert_loss_ratio_pct"] == "80.5" and change["values"]["key_premium_share_pct"] == "10"
 
 
 def test_a_rejection_changes_nothing(api):

@@ -14,6 +14,7 @@ from backend.customers.linkage import field_label
 from backend.organisation import privacy
 from backend.organisation.models import Role
 from backend.organisation.selectors import user_home_org_unit, user_role_assignments
+from backend.segments.selectors import READER_ROLES as SEGMENT_READER_ROLES
 from tasks.notifications import notification_unread_count
 from tasks.selectors import sla_state as task_sla_state
 from tasks.timing import task_time as task_time_of
@@ -58,6 +59,7 @@ def user_info(user) -> dict:
         "is_compliance": Role.COMPLIANCE in roles,
         "is_customer_manager": Role.CUSTOMER_MANAGER in roles,
         "handles_manager_transfers": bool(roles & {Role.OFFICER, Role.UNIT_HEAD}),
+        "sees_segments": bool(roles & SEGMENT_READER_ROLES) or user.is_superuser,
         "can_import": Role.OFFICER in roles,
         "sees_complaints": bool(roles & (COMPLAINT_ROLES | {Role.COMPLIANCE})) or user.is_superuser,
         "can_accept_complaint": bool(roles & COMPLAINT_ROLES),

@@ -35,6 +35,7 @@ from backend.customers.selectors import (
 )
 from backend.customers.timeline import customer_timeline
 from backend.organisation import privacy
+from backend.segments.selectors import customer_segment_view
 from backend.service.assignments import customer_assignment_request, user_may_request_assignment
 from backend.service.major_events import MAJOR_EVENT_FIELDS, major_event_report, user_may_report_major_event
 from backend.service.models import MajorEventKind
@@ -186,6 +187,7 @@ def _detail_page(
         "major_events": [major_event_view(e) for e in major_events_visible(user=request.user).filter(customer=customer).order_by("-id")[:20]],
         "may_report_major_event": user_may_report_major_event(request.user, customer),
         "customer_manager": customer_manager_brief(customer),
+        "segment": customer_segment_view(customer),
         "may_request_assignment": user_may_request_assignment(request.user, customer),
         "assignments": [
             customer_assignment_view(a) for a in customer_assignments_visible(user=request.user).filter(customer=customer).order_by("-id")[:10]

@@ -1,6 +1,7 @@
 """The demo org tree, users and sales agents. Idempotent: run it as often as you like."""
 
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -13,8 +14,9 @@ from backend.complaints.services import complaint_accept
 from backend.customers.models import Customer, CustomerStatus, InfoLevel
 from backend.organisation.models import OrgLevel, Role, SalesAgent
 from backend.organisation.services import org_unit_ensure, role_assign, user_ensure
-from backend.policies.models import Policy
+from backend.policies.models import Claim, ClaimStatus, Policy
 from backend.policies.services import policy_create
+from backend.segments.services import segments_assign_all
 from backend.service.models import ManagerGrade
 from backend.service.services import customer_manager_ensure
 
@@ -200,4 +202,33 @@ def seed_demo_policies(units) -> int:
                 for i, rel, share in beneficiaries
             ],
         )
+    _seed_demo_claims()
     return Policy.objects.filter(policy_number__in=[p[0] for p in DEMO_POLICIES]).count()
+
+
+# Three claims on the 重疾险 in the last months: its holder shows 多次理赔 (and, holding most of the
+# branch's premium, 大客户) once the segment rules have run.
+DEMO_CLAIMS = [("DEMO-CLM-0001", "DEMO-SZ-0002", 20, "8000"), ("DEMO-CLM-0002", "DEMO-SZ-0002", 80, "3500"), ("DEMO-CLM-0003", "DEMO-SZ-0002", 140, "0")]
+
+
+def _seed_demo_claims() -> None:
+    today = timezone.localdate()
+    for number, policy_number, days_ago, paid in DEMO_CLAIMS:
+        policy = Policy.objects.filter(policy_number=policy_number).first()
+        if policy is None or Claim.objects.filter(claim_number=number).exists():
+            continue
+        day = max(today - timedelta(days=days_ago), policy.effective_date)
+        Claim.objects.create(
+            claim_number=number,
+            policy=policy,
+            customer=policy.policyholder,
+            org_unit=policy.org_unit,
+            occurred_on=day,
+            reported_on=day,
+            status=ClaimStatus.SETTLED if Decimal(paid) else ClaimStatus.REPORTED,
+            amount_claimed=Decimal(paid) or Decimal("12000"),
+            amount_paid=Decimal(paid),
+            cause="住院医疗",
+            source="理赔系统（演示）",
+        )
+    segments_assign_all()
