@@ -58,6 +58,7 @@ def user_info(user) -> dict:
         "is_compliance": Role.COMPLIANCE in roles,
         "is_customer_manager": Role.CUSTOMER_MANAGER in roles,
         "handles_manager_transfers": bool(roles & {Role.OFFICER, Role.UNIT_HEAD}),
+        "sees_visit_reports": bool(roles & {Role.CUSTOMER_MANAGER, Role.UNIT_HEAD}),
         "can_import": Role.OFFICER in roles,
         "sees_complaints": bool(roles & (COMPLAINT_ROLES | {Role.COMPLIANCE})) or user.is_superuser,
         "can_accept_complaint": bool(roles & COMPLAINT_ROLES),
