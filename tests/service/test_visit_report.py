@@ -18,7 +18,8 @@ from backend.organisation.services import role_assign, user_ensure
 from backend.service.models import VisitReport
 from backend.service.services import customer_manager_ensure
 from backend.service.visit_reports import previous_month, visit_report_due_at, visit_reports_open_due
-from processes.models import ProcessInstance
+from processes.models import ProcessInstance, Timer
+from processes.sweep import timers_sweep
 from tasks.models import HumanTask
 from tests.conftest import inbox
 
@@ -132,6 +133,22 @@ def test_an_open_report_not_yet_due_is_not_late(api, client, users):
     page = client.get("/visit-reports/").content.decode()
     late = page.split('data-testid="late-reports"')[1].split("</table>")[0]
     assert "深圳客户经理" not in late
+
+
+def test_a_late_report_is_reminded_then_escalated_and_still_his_to_submit(api, users):
+    case = _open(date(2026, 12, 1))
+    instance = ProcessInstance.objects.get(pk=case.process_instance_id)
+    timers = Timer.objects.filter(instance=instance, status="pending").order_by("due_at")
+    assert timers.count() == 2  # the reminder (75 %) and the deadline
+    timers_sweep(now=timers.last().due_at + timedelta(seconds=1))
+    assert AuditEvent.objects.filter(process_instance_id=instance.pk, action="task.escalated").count() >= 1
+    # The step waits again, still his own; he submits it, and it is late.
+    task = HumanTask.objects.get(case_type=CASE, case_id=case.pk, status="ready")
+    assert task.assignee_id == users["manager.sz"].pk
+    VisitReport.objects.filter(pk=case.pk).update(due_at=timezone.now() - timedelta(hours=1))  # the case's own due time passed too
+    assert _complete(api, case).status_code == 200
+    case.refresh_from_db()
+    assert case.status == "submitted" and case.late is True
 
 
 @pytest.mark.parametrize(
