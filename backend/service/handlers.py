@@ -106,10 +106,6 @@ def _visit_report_case(*, user, case_id):
     return selectors.visit_report_case_view(user=user, case_id=case_id)
 
 
-def _visit_report_cancelled(*, actor, instance, reason, withdrawn):
-    visit_reports.visit_report_cancel(actor=actor, case_id=int(instance.subject_id), reason=reason, withdrawn=withdrawn)
-
-
 def register() -> None:
     operation_register("service.qualification_approve", qualification_approve, "客户经理定级生效")
     operation_register("service.qualification_reject", qualification_reject, "拒绝客户经理资格申请")

@@ -263,6 +263,8 @@ class BulkTransfer(CaseBase):
 class VisitReportStatus(models.TextChoices):
     OPEN = "open", _("待提交")
     SUBMITTED = "submitted", _("已提交")
+    # Nobody cancels a report by hand (the type has no cancel hook); kept for an administrator's
+    # correction, e.g. a month opened in error.
     CANCELLED = "cancelled", _("已撤销")
 
 

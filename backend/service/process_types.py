@@ -132,7 +132,7 @@ VISIT_REPORT = ProcessType(
     operations=("service.visit_report_submit", "tasks.record_escalation", "tasks.send_reminder"),
     validators={"service.visit_report": visit_reports.visit_report_clean},
     case_view=handlers._visit_report_case,
-    on_cancel=handlers._visit_report_cancelled,
+    # No on_cancel: the report is owed every month; the manager (its initiator) cannot 撤销 it.
     # Opened by the monthly job only (service.visit_reports_open_due): nobody starts it by hand.
     permissions={"start": ()},
     inbox_row=InboxRow(submitter="manager__user"),

@@ -164,11 +164,3 @@ def visit_report_submit(*, actor, case_id: Any, data: dict) -> dict:
     )
     return {"visits": case.visits, "customers_visited": case.customers_visited, "late": case.late}
 
-
-def visit_report_cancel(*, actor, case_id: Any, reason: str, withdrawn: bool) -> None:
-    case = _locked(case_id)
-    case.status, case.decision_comment, case.closed_at = VisitReportStatus.CANCELLED, reason, timezone.now()
-    case.save(update_fields=["status", "decision_comment", "closed_at"])
-    audit_event_record(
-        actor=actor, action="visit_report.cancelled", obj=case, org_unit=case.org_unit, data={"reason": reason, "withdrawn": withdrawn}
-    )

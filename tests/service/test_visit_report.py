@@ -190,6 +190,15 @@ def test_nobody_else_submits_his_report(api, users):
     assert VisitReport.objects.get(pk=case.pk).status == "open"
 
 
+def test_the_manager_cannot_cancel_or_withdraw_his_report(api):
+    case = _open(date(2026, 12, 1))
+    me = api("manager.sz")
+    assert me.post(f"/api/cases/{case.process_instance_id}/cancel/", {"reason": "不想写"}, format="json").status_code == 409
+    assert me.post(f"/api/cases/{case.process_instance_id}/withdraw/", {"reason": "不想写"}, format="json").status_code == 409
+    case.refresh_from_db()
+    assert case.status == "open" and ProcessInstance.objects.get(pk=case.process_instance_id).status == "running"
+
+
 def test_reading_is_scoped(api):
     case = _open(date(2026, 12, 1))
     url = f"/api/visit-reports/{case.pk}/"
