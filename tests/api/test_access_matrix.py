@@ -33,8 +33,8 @@ from backend.service.models import (
     VisitReport,
 )
 from backend.service.recertification import recertifications_open_due
-from backend.service.visit_reports import visit_reports_open_due
 from backend.service.services import customer_manager_ensure
+from backend.service.visit_reports import visit_reports_open_due
 from tasks.models import HumanTask
 from tests.complaints.factories import complaint_users
 from tests.complaints.helpers import complaint_payload
