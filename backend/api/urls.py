@@ -24,6 +24,7 @@ from backend.api.views import (
     reports,
     segments,
     tasks,
+    visit_reports,
 )
 
 urlpatterns = [
@@ -105,6 +106,8 @@ urlpatterns = [
     path("segment-threshold-changes/<int:threshold_change_id>/", segments.ThresholdChangeApi.as_view(), name="api-segment-threshold-change"),
     path("major-events/", major_events.MajorEventCreateApi.as_view(), name="api-major-events"),
     path("major-events/<int:event_id>/", major_events.MajorEventApi.as_view(), name="api-major-event"),
+    path("visit-reports/", visit_reports.VisitReportListApi.as_view(), name="api-visit-reports"),
+    path("visit-reports/<int:report_id>/", visit_reports.VisitReportApi.as_view(), name="api-visit-report"),
     path("blacklist-changes/<int:change_id>/", blacklist.BlacklistChangeApi.as_view(), name="api-blacklist-change"),
     path("process-definitions/", processes.ProcessDefinitionListCreateApi.as_view(), name="api-process-definitions"),
     path("process-instances/", processes.ProcessInstanceCreateApi.as_view(), name="api-process-instances"),

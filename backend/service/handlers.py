@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backend.service import assignments, major_events, recertification, selectors, services
+from backend.service import assignments, major_events, recertification, selectors, services, visit_reports
 from processes.registry import OperationContext, operation_register
 
 
@@ -98,6 +98,14 @@ def _bulk_transfer_cancelled(*, actor, instance, reason, withdrawn):
     assignments.bulk_transfer_cancel(actor=actor, case_id=int(instance.subject_id), reason=reason, withdrawn=withdrawn)
 
 
+def visit_report_submit(ctx: OperationContext, params: dict, data: dict) -> dict:
+    return visit_reports.visit_report_submit(actor=ctx.actor, case_id=ctx.case_id, data=data)
+
+
+def _visit_report_case(*, user, case_id):
+    return selectors.visit_report_case_view(user=user, case_id=case_id)
+
+
 def register() -> None:
     operation_register("service.qualification_approve", qualification_approve, "客户经理定级生效")
     operation_register("service.qualification_reject", qualification_reject, "拒绝客户经理资格申请")
@@ -110,3 +118,4 @@ def register() -> None:
     operation_register("service.assignment_reject", assignment_reject, "拒绝客户分配")
     operation_register("service.bulk_transfer_approve", bulk_transfer_approve, "离岗移交生效")
     operation_register("service.bulk_transfer_reject", bulk_transfer_reject, "拒绝离岗移交")
+    operation_register("service.visit_report_submit", visit_report_submit, "记录月度走访分析报告")

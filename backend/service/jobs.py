@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from backend.service.recertification import recertifications_open_due
+from backend.service.visit_reports import visit_reports_open_due
 
 
 @shared_task(name="service.recertifications_open_due", acks_late=True)
@@ -8,3 +9,10 @@ def recertifications_open() -> int:
     """Daily: open the yearly recertification of every manager whose grade's anniversary has come
     (idempotent per manager and year)."""
     return recertifications_open_due()
+
+
+@shared_task(name="service.visit_reports_open_due", acks_late=True)
+def visit_reports_open() -> int:
+    """Daily: open last month's visit-analysis report of every active customer manager who has
+    none yet (idempotent per manager and month)."""
+    return visit_reports_open_due()

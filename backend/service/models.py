@@ -258,3 +258,42 @@ class BulkTransfer(CaseBase):
                 fields=["from_manager"], condition=models.Q(status="pending"), name="uniq_open_bulk_transfer"
             ),
         ]
+
+
+class VisitReportStatus(models.TextChoices):
+    OPEN = "open", _("待提交")
+    SUBMITTED = "submitted", _("已提交")
+    # Nobody cancels a report by hand (the type has no cancel hook); kept for an administrator's
+    # correction, e.g. a month opened in error.
+    CANCELLED = "cancelled", _("已撤销")
+
+
+class VisitReport(CaseBase):
+    """月度走访分析报告 (seed 001 §二): for every month a customer manager reports his customer
+    visits and his analysis of what he found (needs, opinions, problems, suggestions). The daily
+    job opens one per manager and month in his name; the month's report is due a few working days
+    into the next month (`due_at`); a report submitted after it is `late`."""
+
+    manager = models.ForeignKey(CustomerManager, on_delete=models.PROTECT, related_name="visit_reports")
+    # The month reported on: its first day.
+    month = models.DateField(_("报告月份"))
+    due_at = models.DateTimeField(_("应交时间"))
+    visits = models.PositiveSmallIntegerField(_("走访次数"), null=True, blank=True)
+    customers_visited = models.PositiveSmallIntegerField(_("走访客户数"), null=True, blank=True)
+    analysis = models.TextField(_("走访分析"), blank=True)
+    status = models.CharField(_("状态"), max_length=16, choices=VisitReportStatus.choices, default=VisitReportStatus.OPEN)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    late = models.BooleanField(_("逾期提交"), default=False)
+
+    # Opened by the job in the manager's name: he is its submitter, through his manager record.
+    SUBMITTER_FIELD = ""
+
+    class Meta:
+        verbose_name = _("客户经理月度走访分析报告")
+        verbose_name_plural = _("客户经理月度走访分析报告")
+        constraints = [models.UniqueConstraint(fields=["manager", "month"], name="uniq_manager_visit_report_month")]
+        indexes = [models.Index(fields=["status", "due_at"])]
+
+    @property
+    def submitter(self):
+        return self.manager.user

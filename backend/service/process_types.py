@@ -1,5 +1,5 @@
-"""The service desk's process types: 客户经理资格审批, 资格年度认证, 客户分配与移交, 离岗移交 and 客户重大事件报告
-(seed 001 §二). Declared here, run by the platform (processes/types.py)."""
+"""The service desk's process types: 客户经理资格审批, 资格年度认证, 客户分配与移交, 离岗移交, 客户重大事件报告
+and 月度走访分析报告 (seed 001 §二). Declared here, run by the platform (processes/types.py)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from django.conf import settings
 
 from backend.organisation.lanes import LaneRule
 from backend.organisation.models import OrgLevel, Role
-from backend.service import assignments, handlers, major_events, recertification, services
+from backend.service import assignments, handlers, major_events, recertification, services, visit_reports
 from backend.service.models import (
     BulkTransfer,
     CustomerAssignment,
     MajorEvent,
     ManagerQualification,
     ManagerRecertification,
+    VisitReport,
 )
 from processes.types import InboxRow, ProcessType, process_type_register
 
@@ -118,7 +119,25 @@ BULK_TRANSFER = ProcessType(
     on_cancel=handlers._bulk_transfer_cancelled,
     permissions={"start": tuple(assignments.BULK_REQUESTER_ROLES)},
 )
-PROCESS_TYPES = (QUALIFICATION, MAJOR_EVENT, RECERTIFICATION, ASSIGNMENT, BULK_TRANSFER)
+VISIT_REPORT = ProcessType(
+    key=visit_reports.VISIT_REPORT_PROCESS,
+    label="客户经理月度走访分析报告",
+    case_type=visit_reports.VISIT_REPORT_CASE,
+    case_model=VisitReport,
+    diagrams=(BPMN / "customer_manager" / "customer_manager_visit_report.bpmn",),
+    forms=("customer_manager/visit_report",),
+    # The manager's own step (the case is started in his name); nobody approves his report, so
+    # there is no approval lane: his unit head reads it, and the late ones, on the 走访报告 page.
+    lanes={"customer_manager": LaneRule(role=Role.CUSTOMER_MANAGER, level=None, submitter=True)},
+    operations=("service.visit_report_submit", "tasks.record_escalation", "tasks.send_reminder"),
+    validators={"service.visit_report": visit_reports.visit_report_clean},
+    case_view=handlers._visit_report_case,
+    # No on_cancel: the report is owed every month; the manager (its initiator) cannot 撤销 it.
+    # Opened by the monthly job only (service.visit_reports_open_due): nobody starts it by hand.
+    permissions={"start": ()},
+    inbox_row=InboxRow(submitter="manager__user"),
+)
+PROCESS_TYPES = (QUALIFICATION, MAJOR_EVENT, RECERTIFICATION, ASSIGNMENT, BULK_TRANSFER, VISIT_REPORT)
 
 
 def register() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backend.common.exceptions import Forbidden
@@ -22,7 +23,10 @@ from backend.service.models import (
     ManagerQualification,
     ManagerRecertification,
     ServedCustomerType,
+    VisitReport,
+    VisitReportStatus,
 )
+from tasks.models import HumanTask, TaskStatus
 
 
 def qualification_review_level(grade: str) -> str:
@@ -364,3 +368,101 @@ def manager_transfers_page_check(user) -> None:
     """The 离岗移交 page is for those who ask (officers) and approve (unit heads): 403 otherwise."""
     if not user.is_superuser and not any(ra.role in (Role.OFFICER, Role.UNIT_HEAD) for ra in user_role_assignments(user)):
         raise Forbidden(_("只有客户信息管理岗和机构负责人可以办理离岗移交"), code="not_allowed")
+
+
+# ---- 月度走访分析报告 ---------------------------------------------------------------------------
+
+# Who reads the managers' visit reports besides the manager: his unit head (机构负责人, who follows
+# the late ones), the branch's reviewers, officers and compliance, and customer service (客服管理部
+# guides and manages the customer managers), in their org subtrees.
+VISIT_REPORT_READER_ROLES = frozenset({Role.UNIT_HEAD, Role.REVIEWER, Role.OFFICER, Role.COMPLIANCE, Role.CUSTOMER_SERVICE})
+
+
+def visit_reports_visible(*, user) -> QuerySet[VisitReport]:
+    """Visit reports the user may read: his own, and those of the subtrees where he reads them."""
+    qs = VisitReport.objects.select_related("manager__user", "org_unit")
+    return cases_readable(qs, user=user, roles=VISIT_REPORT_READER_ROLES, own=Q(manager__user=user))
+
+
+def visit_report_get(*, user, report_id: Any) -> VisitReport:
+    return case_get_or_404(visit_reports_visible(user=user), report_id, _("月度走访分析报告不存在"), "visit_report_not_found")
+
+
+def visit_reports_late(*, user) -> QuerySet[VisitReport]:
+    """The late reports the user may read (not his own unless he reads his unit's): past their
+    due time and still open, or submitted after it; the oldest first."""
+    now = timezone.now()
+    qs = visit_reports_visible(user=user)
+    return qs.filter(Q(status=VisitReportStatus.OPEN, due_at__lt=now) | Q(status=VisitReportStatus.SUBMITTED, late=True)).order_by(
+        "month", "org_unit__path", "manager__user__username"
+    )
+
+
+def visit_reports_own(*, user, limit: int = 24) -> list[dict[str, Any]]:
+    """The manager's own reports, the newest month first; an open one names his ready task."""
+    rows = [visit_report_view(r) for r in visit_reports_visible(user=user).filter(manager__user=user).order_by("-month")[:limit]]
+    open_ids = [r["id"] for r in rows if r["status"] == VisitReportStatus.OPEN]
+    tasks = dict(
+        HumanTask.objects.filter(case_type=VisitReport._meta.label_lower, case_id__in=open_ids, status=TaskStatus.READY).values_list("case_id", "pk")
+    )
+    for row in rows:
+        row["task_id"] = tasks.get(row["id"])
+    return rows
+
+
+def visit_reports_page_check(user) -> None:
+    """The 走访报告 page is for customer managers and those who read their reports: 403 otherwise."""
+    roles = {ra.role for ra in user_role_assignments(user)}
+    if not user.is_superuser and not roles & (VISIT_REPORT_READER_ROLES | {Role.CUSTOMER_MANAGER}):
+        raise Forbidden(_("只有客户经理及其管理人员可以查看月度走访分析报告"), code="not_allowed")
+
+
+def visit_report_reads_unit(user) -> bool:
+    """Whether the user reads other managers' reports (the page's unit sections)."""
+    return user.is_superuser or any(ra.role in VISIT_REPORT_READER_ROLES for ra in user_role_assignments(user))
+
+
+def visit_report_view(case: VisitReport, *, now=None) -> dict[str, Any]:
+    now = now or timezone.now()
+    user = case.manager.user
+    overdue = case.status == VisitReportStatus.OPEN and case.due_at < now
+    return {
+        "id": case.pk,
+        "manager": user.username,
+        "manager_name": user.get_full_name() or user.username,
+        "org_unit": case.org_unit.code,
+        "org_unit_name": case.org_unit.name,
+        "month": case.month.strftime("%Y-%m"),
+        "due_at": case.due_at.isoformat(),
+        "due_on": timezone.localtime(case.due_at).date().isoformat(),
+        "visits": case.visits,
+        "customers_visited": case.customers_visited,
+        "analysis": case.analysis,
+        "status": case.status,
+        "status_label": str(case.get_status_display()),
+        "submitted_at": case.submitted_at.isoformat() if case.submitted_at else None,
+        "submitted_on": timezone.localtime(case.submitted_at).date().isoformat() if case.submitted_at else None,
+        "late": case.late,
+        "overdue": overdue,
+        "process_instance_id": case.process_instance_id,
+        "created_at": case.created_at.isoformat(),
+    }
+
+
+def visit_report_case_view(*, user, case_id: Any) -> dict[str, Any]:
+    case = visit_report_get(user=user, report_id=case_id)
+    data = visit_report_view(case)
+    data["title"] = _("月度走访分析报告 #%(id)s") % {"id": case.pk}
+    data["rows"] = [
+        {"label": _("客户经理"), "value": f"{data['manager_name']}（{case.org_unit.name}）"},
+        {"label": _("报告月份"), "value": data["month"]},
+        {"label": _("应交日期"), "value": data["due_on"]},
+        {"label": _("状态"), "value": data["status_label"]},
+    ]
+    if case.status == VisitReportStatus.SUBMITTED:
+        data["rows"] += [
+            {"label": _("走访次数"), "value": str(case.visits)},
+            {"label": _("走访客户数"), "value": str(case.customers_visited)},
+            {"label": _("走访分析"), "value": case.analysis},
+        ]
+    return data

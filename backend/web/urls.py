@@ -75,6 +75,7 @@ urlpatterns = [
     path("manager-qualification/", managers.manager_qualification_page, name="manager-qualification"),
     path("manager-transfers/", managers.manager_transfers_page, name="manager-transfers"),
     path("segments/", segments.segments_page, name="segments"),
+    path("visit-reports/", managers.visit_reports_page, name="visit-reports"),
     path("blacklist/<int:entry_id>/remove/", blacklist.blacklist_remove, name="blacklist-remove"),
     path("complaints/", complaints.complaint_list_page, name="complaint-list"),
     path("complaints/new/", complaints.complaint_new, name="complaint-new"),

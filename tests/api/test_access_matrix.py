@@ -30,9 +30,11 @@ from backend.service.models import (
     CustomerManager,
     ManagedCustomer,
     ManagerRecertification,
+    VisitReport,
 )
 from backend.service.recertification import recertifications_open_due
 from backend.service.services import customer_manager_ensure
+from backend.service.visit_reports import visit_reports_open_due
 from tasks.models import HumanTask
 from tests.complaints.factories import complaint_users
 from tests.complaints.helpers import complaint_payload
@@ -73,7 +75,7 @@ READER_ROUTES = [
     "api-opening", "api-opening-scan", "api-task", "api-task-timeline", "api-customer", "api-customer-history", "api-amendment",
     "api-customer-contacts", "api-customer-timeline",
     "api-blacklist-entry", "api-blacklist-change", "api-policy", "api-endorsement", "api-complaint",
-    "api-manager-qualification",
+    "api-manager-qualification", "api-visit-report",
 ]
 MISSING = {"int": 987654321, "str": "00000000-0000-0000-0000-000000000000"}
 KEEP = {"form"}  # path parameters that name a kind, not an object: the same for the missing-id call
@@ -174,6 +176,9 @@ def objects(api, people, django_capture_on_commit_callbacks):
     CustomerManager.objects.filter(user__username="manager.sz").update(grade="junior", since=timezone.now() - timedelta(days=400))
     recertifications_open_due()
     recertification = ManagerRecertification.objects.get(manager__user__username="manager.sz")
+    # 月度走访分析报告: the monthly job opens last month's report of manager.sz.
+    assert visit_reports_open_due() == 1
+    visit_report = VisitReport.objects.get(manager__user__username="manager.sz")
     assignment = _ok(api("manager.sz").post("/api/customer-assignments/", {
         "customer_id": customer_id, "manager": "manager.sz", "reason": "本人开发的新客户",
     }, format="json"))
@@ -201,6 +206,7 @@ def objects(api, people, django_capture_on_commit_callbacks):
         "policy_id": policy["id"], "endorsement_id": endorsement["id"], "substitution_id": substitution["id"],
         "notification_id": notification["id"], "complaint_id": complaint["id"], "action_id": action["id"],
         "qualification_id": qualification["id"], "event_id": major_event["id"], "recertification_id": recertification.pk,
+        "report_id": visit_report.pk,
         "assignment_id": assignment["id"], "transfer_id": transfer["id"], "threshold_change_id": threshold_change["id"],
     }
     overrides = {
@@ -334,6 +340,16 @@ def test_no_self_approval_on_any_process(api, self_approver):
     mine = ManagerRecertification.objects.get(manager__user=self_approver)
     submit = HumanTask.objects.get(case_type="service.managerrecertification", case_id=mine.pk, status="ready")
     _ok(me.post(f"/api/tasks/{submit.pk}/complete/", {"assessment": "competent", "results": "全年新增保费 180 万元"}, format="json"))
+
+    # 月度走访分析报告: his own report, his step (submitter); nobody approves it, so no step of
+    # his case is left waiting for anyone once he has submitted it.
+    visit_reports_open_due()
+    report = VisitReport.objects.get(manager__user=self_approver)
+    write = HumanTask.objects.get(case_type="service.visitreport", case_id=report.pk, status="ready")
+    assert write.process_key == "customer_manager_visit_report" and not write.four_eyes and write.assignee_id == self_approver.pk
+    _ok(me.post(f"/api/tasks/{write.pk}/complete/", {"visits": 12, "customers_visited": 9, "analysis": "客户关注续保优惠"}, format="json"))
+    assert not HumanTask.objects.filter(case_type="service.visitreport", case_id=report.pk, status="ready").exists()
+    assert VisitReport.objects.get(pk=report.pk).status == "submitted"
 
     # 客户分配: he asks for a customer to be his own, holding the unit head's role too.
     customer_manager_ensure(user=self_approver, org_unit=OrgUnit.objects.get(code="GD-SZ"), grade="junior")

@@ -289,6 +289,12 @@ CELERY_BEAT_SCHEDULE["customer-segments"] = {
     "task": "segments.assign_nightly",
     "schedule": crontab(minute=10, hour=18),  # 02:10 Beijing
 }
+# 月度走访分析报告: every morning, open last month's visit report of every active customer manager
+# who has none yet (idempotent per manager and month; 02:50 Beijing time).
+CELERY_BEAT_SCHEDULE["manager-visit-reports"] = {
+    "task": "service.visit_reports_open_due",
+    "schedule": crontab(minute=50, hour=18),
+}
 CELERY_BEAT_SCHEDULE["id-expiry"] = {
     "task": "customers.id_expiry_run",
     "schedule": crontab(minute=30, hour=2, day_of_month=1),
@@ -356,6 +362,9 @@ CUSTFLOW = {
         "major_event": os.environ.get("CUSTFLOW_MAJOR_EVENT_DEADLINE", "P1WD"),
         # 资格年度认证: the manager submits last year's assessment within this time of the anniversary.
         "recertification": os.environ.get("CUSTFLOW_RECERTIFICATION_DEADLINE", "P10WD"),
+        # 月度走访分析报告: the report on month M is due this far into month M+1 (P5WD: the end of
+        # its 5th working day); the manager's step carries the same deadline.
+        "visit_report": os.environ.get("CUSTFLOW_VISIT_REPORT_DEADLINE", "P5WD"),
     },
     # A reminder goes out when this fraction of a deadline has passed.
     "REMINDER_FRACTION": float(os.environ.get("CUSTFLOW_REMINDER_FRACTION", "0.75")),

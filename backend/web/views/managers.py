@@ -21,9 +21,15 @@ from backend.service.selectors import (
     manager_recertifications_visible,
     manager_transfers_page_check,
     managers_with_customers,
+    visit_report_reads_unit,
+    visit_report_view,
+    visit_reports_late,
+    visit_reports_own,
+    visit_reports_page_check,
+    visit_reports_visible,
 )
 from backend.service.services import manager_qualification_apply
-from backend.web.views.base import form_errors, page_view
+from backend.web.views.base import form_errors, page_view, paginate
 
 FIELDS = ("requested_grade", "ability", "experience_years", "results", "customer_types")
 
@@ -107,3 +113,19 @@ def manager_transfers_page(request: HttpRequest) -> HttpResponse:
         return _transfers_page(request, values, exc)
     messages.success(request, _("已提交离岗移交申请（编号 %(id)s，%(n)s 户），待机构负责人审批") % {"id": case.pk, "n": case.customer_count})
     return redirect("manager-transfers")
+
+
+@page_view
+def visit_reports_page(request: HttpRequest) -> HttpResponse:
+    """月度走访分析报告: a manager's own reports (the open one links to his task); for those who
+    read the unit's reports, the late ones (逾期未交 or 逾期提交) and every report in scope."""
+    visit_reports_page_check(request.user)
+    visible = visit_reports_visible(user=request.user)
+    mine = visit_reports_own(user=request.user)
+    reads_unit = visit_report_reads_unit(request.user)
+    context = {"mine": mine, "reads_unit": reads_unit, "late": [], "page": None, "rows": []}
+    if reads_unit:
+        context["late"] = [visit_report_view(r) for r in visit_reports_late(user=request.user)[:100]]
+        page = paginate(request, visible.order_by("-month", "org_unit__path", "manager__user__username", "pk"))
+        context.update(page=page, rows=[visit_report_view(r) for r in page.object_list])
+    return render(request, "web/visit_reports.html", context)
