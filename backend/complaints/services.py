@@ -57,15 +57,18 @@ COMPLAINT_CASE = "complaints.complaint"
 EXTENSION_CASE = "complaints.complaintextension"
 REVIEW_CASE = "complaints.complaintreview"
 HANDLER_ROLES = (Role.COMPLAINT_HANDLER, Role.CUSTOMER_SERVICE)
+# Who takes a complaint in: the handlers, and the hotline agents who hear most of them first
+# (the case then belongs to the agent's unit and its handlers work it).
+INTAKE_ROLES = (*HANDLER_ROLES, Role.HOTLINE_AGENT)
 CLOCK_TIMER = "clock_wait"
 
 
 # ---- who ----------------------------------------------------------------------------------
 
 
-def handler_org_unit(actor) -> OrgUnit | None:
-    """The deepest org unit where the actor handles complaints."""
-    units = [ra.org_unit for ra in user_role_assignments(actor) if ra.role in HANDLER_ROLES]
+def handler_org_unit(actor, roles=HANDLER_ROLES) -> OrgUnit | None:
+    """The deepest org unit where the actor handles complaints (or, with INTAKE_ROLES, takes them in)."""
+    units = [ra.org_unit for ra in user_role_assignments(actor) if ra.role in roles]
     return max(units, key=lambda u: u.path.count("/")) if units else None
 
 
@@ -162,9 +165,9 @@ def complaint_accept(*, actor, data: Any) -> tuple[Complaint, bool]:
     The same complainant on the same subject within the window is offered for merging: 409
     `possible_duplicate` with the candidates, unless `merge_into` (one of them) or
     `not_duplicate: true` is given."""
-    org_unit = handler_org_unit(actor)
+    org_unit = handler_org_unit(actor, INTAKE_ROLES)
     if org_unit is None:
-        raise Forbidden(_("只有投诉处理岗或客服管理部可以受理投诉"), code="not_complaint_handler")
+        raise Forbidden(_("只有投诉处理岗、客服管理部或热线坐席可以受理投诉"), code="not_complaint_handler")
     v = intake_clean(data, user=actor)
     if v["errors"]:
         raise ValidationFailed("", field_errors=v["errors"])

@@ -38,7 +38,8 @@ from processes.services import process_instance_start
 
 AMENDMENT_PROCESS = "customer_amendment"
 AMENDMENT_CASE = "customers.customeramendment"
-REQUESTER_ROLES = (Role.COLLECTOR, Role.OFFICER)
+# A hotline agent files the change a customer asks for on the phone; the review is the same.
+REQUESTER_ROLES = (Role.COLLECTOR, Role.OFFICER, Role.HOTLINE_AGENT)
 
 # Which fields a change request may touch, and which of them are identity fields (reviewed at
 # province level). birth_date and gender follow a resident id number.
@@ -291,7 +292,7 @@ def customer_amendment_request(
     visibility: out of scope is a 404 before this runs)."""
     if _requester_org_unit(actor, customer) is None:
         raise Forbidden(
-            _("只有该客户所属机构(或上级机构)的采集人或客户信息管理岗可以发起修改"), code="not_entitled"
+            _("只有该客户所属机构(或上级机构)的采集人、客户信息管理岗或热线坐席可以发起修改"), code="not_entitled"
         )
     if customer.status != CustomerStatus.ACTIVE:
         raise ValidationFailed.field(

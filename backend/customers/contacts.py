@@ -35,6 +35,7 @@ CONTACT_RECORDER_ROLES = (
     Role.REVIEWER,
     Role.COMPLAINT_HANDLER,
     Role.CUSTOMER_SERVICE,
+    Role.HOTLINE_AGENT,
 )
 CONTACT_FIELDS = ("kind", "channel", "summary", "outcome", "next_step_at")
 SUMMARY_MAX = 2000

@@ -22,6 +22,9 @@ class Role(models.TextChoices):
     CUSTOMER_MANAGER = "customer_manager", _("客户经理")
     # 机构负责人: the head of a branch, who hears of a customer's major event (重大事件) first.
     UNIT_HEAD = "unit_head", _("机构负责人")
+    # 热线坐席: answers the service hotline (seed 001 §三): looks a caller up, logs the call, files
+    # a complaint, a change request or a claim report hand-off from the one screen.
+    HOTLINE_AGENT = "hotline_agent", _("热线坐席")
 
 
 class OrgUnit(models.Model):

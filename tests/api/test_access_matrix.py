@@ -200,7 +200,10 @@ def objects(api, people, django_capture_on_commit_callbacks):
     notification = api("reviewer.sz").get("/api/notifications/").json()["results"][0]
     # 分群阈值调整: the branch's officer proposes; the head approves through the task API.
     threshold_change = _ok(api("officer.sz").post("/api/segment-thresholds/", {"alert_claims_count": 2, "reason": "理赔频度偏高"}, format="json"))
+    # 热线坐席台: the province's hotline agent logs a call from the customer.
+    call = _ok(api("hotline.gd").post("/api/hotline/calls/", {"caller_phone": "13900001111", "customer_id": customer_id, "category": "policy", "summary": "询问保单"}, format="json"))
     ids = {
+        "call_id": call["id"],
         "opening_id": pending["id"], "task_id": task.pk, "instance_id": task.instance_id, "customer_id": customer_id,
         "amendment_id": amendment["id"], "entry_id": change["entry"]["id"], "change_id": change["id"],
         "policy_id": policy["id"], "endorsement_id": endorsement["id"], "substitution_id": substitution["id"],
@@ -271,7 +274,7 @@ def test_no_cross_scope_read_or_action(api, objects):
     task = HumanTask.objects.get(pk=ids["task_id"])
     assert task.status == "ready" and task.assignee_id is None
     assert Customer.objects.get(pk=ids["customer_id"]).status == "active"
-    assert CustomerContact.objects.filter(customer_id=ids["customer_id"]).count() == 1
+    assert CustomerContact.objects.filter(customer_id=ids["customer_id"]).count() == 2  # the visit and the hotline call
     assert Customer.objects.get(pk=ids["customer_id"]).occupation == "工程师"
 
 

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "backend.complaints",
     "backend.service",
     "backend.segments",
+    "backend.hotline",
     "backend.api",
     "backend.web",
     "backend.demo",

@@ -57,6 +57,8 @@ USERS = [
     ("manager.sz", "深圳客户经理", [(Role.CUSTOMER_MANAGER, "GD-SZ")]),
     # 机构负责人: hears of a customer's major event (重大事件) with the customer-service centre.
     ("head.sz", "深圳市分公司负责人", [(Role.UNIT_HEAD, "GD-SZ")]),
+    # 热线坐席: the province's service hotline answers the callers of all its cities.
+    ("hotline.gd", "广东省热线坐席", [(Role.HOTLINE_AGENT, "GD")]),
 ]
 MANAGERS = [("manager.sz", "GD-SZ", ManagerGrade.JUNIOR)]
 
