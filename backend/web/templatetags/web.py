@@ -59,6 +59,7 @@ def user_info(user) -> dict:
         "is_compliance": Role.COMPLIANCE in roles,
         "is_customer_manager": Role.CUSTOMER_MANAGER in roles,
         "handles_manager_transfers": bool(roles & {Role.OFFICER, Role.UNIT_HEAD}),
+        "answers_hotline": bool(roles & {Role.HOTLINE_AGENT, Role.CUSTOMER_SERVICE}),
         "sees_segments": bool(roles & SEGMENT_READER_ROLES) or user.is_superuser,
         "sees_visit_reports": bool(roles & {Role.CUSTOMER_MANAGER, Role.UNIT_HEAD}),
         "can_import": Role.OFFICER in roles,
