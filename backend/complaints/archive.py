@@ -9,22 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
-from django.db.models import Min, Q
+from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from backend.common.audit import audit_event_record
 from backend.common.workdays import first_workday_of_month
 from backend.complaints.analysis import Month, complaint_analysis_of_unit
 from backend.complaints.exports import analysis_xlsx
 from backend.complaints.models import Complaint
 from backend.complaints.printing import complaint_analysis_archive_print
-from backend.organisation.models import OrgLevel, OrgUnit
+from backend.organisation.models import OrgUnit
 from backend.reports.models import ReportArchive
-from backend.reports.services import report_recipients
-from tasks.models import Notification, NotificationKind
-from tasks.notifications import notifications_create
+from backend.reports.services import archive_units, report_archive_once
 
 ARCHIVE_KIND = "complaint_analysis_monthly"
 MAX_CATCH_UP_MONTHS = 36
@@ -50,60 +46,28 @@ def analysis_months_due(*, today: dt.date) -> list[Month]:
     return sorted(months, key=lambda m: m.first)
 
 
-def _archive_units() -> list[OrgUnit]:
-    return list(
-        OrgUnit.objects.filter(Q(level=OrgLevel.HEAD_OFFICE) | Q(level=OrgLevel.PROVINCE)).order_by("path")
-    )
-
-
 def complaint_analysis_archive_month(
     *, unit: OrgUnit, month: Month, now: dt.datetime
 ) -> ReportArchive | None:
     """Archive one unit's table for one month and notify its decision makers; None when it was
-    archived before (the unit row is locked, so two workers cannot both archive it)."""
-    with transaction.atomic():
-        OrgUnit.objects.select_for_update().filter(pk=unit.pk).values_list("pk", flat=True).first()
-        if ReportArchive.objects.filter(kind=ARCHIVE_KIND, org_unit=unit, month=month.first).exists():
-            return None
+    archived before."""
+
+    def build() -> dict:
         report = complaint_analysis_of_unit(unit=unit, month=month, today=timezone.localdate(now))
         pdf, document = complaint_analysis_archive_print(unit=unit, month=month, report=report)
-        archive = ReportArchive.objects.create(
-            kind=ARCHIVE_KIND,
-            org_unit=unit,
-            month=month.first,
-            created_at=now,
-            pdf=pdf,
-            xlsx=analysis_xlsx(report, scope=unit.name),
-            figures={
+        return {
+            "pdf": pdf,
+            "xlsx": analysis_xlsx(report, scope=unit.name),
+            "figures": {
                 "totals": {k: v for k, v in report["totals"].items() if k != "on_time_rate"},
                 "on_time_rate": report["totals"]["on_time_rate"],
                 "document_id": str(document.id),
             },
-        )
-        recipients = report_recipients(kind=ARCHIVE_KIND, org_unit=unit)
-        audit_event_record(
-            actor=None,
-            action="report.archived",
-            obj=archive,
-            org_unit=unit,
-            data={
-                "kind": ARCHIVE_KIND,
-                "month": month.first.isoformat(),
-                "document": str(document.id),
-                "notified": [u.username for u in recipients],
-            },
-        )
-        message = _("%(unit)s %(month)s 客户投诉分析表已归档,请在报表归档中查阅。") % {
-            "unit": unit.name,
-            "month": month.label,
+            "document_id": str(document.id),
         }
-        notifications_create(
-            [
-                Notification(user=u, kind=NotificationKind.REPORT, message=message[:300], created_at=now)
-                for u in recipients
-            ]
-        )
-    return archive
+
+    message = _("%(unit)s %(month)s 客户投诉分析表已归档,请在报表归档中查阅。") % {"unit": unit.name, "month": month.label}
+    return report_archive_once(kind=ARCHIVE_KIND, unit=unit, month=month.first, now=now, build=build, message=message)
 
 
 def complaint_analysis_archive(
@@ -115,7 +79,7 @@ def complaint_analysis_archive(
     today = today or timezone.localdate(now)
     created = []
     for month in analysis_months_due(today=today):
-        for unit in _archive_units():
+        for unit in archive_units():
             archive = complaint_analysis_archive_month(unit=unit, month=month, now=now)
             if archive is not None:
                 created.append(archive)

@@ -34,6 +34,7 @@ KIND_LABELS = {
     "complaint_handover": "客户投诉移交表",
     "complaint_handle": "客户投诉处理表",
     "complaint_analysis": "客户投诉分析表",
+    "service_report": "客服信息分析报告",
 }
 # Keys of a form's content that describe the print, not the form: left out of content_sha256.
 PRINT_KEYS = ("document_id", "printed_at", "printed_by", "copy_number")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -15,7 +16,8 @@ from backend.organisation.models import OrgLevel, OrgUnit
 from backend.reports.exports import report_export, report_pdf, report_xlsx
 from backend.reports.models import ReportArchive, ReportRecipient, SlaBreach
 from backend.reports.selectors import ReportQuery, report_archive_file, sla_report
-from tasks.models import HumanTask, TaskStatus
+from tasks.models import HumanTask, Notification, NotificationKind, TaskStatus
+from tasks.notifications import notifications_create
 from tasks.sla import metric_q
 
 CHAIN_ACTIONS = (
@@ -174,6 +176,45 @@ def sla_breaches_sweep(*, now: dt.datetime | None = None, batch: int = 500) -> d
 
 def _previous_month(today: dt.date) -> dt.date:
     return (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+
+
+def archive_units() -> list[OrgUnit]:
+    """The units whose monthly reports are archived: head office and every province."""
+    return list(OrgUnit.objects.filter(Q(level=OrgLevel.HEAD_OFFICE) | Q(level=OrgLevel.PROVINCE)).order_by("path"))
+
+
+def report_archive_once(
+    *, kind: str, unit: OrgUnit, month: dt.date, now: dt.datetime, build: Callable[[], dict[str, Any]], message: str
+) -> ReportArchive | None:
+    """Archive one unit's monthly report of `kind` once and notify its decision makers (the
+    report recipients of that kind and unit). `build()` returns {"pdf", "xlsx", "figures",
+    "document_id"}; it runs inside the transaction that holds the unit's row lock, so two
+    workers cannot both archive the month. None when it was archived before."""
+    with transaction.atomic():
+        OrgUnit.objects.select_for_update().filter(pk=unit.pk).values_list("pk", flat=True).first()
+        if ReportArchive.objects.filter(kind=kind, org_unit=unit, month=month).exists():
+            return None
+        built = build()
+        archive = ReportArchive.objects.create(
+            kind=kind, org_unit=unit, month=month, created_at=now, pdf=built["pdf"], xlsx=built["xlsx"], figures=built["figures"]
+        )
+        recipients = report_recipients(kind=kind, org_unit=unit)
+        audit_event_record(
+            actor=None,
+            action="report.archived",
+            obj=archive,
+            org_unit=unit,
+            data={
+                "kind": kind,
+                "month": month.isoformat(),
+                "document": built["document_id"],
+                "notified": [u.username for u in recipients],
+            },
+        )
+        notifications_create(
+            [Notification(user=u, kind=NotificationKind.REPORT, message=message[:300], created_at=now) for u in recipients]
+        )
+    return archive
 
 
 def sla_report_archive(

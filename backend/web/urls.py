@@ -20,6 +20,7 @@ from backend.web.views import (
     processes,
     reports,
     segments,
+    service_report,
     tasks,
     verify,
 )
@@ -77,6 +78,7 @@ urlpatterns = [
     path("manager-transfers/", managers.manager_transfers_page, name="manager-transfers"),
     path("segments/", segments.segments_page, name="segments"),
     path("hotline/", hotline.hotline_desk, name="hotline"),
+    path("service-report/", service_report.service_report_page, name="service-report"),
     path("visit-reports/", managers.visit_reports_page, name="visit-reports"),
     path("blacklist/<int:entry_id>/remove/", blacklist.blacklist_remove, name="blacklist-remove"),
     path("complaints/", complaints.complaint_list_page, name="complaint-list"),

@@ -286,6 +286,12 @@ CELERY_BEAT_SCHEDULE["manager-recertifications"] = {
     "task": "service.recertifications_open_due",
     "schedule": crontab(minute=40, hour=18),
 }
+# 客服信息分析报告: every day early morning (Beijing time); archives the previous month once the
+# first working day of the month has come (idempotent: one archive per unit and month).
+CELERY_BEAT_SCHEDULE["service-report-monthly"] = {
+    "task": "hotline.archive_monthly_service_report",
+    "schedule": crontab(minute=20, hour=19),  # 03:20 Beijing
+}
 CELERY_BEAT_SCHEDULE["customer-segments"] = {
     "task": "segments.assign_nightly",
     "schedule": crontab(minute=10, hour=18),  # 02:10 Beijing
