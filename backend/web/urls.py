@@ -76,6 +76,7 @@ urlpatterns = [
     path("manager-transfers/", managers.manager_transfers_page, name="manager-transfers"),
     path("segments/", segments.segments_page, name="segments"),
     path("visit-reports/", managers.visit_reports_page, name="visit-reports"),
+    path("revisits/", managers.revisits_page, name="revisits"),
     path("blacklist/<int:entry_id>/remove/", blacklist.blacklist_remove, name="blacklist-remove"),
     path("complaints/", complaints.complaint_list_page, name="complaint-list"),
     path("complaints/new/", complaints.complaint_new, name="complaint-new"),

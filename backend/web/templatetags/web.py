@@ -61,6 +61,7 @@ def user_info(user) -> dict:
         "handles_manager_transfers": bool(roles & {Role.OFFICER, Role.UNIT_HEAD}),
         "sees_segments": bool(roles & SEGMENT_READER_ROLES) or user.is_superuser,
         "sees_visit_reports": bool(roles & {Role.CUSTOMER_MANAGER, Role.UNIT_HEAD}),
+        "sees_revisits": bool(roles & {Role.CUSTOMER_MANAGER, Role.CUSTOMER_SERVICE, Role.UNIT_HEAD}),
         "can_import": Role.OFFICER in roles,
         "sees_complaints": bool(roles & (COMPLAINT_ROLES | {Role.COMPLIANCE})) or user.is_superuser,
         "can_accept_complaint": bool(roles & COMPLAINT_ROLES),
