@@ -529,6 +529,18 @@ def _customer_label(case: Revisit) -> str:
     return "—"
 
 
+def _period_label(case: Revisit) -> str:
+    """The period in words: 2026 年第 4 季度, 2026 年度, the complaint's or the policy's number."""
+    if case.complaint_id:
+        return _("投诉 %(n)s") % {"n": case.complaint.number}
+    if case.policy_id:
+        return _("保单 %(n)s，%(d)s 到期") % {"n": case.policy.policy_number, "d": case.period.split(":")[-1]}
+    if "Q" in case.period:
+        year, quarter = case.period.split("Q", 1)
+        return _("%(y)s 年第 %(q)s 季度") % {"y": year, "q": quarter}
+    return _("%(y)s 年度") % {"y": case.period}
+
+
 def revisit_view(case: Revisit, *, now=None) -> dict[str, Any]:
     now = now or timezone.now()
     manager = case.manager.user if case.manager_id else None
@@ -537,6 +549,7 @@ def revisit_view(case: Revisit, *, now=None) -> dict[str, Any]:
         "kind": case.kind,
         "kind_label": str(RevisitKind(case.kind).label) if case.kind in RevisitKind.values else case.kind,
         "period": case.period,
+        "period_label": _period_label(case),
         "customer_id": case.customer_id,
         "customer_name": _customer_label(case),
         "complaint_id": case.complaint_id,
