@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from backend.service import assignments, major_events, recertification, selectors, services, visit_reports
+from backend.service import (
+    assignments,
+    major_events,
+    recertification,
+    revisits,
+    selectors,
+    services,
+    visit_reports,
+)
 from processes.registry import OperationContext, operation_register
 
 
@@ -106,6 +114,14 @@ def _visit_report_case(*, user, case_id):
     return selectors.visit_report_case_view(user=user, case_id=case_id)
 
 
+def revisit_complete(ctx: OperationContext, params: dict, data: dict) -> dict:
+    return revisits.revisit_complete(actor=ctx.actor, case_id=ctx.case_id, data=data)
+
+
+def _revisit_case(*, user, case_id):
+    return selectors.revisit_case_view(user=user, case_id=case_id)
+
+
 def register() -> None:
     operation_register("service.qualification_approve", qualification_approve, "客户经理定级生效")
     operation_register("service.qualification_reject", qualification_reject, "拒绝客户经理资格申请")
@@ -119,3 +135,4 @@ def register() -> None:
     operation_register("service.bulk_transfer_approve", bulk_transfer_approve, "离岗移交生效")
     operation_register("service.bulk_transfer_reject", bulk_transfer_reject, "拒绝离岗移交")
     operation_register("service.visit_report_submit", visit_report_submit, "记录月度走访分析报告")
+    operation_register("service.revisit_complete", revisit_complete, "记录回访结果")

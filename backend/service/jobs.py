@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from backend.service.recertification import recertifications_open_due
+from backend.service.revisits import revisits_plan
 from backend.service.visit_reports import visit_reports_open_due
 
 
@@ -16,3 +17,11 @@ def visit_reports_open() -> int:
     """Daily: open last month's visit-analysis report of every active customer manager who has
     none yet (idempotent per manager and month)."""
     return visit_reports_open_due()
+
+
+@shared_task(name="service.revisits_plan", acks_late=True)
+def revisits_plan_daily() -> dict[str, int]:
+    """Daily: open the revisits the plan owes (key customers' quarterly visits, good customers'
+    yearly calls, satisfaction calls after closed complaints, renewal reminders, stale records);
+    idempotent per customer, kind and period."""
+    return revisits_plan()

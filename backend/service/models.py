@@ -297,3 +297,80 @@ class VisitReport(CaseBase):
     @property
     def submitter(self):
         return self.manager.user
+
+
+class RevisitKind(models.TextChoices):
+    """回访与提醒 (seed 001 §三、§四): what a revisit is for."""
+
+    KEY_QUARTERLY_VISIT = "key_quarterly_visit", _("大客户季度拜访")
+    GOOD_YEARLY_CALL = "good_yearly_call", _("优质客户年度电话回访")
+    COMPLAINT_SATISFACTION = "complaint_satisfaction", _("投诉办结满意度回访")
+    RENEWAL_REMINDER = "renewal_reminder", _("续保提醒")
+    STALE_RECORD = "stale_record", _("久未核实客户资料更新")
+
+
+class RevisitLane(models.TextChoices):
+    MANAGER = "manager", _("客户经理")
+    HOTLINE = "hotline", _("客服热线")
+
+
+class RevisitStatus(models.TextChoices):
+    OPEN = "open", _("待回访")
+    DONE = "done", _("已回访")
+    # Nobody cancels a revisit by hand (the type has no cancel hook); kept for an administrator's
+    # correction, e.g. a plan opened in error.
+    CANCELLED = "cancelled", _("已撤销")
+
+
+class RevisitChannel(models.TextChoices):
+    PHONE = "phone", _("电话")
+    HOTLINE = "hotline", _("客服热线")
+    VISIT = "visit", _("上门")
+    BRANCH = "branch", _("柜面")
+    WECHAT = "wechat", _("微信")
+    OTHER = "other", _("其他")
+
+
+class Revisit(CaseBase):
+    """回访与提醒: one planned contact with a customer — a key customer's quarterly visit, a good
+    customer's yearly call, the satisfaction call after a closed complaint, a renewal reminder
+    before a policy ends, or the update of a record not verified for a year. The daily plan job
+    opens it once per customer, kind and period (`period`); the customer's manager or the hotline
+    (customer service) makes the contact before `due_at`; the outcome lands in the customer's
+    contact log."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="revisits", verbose_name=_("客户")
+    )
+    kind = models.CharField(_("回访类型"), max_length=32, choices=RevisitKind.choices)
+    # The period the plan owes one revisit for: "2026Q4", "2026", "complaint:<id>", "<policy id>:<end date>".
+    period = models.CharField(_("周期"), max_length=40)
+    complaint = models.ForeignKey("complaints.Complaint", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    policy = models.ForeignKey("policies.Policy", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    lane = models.CharField(_("回访人"), max_length=16, choices=RevisitLane.choices)
+    manager = models.ForeignKey(CustomerManager, null=True, blank=True, on_delete=models.PROTECT, related_name="revisits")
+    due_at = models.DateTimeField(_("应完成时间"))
+    contacted = models.BooleanField(_("已联系上"), null=True, blank=True)
+    channel = models.CharField(_("联系方式"), max_length=16, choices=RevisitChannel.choices, blank=True)
+    summary = models.TextField(_("回访情况"), blank=True)
+    satisfaction = models.CharField(_("满意度"), max_length=16, blank=True)
+    data_confirmed = models.BooleanField(_("资料仍然准确"), null=True, blank=True)
+    next_step_at = models.DateTimeField(_("下次跟进时间"), null=True, blank=True)
+    contact = models.ForeignKey("customers.CustomerContact", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(_("状态"), max_length=16, choices=RevisitStatus.choices, default=RevisitStatus.OPEN)
+    completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    completed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    late = models.BooleanField(_("逾期完成"), default=False)
+
+    # Opened by the plan job: nobody submitted it.
+    SUBMITTER_FIELD = ""
+
+    class Meta:
+        verbose_name = _("客户回访")
+        verbose_name_plural = _("客户回访")
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "kind", "period"], name="uniq_revisit_customer_kind_period"),
+            # A complainant who is not a customer has no customer row: the complaint is the key.
+            models.UniqueConstraint(fields=["complaint"], condition=models.Q(complaint__isnull=False), name="uniq_revisit_complaint"),
+        ]
+        indexes = [models.Index(fields=["status", "due_at"]), models.Index(fields=["kind", "status"])]

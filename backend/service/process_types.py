@@ -1,5 +1,5 @@
 """The service desk's process types: 客户经理资格审批, 资格年度认证, 客户分配与移交, 离岗移交, 客户重大事件报告
-and 月度走访分析报告 (seed 001 §二). Declared here, run by the platform (processes/types.py)."""
+and 月度走访分析报告 (seed 001 §二), 客户回访 (seed 001 §三、§四). Declared here, run by the platform (processes/types.py)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,22 @@ from django.conf import settings
 
 from backend.organisation.lanes import LaneRule
 from backend.organisation.models import OrgLevel, Role
-from backend.service import assignments, handlers, major_events, recertification, services, visit_reports
+from backend.service import (
+    assignments,
+    handlers,
+    major_events,
+    recertification,
+    revisits,
+    services,
+    visit_reports,
+)
 from backend.service.models import (
     BulkTransfer,
     CustomerAssignment,
     MajorEvent,
     ManagerQualification,
     ManagerRecertification,
+    Revisit,
     VisitReport,
 )
 from processes.types import InboxRow, ProcessType, process_type_register
@@ -137,7 +146,30 @@ VISIT_REPORT = ProcessType(
     permissions={"start": ()},
     inbox_row=InboxRow(submitter="manager__user"),
 )
-PROCESS_TYPES = (QUALIFICATION, MAJOR_EVENT, RECERTIFICATION, ASSIGNMENT, BULK_TRANSFER, VISIT_REPORT)
+REVISIT = ProcessType(
+    key=revisits.REVISIT_PROCESS,
+    label="客户回访",
+    case_type=revisits.REVISIT_CASE,
+    case_model=Revisit,
+    diagrams=(BPMN / "customer_manager" / "customer_revisit.bpmn",),
+    forms=("customer_manager/revisit_outcome",),
+    # Who makes the contact (the gateway on the plan's `step`): the customer's own manager — the
+    # task is his by name (`manager_id`), not his unit's — or the hotline: customer service at head
+    # office (客服热线, the call centre the seed's 客服中心 runs). The hotline lane is a four-eyes
+    # lane: whoever handled a complaint never makes its satisfaction call (`data_work`).
+    lanes={
+        "serving_manager": LaneRule(role=Role.CUSTOMER_MANAGER, level=None, assignee_key="manager_id"),
+        "hotline": LaneRule(role=Role.CUSTOMER_SERVICE, level=OrgLevel.HEAD_OFFICE, approval=True),
+    },
+    operations=("service.revisit_complete", "tasks.record_escalation", "tasks.send_reminder"),
+    validators={"service.revisit_outcome": revisits.revisit_outcome_validate},
+    case_view=handlers._revisit_case,
+    data_work=revisits.revisits_worked_on,
+    # No on_cancel: the plan owes the contact. Opened by the daily plan job only.
+    permissions={"start": ()},
+    inbox_row=InboxRow(customer_name="customer__name"),
+)
+PROCESS_TYPES = (QUALIFICATION, MAJOR_EVENT, RECERTIFICATION, ASSIGNMENT, BULK_TRANSFER, VISIT_REPORT, REVISIT)
 
 
 def register() -> None:

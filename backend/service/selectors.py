@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from backend.common.exceptions import Forbidden
 from backend.organisation.models import OrgLevel, Role
+from backend.organisation.privacy import masked
 from backend.organisation.selectors import case_get_or_404, cases_readable, scope_q, user_role_assignments
 from backend.service.models import (
     Assessment,
@@ -22,6 +23,10 @@ from backend.service.models import (
     ManagerGrade,
     ManagerQualification,
     ManagerRecertification,
+    Revisit,
+    RevisitKind,
+    RevisitLane,
+    RevisitStatus,
     ServedCustomerType,
     VisitReport,
     VisitReportStatus,
@@ -465,4 +470,142 @@ def visit_report_case_view(*, user, case_id: Any) -> dict[str, Any]:
             {"label": _("走访客户数"), "value": str(case.customers_visited)},
             {"label": _("走访分析"), "value": case.analysis},
         ]
+    return data
+
+
+# ---- 回访与提醒 ---------------------------------------------------------------------------------
+
+# Who reads revisits besides the one who makes it and the customer's manager: officers, customer
+# service (the hotline), unit heads and compliance, in their org subtrees.
+REVISIT_READER_ROLES = frozenset({Role.OFFICER, Role.CUSTOMER_SERVICE, Role.UNIT_HEAD, Role.COMPLIANCE})
+
+
+def revisits_visible(*, user) -> QuerySet[Revisit]:
+    """Revisits the user may read: those he makes or made, those of the customers he serves, and
+    every revisit of the subtrees where he holds a reader role."""
+    qs = Revisit.objects.select_related("customer", "org_unit", "manager__user", "complaint", "policy", "completed_by")
+    own = Q(manager__user=user) | Q(completed_by=user) | Q(customer__managed_by__manager__user=user)
+    return cases_readable(qs, user=user, roles=REVISIT_READER_ROLES, own=own)
+
+
+def revisit_get(*, user, revisit_id: Any) -> Revisit:
+    return case_get_or_404(revisits_visible(user=user), revisit_id, _("回访不存在"), "revisit_not_found")
+
+
+def revisits_page_check(user) -> None:
+    """The 回访 page is for customer managers and the revisits' readers: 403 otherwise."""
+    roles = {ra.role for ra in user_role_assignments(user)}
+    if not user.is_superuser and not roles & (REVISIT_READER_ROLES | {Role.CUSTOMER_MANAGER}):
+        raise Forbidden(_("只有客户经理、客服和管理人员可以查看回访"), code="not_allowed")
+
+
+def revisits_open(*, user, limit: int = 200) -> list[dict[str, Any]]:
+    """The open revisits the user may read, the late ones first, then by due time; each names its
+    ready task."""
+    now = timezone.now()
+    qs = revisits_visible(user=user).filter(status=RevisitStatus.OPEN).order_by("due_at", "pk")[:limit]
+    rows = [revisit_view(r, now=now) for r in qs]
+    tasks = dict(
+        HumanTask.objects.filter(case_type=Revisit._meta.label_lower, case_id__in=[r["id"] for r in rows], status=TaskStatus.READY).values_list(
+            "case_id", "pk"
+        )
+    )
+    for row in rows:
+        row["task_id"] = tasks.get(row["id"])
+    return rows
+
+
+def revisits_late_done(*, user, limit: int = 100) -> list[dict[str, Any]]:
+    """Revisits made after their due time, the newest first."""
+    qs = revisits_visible(user=user).filter(status=RevisitStatus.DONE, late=True).order_by("-completed_at", "-pk")[:limit]
+    return [revisit_view(r) for r in qs]
+
+
+def _customer_label(case: Revisit) -> str:
+    if case.customer_id:
+        return masked("customer_name", case.customer.name)
+    if case.complaint_id:
+        return masked("customer_name", case.complaint.complainant_name)
+    return "—"
+
+
+def _period_label(case: Revisit) -> str:
+    """The period in words: 2026 年第 4 季度, 2026 年度, the complaint's or the policy's number."""
+    if case.complaint_id:
+        return _("投诉 %(n)s") % {"n": case.complaint.number}
+    if case.policy_id:
+        return _("保单 %(n)s，%(d)s 到期") % {"n": case.policy.policy_number, "d": case.period.split(":")[-1]}
+    if "Q" in case.period:
+        year, quarter = case.period.split("Q", 1)
+        return _("%(y)s 年第 %(q)s 季度") % {"y": year, "q": quarter}
+    return _("%(y)s 年度") % {"y": case.period}
+
+
+def revisit_view(case: Revisit, *, now=None) -> dict[str, Any]:
+    now = now or timezone.now()
+    manager = case.manager.user if case.manager_id else None
+    return {
+        "id": case.pk,
+        "kind": case.kind,
+        "kind_label": str(RevisitKind(case.kind).label) if case.kind in RevisitKind.values else case.kind,
+        "period": case.period,
+        "period_label": _period_label(case),
+        "customer_id": case.customer_id,
+        "customer_name": _customer_label(case),
+        "complaint_id": case.complaint_id,
+        "complaint_number": case.complaint.number if case.complaint_id else None,
+        "policy_id": case.policy_id,
+        "policy_number": case.policy.policy_number if case.policy_id else None,
+        "org_unit": case.org_unit.code,
+        "org_unit_name": case.org_unit.name,
+        "lane": case.lane,
+        "lane_label": str(RevisitLane(case.lane).label) if case.lane in RevisitLane.values else case.lane,
+        "manager": manager.username if manager else None,
+        "manager_name": _who(manager),
+        "due_at": case.due_at.isoformat(),
+        "due_on": timezone.localtime(case.due_at).date().isoformat(),
+        "status": case.status,
+        "status_label": str(case.get_status_display()),
+        "contacted": case.contacted,
+        "channel": case.channel or None,
+        "summary": case.summary,
+        "satisfaction": case.satisfaction or None,
+        "data_confirmed": case.data_confirmed,
+        "next_step_at": case.next_step_at.isoformat() if case.next_step_at else None,
+        "contact_id": case.contact_id,
+        "completed_at": case.completed_at.isoformat() if case.completed_at else None,
+        "completed_on": timezone.localtime(case.completed_at).date().isoformat() if case.completed_at else None,
+        "completed_by": case.completed_by.username if case.completed_by_id else None,
+        "late": case.late,
+        "overdue": case.status == RevisitStatus.OPEN and case.due_at < now,
+        "process_instance_id": case.process_instance_id,
+        "created_at": case.created_at.isoformat(),
+    }
+
+
+def revisit_case_view(*, user, case_id: Any) -> dict[str, Any]:
+    """The case on the task page (generic template) and in the task API. Names and phones stay
+    masked; the customer's page reveals them to a role that may."""
+    case = revisit_get(user=user, revisit_id=case_id)
+    data = revisit_view(case)
+    data["title"] = _("客户回访 #%(id)s") % {"id": case.pk}
+    rows = [
+        {"label": _("回访类型"), "value": data["kind_label"]},
+        {"label": _("客户"), "value": f"{data['customer_name']}（{case.org_unit.name}）"},
+    ]
+    phone = case.customer.phone if case.customer_id else (case.complaint.complainant_phone if case.complaint_id else "")
+    if phone:
+        rows.append({"label": _("联系电话"), "value": masked("phone", phone)})
+    if case.complaint_id:
+        rows.append({"label": _("投诉"), "value": f"{case.complaint.number}：{case.complaint.subject}"})
+    if case.policy_id:
+        rows.append({"label": _("保单"), "value": f"{case.policy.policy_number}（{case.policy.product}，{_('止期')} {case.policy.end_date.isoformat()}）"})
+    rows += [
+        {"label": _("回访人"), "value": data["manager_name"] or data["lane_label"]},
+        {"label": _("应完成日期"), "value": data["due_on"]},
+        {"label": _("状态"), "value": data["status_label"]},
+    ]
+    if case.status == RevisitStatus.DONE:
+        rows.append({"label": _("回访情况"), "value": case.summary})
+    data["rows"] = rows
     return data

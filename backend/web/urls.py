@@ -80,6 +80,7 @@ urlpatterns = [
     path("hotline/", hotline.hotline_desk, name="hotline"),
     path("service-report/", service_report.service_report_page, name="service-report"),
     path("visit-reports/", managers.visit_reports_page, name="visit-reports"),
+    path("revisits/", managers.revisits_page, name="revisits"),
     path("blacklist/<int:entry_id>/remove/", blacklist.blacklist_remove, name="blacklist-remove"),
     path("complaints/", complaints.complaint_list_page, name="complaint-list"),
     path("complaints/new/", complaints.complaint_new, name="complaint-new"),

@@ -33,10 +33,11 @@ from backend.service.models import (
     VisitReport,
 )
 from backend.service.recertification import recertifications_open_due
+from backend.service.revisits import revisit_open
 from backend.service.services import customer_manager_ensure
 from backend.service.visit_reports import visit_reports_open_due
 from tasks.models import HumanTask
-from tests.complaints.factories import complaint_users
+from tests.complaints.factories import complaint_make, complaint_users
 from tests.complaints.helpers import complaint_payload
 from tests.conftest import inbox, officer_confirm
 from tests.factories import corporate_payload, opening_payload, resident_id
@@ -195,6 +196,11 @@ def objects(api, people, django_capture_on_commit_callbacks):
         "customer_id": customer_id, "kind": "large_claim", "occurred_on": timezone.localdate().isoformat(),
         "description": "客户车辆全损，报案金额较大",
     }, format="json"))
+    # 客户回访: the plan opens a key customer's visit for the manager who serves him.
+    revisit = revisit_open(
+        kind="key_quarterly_visit", period="2026Q4", org_unit=OrgUnit.objects.get(code="GD-SZ"),
+        customer=Customer.objects.get(pk=customer_id), manager=CustomerManager.objects.get(user__username="manager.sz"),
+    )
     now = timezone.now()
     substitution = _ok(api("reviewer.sz").post("/api/substitutions/", {"substitute": "reviewer.gd", "start_at": (now + timedelta(days=1)).isoformat(), "end_at": (now + timedelta(days=3)).isoformat(), "reason": "年假"}, format="json"))
     notification = api("reviewer.sz").get("/api/notifications/").json()["results"][0]
@@ -209,7 +215,7 @@ def objects(api, people, django_capture_on_commit_callbacks):
         "policy_id": policy["id"], "endorsement_id": endorsement["id"], "substitution_id": substitution["id"],
         "notification_id": notification["id"], "complaint_id": complaint["id"], "action_id": action["id"],
         "qualification_id": qualification["id"], "event_id": major_event["id"], "recertification_id": recertification.pk,
-        "report_id": visit_report.pk,
+        "report_id": visit_report.pk, "revisit_id": revisit.pk,
         "assignment_id": assignment["id"], "transfer_id": transfer["id"], "threshold_change_id": threshold_change["id"],
     }
     overrides = {
@@ -364,6 +370,26 @@ def test_no_self_approval_on_any_process(api, self_approver):
     _ok(me.post("/api/manager-transfers/", {"manager": "manager.sz", "to_manager": "all.sz", "reason": "离职"}, format="json"))
     # 分群阈值调整: he (an officer and the unit head at 深圳) proposes the branch's new thresholds.
     _ok(me.post("/api/segment-thresholds/", {"org_unit": "GD-SZ", "alert_claims_count": 2, "reason": "理赔频度偏高"}, format="json"))
+
+    # 客户回访: opened by the plan in nobody's name. The visit of a customer he serves is his own
+    # work (no approval, so no four eyes); the satisfaction call of a complaint he decided waits for
+    # another hotline agent, never for him, though he holds customer service at head office.
+    visit = revisit_open(
+        kind="key_quarterly_visit", period="2026Q4", org_unit=OrgUnit.objects.get(code="GD-SZ"),
+        customer=Customer.objects.get(pk=customer_id), manager=CustomerManager.objects.get(user=self_approver),
+    )
+    step = HumanTask.objects.get(case_type="service.revisit", case_id=visit.pk, status="ready")
+    assert step.assignee_id == self_approver.pk and not step.four_eyes and step.initiator_id is None
+    decided = complaint_make(status="closed", closed_at=timezone.now(), decided_by=self_approver)
+    call = revisit_open(kind="complaint_satisfaction", period=f"complaint:{decided.pk}", org_unit=decided.org_unit, complaint=decided)
+    hotline = HumanTask.objects.get(case_type="service.revisit", case_id=call.pk, status="ready")
+    assert hotline.four_eyes and hotline.pk not in {t["id"] for t in inbox(me)}
+    assert me.post(f"/api/tasks/{hotline.pk}/claim/").status_code in (403, 404)
+    body = {"contacted": "yes", "channel": "hotline", "summary": "自己回访自己处理的投诉", "satisfaction": "satisfied"}
+    assert me.post(f"/api/tasks/{hotline.pk}/complete/", body, format="json").status_code in (403, 404)
+    hotline.refresh_from_db()
+    assert hotline.status == "ready" and hotline.assignee_id is None
+    assert hotline.pk in {t["id"] for t in inbox(api("cs.ho"))}
 
     own = HumanTask.objects.filter(initiator=self_approver, status="ready")
     processes = set(own.values_list("process_key", flat=True))

@@ -38,8 +38,8 @@ JOURNEYS = {
     "reviewer.sz": ["/inbox/", "/customers/", "/policies/", "/my-cases/"],
     "handler.sz": ["/inbox/", "/complaints/", "/complaints/analysis/"],
     "owner.ho": ["/inbox/", "/processes/", "/reports/sla/"],
-    "manager.sz": ["/inbox/", "/manager-qualification/", "/visit-reports/", "/my-cases/"],
-    "head.sz": ["/inbox/", "/visit-reports/", "/manager-transfers/"],
+    "manager.sz": ["/inbox/", "/manager-qualification/", "/visit-reports/", "/revisits/", "/my-cases/"],
+    "head.sz": ["/inbox/", "/visit-reports/", "/revisits/", "/manager-transfers/"],
 }
 WIDTHS = (1366, 1280, 768)
 # What must never reach a page: Python reprs, JSON nulls, untranslated template/message keys.

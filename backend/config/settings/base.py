@@ -302,6 +302,12 @@ CELERY_BEAT_SCHEDULE["manager-visit-reports"] = {
     "task": "service.visit_reports_open_due",
     "schedule": crontab(minute=50, hour=18),
 }
+# 回访与提醒: every morning, open the revisits the plan owes (idempotent per customer, kind and
+# period; 03:00 Beijing time).
+CELERY_BEAT_SCHEDULE["revisits-plan"] = {
+    "task": "service.revisits_plan",
+    "schedule": crontab(minute=0, hour=19),
+}
 CELERY_BEAT_SCHEDULE["id-expiry"] = {
     "task": "customers.id_expiry_run",
     "schedule": crontab(minute=30, hour=2, day_of_month=1),
@@ -372,6 +378,21 @@ CUSTFLOW = {
         # 月度走访分析报告: the report on month M is due this far into month M+1 (P5WD: the end of
         # its 5th working day); the manager's step carries the same deadline.
         "visit_report": os.environ.get("CUSTFLOW_VISIT_REPORT_DEADLINE", "P5WD"),
+        # 回访与提醒: a key customer's visit (or a stale record's update), a call, a renewal reminder.
+        "revisit_visit": os.environ.get("CUSTFLOW_REVISIT_VISIT_DEADLINE", "P10WD"),
+        "revisit_call": os.environ.get("CUSTFLOW_REVISIT_CALL_DEADLINE", "P3WD"),
+        "renewal_reminder": os.environ.get("CUSTFLOW_RENEWAL_REMINDER_DEADLINE", "P5WD"),
+    },
+    # 回访与提醒 (seed 001 §三、§四): what the daily plan job (service.revisits_plan) opens.
+    "REVISITS": {
+        # A renewal reminder for every policy in force that ends within this many days.
+        "RENEWAL_DAYS": int(os.environ.get("CUSTFLOW_RENEWAL_DAYS", "30")),
+        # A record update for a managed customer not verified for this many days.
+        "STALE_DAYS": int(os.environ.get("CUSTFLOW_REVISIT_STALE_DAYS", "365")),
+        # At most this many record updates per branch and run, the oldest first (no flood).
+        "STALE_PER_BRANCH": int(os.environ.get("CUSTFLOW_REVISIT_STALE_PER_BRANCH", "500")),
+        # Complaints closed this many days back still get their satisfaction call.
+        "COMPLAINT_DAYS": int(os.environ.get("CUSTFLOW_REVISIT_COMPLAINT_DAYS", "30")),
     },
     # A reminder goes out when this fraction of a deadline has passed.
     "REMINDER_FRACTION": float(os.environ.get("CUSTFLOW_REMINDER_FRACTION", "0.75")),

@@ -62,6 +62,7 @@ def user_info(user) -> dict:
         "answers_hotline": bool(roles & {Role.HOTLINE_AGENT, Role.CUSTOMER_SERVICE}),
         "sees_segments": bool(roles & SEGMENT_READER_ROLES) or user.is_superuser,
         "sees_visit_reports": bool(roles & {Role.CUSTOMER_MANAGER, Role.UNIT_HEAD}),
+        "sees_revisits": bool(roles & {Role.CUSTOMER_MANAGER, Role.CUSTOMER_SERVICE, Role.UNIT_HEAD}),
         "can_import": Role.OFFICER in roles,
         "sees_complaints": bool(roles & (COMPLAINT_ROLES | {Role.COMPLIANCE})) or user.is_superuser,
         "can_accept_complaint": bool(roles & COMPLAINT_ROLES),

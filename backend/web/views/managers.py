@@ -21,6 +21,9 @@ from backend.service.selectors import (
     manager_recertifications_visible,
     manager_transfers_page_check,
     managers_with_customers,
+    revisits_late_done,
+    revisits_open,
+    revisits_page_check,
     visit_report_reads_unit,
     visit_report_view,
     visit_reports_late,
@@ -129,3 +132,18 @@ def visit_reports_page(request: HttpRequest) -> HttpResponse:
         page = paginate(request, visible.order_by("-month", "org_unit__path", "manager__user__username", "pk"))
         context.update(page=page, rows=[visit_report_view(r) for r in page.object_list])
     return render(request, "web/visit_reports.html", context)
+
+
+@page_view
+def revisits_page(request: HttpRequest) -> HttpResponse:
+    """回访与提醒: the open revisits in the user's scope (his own as a manager; the branch's for
+    customer service, officers, unit heads and compliance), the overdue first, each with a link to
+    its task; and those made late."""
+    revisits_page_check(request.user)
+    rows = revisits_open(user=request.user)
+    context = {
+        "overdue": [r for r in rows if r["overdue"]],
+        "open": [r for r in rows if not r["overdue"]],
+        "late_done": revisits_late_done(user=request.user),
+    }
+    return render(request, "web/revisits.html", context)
