@@ -323,10 +323,14 @@ def prospect_record(*, actor, data: Mapping[str, Any]) -> Prospect:
 # ---- reading -------------------------------------------------------------------------------------
 
 
+def _customer_seen(user, customer_id: int | None) -> bool:
+    return bool(customer_id) and Customer.objects.filter(scope_q(user), pk=customer_id).exists()
+
+
 def _match_view(user, prospect: Prospect) -> dict[str, Any] | None:
     """The recorded match, only for a user who may see the matched record."""
     if prospect.matched_customer_id:
-        if Customer.objects.filter(scope_q(user), pk=prospect.matched_customer_id).exists():
+        if _customer_seen(user, prospect.matched_customer_id):
             c = prospect.matched_customer
             return {"type": "customer", "id": c.pk, "name": c.name, "org_unit_name": c.org_unit.name}
     if prospect.matched_prospect_id:
@@ -360,7 +364,7 @@ def prospect_view(*, user, prospect: Prospect, purpose: str = "view") -> dict[st
         "collected_by_name": collector.get_full_name() or collector.username,
         "org_unit": prospect.org_unit.code,
         "org_unit_name": prospect.org_unit.name,
-        "customer_id": prospect.customer_id,
+        "customer_id": prospect.customer_id if _customer_seen(user, prospect.customer_id) else None,
         "opening_id": prospect.opening_id,
         "duplicate_of": prospect.duplicate_of_id,
         "created_at": prospect.created_at.isoformat(),
