@@ -588,3 +588,78 @@ class CustomerContact(models.Model):
 
     def __str__(self) -> str:
         return f"contact #{self.pk}"
+
+
+class ProspectSource(models.TextChoices):
+    """Where a prospect's details came from (seed 003 §1.3 第三方信息采集, §1.4 其他潜在客户信息收集)."""
+
+    THIRD_PARTY = "third_party", _("第三方采集")
+    HOTLINE_CALL = "hotline_call", _("来电")
+    EVENT = "event", _("活动")
+    REFERRAL = "referral", _("转介绍")
+    WALK_IN = "walk_in", _("到店")
+
+
+# Details gathered by someone other than the person, or in bulk at an event, are stored only with
+# the person's consent (lawful collection).
+CONSENT_REQUIRED_SOURCES = (ProspectSource.THIRD_PARTY, ProspectSource.EVENT)
+
+
+class ProspectStatus(models.TextChoices):
+    OPEN = "open", _("跟进中")
+    CONVERTED = "converted", _("已转开户")
+    DUPLICATE = "duplicate", _("重复")
+    EXPIRED = "expired", _("已过期")
+
+
+class Prospect(models.Model):
+    """准客户: a person's simple details (seed 003 §1.4: 简单信息) gathered from a third party, a
+    call, an event, a referral or a visit, before any opening. Personal fields (phone, id number)
+    follow the privacy policy like a customer's. A prospect that is not converted expires after
+    `CUSTFLOW['PROSPECTS']['EXPIRE_DAYS']` and its personal data is blanked `PURGE_DAYS` later
+    (the row stays, `purged_at` set, so the counts per source and collector remain)."""
+
+    org_unit = models.ForeignKey("organisation.OrgUnit", on_delete=models.PROTECT, related_name="prospects")
+    name = models.CharField(_("姓名"), max_length=100, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=32, blank=True, db_index=True)
+    id_type = models.CharField(_("证件类型"), max_length=32, choices=IdType.choices, blank=True)
+    id_number = models.CharField(_("证件号码"), max_length=32, blank=True, db_index=True)
+    interest = models.CharField(_("意向产品"), max_length=200, blank=True)
+    notes = models.CharField(_("备注"), max_length=1000, blank=True)
+    source = models.CharField(_("来源"), max_length=16, choices=ProspectSource.choices)
+    source_detail = models.CharField(_("来源说明"), max_length=100, blank=True)
+    consent = models.BooleanField(_("本人同意"), default=False)
+    consent_at = models.DateTimeField(_("同意时间"), null=True, blank=True)
+    collected_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        _("状态"), max_length=16, choices=ProspectStatus.choices, default=ProspectStatus.OPEN, db_index=True
+    )
+    # The customer it became (converted) or duplicates (a match in the collector's scope).
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="prospects"
+    )
+    opening = models.ForeignKey(
+        AccountOpening, null=True, blank=True, on_delete=models.PROTECT, related_name="prospects"
+    )
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The match the dedupe found, in any scope: shown only to users who may see the matched record
+    # (an officer above both), never to a collector outside its scope (no oracle).
+    matched_customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    matched_prospect = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    expires_at = models.DateTimeField(_("到期时间"), db_index=True)
+    expired_at = models.DateTimeField(null=True, blank=True)
+    converted_at = models.DateTimeField(null=True, blank=True)
+    purge_after = models.DateTimeField(null=True, blank=True, db_index=True)
+    purged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["org_unit", "status", "-created_at"], name="prospect_unit_status_idx")]
+        verbose_name = _("准客户")
+        verbose_name_plural = _("准客户")
+
+    def __str__(self) -> str:
+        return f"prospect #{self.pk}"

@@ -72,6 +72,8 @@ def account_opening_submit(
     id_valid_until: Any = "",
     collector: str = "",
     automatic: bool = False,
+    credit_to: Any = None,
+    credit_unit: OrgUnit | None = None,
 ) -> AccountOpening:
     """Submit an individual or corporate account opening: checks A–D, then the process
     decides the path. A collector's submission waits for a customer-information officer of
@@ -82,6 +84,10 @@ def account_opening_submit(
     `collector`: an officer opening on behalf of a collector names him (username); he must be
     a collector in the officer's scope, and the opening belongs to his branch.
 
+    `credit_to` / `credit_unit`: a prospect's conversion (`prospects.prospect_convert`) credits the
+    prospect's collector and files the opening at the prospect's unit; the caller has checked both
+    (the prospect is in the actor's scope), so they are not looked up by name.
+
     Bad input raises ValidationFailed (400) and a duplicate id raises Conflict (409);
     either way nothing is created.
     """
@@ -89,9 +95,11 @@ def account_opening_submit(
     if org_unit is None:
         raise Forbidden(_("只有采集人或客户信息管理岗可以提交开户"), code="not_collector")
     errors: dict[str, list[str]] = {}
+    if credit_unit is not None:
+        org_unit = credit_unit
     officer_opens = automatic or holds_role_in_scope(actor, Role.OFFICER, org_unit)
-    collector_user = actor
-    if str(collector or "").strip():
+    collector_user = credit_to or actor
+    if credit_to is None and str(collector or "").strip():
         try:
             collector_user, org_unit = opening_collector_clean(actor=actor, username=collector)
         except InvalidValue as exc:

@@ -208,6 +208,11 @@ def objects(api, people, django_capture_on_commit_callbacks):
     threshold_change = _ok(api("officer.sz").post("/api/segment-thresholds/", {"alert_claims_count": 2, "reason": "理赔频度偏高"}, format="json"))
     # 热线坐席台: the province's hotline agent logs a call from the customer.
     call = _ok(api("hotline.gd").post("/api/hotline/calls/", {"caller_phone": "13900001111", "customer_id": customer_id, "category": "policy", "summary": "询问保单"}, format="json"))
+    # 准客户: a prospect from a third party, with the person's consent (its phone and id number are personal).
+    prospect = _ok(sz.post("/api/prospects/", {
+        "name": "周准客", "phone": "13566667777", "id_type": "resident_id", "id_number": resident_id(birth=date(1982, 8, 8)),
+        "source": "third_party", "source_detail": "某汽车经销商", "consent": True, "interest": "车险",
+    }, format="json"))
     ids = {
         "call_id": call["id"],
         "opening_id": pending["id"], "task_id": task.pk, "instance_id": task.instance_id, "customer_id": customer_id,
@@ -217,6 +222,7 @@ def objects(api, people, django_capture_on_commit_callbacks):
         "qualification_id": qualification["id"], "event_id": major_event["id"], "recertification_id": recertification.pk,
         "report_id": visit_report.pk, "revisit_id": revisit.pk,
         "assignment_id": assignment["id"], "transfer_id": transfer["id"], "threshold_change_id": threshold_change["id"],
+        "prospect_id": prospect["id"],
     }
     overrides = {
         "api-print-batch": {"batch_id": batch["id"]}, "api-print-batch-pdf": {"batch_id": batch["id"]},

@@ -18,7 +18,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from backend.complaints.models import Complaint
-from backend.customers.models import Customer, CustomerAmendment
+from backend.customers.models import Customer, CustomerAmendment, Prospect
 from backend.organisation import privacy
 from tests.api.test_access_matrix import objects, people  # noqa: F401 - fixtures
 
@@ -69,6 +69,11 @@ def personal_values() -> list[tuple[str, str, object, str]]:
         for field, change in a.changes.items():
             if privacy.is_personal(field) and len(change.get("new") or "") >= 6:
                 values.append((field, change["new"], a.customer.org_unit, "customer"))
+    for p in Prospect.objects.select_related("org_unit"):  # 准客户: masked like a customer's
+        for field in ("phone", "id_number"):
+            value = getattr(p, field) or ""
+            if len(value) >= 6:
+                values.append((field, value, p.org_unit, "customer"))
     for c in Complaint.objects.select_related("org_unit"):
         for field in ("complainant_phone", "complainant_id_number"):
             value = getattr(c, field) or ""

@@ -312,6 +312,10 @@ CELERY_BEAT_SCHEDULE["id-expiry"] = {
     "task": "customers.id_expiry_run",
     "schedule": crontab(minute=30, hour=2, day_of_month=1),
 }
+CELERY_BEAT_SCHEDULE["prospects-expire"] = {
+    "task": "customers.prospects_expire",
+    "schedule": crontab(minute=20, hour=19),  # 03:20 Beijing, daily
+}
 CELERY_BEAT_SCHEDULE["deliver-customer-notices"] = {
     "task": "customers.deliver_notices",
     "schedule": timedelta(seconds=float(os.environ.get("CUSTFLOW_NOTICE_SWEEP_SECONDS", "60"))),
@@ -422,6 +426,12 @@ CUSTFLOW = {
     # 证件有效期: the monthly job opens an update task for documents expiring within this many
     # days (or expired); the customer file marks them 即将到期 / 已过期.
     "ID_EXPIRY_NOTICE_DAYS": int(os.environ.get("CUSTFLOW_ID_EXPIRY_NOTICE_DAYS", "60")),
+    # 准客户 (seed 003 §1.3–1.4): an unconverted prospect expires this many days after it was
+    # recorded; its personal data is blanked PURGE_DAYS after it expired (job customers.prospects_expire).
+    "PROSPECTS": {
+        "EXPIRE_DAYS": int(os.environ.get("CUSTFLOW_PROSPECT_EXPIRE_DAYS", "180")),
+        "PURGE_DAYS": int(os.environ.get("CUSTFLOW_PROSPECT_PURGE_DAYS", "30")),
+    },
     # Scan images (JPEG, PNG) are decoded for verification in a killable child.
     "IMAGE_LIMITS": {
         "SECONDS": float(os.environ.get("CUSTFLOW_IMAGE_SECONDS", "2")),

@@ -37,6 +37,7 @@ SLA_LABELS = {
     "none": _("无时限"),
 }
 OPENING_ROLES = {Role.COLLECTOR, Role.OFFICER}
+PROSPECT_ROLES = {Role.COLLECTOR, Role.OFFICER, Role.CUSTOMER_MANAGER, Role.CUSTOMER_SERVICE}  # 准客户
 COMPLAINT_ROLES = {Role.COMPLAINT_HANDLER, Role.CUSTOMER_SERVICE}
 
 
@@ -54,6 +55,7 @@ def user_info(user) -> dict:
         "roles": sorted({str(Role(r).label) if r in Role.values else r for r in roles}),
         "org_unit": unit.name if unit else "",
         "can_open": bool(roles & OPENING_ROLES),
+        "handles_prospects": bool(roles & PROSPECT_ROLES),
         "is_process_owner": Role.PROCESS_OWNER in roles or user.is_superuser,
         "can_blacklist": bool(roles & {Role.OFFICER, Role.COMPLIANCE, Role.REVIEWER}) or user.is_superuser,
         "is_compliance": Role.COMPLIANCE in roles,
