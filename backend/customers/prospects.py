@@ -1,7 +1,7 @@
 """准客户: prospects from third-party collection, calls, events, referrals and visits (seed 003
 §1.3 第三方信息采集, §1.4 其他潜在客户信息收集; docs/DOMAIN.md "Prospects").
 
-- Who: collectors, officers, customer managers and customer service (`PROSPECT_ROLES`) record and
+- Who: collectors, officers, customer managers, customer service and hotline agents (`PROSPECT_ROLES`) record and
   read prospects of the units where they hold the role and below; anyone else is refused (403),
   a prospect out of scope is the 404 of a missing id.
 - Lawful collection: details from a third party or an event are stored only with the person's
@@ -56,7 +56,7 @@ from backend.organisation.models import Role
 from backend.organisation.selectors import scope_q, user_org_unit_for_role, user_role_assignments
 from forms.validation import control_character_fields
 
-PROSPECT_ROLES = (Role.COLLECTOR, Role.OFFICER, Role.CUSTOMER_MANAGER, Role.CUSTOMER_SERVICE)
+PROSPECT_ROLES = (Role.COLLECTOR, Role.OFFICER, Role.CUSTOMER_MANAGER, Role.CUSTOMER_SERVICE, Role.HOTLINE_AGENT)
 # Converting is submitting an opening: the opening's submitters.
 CONVERT_ROLES = (Role.COLLECTOR, Role.OFFICER)
 PROSPECT_FIELDS = ("name", "phone", "id_type", "id_number", "interest", "notes", "source", "source_detail", "consent")
@@ -98,7 +98,7 @@ def user_may_convert(user, prospect: Prospect) -> bool:
 def _prospects_check(user) -> list[str]:
     paths = _prospect_paths(user)
     if not paths:
-        raise Forbidden(_("只有采集人、客户信息管理岗、客户经理和客服人员可以查看和登记准客户"), code="prospect_not_allowed")
+        raise Forbidden(_("只有采集人、客户信息管理岗、客户经理、客服人员和热线坐席可以查看和登记准客户"), code="prospect_not_allowed")
     return paths
 
 
@@ -265,7 +265,7 @@ def prospect_record(*, actor, data: Mapping[str, Any]) -> Prospect:
     _prospects_check(actor)
     org_unit = next((u for u in (user_org_unit_for_role(actor, r) for r in PROSPECT_ROLES) if u), None)
     if org_unit is None:  # a superuser without roles: nowhere to file it
-        raise Forbidden(_("只有采集人、客户信息管理岗、客户经理和客服人员可以登记准客户"), code="prospect_not_allowed")
+        raise Forbidden(_("只有采集人、客户信息管理岗、客户经理、客服人员和热线坐席可以登记准客户"), code="prospect_not_allowed")
     values = prospect_clean(data)
     expire_days, _purge = prospect_days()
     with transaction.atomic():

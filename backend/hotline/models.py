@@ -24,6 +24,8 @@ class Handoff(models.TextChoices):
     COMPLAINT = "complaint", _("转投诉")
     AMENDMENT = "amendment", _("转资料变更")
     CLAIM_REPORT = "claim_report", _("转理赔报案")
+    # An unknown caller interested in our products (seed 003: prospects from calls).
+    PROSPECT = "prospect", _("登记准客户")
 
 
 class ClaimReportStatus(models.TextChoices):
@@ -53,6 +55,9 @@ class HotlineCall(models.Model):
     claim_report = models.JSONField(default=dict, blank=True)
     claim_report_status = models.CharField(
         _("报案转交"), max_length=16, choices=ClaimReportStatus.choices, default="", blank=True
+    )
+    prospect = models.ForeignKey(
+        "customers.Prospect", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

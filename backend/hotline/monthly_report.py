@@ -1,7 +1,7 @@
 """客服信息分析报告 (seed 001 §三: 客服中心每月提交客服信息分析报告): the month's customer-service
 figures of one org unit's subtree — contacts by channel and kind, the hotline's hot topics, the
-complaints (from the complaint analysis), segments and alerts, the customer managers' visit
-reports, and data quality. On (or after) the first working day of a month the previous month's
+complaints (from the complaint analysis), segments and alerts, revisits done and late, the
+customer managers' visit reports, and data quality. On (or after) the first working day of a month the previous month's
 report of head office and of every province is archived once as XLSX and signed PDF, and the
 decision makers named for that unit (report recipients of kind `service_monthly`) are notified."""
 
@@ -35,7 +35,7 @@ from backend.reports.selectors import report_scope_paths
 from backend.reports.services import archive_units, report_archive_once
 from backend.segments.models import CustomerSegment
 from backend.segments.rules import ALERT_LABELS
-from backend.service.models import VisitReport, VisitReportStatus
+from backend.service.models import Revisit, RevisitKind, RevisitStatus, VisitReport, VisitReportStatus
 
 REPORT_KIND = "service_monthly"
 COMPLAINT_TOTALS = ("total", "closed", "on_time", "late", "open", "major")
@@ -141,6 +141,32 @@ def _visit_reports(unit: OrgUnit, month: Month) -> dict[str, Any]:
     return {"title": _("客户经理月度走访分析报告（本月应交）"), "headers": [_("状态"), _("份数")], "rows": rows, "late": figures["late"] + figures["missing"]}
 
 
+def _revisits(unit: OrgUnit, month: Month) -> dict[str, Any]:
+    """Revisits due in the month, by kind: done on time, done late, still open (overdue at the
+    month's end)."""
+    start, end = month.bounds()
+    due = Revisit.objects.filter(org_unit__path__startswith=unit.path, due_at__gte=start, due_at__lt=end)
+    per = {
+        r["kind"]: r
+        for r in due.values("kind").annotate(
+            n=Count("id"),
+            on_time=Count("id", filter=Q(status=RevisitStatus.DONE, late=False)),
+            late=Count("id", filter=Q(status=RevisitStatus.DONE, late=True)),
+            open=Count("id", filter=Q(status=RevisitStatus.OPEN)),
+        )
+    }
+    labels = dict(RevisitKind.choices)
+    rows = [[str(labels.get(k, k)), r["n"], r["on_time"], r["late"], r["open"]] for k, r in per.items()]
+    sums = [sum(r[key] for r in per.values()) for key in ("n", "on_time", "late", "open")]
+    rows.append([_("合计"), *sums])
+    return {
+        "title": _("回访（本月到期）"),
+        "headers": [_("回访类型"), _("到期"), _("按时完成"), _("逾期完成"), _("未完成")],
+        "rows": rows,
+        "late": sums[2] + sums[3],
+    }
+
+
 def _quality(unit: OrgUnit, month: Month) -> dict[str, Any]:
     _start, end = month.bounds()
     customers = Customer.objects.filter(org_unit__path__startswith=unit.path, status=CustomerStatus.ACTIVE)
@@ -168,6 +194,7 @@ def service_report_of_unit(*, unit: OrgUnit, month: Month, today: dt.date | None
     complaints = _complaints(unit, month, today)
     segments = _segments(unit)
     visits = _visit_reports(unit, month)
+    revisits = _revisits(unit, month)
     quality = _quality(unit, month)
     return {
         "title": _("客服信息分析报告"),
@@ -181,9 +208,10 @@ def service_report_of_unit(*, unit: OrgUnit, month: Month, today: dt.date | None
             {"label": _("咨询热点"), "value": hotline["top"] or "—"},
             {"label": _("客户投诉"), "value": complaints["total"]},
             {"label": _("有预警的客户"), "value": segments["alerted"]},
+            {"label": _("逾期或未完成的回访"), "value": revisits["late"]},
             {"label": _("逾期或未交的走访报告"), "value": visits["late"]},
         ],
-        "sections": [contacts, hotline, complaints, segments, visits, quality],
+        "sections": [contacts, hotline, complaints, segments, revisits, visits, quality],
         "charts": {"contacts": contacts["chart"], "hotline": hotline["chart"]},
     }
 

@@ -60,6 +60,7 @@ def call_view(call: HotlineCall) -> dict[str, Any]:
         "handoff_label": str(call.get_handoff_display()),
         "complaint_id": call.complaint_id,
         "amendment_id": call.amendment_id,
+        "prospect_id": call.prospect_id,
         "claim_report": call.claim_report or None,
         "claim_report_status": call.claim_report_status,
         "agent": call.agent.username,

@@ -19,6 +19,7 @@ from backend.common.exceptions import Forbidden, ValidationFailed
 from backend.complaints.services import complaint_accept
 from backend.customers.amendments import customer_amendment_request
 from backend.customers.contacts import customer_contact_record
+from backend.customers.prospects import prospect_record
 from backend.customers.selectors import customer_get_visible
 from backend.customers.validators import InvalidValue, normalize_phone
 from backend.hotline.models import CallCategory, ClaimReportStatus, Handoff, HotlineCall
@@ -37,8 +38,9 @@ CALL_FIELDS = ("caller_phone", "customer_id", "category", "summary", "outcome", 
 COMPLAINT_FIELDS = {"complaint_subject": "subject", "complaint_category": "category", "complaint_description": "description", "complainant_name": "complainant_name"}
 AMENDMENT_FIELDS = {"new_phone": "phone", "new_address": "address", "new_email": "email"}
 CLAIM_FIELDS = ("policy_number", "occurred_on")
+PROSPECT_FIELDS = {"prospect_name": "name", "prospect_interest": "interest", "caller_phone": "phone"}
 # The call as it lands in the customer's contact log.
-CONTACT_KIND = {Handoff.NONE: "call", Handoff.COMPLAINT: "complaint", Handoff.AMENDMENT: "call", Handoff.CLAIM_REPORT: "report"}
+CONTACT_KIND = {Handoff.NONE: "call", Handoff.COMPLAINT: "complaint", Handoff.AMENDMENT: "call", Handoff.CLAIM_REPORT: "report", Handoff.PROSPECT: "call"}
 
 
 def agent_org_unit(user):
@@ -84,6 +86,8 @@ def _clean(data: dict, actor) -> tuple[dict[str, Any], dict[str, list[str]]]:
         errors.setdefault("handoff", [_("请选择转办方式")])
     elif out["handoff"] in (Handoff.AMENDMENT, Handoff.CLAIM_REPORT) and out["customer"] is None:
         errors.setdefault("handoff", [_("资料变更和理赔报案须先查到来电客户")])
+    elif out["handoff"] == Handoff.PROSPECT and out["customer"] is not None:
+        errors.setdefault("handoff", [_("来电人已是客户，无需登记准客户")])
     if out["handoff"] == Handoff.CLAIM_REPORT and out["customer"] is not None:
         out["policy"] = _claim_policy(data, out["customer"], actor, errors)
         day = None
@@ -189,6 +193,13 @@ def hotline_call_log(*, actor, data: Any) -> HotlineCall:
                     payload={**call.claim_report, "caller_phone": values["caller_phone"], "reported_at": timezone.now().isoformat()},
                 )
             call.claim_report_status = ClaimReportStatus.SENT if receivers else ClaimReportStatus.NO_RECEIVER
+        elif values["handoff"] == Handoff.PROSPECT:
+            payload = {inner: _text(data, outer) for outer, inner in PROSPECT_FIELDS.items()}
+            payload.update(phone=values["caller_phone"], source="hotline_call", notes=values["summary"][:500])
+            try:
+                call.prospect = prospect_record(actor=actor, data=payload)
+            except ValidationFailed as exc:
+                raise ValidationFailed(exc.message, field_errors=_field_errors(exc, PROSPECT_FIELDS), code="invalid_prospect") from None
         call.save()
         if customer is not None:
             customer_contact_record(

@@ -144,3 +144,21 @@ def test_only_agents_use_the_desk_and_only_in_scope(api):
     assert _call(api, zj).status_code == 404
     assert api("hotline.gd").get(f"/api/hotline/customers/{zj.pk}/").status_code == 404
     assert not HotlineCall.objects.exists()
+
+
+def test_an_unknown_caller_becomes_a_prospect(api):
+    resp = _call(api, None, category="product", summary="咨询少儿重疾险，想了解保费", handoff="prospect", prospect_name="陈先生", prospect_interest="少儿重疾险")
+    assert resp.status_code == 201, resp.content
+    call = HotlineCall.objects.get()
+    prospect = call.prospect
+    assert prospect is not None and prospect.source == "hotline_call" and prospect.name == "陈先生"
+    assert prospect.phone == call.caller_phone and prospect.org_unit.code == "GD"
+    assert resp.json()["prospect_id"] == prospect.pk
+
+
+def test_a_prospect_needs_a_name_and_is_only_for_unknown_callers(api):
+    refused = _call(api, None, handoff="prospect", prospect_name="")
+    assert refused.status_code == 400 and "prospect_name" in refused.json()
+    known = _call(api, customer_make(), handoff="prospect", prospect_name="王")
+    assert known.status_code == 400 and "handoff" in known.json()
+    assert not HotlineCall.objects.exists()

@@ -69,3 +69,22 @@ def test_the_month_is_archived_once_signed_and_sent(api, users):
 def test_nothing_is_archived_before_the_first_working_day(api):
     assert service_report_archive(today=dt.date(2026, 1, 1)) == []  # New Year's Day
     assert not ReportArchive.objects.filter(kind=REPORT_KIND).exists()
+
+
+def test_revisits_due_in_the_month_are_counted_done_and_late(demo):
+    from backend.service.models import Revisit
+
+    unit = OrgUnit.objects.get(code="GD-SZ")
+    month = Month(timezone.localdate().replace(day=1))
+    start, _end = month.bounds()
+    due = start + dt.timedelta(days=3)
+    for n, (status, late) in enumerate([("done", False), ("done", True), ("open", False), ("open", False)]):
+        Revisit.objects.create(
+            org_unit=unit, customer=customer_make(), kind="renewal_reminder", period=f"p{n}", lane="hotline",
+            due_at=due, status=status, late=late,
+        )
+    Revisit.objects.create(org_unit=unit, customer=customer_make(), kind="renewal_reminder", period="next", lane="hotline", due_at=start + dt.timedelta(days=40))
+    report = service_report_of_unit(unit=OrgUnit.objects.get(code="GD"), month=month)
+    section = _section(report, "回访")
+    assert section["rows"][-1][1:] == [4, 1, 1, 2]
+    assert {str(t["label"]): t["value"] for t in report["totals"]}["逾期或未完成的回访"] == 3

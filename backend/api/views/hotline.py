@@ -22,6 +22,7 @@ from backend.hotline.services import (
     CALL_FIELDS,
     CLAIM_FIELDS,
     COMPLAINT_FIELDS,
+    PROSPECT_FIELDS,
     hotline_call_log,
 )
 
@@ -31,7 +32,7 @@ CallInput = type(
     (serializers.Serializer,),
     {
         name: serializers.JSONField(required=False, default=None, allow_null=True)
-        for name in (*CALL_FIELDS, *COMPLAINT_FIELDS, *AMENDMENT_FIELDS, *CLAIM_FIELDS, "not_duplicate")
+        for name in dict.fromkeys((*CALL_FIELDS, *COMPLAINT_FIELDS, *AMENDMENT_FIELDS, *CLAIM_FIELDS, *PROSPECT_FIELDS, "not_duplicate"))
     },
 )
 

@@ -11,6 +11,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from backend.customers.linkage import field_label
+from backend.customers.prospects import PROSPECT_ROLES
 from backend.organisation import privacy
 from backend.organisation.models import Role
 from backend.organisation.selectors import user_home_org_unit, user_role_assignments
@@ -37,7 +38,6 @@ SLA_LABELS = {
     "none": _("无时限"),
 }
 OPENING_ROLES = {Role.COLLECTOR, Role.OFFICER}
-PROSPECT_ROLES = {Role.COLLECTOR, Role.OFFICER, Role.CUSTOMER_MANAGER, Role.CUSTOMER_SERVICE}  # 准客户
 COMPLAINT_ROLES = {Role.COMPLAINT_HANDLER, Role.CUSTOMER_SERVICE}
 
 
@@ -55,7 +55,7 @@ def user_info(user) -> dict:
         "roles": sorted({str(Role(r).label) if r in Role.values else r for r in roles}),
         "org_unit": unit.name if unit else "",
         "can_open": bool(roles & OPENING_ROLES),
-        "handles_prospects": bool(roles & PROSPECT_ROLES),
+        "handles_prospects": bool(roles & set(PROSPECT_ROLES)),
         "is_process_owner": Role.PROCESS_OWNER in roles or user.is_superuser,
         "can_blacklist": bool(roles & {Role.OFFICER, Role.COMPLIANCE, Role.REVIEWER}) or user.is_superuser,
         "is_compliance": Role.COMPLIANCE in roles,

@@ -27,12 +27,13 @@ from backend.hotline.services import (
     CALL_FIELDS,
     CLAIM_FIELDS,
     COMPLAINT_FIELDS,
+    PROSPECT_FIELDS,
     hotline_call_log,
 )
 from backend.web.views.base import form_errors, page_view
 from backend.web.views.customers import LOOKUP_FIELD_CHOICES
 
-FORM_FIELDS = (*CALL_FIELDS, *COMPLAINT_FIELDS, *AMENDMENT_FIELDS, *CLAIM_FIELDS)
+FORM_FIELDS = tuple(dict.fromkeys((*CALL_FIELDS, *COMPLAINT_FIELDS, *AMENDMENT_FIELDS, *CLAIM_FIELDS, *PROSPECT_FIELDS)))
 LOOKUP_FIELDS = ("field", "value")
 MAX_ROWS = 20
 CALLER_KEY = "hotline_caller_phone"  # the number last looked up, kept server-side (never in a URL)
@@ -48,7 +49,9 @@ def _page(request: HttpRequest, *, customer=None, lookup=None, results=None, cal
         "view": hotline_customer_view(user=request.user, customer=customer) if customer else None,
         "values": values,
         "categories": CallCategory.choices,
-        "handoffs": [(k, v) for k, v in Handoff.choices if customer or k in (Handoff.NONE, Handoff.COMPLAINT)],
+        "handoffs": [
+            (k, v) for k, v in Handoff.choices if (k != Handoff.PROSPECT if customer else k in (Handoff.NONE, Handoff.COMPLAINT, Handoff.PROSPECT))
+        ],
         "complaint_categories": ComplaintCategory.choices,
         "recent": [call_view(c) for c in hotline_calls_visible(user=request.user).filter(agent=request.user).order_by("-id")[:8]],
         "duplicate": exc is not None and getattr(exc, "code", "") == "possible_duplicate",
@@ -90,6 +93,7 @@ def hotline_desk(request: HttpRequest) -> HttpResponse:
         Handoff.COMPLAINT: _("，已转投诉（编号 %(n)s）") % {"n": call.complaint.number if call.complaint_id else ""},
         Handoff.AMENDMENT: _("，已发起资料变更（编号 %(n)s），待审核") % {"n": call.amendment_id},
         Handoff.CLAIM_REPORT: _("，理赔报案：%(s)s") % {"s": call.get_claim_report_status_display()},
+        Handoff.PROSPECT: _("，已登记准客户（编号 %(n)s）") % {"n": call.prospect_id},
     }
     messages.success(request, _("已登记来电 %(id)s") % {"id": call.pk} + notes.get(call.handoff, ""))
     target = reverse("hotline")
