@@ -27,7 +27,12 @@ from backend.complaints.models import (
     Remedy,
 )
 from backend.complaints.selectors import complaint_get
-from backend.customers.documents import print_metadata, printed_document_finish, printed_document_start
+from backend.customers.documents import (
+    print_metadata,
+    printed_document_finish,
+    printed_document_start,
+    printed_document_system_print,
+)
 from backend.customers.models import PrintedDocument
 from backend.organisation import privacy
 from pdfs.complaint_documents import COMPLAINT_FORMS, render_analysis_table, render_complaint_form
@@ -357,29 +362,12 @@ def complaint_analysis_archive_print(
     *, unit, month: Month, report: dict[str, Any]
 ) -> tuple[bytes, PrintedDocument]:
     """The monthly archive's signed PDF of `unit`'s analysis table, printed by the system (no
-    user): its own print record, so the QR code on it verifies like any other print. Call
-    inside the archiving transaction."""
-    document = printed_document_start(
-        actor=None,
+    user). Call inside the archiving transaction."""
+    return printed_document_system_print(
         kind=ANALYSIS_KIND,
-        subject=f"{ANALYSIS_KIND}:archive:{month.label}:{unit.code}"[:64],
-        customer_id=None,
+        subject=f"{ANALYSIS_KIND}:archive:{month.label}:{unit.code}",
         org_unit=unit,
-    )
-    content = {
-        "document_id": str(document.id),
-        "printed_at": timezone.localtime(document.printed_at).strftime("%Y-%m-%d %H:%M:%S"),
-        "printed_by": _("系统(月度归档)"),
-        "copy_number": document.copy_number,
-        "org_unit": unit.name,
-        **analysis_pdf_content(report, scope=unit.name),
-    }
-    pdf = printed_document_finish(
-        actor=None,
-        document=document,
-        content=content,
+        content=analysis_pdf_content(report, scope=unit.name),
         render=render_analysis_table,
-        audit_obj=unit,
         audit_data={"month": month.label, "archive": True},
     )
-    return pdf, document

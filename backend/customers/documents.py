@@ -86,6 +86,33 @@ def print_metadata(document: PrintedDocument, actor) -> dict[str, Any]:
     }
 
 
+def printed_document_system_print(
+    *,
+    kind: str,
+    subject: str,
+    org_unit,
+    content: dict[str, Any],
+    render: Callable[[dict[str, Any]], bytes],
+    audit_data: dict[str, Any] | None = None,
+) -> tuple[bytes, PrintedDocument]:
+    """A form the system prints with nobody at the printer (a monthly archive): its own print
+    record, so the QR code on it verifies like any other print. Call inside the caller's
+    transaction."""
+    document = printed_document_start(actor=None, kind=kind, subject=subject[:64], customer_id=None, org_unit=org_unit)
+    full = {
+        "document_id": str(document.id),
+        "printed_at": timezone.localtime(document.printed_at).strftime("%Y-%m-%d %H:%M:%S"),
+        "printed_by": _("系统(月度归档)"),
+        "copy_number": document.copy_number,
+        "org_unit": org_unit.name,
+        **content,
+    }
+    pdf = printed_document_finish(
+        actor=None, document=document, content=full, render=render, audit_obj=org_unit, audit_data=audit_data
+    )
+    return pdf, document
+
+
 def printed_document_finish(
     *,
     actor,

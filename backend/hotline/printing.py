@@ -7,10 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from backend.complaints.analysis import Month
-from backend.customers.documents import printed_document_finish, printed_document_start
+from backend.customers.documents import printed_document_system_print
 from backend.customers.models import PrintedDocument
 from pdfs.complaint_documents import render_analysis_table
 
@@ -34,27 +33,11 @@ def service_report_pdf_content(report: dict[str, Any]) -> dict[str, Any]:
 
 def service_report_archive_print(*, unit, month: Month, report: dict[str, Any]) -> tuple[bytes, PrintedDocument]:
     """Call inside the archiving transaction."""
-    document = printed_document_start(
-        actor=None,
+    return printed_document_system_print(
         kind=REPORT_PRINT_KIND,
-        subject=f"{REPORT_PRINT_KIND}:archive:{month.label}:{unit.code}"[:64],
-        customer_id=None,
+        subject=f"{REPORT_PRINT_KIND}:archive:{month.label}:{unit.code}",
         org_unit=unit,
-    )
-    content = {
-        "document_id": str(document.id),
-        "printed_at": timezone.localtime(document.printed_at).strftime("%Y-%m-%d %H:%M:%S"),
-        "printed_by": _("系统(月度归档)"),
-        "copy_number": document.copy_number,
-        "org_unit": unit.name,
-        **service_report_pdf_content(report),
-    }
-    pdf = printed_document_finish(
-        actor=None,
-        document=document,
-        content=content,
+        content=service_report_pdf_content(report),
         render=render_analysis_table,
-        audit_obj=unit,
         audit_data={"month": month.label, "archive": True, "report": REPORT_PRINT_KIND},
     )
-    return pdf, document
