@@ -3,7 +3,8 @@
 Seed 002 asks for the file's dynamic part (visits, changes of data, of work and of family) and
 seed 004 for every contact under the one customer as a connected record. The timeline merges
 the contact log, the field history (amendments, endorsements, profile updates), the status
-events and the customer's complaints, each through the privacy policy, and keeps the newest
+events, the customer's complaints and the events other apps register (major events, claims:
+`timeline_events_register`), each through the privacy policy, and keeps the newest
 `TIMELINE_LIMIT` entries.
 """
 
@@ -26,6 +27,15 @@ from backend.customers.linkage import (
 from backend.customers.models import Customer
 
 TIMELINE_LIMIT = 100
+_EVENT_PROVIDERS: list = []
+
+
+def timeline_events_register(fn) -> None:
+    """Another app's events in the timeline (a customer's major events, his claims):
+    fn(*, user, customer, limit) -> [{"type", "at" (ISO), "title", "detail", "outcome", "actor", "id"}],
+    only what `user` may see."""
+    if fn not in _EVENT_PROVIDERS:
+        _EVENT_PROVIDERS.append(fn)
 
 
 def _at(value: str | None) -> datetime:
@@ -91,5 +101,7 @@ def customer_timeline(*, user, customer: Customer, limit: int = TIMELINE_LIMIT, 
                 "id": c["id"],
             }
         )
+    for provider in _EVENT_PROVIDERS:
+        entries.extend(provider(user=user, customer=customer, limit=limit))
     entries.sort(key=lambda e: _at(e["at"]), reverse=True)
     return entries[:limit]

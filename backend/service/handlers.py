@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
+from backend.customers.timeline import timeline_events_register
 from backend.service import (
     assignments,
     major_events,
@@ -122,7 +125,26 @@ def _revisit_case(*, user, case_id):
     return selectors.revisit_case_view(user=user, case_id=case_id)
 
 
+def _major_event_timeline(*, user, customer, limit):
+    """重大事件 in the customer's timeline (客户动态), for those who may read them."""
+    events = selectors.major_events_visible(user=user).filter(customer=customer).order_by("-id")[:limit]
+    return [
+        {
+            "type": "event",
+            "at": e.created_at.isoformat(),
+            "title": _("重大事件：%(kind)s") % {"kind": view["kind_label"]},
+            "detail": view["description"],
+            "outcome": view["status_label"],
+            "actor": view["reported_by_name"],
+            "id": e.pk,
+        }
+        for e in events
+        for view in (selectors.major_event_view(e),)
+    ]
+
+
 def register() -> None:
+    timeline_events_register(_major_event_timeline)
     operation_register("service.qualification_approve", qualification_approve, "客户经理定级生效")
     operation_register("service.qualification_reject", qualification_reject, "拒绝客户经理资格申请")
     operation_register("service.major_event_head_ack", major_event_head_ack, "记录机构负责人批示")
