@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
 
 
 class CaseBase(models.Model):
@@ -46,3 +47,19 @@ class CaseBase(models.Model):
     @property
     def case_status(self) -> str:
         return str(getattr(self, self.STATUS_FIELD, "") or "") if self.STATUS_FIELD else ""
+
+
+def case_decide(case: CaseBase, *, status: str, actor: Any, comment: str, extra_fields: tuple[str, ...] = ()) -> None:
+    """Close `case` with a reviewer's decision: its status, who decided, when, and the opinion
+    (cases with `decided_by` / `decided_at`). `extra_fields`: other fields the caller set."""
+    now = timezone.now()
+    setattr(case, case.STATUS_FIELD, status)
+    case.decided_by, case.decided_at, case.decision_comment, case.closed_at = actor, now, comment, now
+    case.save(update_fields=[case.STATUS_FIELD, "decided_by", "decided_at", "decision_comment", "closed_at", *extra_fields])
+
+
+def case_cancel(case: CaseBase, *, status: str, reason: str) -> None:
+    """Close `case` as cancelled (撤销/撤回 of its process), the reason kept as its comment."""
+    setattr(case, case.STATUS_FIELD, status)
+    case.decision_comment, case.closed_at = reason, timezone.now()
+    case.save(update_fields=[case.STATUS_FIELD, "decision_comment", "closed_at"])

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backend.common.audit import audit_batch, audit_event_record
+from backend.common.cases import case_cancel, case_decide
 from backend.common.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from backend.common.outbox import outbox_enqueue
 from backend.organisation.models import OrgUnit, Role
@@ -298,10 +299,7 @@ def threshold_change_approve(*, actor, case_id: Any, comment: str = "") -> dict:
     row = SegmentThresholds.objects.create(
         org_unit=case.org_unit, version=version, values=case.values, change=case, approved_by=actor, effective_from=now
     )
-    case.status, case.decided_by, case.decided_at, case.decision_comment, case.closed_at = (
-        ChangeStatus.APPROVED, actor, now, comment, now,
-    )
-    case.save(update_fields=["status", "decided_by", "decided_at", "decision_comment", "closed_at"])
+    case_decide(case, status=ChangeStatus.APPROVED, actor=actor, comment=comment)
     audit_event_record(
         actor=actor,
         action="segment_thresholds.approved",
@@ -319,19 +317,14 @@ def threshold_change_reject(*, actor, case_id: Any, comment: str) -> dict:
     if case.status != ChangeStatus.PENDING:
         raise Conflict(_("该阈值调整已办结"), code="threshold_change_closed")
     _check_decider(actor, case)
-    now = timezone.now()
-    case.status, case.decided_by, case.decided_at, case.decision_comment, case.closed_at = (
-        ChangeStatus.REJECTED, actor, now, comment, now,
-    )
-    case.save(update_fields=["status", "decided_by", "decided_at", "decision_comment", "closed_at"])
+    case_decide(case, status=ChangeStatus.REJECTED, actor=actor, comment=comment)
     audit_event_record(actor=actor, action="segment_thresholds.rejected", obj=case, org_unit=case.org_unit, data={"reason": comment})
     return {"status": str(case.status)}
 
 
 def threshold_change_cancel(*, actor, case_id: Any, reason: str, withdrawn: bool) -> None:
     case = _locked(case_id)
-    case.status, case.decision_comment, case.closed_at = ChangeStatus.CANCELLED, reason, timezone.now()
-    case.save(update_fields=["status", "decision_comment", "closed_at"])
+    case_cancel(case, status=ChangeStatus.CANCELLED, reason=reason)
     audit_event_record(
         actor=actor, action="segment_thresholds.cancelled", obj=case, org_unit=case.org_unit, data={"reason": reason, "withdrawn": withdrawn}
     )

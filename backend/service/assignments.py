@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backend.common.audit import audit_batch, audit_event_record
+from backend.common.cases import case_cancel, case_decide
 from backend.common.exceptions import Conflict, Forbidden, ValidationFailed
 from backend.customers.selectors import customer_get_visible
 from backend.organisation.models import Role
@@ -150,10 +151,7 @@ def customer_assignment_approve(*, actor, case_id: Any, comment: str = "") -> di
     ManagedCustomer.objects.update_or_create(
         customer_id=case.customer_id, defaults={"manager": case.manager, "since": now, "assignment": case}
     )
-    case.status, case.decided_by, case.decided_at, case.decision_comment, case.closed_at = (
-        AssignmentStatus.APPROVED, actor, now, comment, now,
-    )
-    case.save(update_fields=["status", "decided_by", "decided_at", "decision_comment", "closed_at"])
+    case_decide(case, status=AssignmentStatus.APPROVED, actor=actor, comment=comment)
     audit_event_record(
         actor=actor,
         action="customer_assignment.approved",
@@ -169,19 +167,14 @@ def customer_assignment_reject(*, actor, case_id: Any, comment: str) -> dict:
     if case.status != AssignmentStatus.PENDING:
         raise Conflict(_("该分配申请已办结"), code="assignment_closed")
     _check_decider(actor, case)
-    now = timezone.now()
-    case.status, case.decided_by, case.decided_at, case.decision_comment, case.closed_at = (
-        AssignmentStatus.REJECTED, actor, now, comment, now,
-    )
-    case.save(update_fields=["status", "decided_by", "decided_at", "decision_comment", "closed_at"])
+    case_decide(case, status=AssignmentStatus.REJECTED, actor=actor, comment=comment)
     audit_event_record(actor=actor, action="customer_assignment.rejected", obj=case, org_unit=case.org_unit, data={"reason": comment})
     return {"status": str(case.status)}
 
 
 def customer_assignment_cancel(*, actor, case_id: Any, reason: str, withdrawn: bool) -> None:
     case = _locked(case_id)
-    case.status, case.decision_comment, case.closed_at = AssignmentStatus.CANCELLED, reason, timezone.now()
-    case.save(update_fields=["status", "decision_comment", "closed_at"])
+    case_cancel(case, status=AssignmentStatus.CANCELLED, reason=reason)
     audit_event_record(
         actor=actor, action="customer_assignment.cancelled", obj=case, org_unit=case.org_unit, data={"reason": reason, "withdrawn": withdrawn}
     )
@@ -300,10 +293,8 @@ def bulk_transfer_approve(*, actor, case_id: Any, comment: str = "") -> dict:
     _check_bulk_decider(actor, case)
     now = timezone.now()
     moved = ManagedCustomer.objects.filter(manager_id=case.from_manager_id).update(manager_id=case.to_manager_id, since=now)
-    case.status, case.moved_count, case.decided_by, case.decided_at, case.decision_comment, case.closed_at = (
-        AssignmentStatus.APPROVED, moved, actor, now, comment, now,
-    )
-    case.save(update_fields=["status", "moved_count", "decided_by", "decided_at", "decision_comment", "closed_at"])
+    case.moved_count = moved
+    case_decide(case, status=AssignmentStatus.APPROVED, actor=actor, comment=comment, extra_fields=("moved_count",))
     audit_event_record(
         actor=actor,
         action="bulk_transfer.approved",
@@ -319,19 +310,14 @@ def bulk_transfer_reject(*, actor, case_id: Any, comment: str) -> dict:
     if case.status != AssignmentStatus.PENDING:
         raise Conflict(_("该分配申请已办结"), code="assignment_closed")
     _check_bulk_decider(actor, case)
-    now = timezone.now()
-    case.status, case.decided_by, case.decided_at, case.decision_comment, case.closed_at = (
-        AssignmentStatus.REJECTED, actor, now, comment, now,
-    )
-    case.save(update_fields=["status", "decided_by", "decided_at", "decision_comment", "closed_at"])
+    case_decide(case, status=AssignmentStatus.REJECTED, actor=actor, comment=comment)
     audit_event_record(actor=actor, action="bulk_transfer.rejected", obj=case, org_unit=case.org_unit, data={"reason": comment})
     return {"status": str(case.status)}
 
 
 def bulk_transfer_cancel(*, actor, case_id: Any, reason: str, withdrawn: bool) -> None:
     case = _bulk_locked(case_id)
-    case.status, case.decision_comment, case.closed_at = AssignmentStatus.CANCELLED, reason, timezone.now()
-    case.save(update_fields=["status", "decision_comment", "closed_at"])
+    case_cancel(case, status=AssignmentStatus.CANCELLED, reason=reason)
     audit_event_record(
         actor=actor, action="bulk_transfer.cancelled", obj=case, org_unit=case.org_unit, data={"reason": reason, "withdrawn": withdrawn}
     )

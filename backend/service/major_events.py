@@ -16,6 +16,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from backend.common.audit import audit_batch, audit_event_record
+from backend.common.cases import case_cancel
 from backend.common.exceptions import Conflict, Forbidden, ValidationFailed
 from backend.customers.selectors import customer_get_visible
 from backend.organisation.models import Role
@@ -161,8 +162,7 @@ def major_event_close(*, actor, case_id: Any) -> dict:
 
 def major_event_cancel(*, actor, case_id: Any, reason: str, withdrawn: bool) -> None:
     case = _locked(case_id)
-    case.status, case.decision_comment, case.closed_at = MajorEventStatus.CANCELLED, reason, timezone.now()
-    case.save(update_fields=["status", "decision_comment", "closed_at"])
+    case_cancel(case, status=MajorEventStatus.CANCELLED, reason=reason)
     audit_event_record(
         actor=actor, action="major_event.cancelled", obj=case, org_unit=case.org_unit, data={"reason": reason, "withdrawn": withdrawn}
     )

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backend.common.audit import audit_batch, audit_event_record
+from backend.common.cases import case_cancel
 from backend.common.exceptions import Conflict, Forbidden, ValidationFailed
 from backend.organisation.models import OrgLevel, Role
 from backend.organisation.selectors import user_role_assignments
@@ -187,8 +188,7 @@ def recertification_decide(*, actor, case_id: Any, decision: Any, new_grade: Any
 
 def recertification_cancel(*, actor, case_id: Any, reason: str, withdrawn: bool) -> None:
     case = _locked(case_id)
-    case.status, case.decision_comment, case.closed_at = RecertificationStatus.CANCELLED, reason, timezone.now()
-    case.save(update_fields=["status", "decision_comment", "closed_at"])
+    case_cancel(case, status=RecertificationStatus.CANCELLED, reason=reason)
     audit_event_record(
         actor=actor, action="manager_recertification.cancelled", obj=case, org_unit=case.org_unit, data={"reason": reason, "withdrawn": withdrawn}
     )

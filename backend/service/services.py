@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backend.common.audit import audit_batch, audit_event_record
+from backend.common.cases import case_cancel, case_decide
 from backend.common.exceptions import Conflict, Forbidden, ValidationFailed
 from backend.organisation.models import OrgLevel, OrgUnit, Role
 from backend.organisation.selectors import user_role_assignments
@@ -177,10 +178,7 @@ def manager_qualification_approve(*, actor, case_id: Any, comment: str = "") -> 
     manager = CustomerManager.objects.select_for_update().get(pk=case.manager_id)
     manager.grade, manager.since = case.requested_grade, now
     manager.save(update_fields=["grade", "since"])
-    case.status, case.decided_by, case.decided_at, case.decision_comment, case.closed_at = (
-        QualificationStatus.APPROVED, actor, now, comment, now,
-    )
-    case.save(update_fields=["status", "decided_by", "decided_at", "decision_comment", "closed_at"])
+    case_decide(case, status=QualificationStatus.APPROVED, actor=actor, comment=comment)
     audit_event_record(
         actor=actor,
         action="manager_qualification.approved",
@@ -196,11 +194,7 @@ def manager_qualification_reject(*, actor, case_id: Any, comment: str) -> dict:
     if case.status != QualificationStatus.PENDING:
         raise Conflict(_("该资格申请已办结"), code="qualification_closed")
     _check_decider(actor, case)
-    now = timezone.now()
-    case.status, case.decided_by, case.decided_at, case.decision_comment, case.closed_at = (
-        QualificationStatus.REJECTED, actor, now, comment, now,
-    )
-    case.save(update_fields=["status", "decided_by", "decided_at", "decision_comment", "closed_at"])
+    case_decide(case, status=QualificationStatus.REJECTED, actor=actor, comment=comment)
     audit_event_record(
         actor=actor,
         action="manager_qualification.rejected",
@@ -213,8 +207,7 @@ def manager_qualification_reject(*, actor, case_id: Any, comment: str) -> dict:
 
 def manager_qualification_cancel(*, actor, case_id: Any, reason: str, withdrawn: bool) -> None:
     case = _locked(case_id)
-    case.status, case.decision_comment, case.closed_at = QualificationStatus.CANCELLED, reason, timezone.now()
-    case.save(update_fields=["status", "decision_comment", "closed_at"])
+    case_cancel(case, status=QualificationStatus.CANCELLED, reason=reason)
     audit_event_record(
         actor=actor,
         action="manager_qualification.cancelled",
