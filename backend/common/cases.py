@@ -63,3 +63,18 @@ def case_cancel(case: CaseBase, *, status: str, reason: str) -> None:
     setattr(case, case.STATUS_FIELD, status)
     case.decision_comment, case.closed_at = reason, timezone.now()
     case.save(update_fields=[case.STATUS_FIELD, "decision_comment", "closed_at"])
+
+
+def case_decision_fields(case: CaseBase) -> dict[str, Any]:
+    """What every reviewed case shows of where it stands and who decided (API and pages)."""
+    decided_by = getattr(case, "decided_by", None)
+    decided_at = getattr(case, "decided_at", None)
+    return {
+        "status": case.case_status,
+        "status_label": str(getattr(case, f"get_{case.STATUS_FIELD}_display")()),
+        "decided_by": decided_by.username if decided_by else None,
+        "decided_at": decided_at.isoformat() if decided_at else None,
+        "decision_comment": case.decision_comment,
+        "process_instance_id": case.process_instance_id,
+        "created_at": case.created_at.isoformat(),
+    }

@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
+from backend.common.cases import case_decision_fields
 from backend.common.exceptions import Forbidden, NotFound
 from backend.organisation import privacy
 from backend.organisation.models import OrgUnit, Role
@@ -114,13 +115,7 @@ def threshold_change_view(case: ThresholdChange) -> dict[str, Any]:
         "base_version": case.base_version,
         "reason": case.reason,
         "requested_by": case.requested_by.username,
-        "status": case.status,
-        "status_label": str(case.get_status_display()),
-        "decided_by": case.decided_by.username if case.decided_by_id else None,
-        "decided_at": case.decided_at.isoformat() if case.decided_at else None,
-        "decision_comment": case.decision_comment,
-        "process_instance_id": case.process_instance_id,
-        "created_at": case.created_at.isoformat(),
+        **case_decision_fields(case),
     }
 
 

@@ -8,6 +8,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from backend.common.cases import case_decision_fields
 from backend.common.exceptions import Forbidden
 from backend.organisation.models import OrgLevel, Role
 from backend.organisation.privacy import masked
@@ -88,13 +89,7 @@ def manager_qualification_view(case: ManagerQualification) -> dict[str, Any]:
         "results": case.results,
         "customer_types": list(case.customer_types),
         "customer_type_labels": types,
-        "status": case.status,
-        "status_label": str(case.get_status_display()),
-        "decided_by": case.decided_by.username if case.decided_by_id else None,
-        "decided_at": case.decided_at.isoformat() if case.decided_at else None,
-        "decision_comment": case.decision_comment,
-        "process_instance_id": case.process_instance_id,
-        "created_at": case.created_at.isoformat(),
+        **case_decision_fields(case),
     }
 
 
@@ -208,15 +203,9 @@ def manager_recertification_view(case: ManagerRecertification) -> dict[str, Any]
         "assessment_label": str(Assessment(case.assessment).label) if case.assessment in Assessment.values else "",
         "results": case.results,
         "submitted_at": case.submitted_at.isoformat() if case.submitted_at else None,
-        "status": case.status,
-        "status_label": str(case.get_status_display()),
         "new_grade": case.new_grade,
         "new_grade_label": _grade_label(case.new_grade) if case.new_grade else "",
-        "decided_by": case.decided_by.username if case.decided_by_id else None,
-        "decided_at": case.decided_at.isoformat() if case.decided_at else None,
-        "decision_comment": case.decision_comment,
-        "process_instance_id": case.process_instance_id,
-        "created_at": case.created_at.isoformat(),
+        **case_decision_fields(case),
     }
 
 
@@ -278,13 +267,7 @@ def customer_assignment_view(case: CustomerAssignment) -> dict[str, Any]:
         "transfer": case.previous_manager_id is not None,
         "reason": case.reason,
         "requested_by": case.requested_by.username,
-        "status": case.status,
-        "status_label": str(case.get_status_display()),
-        "decided_by": case.decided_by.username if case.decided_by_id else None,
-        "decided_at": case.decided_at.isoformat() if case.decided_at else None,
-        "decision_comment": case.decision_comment,
-        "process_instance_id": case.process_instance_id,
-        "created_at": case.created_at.isoformat(),
+        **case_decision_fields(case),
     }
 
 
@@ -333,13 +316,7 @@ def bulk_transfer_view(case: BulkTransfer) -> dict[str, Any]:
         "requested_by": case.requested_by.username,
         "customer_count": case.customer_count,
         "moved_count": case.moved_count,
-        "status": case.status,
-        "status_label": str(case.get_status_display()),
-        "decided_by": case.decided_by.username if case.decided_by_id else None,
-        "decided_at": case.decided_at.isoformat() if case.decided_at else None,
-        "decision_comment": case.decision_comment,
-        "process_instance_id": case.process_instance_id,
-        "created_at": case.created_at.isoformat(),
+        **case_decision_fields(case),
     }
 
 
