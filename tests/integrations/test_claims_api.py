@@ -149,3 +149,14 @@ def test_the_third_claim_raises_the_multiple_claims_alert_at_once(make_client, a
     codes = [a["code"] for a in segment["alerts"]]
     assert codes == ["multiple_claims"], segment
     assert "3 次" in segment["alerts"][0]["reasons"][0]
+
+
+def test_without_a_key_the_claim_number_keeps_it_idempotent(make_client):
+    _client, http, _t = make_client(scopes=("claims",))
+    policy = policy_make(customer_make())
+    first = http.post(URL, _body(policy), format="json")
+    again = http.post(URL, _body(policy), format="json")
+    assert (first.status_code, again.status_code) == (201, 200), again.content
+    assert Claim.objects.count() == 1 and not IdempotencyRecord.objects.exists()
+    blank = http.post(URL, _body(policy), format="json", HTTP_IDEMPOTENCY_KEY="")
+    assert blank.status_code == 400 and "Idempotency-Key" in blank.json()
