@@ -157,6 +157,8 @@ REST_KNOX = {
 # sign-out (the session row is deleted) and on a password change (Django's session auth hash).
 SESSION_COOKIE_AGE = int(float(os.environ.get("CUSTFLOW_SESSION_IDLE_MINUTES", "30")) * 60)
 SESSION_SAVE_EVERY_REQUEST = True
+# Database sessions that survive a cut connection (backend/accounts/sessions.py).
+SESSION_ENGINE = "backend.accounts.sessions"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
