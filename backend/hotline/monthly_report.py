@@ -11,6 +11,7 @@ import datetime as dt
 from collections import Counter
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -39,7 +40,6 @@ from backend.service.models import Revisit, RevisitKind, RevisitStatus, VisitRep
 
 REPORT_KIND = "service_monthly"
 COMPLAINT_TOTALS = ("total", "closed", "on_time", "late", "open", "major")
-STALE_DAYS = 365
 
 
 def _pct(part: int, whole: int) -> str:
@@ -107,7 +107,7 @@ def _complaints(unit: OrgUnit, month: Month, today: dt.date) -> dict[str, Any]:
     labels = metric_labels()
     rows = [[labels.get(m, m), totals.get(m, 0)] for m in COMPLAINT_TOTALS]
     rate = totals.get("on_time_rate")
-    rows.append([_("按时办结率"), "—" if rate is None else f"{rate * 100:.1f}%" if rate <= 1 else f"{rate:.1f}%"])
+    rows.append([_("按时办结率"), "—" if rate is None else f"{rate * 100:.1f}%"])  # a fraction (complaints.analysis._rate)
     return {"title": _("客户投诉（详见客户投诉分析表）"), "headers": [_("指标"), _("数量")], "rows": rows, "total": totals.get("total", 0)}
 
 
@@ -174,7 +174,8 @@ def _quality(unit: OrgUnit, month: Month) -> dict[str, Any]:
         total=Count("id"),
         advanced=Count("id", filter=Q(info_level=InfoLevel.ADVANCED)),
         never=Count("id", filter=Q(last_verified_at__isnull=True)),
-        stale=Count("id", filter=Q(last_verified_at__lt=end - dt.timedelta(days=STALE_DAYS))),
+        # "Not verified for a year": the revisit plan's own threshold for a record-update task.
+        stale=Count("id", filter=Q(last_verified_at__lt=end - dt.timedelta(days=settings.CUSTFLOW["REVISITS"]["STALE_DAYS"]))),
     )
     rows = [
         [_("有效客户"), figures["total"]],

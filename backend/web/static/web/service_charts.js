@@ -11,9 +11,10 @@
       if (!el) return;
       var chart = window.echarts.init(el);
       chart.setOption({
-        title: { text: title, left: "center", textStyle: { fontSize: 14 } },
+        animation: false,
+        title: { text: title, subtext: values.length ? "" : "本月暂无数据", left: "center", textStyle: { fontSize: 14 } },
         tooltip: { trigger: "item" },
-        series: [{ type: "pie", radius: ["35%", "65%"], data: values.length ? values : [{ name: "暂无", value: 0 }] }],
+        series: [{ type: "pie", radius: ["35%", "65%"], data: values }],
       });
       charts.push(chart);
     }
